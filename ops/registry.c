@@ -1,0 +1,25 @@
+/* Name lookup and dispatch tables, generated from ops.def. */
+#include "registry.h"
+
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int first_opset;
+    or_prepare_fn prepare;
+} op_table[] = {
+#define OP(name, first_opset, prepare) {#name, first_opset, prepare},
+#include "ops.def"
+#undef OP
+};
+
+int or_op_lookup(const char *domain, const char *op_type) {
+    if (domain && domain[0] && strcmp(domain, "ai.onnx") != 0) return -1;
+    for (int i = 0; i < OR_OP_COUNT; i++)
+        if (strcmp(op_table[i].name, op_type) == 0) return i;
+    return -1;
+}
+
+const char *or_op_name(int op) { return op >= 0 && op < OR_OP_COUNT ? op_table[op].name : "?"; }
+int or_op_first_opset(int op) { return op_table[op].first_opset; }
+or_prepare_fn or_op_prepare(int op) { return op_table[op].prepare; }

@@ -1,0 +1,26 @@
+/* The op registry, generated from the X-macro list in ops.def. */
+#ifndef OR_REGISTRY_H
+#define OR_REGISTRY_H
+
+#include "../runtime/graph.h"
+
+typedef int (*or_prepare_fn)(or_graph *g, or_node *n);
+
+typedef enum or_op_id {
+#define OP(name, first_opset, prepare) OR_OP_##name,
+#include "ops.def"
+#undef OP
+    OR_OP_COUNT
+} or_op_id;
+
+#define OP(name, first_opset, prepare) int prepare(or_graph *g, or_node *n);
+#include "ops.def"
+#undef OP
+
+/* -1 when the op is not supported (or its domain is not the default one). */
+int or_op_lookup(const char *domain, const char *op_type);
+const char *or_op_name(int op);
+int or_op_first_opset(int op);
+or_prepare_fn or_op_prepare(int op);
+
+#endif

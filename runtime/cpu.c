@@ -1,0 +1,70 @@
+/* CPUID-based ISA selection, capped by the ONNXRUN_ISA environment variable. */
+#include "cpu.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+
+static unsigned long long read_xcr0(void) {
+    unsigned int lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((unsigned long long)hi << 32) | lo;
+}
+
+static or_isa detect_hardware(void) {
+    unsigned int a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return OR_ISA_SCALAR;
+    bool has_fma = c & bit_FMA, has_osxsave = c & bit_OSXSAVE, has_avx = c & bit_AVX;
+    if (!has_osxsave || !has_avx || !has_fma) return OR_ISA_SCALAR;
+    unsigned long long xcr0 = read_xcr0();
+    if ((xcr0 & 0x6) != 0x6) return OR_ISA_SCALAR; /* OS saves XMM and YMM */
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return OR_ISA_SCALAR;
+    if (!(b & bit_AVX2)) return OR_ISA_SCALAR;
+    bool avx512 = (b & bit_AVX512F) && (b & bit_AVX512BW) && (b & bit_AVX512DQ) &&
+                  (b & bit_AVX512VL) && (xcr0 & 0xe6) == 0xe6;
+    return avx512 ? OR_ISA_AVX512 : OR_ISA_AVX2;
+}
+#elif defined(__aarch64__)
+static or_isa detect_hardware(void) { return OR_ISA_NEON; }
+#else
+static or_isa detect_hardware(void) { return OR_ISA_SCALAR; }
+#endif
+
+static or_isa cap_from_env(or_isa hw) {
+    const char *want = getenv("ONNXRUN_ISA");
+    if (!want || !*want) return hw;
+    or_isa cap = hw;
+    if (strcmp(want, "scalar") == 0) cap = OR_ISA_SCALAR;
+    else if (strcmp(want, "avx2") == 0) cap = OR_ISA_AVX2;
+    else if (strcmp(want, "avx512") == 0) cap = OR_ISA_AVX512;
+    else if (strcmp(want, "neon") == 0) cap = OR_ISA_NEON;
+    if (hw == OR_ISA_NEON) return cap == OR_ISA_SCALAR ? OR_ISA_SCALAR : OR_ISA_NEON;
+    if (cap == OR_ISA_NEON) return OR_ISA_SCALAR;
+    return cap < hw ? cap : hw;
+}
+
+static atomic_int cached_isa = -1;
+
+or_isa or_cpu_isa(void) {
+    int isa = atomic_load(&cached_isa);
+    if (isa < 0) {
+        isa = (int)cap_from_env(detect_hardware());
+        atomic_store(&cached_isa, isa);
+    }
+    return (or_isa)isa;
+}
+
+void or_cpu_reset(void) { atomic_store(&cached_isa, -1); }
+
+const char *or_isa_name(or_isa isa) {
+    switch (isa) {
+    case OR_ISA_AVX2: return "avx2";
+    case OR_ISA_AVX512: return "avx512";
+    case OR_ISA_NEON: return "neon";
+    default: return "scalar";
+    }
+}

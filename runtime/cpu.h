@@ -1,0 +1,20 @@
+/* Instruction-set selection for kernels, read once from CPUID.
+ * ONNXRUN_ISA=scalar|avx2|avx512|neon caps the choice (tests use it to run
+ * every variant against the scalar reference). */
+#ifndef OR_CPU_H
+#define OR_CPU_H
+
+typedef enum or_isa {
+    OR_ISA_SCALAR = 0,
+    OR_ISA_AVX2 = 1,   /* AVX2 + FMA */
+    OR_ISA_AVX512 = 2, /* AVX-512 F/BW/DQ/VL */
+    OR_ISA_NEON = 3,
+} or_isa;
+
+/* The best ISA the CPU has, capped by ONNXRUN_ISA. Cached after first use. */
+or_isa or_cpu_isa(void);
+/* Re-reads ONNXRUN_ISA (for tests that switch variants in one process). */
+void or_cpu_reset(void);
+const char *or_isa_name(or_isa isa);
+
+#endif

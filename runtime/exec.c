@@ -1,0 +1,296 @@
+/* The planner and the executor.
+ *
+ * Planning walks the sorted nodes once: each prepare infers its outputs'
+ * shapes; a node whose inputs are all known (initializers, constants, shapes)
+ * runs right there and its outputs become static, which turns PyTorch's
+ * Shape/Gather/Concat/ConstantOfShape chains into constants. The remaining
+ * activations get offsets in one arena, first-fit by size over their
+ * lifetimes, so a dead tensor's bytes are reused. Running is a plain loop. */
+#include "exec.h"
+
+#include "../ops/op.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define ARENA_ALIGN 64
+
+int or_graph_check_ops(or_graph *g) {
+    for (int i = 0; i < g->n_nodes; i++) {
+        or_node *n = &g->nodes[i];
+        if (n->op < 0) n->op = or_op_lookup(n->domain, n->op_type);
+        if (n->op < 0)
+            return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "unsupported op '%s%s%s'",
+                                n->domain && n->domain[0] ? n->domain : "",
+                                n->domain && n->domain[0] ? "." : "", n->op_type);
+        if (n->opset < or_op_first_opset(n->op))
+            return or_node_fail(g, n, ONNXRUN_ERR_MODEL,
+                                "opset %d is older than the oldest supported (%d)", n->opset,
+                                or_op_first_opset(n->op));
+    }
+    return ONNXRUN_OK;
+}
+
+bool or_graph_inputs_static(const or_graph *g) {
+    for (int i = 0; i < g->n_inputs; i++) {
+        const or_tensor *t = &g->tensors[g->inputs[i]];
+        if (or_tensor_numel(t) < 0) return false;
+    }
+    return true;
+}
+
+int or_set_output(or_graph *g, or_node *n, int i, int dtype, int rank, const int64_t *dims) {
+    or_tensor *t = or_output(g, n, i);
+    if (!t) return ONNXRUN_OK;
+    if (rank < 0 || rank > OR_MAX_RANK)
+        return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "output '%s' would have rank %d (max %d)",
+                            t->name, rank, OR_MAX_RANK);
+    int64_t numel = or_shape_numel(rank, dims);
+    size_t elem = or_dtype_size(dtype);
+    if (numel < 0 || elem == 0 || (uint64_t)numel > SIZE_MAX / 2 / elem)
+        return or_node_fail(g, n, ONNXRUN_ERR_MODEL,
+                            "output '%s' has an invalid or too large shape (%s)", t->name,
+                            or_dtype_name(dtype));
+    t->dtype = dtype;
+    t->rank = rank;
+    for (int d = 0; d < rank; d++) t->dims[d] = dims[d];
+    t->nbytes = (size_t)numel * elem;
+    return ONNXRUN_OK;
+}
+
+const void *or_input_value(or_graph *g, or_node *n, int i) {
+    or_tensor *t = or_input(g, n, i);
+    if (!t) return NULL;
+    if (t->is_static) return t->data;
+    if (t->kind == OR_T_INPUT) {
+        if (!t->data) {
+            g->plan_needs_input_values = true;
+            return NULL;
+        }
+        t->value_pinned = true;
+        return t->data;
+    }
+    return NULL;
+}
+
+int64_t or_read_int(const or_tensor *t, int64_t index) {
+    switch (t->dtype) {
+    case OR_INT32: return ((const int32_t *)t->data)[index];
+    case OR_INT64: return ((const int64_t *)t->data)[index];
+    case OR_INT16: return ((const int16_t *)t->data)[index];
+    case OR_INT8: return ((const int8_t *)t->data)[index];
+    case OR_UINT8: case OR_BOOL: return ((const uint8_t *)t->data)[index];
+    case OR_UINT16: return ((const uint16_t *)t->data)[index];
+    case OR_UINT32: return ((const uint32_t *)t->data)[index];
+    case OR_UINT64: return (int64_t)((const uint64_t *)t->data)[index];
+    case OR_FLOAT: return (int64_t)((const float *)t->data)[index];
+    case OR_DOUBLE: return (int64_t)((const double *)t->data)[index];
+    default: return 0;
+    }
+}
+
+double or_read_double(const or_tensor *t, int64_t index) {
+    switch (t->dtype) {
+    case OR_FLOAT: return ((const float *)t->data)[index];
+    case OR_DOUBLE: return ((const double *)t->data)[index];
+    default: return (double)or_read_int(t, index);
+    }
+}
+
+static void *aligned_bytes(size_t n) {
+    void *p = NULL;
+    if (posix_memalign(&p, ARENA_ALIGN, n ? n : 1) != 0) return NULL;
+    return p;
+}
+
+void or_graph_unplan(or_graph *g) {
+    for (int i = 0; i < g->n_nodes; i++) {
+        or_node *n = &g->nodes[i];
+        if (n->free_state) n->free_state(n->state);
+        n->state = NULL;
+        n->free_state = NULL;
+        n->run = NULL;
+        n->folded = false;
+    }
+    for (int i = 0; i < g->n_tensors; i++) {
+        or_tensor *t = &g->tensors[i];
+        t->value_pinned = false;
+        if (t->kind != OR_T_ACTIVATION) continue;
+        if (t->owned && !t->owned_is_mapping) free(t->owned);
+        t->owned = NULL;
+        t->owned_len = 0;
+        t->data = NULL;
+        t->is_static = false;
+    }
+    g->planned = false;
+}
+
+/* Shape and Size only need their input's shape, which is known while planning. */
+static bool reads_only_shape(const or_node *n) {
+    return strcmp(n->op_type, "Shape") == 0 || strcmp(n->op_type, "Size") == 0;
+}
+
+static bool inputs_all_static(or_graph *g, const or_node *n) {
+    if (reads_only_shape(n)) return true;
+    for (int k = 0; k < n->n_inputs; k++) {
+        or_tensor *t = or_input(g, n, k);
+        if (t && !t->is_static) return false;
+    }
+    return true;
+}
+
+static int fold_node(or_graph *g, or_node *n) {
+    for (int k = 0; k < n->n_outputs; k++) {
+        or_tensor *t = or_output(g, n, k);
+        if (!t) continue;
+        t->owned = aligned_bytes(t->nbytes);
+        if (!t->owned) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
+        t->owned_len = t->nbytes;
+        t->data = t->owned;
+    }
+    int status = n->run(g, n);
+    if (status != ONNXRUN_OK) return status;
+    for (int k = 0; k < n->n_outputs; k++) {
+        or_tensor *t = or_output(g, n, k);
+        if (t) t->is_static = true;
+    }
+    n->folded = true;
+    return ONNXRUN_OK;
+}
+
+static int prepare_node(or_graph *g, or_node *n) {
+    for (int k = 0; k < n->n_outputs; k++) {
+        or_tensor *t = or_output(g, n, k);
+        if (t) t->rank = -1;
+    }
+    int status = or_op_prepare(n->op)(g, n);
+    if (status != ONNXRUN_OK) return status;
+    if (!n->run) return or_node_fail(g, n, ONNXRUN_ERR_INTERNAL, "prepare chose no kernel");
+    for (int k = 0; k < n->n_outputs; k++) {
+        or_tensor *t = or_output(g, n, k);
+        if (t && (t->rank < 0 || t->dtype == OR_UNDEFINED))
+            return or_node_fail(g, n, ONNXRUN_ERR_INTERNAL, "output '%s' has no shape",
+                                t->name);
+    }
+    return inputs_all_static(g, n) ? fold_node(g, n) : ONNXRUN_OK;
+}
+
+typedef struct {
+    int tensor;
+    int first, last; /* schedule positions */
+    size_t size;     /* rounded to ARENA_ALIGN */
+    size_t offset;
+} arena_slot;
+
+static int by_size_desc(const void *a, const void *b) {
+    const arena_slot *x = a, *y = b;
+    if (x->size != y->size) return x->size < y->size ? 1 : -1;
+    return x->first - y->first;
+}
+
+static bool lifetimes_overlap(const arena_slot *a, const arena_slot *b) {
+    return a->first <= b->last && b->first <= a->last;
+}
+
+/* First fit: the lowest offset that clears every placed slot alive at the same time. */
+static size_t place_slot(const arena_slot *slots, int placed, const arena_slot *s) {
+    size_t offset = 0;
+    bool moved = true;
+    while (moved) {
+        moved = false;
+        for (int j = 0; j < placed; j++) {
+            const arena_slot *o = &slots[j];
+            if (!lifetimes_overlap(o, s)) continue;
+            if (offset < o->offset + o->size && o->offset < offset + s->size) {
+                offset = o->offset + o->size;
+                moved = true;
+            }
+        }
+    }
+    return offset;
+}
+
+static int collect_slots(or_graph *g, arena_slot *slots) {
+    int count = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        or_node *n = &g->nodes[i];
+        if (n->folded) continue;
+        for (int k = 0; k < n->n_outputs; k++) {
+            int t = n->outputs[k];
+            if (t < 0) continue;
+            size_t size = (g->tensors[t].nbytes + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+            slots[count++] = (arena_slot){t, i, i, size ? size : ARENA_ALIGN, 0};
+            g->tensors[t].last_use = i;
+        }
+    }
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_inputs; k++) {
+            int t = g->nodes[i].inputs[k];
+            if (t >= 0 && g->tensors[t].last_use < i) g->tensors[t].last_use = i;
+        }
+    for (int k = 0; k < g->n_outputs; k++) g->tensors[g->outputs[k]].last_use = g->n_nodes;
+    for (int s = 0; s < count; s++) slots[s].last = g->tensors[slots[s].tensor].last_use;
+    return count;
+}
+
+static int plan_arena(or_graph *g) {
+    int total_outputs = 0;
+    for (int i = 0; i < g->n_nodes; i++) total_outputs += g->nodes[i].n_outputs;
+    arena_slot *slots = malloc(sizeof *slots * (size_t)(total_outputs + 1));
+    if (!slots) return or_fail(g, ONNXRUN_ERR_NOMEM, "out of memory planning the arena");
+    int count = collect_slots(g, slots);
+    qsort(slots, (size_t)count, sizeof *slots, by_size_desc);
+    size_t arena_size = 0;
+    for (int s = 0; s < count; s++) {
+        slots[s].offset = place_slot(slots, s, &slots[s]);
+        if (slots[s].offset + slots[s].size > arena_size)
+            arena_size = slots[s].offset + slots[s].size;
+    }
+    if (arena_size > g->arena_size || !g->arena) {
+        free(g->arena);
+        g->arena = aligned_bytes(arena_size);
+        g->arena_size = g->arena ? arena_size : 0;
+        if (!g->arena) {
+            free(slots);
+            return or_fail(g, ONNXRUN_ERR_NOMEM, "out of memory: the activation arena needs %zu bytes",
+                           arena_size);
+        }
+    }
+    for (int s = 0; s < count; s++) {
+        or_tensor *t = &g->tensors[slots[s].tensor];
+        t->arena_offset = slots[s].offset;
+        t->data = g->arena + slots[s].offset;
+    }
+    free(slots);
+    return ONNXRUN_OK;
+}
+
+int or_graph_plan(or_graph *g) {
+    or_graph_unplan(g);
+    g->plan_needs_input_values = false;
+    g->errmsg[0] = '\0';
+    for (int i = 0; i < g->n_nodes; i++) {
+        int status = prepare_node(g, &g->nodes[i]);
+        if (status != ONNXRUN_OK) {
+            or_graph_unplan(g);
+            return status;
+        }
+    }
+    int status = plan_arena(g);
+    if (status != ONNXRUN_OK) {
+        or_graph_unplan(g);
+        return status;
+    }
+    g->planned = true;
+    return ONNXRUN_OK;
+}
+
+int or_graph_run(or_graph *g) {
+    for (int i = 0; i < g->n_nodes; i++) {
+        or_node *n = &g->nodes[i];
+        if (n->folded) continue;
+        int status = n->run(g, n);
+        if (status != ONNXRUN_OK) return status;
+    }
+    return ONNXRUN_OK;
+}

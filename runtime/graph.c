@@ -1,0 +1,323 @@
+/* Graph construction, topological sort, errors, dtype and attribute helpers. */
+#include "graph.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+or_graph *or_graph_new(void) {
+    or_graph *g = calloc(1, sizeof *g);
+    if (g) g->num_threads = 1;
+    return g;
+}
+
+void or_tensor_free_contents(or_tensor *t) {
+    if (!t) return;
+    free(t->name);
+    for (int i = 0; i < OR_MAX_RANK; i++) free(t->dim_params[i]);
+    if (t->owned) {
+        if (t->owned_is_mapping)
+            munmap(t->owned, t->owned_len);
+        else
+            free(t->owned);
+    }
+    memset(t, 0, sizeof *t);
+}
+
+void or_attr_free_contents(or_attr *a) {
+    free(a->name);
+    free(a->s);
+    if (a->t) {
+        or_tensor_free_contents(a->t);
+        free(a->t);
+    }
+    free(a->floats);
+    free(a->ints);
+    if (a->strings)
+        for (size_t i = 0; i < a->n; i++) free(a->strings[i]);
+    free(a->strings);
+    memset(a, 0, sizeof *a);
+}
+
+static void node_free_contents(or_node *n) {
+    if (n->free_state) n->free_state(n->state);
+    if (n->free_cache) n->free_cache(n->cache);
+    free(n->name);
+    free(n->op_type);
+    free(n->domain);
+    free(n->inputs);
+    free(n->outputs);
+    for (int i = 0; i < n->n_attrs; i++) or_attr_free_contents(&n->attrs[i]);
+    free(n->attrs);
+}
+
+void or_graph_free(or_graph *g) {
+    if (!g) return;
+    for (int i = 0; i < g->n_nodes; i++) node_free_contents(&g->nodes[i]);
+    free(g->nodes);
+    for (int i = 0; i < g->n_tensors; i++) or_tensor_free_contents(&g->tensors[i]);
+    free(g->tensors);
+    free(g->inputs);
+    free(g->outputs);
+    for (int i = 0; i < g->n_opsets; i++) free(g->opsets[i].domain);
+    free(g->opsets);
+    free(g->producer_name);
+    free(g->producer_version);
+    free(g->graph_name);
+    free(g->model_path);
+    free(g->arena);
+    free(g);
+}
+
+int or_graph_find_tensor(const or_graph *g, const char *name) {
+    for (int i = 0; i < g->n_tensors; i++)
+        if (strcmp(g->tensors[i].name, name) == 0) return i;
+    return -1;
+}
+
+int or_graph_tensor(or_graph *g, const char *name) {
+    int found = or_graph_find_tensor(g, name);
+    if (found >= 0) return found;
+    if (g->n_tensors == g->cap_tensors) {
+        int cap = g->cap_tensors ? g->cap_tensors * 2 : 64;
+        or_tensor *grown = realloc(g->tensors, (size_t)cap * sizeof *grown);
+        if (!grown) return -1;
+        g->tensors = grown;
+        g->cap_tensors = cap;
+    }
+    or_tensor *t = &g->tensors[g->n_tensors];
+    memset(t, 0, sizeof *t);
+    t->name = strdup(name);
+    if (!t->name) return -1;
+    t->rank = -1;
+    t->producer = -1;
+    return g->n_tensors++;
+}
+
+or_node *or_graph_add_node(or_graph *g) {
+    if (g->n_nodes == g->cap_nodes) {
+        int cap = g->cap_nodes ? g->cap_nodes * 2 : 32;
+        or_node *grown = realloc(g->nodes, (size_t)cap * sizeof *grown);
+        if (!grown) return NULL;
+        g->nodes = grown;
+        g->cap_nodes = cap;
+    }
+    or_node *n = &g->nodes[g->n_nodes++];
+    memset(n, 0, sizeof *n);
+    n->op = -1;
+    return n;
+}
+
+/* Kahn's algorithm over tensor producers; ties keep file order so that
+ * results are deterministic. */
+int or_graph_sort(or_graph *g) {
+    int status = ONNXRUN_ERR_NOMEM;
+    int *producer = malloc(sizeof(int) * (size_t)(g->n_tensors + 1));
+    int *pending = calloc((size_t)g->n_nodes + 1, sizeof(int));
+    int *order = malloc(sizeof(int) * (size_t)(g->n_nodes + 1));
+    bool *done = calloc((size_t)g->n_nodes + 1, sizeof(bool));
+    or_node *sorted = malloc(sizeof(or_node) * (size_t)(g->n_nodes + 1));
+    if (!producer || !pending || !order || !done || !sorted) goto out;
+
+    for (int t = 0; t < g->n_tensors; t++) producer[t] = -1;
+    for (int i = 0; i < g->n_nodes; i++) {
+        for (int k = 0; k < g->nodes[i].n_outputs; k++) {
+            int t = g->nodes[i].outputs[k];
+            if (t < 0) continue;
+            if (producer[t] >= 0 || g->tensors[t].kind != OR_T_ACTIVATION) {
+                status = or_fail(g, ONNXRUN_ERR_MODEL,
+                                 "tensor '%s' is produced twice (by node '%s')",
+                                 g->tensors[t].name, g->nodes[i].name);
+                goto out;
+            }
+            producer[t] = i;
+        }
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        for (int k = 0; k < g->nodes[i].n_inputs; k++) {
+            int t = g->nodes[i].inputs[k];
+            if (t < 0 || g->tensors[t].kind != OR_T_ACTIVATION) continue;
+            if (producer[t] < 0) {
+                status = or_fail(g, ONNXRUN_ERR_MODEL,
+                                 "node '%s' reads tensor '%s', which nothing produces",
+                                 g->nodes[i].name, g->tensors[t].name);
+                goto out;
+            }
+            pending[i]++;
+        }
+    }
+    int n_sorted = 0;
+    bool progress = true;
+    while (n_sorted < g->n_nodes && progress) {
+        progress = false;
+        for (int i = 0; i < g->n_nodes; i++) {
+            if (done[i] || pending[i] > 0) continue;
+            done[i] = true;
+            progress = true;
+            order[n_sorted++] = i;
+            for (int k = 0; k < g->nodes[i].n_outputs; k++) {
+                int t = g->nodes[i].outputs[k];
+                if (t < 0) continue;
+                for (int j = 0; j < g->n_nodes; j++)
+                    for (int m = 0; m < g->nodes[j].n_inputs; m++)
+                        if (g->nodes[j].inputs[m] == t) pending[j]--;
+            }
+        }
+    }
+    if (n_sorted < g->n_nodes) {
+        for (int i = 0; i < g->n_nodes; i++) {
+            if (done[i]) continue;
+            for (int k = 0; k < g->nodes[i].n_inputs; k++) {
+                int t = g->nodes[i].inputs[k];
+                if (t >= 0 && producer[t] >= 0 && !done[producer[t]]) {
+                    status = or_fail(g, ONNXRUN_ERR_MODEL,
+                                     "the graph has a cycle through tensor '%s' (node '%s')",
+                                     g->tensors[t].name, g->nodes[i].name);
+                    goto out;
+                }
+            }
+        }
+        status = or_fail(g, ONNXRUN_ERR_MODEL, "the graph has a cycle");
+        goto out;
+    }
+    for (int i = 0; i < g->n_nodes; i++) sorted[i] = g->nodes[order[i]];
+    memcpy(g->nodes, sorted, sizeof(or_node) * (size_t)g->n_nodes);
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_outputs; k++)
+            if (g->nodes[i].outputs[k] >= 0) g->tensors[g->nodes[i].outputs[k]].producer = i;
+    for (int k = 0; k < g->n_outputs; k++) {
+        or_tensor *t = &g->tensors[g->outputs[k]];
+        if (t->kind == OR_T_ACTIVATION && t->producer < 0) {
+            status = or_fail(g, ONNXRUN_ERR_MODEL, "graph output '%s' is never produced",
+                             t->name);
+            goto out;
+        }
+    }
+    status = ONNXRUN_OK;
+out:
+    if (status == ONNXRUN_ERR_NOMEM && !g->errmsg[0]) or_fail(g, status, "out of memory");
+    free(producer);
+    free(pending);
+    free(order);
+    free(done);
+    free(sorted);
+    return status;
+}
+
+int or_fail(or_graph *g, int status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g->errmsg, sizeof g->errmsg, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+int or_node_fail(or_graph *g, const or_node *n, int status, const char *fmt, ...) {
+    int len = snprintf(g->errmsg, sizeof g->errmsg, "node '%s' (%s): ", n->name, n->op_type);
+    if (len < 0 || (size_t)len >= sizeof g->errmsg) return status;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g->errmsg + len, sizeof g->errmsg - (size_t)len, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+size_t or_dtype_size(int dtype) {
+    switch (dtype) {
+    case OR_FLOAT: case OR_INT32: case OR_UINT32: return 4;
+    case OR_DOUBLE: case OR_INT64: case OR_UINT64: case OR_COMPLEX64: return 8;
+    case OR_UINT8: case OR_INT8: case OR_BOOL: return 1;
+    case OR_FLOAT8E4M3FN: case OR_FLOAT8E4M3FNUZ: case OR_FLOAT8E5M2: case OR_FLOAT8E5M2FNUZ:
+        return 1;
+    case OR_UINT16: case OR_INT16: case OR_FLOAT16: case OR_BFLOAT16: return 2;
+    case OR_COMPLEX128: return 16;
+    default: return 0;
+    }
+}
+
+const char *or_dtype_name(int dtype) {
+    static const char *const names[OR_DTYPE_COUNT] = {
+        "undefined", "float32", "uint8",     "int8",       "uint16",      "int16",
+        "int32",     "int64",   "string",    "bool",       "float16",     "float64",
+        "uint32",    "uint64",  "complex64", "complex128", "bfloat16",    "float8e4m3fn",
+        "float8e4m3fnuz", "float8e5m2", "float8e5m2fnuz"};
+    return dtype >= 0 && dtype < OR_DTYPE_COUNT ? names[dtype] : "unknown";
+}
+
+int64_t or_shape_numel(int rank, const int64_t *dims) {
+    if (rank < 0) return -1;
+    int64_t n = 1;
+    for (int i = 0; i < rank; i++) {
+        if (dims[i] < 0) return -1;
+        if (dims[i] != 0 && n > INT64_MAX / dims[i]) return -1;
+        n *= dims[i];
+    }
+    return n;
+}
+
+int64_t or_tensor_numel(const or_tensor *t) { return or_shape_numel(t->rank, t->dims); }
+
+const char *or_shape_str(int rank, const int64_t *dims, char *buf, size_t len) {
+    if (rank < 0) {
+        snprintf(buf, len, "[?]");
+        return buf;
+    }
+    size_t pos = 0;
+    int w = snprintf(buf, len, "[");
+    pos = w > 0 ? (size_t)w : 0;
+    for (int i = 0; i < rank && pos < len; i++) {
+        if (dims[i] < 0)
+            w = snprintf(buf + pos, len - pos, "%s?", i ? "," : "");
+        else
+            w = snprintf(buf + pos, len - pos, "%s%lld", i ? "," : "", (long long)dims[i]);
+        pos += w > 0 ? (size_t)w : 0;
+    }
+    if (pos < len) snprintf(buf + pos, len - pos, "]");
+    return buf;
+}
+
+const or_attr *or_attr_find(const or_node *n, const char *name) {
+    for (int i = 0; i < n->n_attrs; i++)
+        if (strcmp(n->attrs[i].name, name) == 0) return &n->attrs[i];
+    return NULL;
+}
+
+int64_t or_attr_int(const or_node *n, const char *name, int64_t dflt) {
+    const or_attr *a = or_attr_find(n, name);
+    return a && a->type == OR_ATTR_INT ? a->i : dflt;
+}
+
+float or_attr_float(const or_node *n, const char *name, float dflt) {
+    const or_attr *a = or_attr_find(n, name);
+    if (a && a->type == OR_ATTR_FLOAT) return a->f;
+    if (a && a->type == OR_ATTR_INT) return (float)a->i;
+    return dflt;
+}
+
+const char *or_attr_string(const or_node *n, const char *name, const char *dflt) {
+    const or_attr *a = or_attr_find(n, name);
+    return a && a->type == OR_ATTR_STRING && a->s ? a->s : dflt;
+}
+
+const int64_t *or_attr_ints(const or_node *n, const char *name, size_t *count) {
+    const or_attr *a = or_attr_find(n, name);
+    if (a && a->type == OR_ATTR_INTS) {
+        *count = a->n;
+        static const int64_t empty_ints[1];
+        return a->ints ? a->ints : empty_ints;
+    }
+    *count = 0;
+    return NULL;
+}
+
+const float *or_attr_floats(const or_node *n, const char *name, size_t *count) {
+    const or_attr *a = or_attr_find(n, name);
+    if (a && a->type == OR_ATTR_FLOATS) {
+        *count = a->n;
+        static const float empty_floats[1];
+        return a->floats ? a->floats : empty_floats;
+    }
+    *count = 0;
+    return NULL;
+}

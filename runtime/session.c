@@ -1,0 +1,397 @@
+/* The public API: sessions over a loaded, planned graph. */
+#include "onnxrun.h"
+
+#include "../onnx/loader.h"
+#include "exec.h"
+#include "graph.h"
+#include "threadpool.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct onnxrun_session {
+    or_graph *graph;       /* NULL when creation failed */
+    char errmsg[OR_ERRMSG_MAX];
+    onnxrun_tensor_info *inputs;  /* declared, [n_inputs] */
+    onnxrun_tensor_info *outputs; /* declared, [n_outputs] */
+    bool *bound;                  /* [n_inputs] */
+    /* What the current plan was made for: input shapes, and the bytes of the
+     * inputs whose values shaped it. */
+    int *planned_rank;               /* [n_inputs] */
+    int64_t (*planned_dims)[OR_MAX_RANK]; /* [n_inputs] */
+    void **pinned_bytes;             /* [n_inputs], NULL when not pinned */
+    size_t *pinned_len;              /* [n_inputs] */
+};
+
+static onnxrun_status set_error(onnxrun_session *s, onnxrun_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static onnxrun_status set_error(onnxrun_session *s, onnxrun_status status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->errmsg, sizeof s->errmsg, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+static onnxrun_status ok(onnxrun_session *s) {
+    s->errmsg[0] = '\0';
+    return ONNXRUN_OK;
+}
+
+void onnxrun_options_init(onnxrun_options *options) {
+    if (!options) return;
+    memset(options, 0, sizeof *options);
+    options->size = sizeof *options;
+    options->num_threads = 1;
+}
+
+/* Copies the caller's options field by field, honouring their declared size. */
+static onnxrun_options effective_options(const onnxrun_options *given) {
+    onnxrun_options o;
+    onnxrun_options_init(&o);
+    if (!given) return o;
+    size_t n = given->size < sizeof o ? given->size : sizeof o;
+    if (n > sizeof(size_t)) memcpy((char *)&o + sizeof(size_t), (const char *)given + sizeof(size_t),
+                                   n - sizeof(size_t));
+    o.size = sizeof o;
+    if (o.num_threads < 1) o.num_threads = 1;
+    return o;
+}
+
+static void describe(const or_tensor *t, onnxrun_tensor_info *info) {
+    memset(info, 0, sizeof *info);
+    info->name = t->name;
+    info->dtype = (onnxrun_dtype)t->dtype;
+    info->rank = t->rank;
+    for (int d = 0; d < t->rank && d < OR_MAX_RANK; d++) {
+        info->dims[d] = t->dims[d];
+        info->dim_names[d] = t->dim_params[d];
+    }
+}
+
+static onnxrun_status snapshot_signature(onnxrun_session *s) {
+    or_graph *g = s->graph;
+    size_t ni = (size_t)g->n_inputs + 1, no = (size_t)g->n_outputs + 1;
+    s->inputs = calloc(ni, sizeof *s->inputs);
+    s->outputs = calloc(no, sizeof *s->outputs);
+    s->bound = calloc(ni, sizeof *s->bound);
+    s->planned_rank = calloc(ni, sizeof *s->planned_rank);
+    s->planned_dims = calloc(ni, sizeof *s->planned_dims);
+    s->pinned_bytes = calloc(ni, sizeof *s->pinned_bytes);
+    s->pinned_len = calloc(ni, sizeof *s->pinned_len);
+    if (!s->inputs || !s->outputs || !s->bound || !s->planned_rank || !s->planned_dims ||
+        !s->pinned_bytes || !s->pinned_len)
+        return set_error(s, ONNXRUN_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < g->n_inputs; i++) describe(&g->tensors[g->inputs[i]], &s->inputs[i]);
+    for (int i = 0; i < g->n_outputs; i++) describe(&g->tensors[g->outputs[i]], &s->outputs[i]);
+    return ONNXRUN_OK;
+}
+
+static void forget_plan_signature(onnxrun_session *s) {
+    for (int i = 0; i < s->graph->n_inputs; i++) {
+        free(s->pinned_bytes[i]);
+        s->pinned_bytes[i] = NULL;
+        s->pinned_len[i] = 0;
+    }
+}
+
+static onnxrun_status remember_plan_signature(onnxrun_session *s) {
+    or_graph *g = s->graph;
+    forget_plan_signature(s);
+    for (int i = 0; i < g->n_inputs; i++) {
+        or_tensor *t = &g->tensors[g->inputs[i]];
+        s->planned_rank[i] = t->rank;
+        memcpy(s->planned_dims[i], t->dims, sizeof t->dims);
+        if (!t->value_pinned) continue;
+        s->pinned_bytes[i] = malloc(t->nbytes ? t->nbytes : 1);
+        if (!s->pinned_bytes[i]) return set_error(s, ONNXRUN_ERR_NOMEM, "out of memory");
+        memcpy(s->pinned_bytes[i], t->data, t->nbytes);
+        s->pinned_len[i] = t->nbytes;
+    }
+    return ONNXRUN_OK;
+}
+
+static onnxrun_status from_graph_status(onnxrun_session *s, int status) {
+    snprintf(s->errmsg, sizeof s->errmsg, "%s", s->graph->errmsg);
+    return (onnxrun_status)status;
+}
+
+static onnxrun_status prepare_session(onnxrun_session *s, const onnxrun_options *opts) {
+    or_graph *g = s->graph;
+    int status = or_graph_check_ops(g);
+    if (status != ONNXRUN_OK) return from_graph_status(s, status);
+    status = snapshot_signature(s);
+    if (status != ONNXRUN_OK) return status;
+    g->num_threads = opts->num_threads;
+    if (opts->num_threads > 1) {
+        g->pool = or_threadpool_create(opts->num_threads);
+        if (!g->pool) return set_error(s, ONNXRUN_ERR_NOMEM, "cannot start %d threads",
+                                       opts->num_threads);
+    }
+    if (!or_graph_inputs_static(g)) return ONNXRUN_OK; /* planned at the first run */
+    status = or_graph_plan(g);
+    if (status == ONNXRUN_OK) return remember_plan_signature(s);
+    if (g->plan_needs_input_values) return ONNXRUN_OK; /* needs input values: plan at run */
+    return from_graph_status(s, status);
+}
+
+static onnxrun_status or_session_create(const void *buffer, size_t length, const char *model_dir,
+                                        const char *model_path, const onnxrun_options *options,
+                                        onnxrun_session **out_session);
+
+static void drop_graph(onnxrun_session *s) {
+    if (!s->graph) return;
+    forget_plan_signature(s);
+    or_threadpool_destroy(s->graph->pool);
+    or_graph_free(s->graph);
+    s->graph = NULL;
+}
+
+onnxrun_status onnxrun_session_create_from_buffer(const void *buffer, size_t length,
+                                                  const char *model_dir,
+                                                  const onnxrun_options *options,
+                                                  onnxrun_session **out_session) {
+    return or_session_create(buffer, length, model_dir, NULL, options, out_session);
+}
+
+static onnxrun_status or_session_create(const void *buffer, size_t length, const char *model_dir,
+                                        const char *model_path, const onnxrun_options *options,
+                                        onnxrun_session **out_session) {
+    if (!out_session) return ONNXRUN_ERR_ARGUMENT;
+    *out_session = calloc(1, sizeof **out_session);
+    onnxrun_session *s = *out_session;
+    if (!s) return ONNXRUN_ERR_NOMEM;
+    if (!buffer) return set_error(s, ONNXRUN_ERR_ARGUMENT, "no model buffer given");
+    onnxrun_options opts = effective_options(options);
+    int status = or_load_model(buffer, length, model_dir, model_path, &s->graph, s->errmsg,
+                               sizeof s->errmsg);
+    if (status == ONNXRUN_OK) status = prepare_session(s, &opts);
+    if (status != ONNXRUN_OK) {
+        drop_graph(s);
+        return (onnxrun_status)status;
+    }
+    return ok(s);
+}
+
+static char *read_whole_file(const char *path, size_t *len, char *err, size_t errlen) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = NULL;
+    long size = -1;
+    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
+    if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        snprintf(err, errlen, "%s: cannot read: not a regular file", path);
+    } else if (!(buf = malloc((size_t)size + 1))) {
+        snprintf(err, errlen, "%s: out of memory reading %ld bytes", path, size);
+    } else if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = (size_t)(size < 0 ? 0 : size);
+    return buf;
+}
+
+onnxrun_status onnxrun_session_create_from_file(const char *path, const onnxrun_options *options,
+                                                onnxrun_session **out_session) {
+    if (!out_session) return ONNXRUN_ERR_ARGUMENT;
+    if (!path) {
+        *out_session = calloc(1, sizeof **out_session);
+        if (!*out_session) return ONNXRUN_ERR_NOMEM;
+        return set_error(*out_session, ONNXRUN_ERR_ARGUMENT, "no model path given");
+    }
+    char err[OR_ERRMSG_MAX];
+    size_t len = 0;
+    char *buf = read_whole_file(path, &len, err, sizeof err);
+    if (!buf) {
+        *out_session = calloc(1, sizeof **out_session);
+        if (!*out_session) return ONNXRUN_ERR_NOMEM;
+        return set_error(*out_session, ONNXRUN_ERR_IO, "%s", err);
+    }
+    char *dir = strdup(path);
+    if (!dir) {
+        free(buf);
+        return ONNXRUN_ERR_NOMEM;
+    }
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir ? 1 : 0] = '\0';
+    else
+        strcpy(dir, ".");
+    onnxrun_status status = or_session_create(buf, len, dir, path, options, out_session);
+    free(buf);
+    free(dir);
+    return status;
+}
+
+void onnxrun_session_destroy(onnxrun_session *s) {
+    if (!s) return;
+    drop_graph(s);
+    free(s->inputs);
+    free(s->outputs);
+    free(s->bound);
+    free(s->planned_rank);
+    free(s->planned_dims);
+    free(s->pinned_bytes);
+    free(s->pinned_len);
+    free(s);
+}
+
+const char *onnxrun_errmsg(const onnxrun_session *s) {
+    return s ? s->errmsg : "no session (out of memory)";
+}
+
+const char *onnxrun_status_name(onnxrun_status status) {
+    switch (status) {
+    case ONNXRUN_OK: return "ok";
+    case ONNXRUN_ERR_MODEL: return "model error";
+    case ONNXRUN_ERR_INPUT: return "input error";
+    case ONNXRUN_ERR_NOMEM: return "out of memory";
+    case ONNXRUN_ERR_IO: return "I/O error";
+    case ONNXRUN_ERR_ARGUMENT: return "invalid argument";
+    default: return "internal error";
+    }
+}
+
+size_t onnxrun_input_count(const onnxrun_session *s) {
+    return s && s->graph ? (size_t)s->graph->n_inputs : 0;
+}
+
+size_t onnxrun_output_count(const onnxrun_session *s) {
+    return s && s->graph ? (size_t)s->graph->n_outputs : 0;
+}
+
+onnxrun_status onnxrun_input_info(const onnxrun_session *s, size_t index,
+                                  onnxrun_tensor_info *out_info) {
+    if (!s || !out_info || index >= onnxrun_input_count(s)) return ONNXRUN_ERR_ARGUMENT;
+    *out_info = s->inputs[index];
+    return ONNXRUN_OK;
+}
+
+onnxrun_status onnxrun_output_info(const onnxrun_session *s, size_t index,
+                                   onnxrun_tensor_info *out_info) {
+    if (!s || !out_info || index >= onnxrun_output_count(s)) return ONNXRUN_ERR_ARGUMENT;
+    *out_info = s->outputs[index];
+    return ONNXRUN_OK;
+}
+
+onnxrun_status onnxrun_input_index(const onnxrun_session *s, const char *name,
+                                   size_t *out_index) {
+    if (!s || !name || !out_index) return ONNXRUN_ERR_ARGUMENT;
+    for (size_t i = 0; i < onnxrun_input_count(s); i++)
+        if (strcmp(s->inputs[i].name, name) == 0) {
+            *out_index = i;
+            return ONNXRUN_OK;
+        }
+    return set_error((onnxrun_session *)s, ONNXRUN_ERR_INPUT, "the model has no input named '%s'",
+                     name);
+}
+
+static onnxrun_status check_input_shape(onnxrun_session *s, const onnxrun_tensor_info *decl,
+                                        onnxrun_dtype dtype, int rank, const int64_t *dims,
+                                        size_t nbytes) {
+    char want[128], got[128];
+    if (rank < 0 || rank > OR_MAX_RANK || (rank > 0 && !dims))
+        return set_error(s, ONNXRUN_ERR_INPUT, "input '%s': invalid rank %d", decl->name, rank);
+    if (decl->dtype != ONNXRUN_UNDEFINED && dtype != decl->dtype)
+        return set_error(s, ONNXRUN_ERR_INPUT, "input '%s': expected %s, got %s", decl->name,
+                         or_dtype_name(decl->dtype), or_dtype_name(dtype));
+    bool mismatch = decl->rank >= 0 && decl->rank != rank;
+    for (int d = 0; !mismatch && d < rank; d++)
+        mismatch = dims[d] < 0 || (decl->rank >= 0 && decl->dims[d] >= 0 && decl->dims[d] != dims[d]);
+    if (mismatch)
+        return set_error(s, ONNXRUN_ERR_INPUT, "input '%s': expected shape %s, got %s",
+                         decl->name, or_shape_str(decl->rank, decl->dims, want, sizeof want),
+                         or_shape_str(rank, dims, got, sizeof got));
+    int64_t numel = or_shape_numel(rank, dims);
+    size_t elem = or_dtype_size(dtype);
+    if (numel < 0 || elem == 0 || (uint64_t)numel > SIZE_MAX / elem ||
+        (size_t)numel * elem != nbytes)
+        return set_error(s, ONNXRUN_ERR_INPUT,
+                         "input '%s': %zu bytes do not match shape %s of %s", decl->name, nbytes,
+                         or_shape_str(rank, dims, got, sizeof got), or_dtype_name(dtype));
+    return ONNXRUN_OK;
+}
+
+onnxrun_status onnxrun_set_input(onnxrun_session *s, size_t index, onnxrun_dtype dtype, int rank,
+                                 const int64_t *dims, const void *data, size_t nbytes) {
+    if (!s) return ONNXRUN_ERR_ARGUMENT;
+    if (!s->graph) return ONNXRUN_ERR_ARGUMENT;
+    if (index >= onnxrun_input_count(s))
+        return set_error(s, ONNXRUN_ERR_ARGUMENT, "input index %zu out of range (%zu inputs)",
+                         index, onnxrun_input_count(s));
+    if (!data && nbytes > 0)
+        return set_error(s, ONNXRUN_ERR_ARGUMENT, "input '%s': no data", s->inputs[index].name);
+    onnxrun_status status = check_input_shape(s, &s->inputs[index], dtype, rank, dims, nbytes);
+    if (status != ONNXRUN_OK) return status;
+    or_tensor *t = &s->graph->tensors[s->graph->inputs[index]];
+    static const unsigned char empty_input[64];
+    t->dtype = dtype;
+    t->rank = rank;
+    for (int d = 0; d < rank; d++) t->dims[d] = dims[d];
+    t->data = nbytes ? (void *)data : (void *)empty_input;
+    t->nbytes = nbytes;
+    s->bound[index] = true;
+    return ok(s);
+}
+
+static bool plan_is_current(onnxrun_session *s) {
+    or_graph *g = s->graph;
+    if (!g->planned) return false;
+    for (int i = 0; i < g->n_inputs; i++) {
+        const or_tensor *t = &g->tensors[g->inputs[i]];
+        if (t->rank != s->planned_rank[i] ||
+            memcmp(t->dims, s->planned_dims[i], sizeof(int64_t) * (size_t)t->rank) != 0)
+            return false;
+        if (s->pinned_bytes[i] &&
+            (t->nbytes != s->pinned_len[i] || memcmp(t->data, s->pinned_bytes[i], t->nbytes) != 0))
+            return false;
+    }
+    return true;
+}
+
+onnxrun_status onnxrun_run(onnxrun_session *s) {
+    if (!s) return ONNXRUN_ERR_ARGUMENT;
+    if (!s->graph) return ONNXRUN_ERR_ARGUMENT;
+    or_graph *g = s->graph;
+    for (int i = 0; i < g->n_inputs; i++)
+        if (!s->bound[i])
+            return set_error(s, ONNXRUN_ERR_INPUT, "input '%s' was not given", s->inputs[i].name);
+    if (!plan_is_current(s)) {
+        int status = or_graph_plan(g);
+        if (status != ONNXRUN_OK) return from_graph_status(s, status);
+        status = remember_plan_signature(s);
+        if (status != ONNXRUN_OK) return (onnxrun_status)status;
+    }
+    int status = or_graph_run(g);
+    if (status != ONNXRUN_OK) return from_graph_status(s, status);
+    return ok(s);
+}
+
+onnxrun_status onnxrun_get_output(onnxrun_session *s, size_t index, onnxrun_tensor_view *view) {
+    if (!s || !view) return ONNXRUN_ERR_ARGUMENT;
+    if (!s->graph || index >= onnxrun_output_count(s))
+        return set_error(s, ONNXRUN_ERR_ARGUMENT, "output index %zu out of range", index);
+    const or_tensor *t = &s->graph->tensors[s->graph->outputs[index]];
+    if (!t->data && t->nbytes)
+        return set_error(s, ONNXRUN_ERR_ARGUMENT, "output '%s' has not been computed", t->name);
+    memset(view, 0, sizeof *view);
+    view->name = t->name;
+    view->dtype = (onnxrun_dtype)t->dtype;
+    view->rank = t->rank;
+    for (int d = 0; d < t->rank; d++) view->dims[d] = t->dims[d];
+    view->data = t->data;
+    view->nbytes = t->nbytes;
+    return ok(s);
+}
+
+const char *onnxrun_dtype_name(onnxrun_dtype dtype) { return or_dtype_name((int)dtype); }
+size_t onnxrun_dtype_size(onnxrun_dtype dtype) { return or_dtype_size((int)dtype); }

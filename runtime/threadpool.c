@@ -1,0 +1,151 @@
+/* Persistent worker pool. A parallel_for publishes one job; workers and the
+ * caller take chunks from an atomic counter. Workers spin briefly before
+ * sleeping because recurrent steps issue many small jobs back to back. */
+#include "threadpool.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#define SPIN_ITERATIONS 20000
+
+struct or_threadpool {
+    int n_threads; /* including the caller */
+    pthread_t *workers;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_cond_t finished;
+    atomic_uint generation; /* bumped per job */
+    atomic_int busy_workers;
+    atomic_bool stop;
+
+    /* The current job. */
+    or_task_fn fn;
+    void *ctx;
+    int64_t n, chunk;
+    atomic_llong next;
+};
+
+static void run_chunks(or_threadpool *pool, int thread_index) {
+    for (;;) {
+        int64_t begin = atomic_fetch_add(&pool->next, pool->chunk);
+        if (begin >= pool->n) break;
+        int64_t end = begin + pool->chunk < pool->n ? begin + pool->chunk : pool->n;
+        pool->fn(pool->ctx, begin, end, thread_index);
+    }
+}
+
+typedef struct {
+    or_threadpool *pool;
+    int index;
+} worker_arg;
+
+static void *worker_main(void *arg_) {
+    worker_arg *arg = arg_;
+    or_threadpool *pool = arg->pool;
+    int index = arg->index;
+    free(arg);
+    unsigned seen = 0;
+    for (;;) {
+        unsigned gen = atomic_load(&pool->generation);
+        for (int spin = 0; gen == seen && spin < SPIN_ITERATIONS; spin++) {
+            if (atomic_load(&pool->stop)) return NULL;
+            gen = atomic_load(&pool->generation);
+        }
+        if (gen == seen) {
+            pthread_mutex_lock(&pool->lock);
+            while ((gen = atomic_load(&pool->generation)) == seen && !atomic_load(&pool->stop))
+                pthread_cond_wait(&pool->wake, &pool->lock);
+            pthread_mutex_unlock(&pool->lock);
+        }
+        if (atomic_load(&pool->stop)) return NULL;
+        seen = gen;
+        run_chunks(pool, index);
+        if (atomic_fetch_sub(&pool->busy_workers, 1) == 1) {
+            pthread_mutex_lock(&pool->lock);
+            pthread_cond_signal(&pool->finished);
+            pthread_mutex_unlock(&pool->lock);
+        }
+    }
+}
+
+or_threadpool *or_threadpool_create(int threads) {
+    or_threadpool *pool = calloc(1, sizeof *pool);
+    if (!pool) return NULL;
+    pool->n_threads = threads > 1 ? threads : 1;
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_cond_init(&pool->wake, NULL);
+    pthread_cond_init(&pool->finished, NULL);
+    if (pool->n_threads > 1) {
+        pool->workers = calloc((size_t)pool->n_threads - 1, sizeof(pthread_t));
+        if (!pool->workers) goto fail;
+        for (int i = 1; i < pool->n_threads; i++) {
+            worker_arg *arg = malloc(sizeof *arg);
+            if (!arg) goto fail_started;
+            arg->pool = pool;
+            arg->index = i;
+            if (pthread_create(&pool->workers[i - 1], NULL, worker_main, arg) != 0) {
+                free(arg);
+                goto fail_started;
+            }
+            continue;
+        fail_started:
+            pool->n_threads = i; /* only the started ones are joined */
+            or_threadpool_destroy(pool);
+            return NULL;
+        }
+    }
+    return pool;
+fail:
+    free(pool->workers);
+    free(pool);
+    return NULL;
+}
+
+void or_threadpool_destroy(or_threadpool *pool) {
+    if (!pool) return;
+    pthread_mutex_lock(&pool->lock);
+    atomic_store(&pool->stop, true);
+    pthread_cond_broadcast(&pool->wake);
+    pthread_mutex_unlock(&pool->lock);
+    for (int i = 1; i < pool->n_threads; i++) pthread_join(pool->workers[i - 1], NULL);
+    pthread_mutex_destroy(&pool->lock);
+    pthread_cond_destroy(&pool->wake);
+    pthread_cond_destroy(&pool->finished);
+    free(pool->workers);
+    free(pool);
+}
+
+int or_threadpool_size(const or_threadpool *pool) { return pool ? pool->n_threads : 1; }
+
+void or_parallel_for(or_threadpool *pool, int64_t n, int64_t grain, or_task_fn fn, void *ctx) {
+    if (n <= 0) return;
+    if (grain < 1) grain = 1;
+    if (!pool || pool->n_threads == 1 || n <= grain) {
+        fn(ctx, 0, n, 0);
+        return;
+    }
+    int64_t chunk = (n + pool->n_threads - 1) / pool->n_threads;
+    if (chunk < grain) chunk = grain;
+    pool->fn = fn;
+    pool->ctx = ctx;
+    pool->n = n;
+    pool->chunk = chunk;
+    atomic_store(&pool->next, 0);
+    atomic_store(&pool->busy_workers, pool->n_threads - 1);
+    pthread_mutex_lock(&pool->lock);
+    atomic_fetch_add(&pool->generation, 1);
+    pthread_cond_broadcast(&pool->wake);
+    pthread_mutex_unlock(&pool->lock);
+    run_chunks(pool, 0);
+    for (int spin = 0; atomic_load(&pool->busy_workers) > 0 && spin < SPIN_ITERATIONS; spin++)
+        sched_yield();
+    if (atomic_load(&pool->busy_workers) > 0) {
+        pthread_mutex_lock(&pool->lock);
+        while (atomic_load(&pool->busy_workers) > 0)
+            pthread_cond_wait(&pool->finished, &pool->lock);
+        pthread_mutex_unlock(&pool->lock);
+    }
+}
