@@ -215,6 +215,13 @@ int or_parse_tensor_pb(const void *buf, size_t len, or_tensor *out, char *errmsg
         out->name = strdup(name);
         if (!out->name) status = or_pb_err(errmsg, errlen, ONNXRUN_ERR_NOMEM, "out of memory");
     }
+    /* Every tensor in the test data is named; SequenceProto and OptionalProto
+     * files mis-parse as nameless tensors. */
+    if (status == ONNXRUN_ERR_MODEL && !name[0] && errmsg && errlen) {
+        size_t used = strlen(errmsg);
+        snprintf(errmsg + used, errlen - used,
+                 " (not a tensor? sequence and optional values are not supported)");
+    }
     onnx__tensor_proto__free_unpacked(tp, NULL);
     if (status != ONNXRUN_OK) {
         or_tensor_free_contents(out);

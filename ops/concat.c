@@ -24,7 +24,8 @@ static int concat_run(or_graph *g, or_node *n) {
         if (row == 0) continue;
         const unsigned char *s = x->data;
         unsigned char *d = (unsigned char *)y->data + offset;
-        for (int64_t o = 0; o < outer; o++) memcpy(d + (size_t)o * out_row, s + (size_t)o * row, row);
+        for (int64_t o = 0; o < outer; o++)
+            memcpy(d + (size_t)o * out_row, s + (size_t)o * row, row);
         offset += row;
     }
     return 0;

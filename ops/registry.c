@@ -20,6 +20,12 @@ int or_op_lookup(const char *domain, const char *op_type) {
     return -1;
 }
 
-const char *or_op_name(int op) { return op >= 0 && op < OR_OP_COUNT ? op_table[op].name : "?"; }
-int or_op_first_opset(int op) { return op_table[op].first_opset; }
-or_prepare_fn or_op_prepare(int op) { return op_table[op].prepare; }
+const char *or_op_name(int op) {
+    return op >= 0 && op < OR_OP_COUNT ? op_table[op].name : "?";
+}
+int or_op_first_opset(int op) {
+    return op_table[op].first_opset;
+}
+or_prepare_fn or_op_prepare(int op) {
+    return op_table[op].prepare;
+}

@@ -6,8 +6,7 @@
 #include "shape_common.h"
 
 static int read_target(or_graph *g, or_node *n, int64_t *shape, int64_t *rank) {
-    if (or_input(g, n, 1))
-        return shp_plan_ints(g, n, 1, "shape", shape, OR_MAX_RANK, rank);
+    if (or_input(g, n, 1)) return shp_plan_ints(g, n, 1, "shape", shape, OR_MAX_RANK, rank);
     size_t count;
     const int64_t *attr = or_attr_ints(n, "shape", &count);
     if (!attr) return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "input 'shape' is required");

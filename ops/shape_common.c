@@ -50,12 +50,17 @@ static void copy_row(unsigned char *d, const unsigned char *s, int64_t n, int64_
         return;
     }
     switch (es) {
-    case 1: SHP_GATHER_ROW(1) break;
-    case 2: SHP_GATHER_ROW(2) break;
-    case 4: SHP_GATHER_ROW(4) break;
-    case 8: SHP_GATHER_ROW(8) break;
+    case 1:
+        SHP_GATHER_ROW(1) break;
+    case 2:
+        SHP_GATHER_ROW(2) break;
+    case 4:
+        SHP_GATHER_ROW(4) break;
+    case 8:
+        SHP_GATHER_ROW(8) break;
     default:
-        for (int64_t j = 0; j < n; j++) memcpy(d + (size_t)j * es, s + j * stride * (int64_t)es, es);
+        for (int64_t j = 0; j < n; j++)
+            memcpy(d + (size_t)j * es, s + j * stride * (int64_t)es, es);
     }
 }
 

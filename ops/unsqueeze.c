@@ -9,8 +9,7 @@ static int read_axes(or_graph *g, or_node *n, int64_t *axes, int64_t *count) {
     size_t c;
     const int64_t *attr = or_attr_ints(n, "axes", &c);
     if (!attr) return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "attribute 'axes' is required");
-    if (c > OR_MAX_RANK)
-        return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "too many axes (%zu)", c);
+    if (c > OR_MAX_RANK) return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "too many axes (%zu)", c);
     for (size_t k = 0; k < c; k++) axes[k] = attr[k];
     *count = (int64_t)c;
     return 0;

@@ -29,19 +29,27 @@ static or_isa detect_hardware(void) {
     return avx512 ? OR_ISA_AVX512 : OR_ISA_AVX2;
 }
 #elif defined(__aarch64__)
-static or_isa detect_hardware(void) { return OR_ISA_NEON; }
+static or_isa detect_hardware(void) {
+    return OR_ISA_NEON;
+}
 #else
-static or_isa detect_hardware(void) { return OR_ISA_SCALAR; }
+static or_isa detect_hardware(void) {
+    return OR_ISA_SCALAR;
+}
 #endif
 
 static or_isa cap_from_env(or_isa hw) {
     const char *want = getenv("ONNXRUN_ISA");
     if (!want || !*want) return hw;
     or_isa cap = hw;
-    if (strcmp(want, "scalar") == 0) cap = OR_ISA_SCALAR;
-    else if (strcmp(want, "avx2") == 0) cap = OR_ISA_AVX2;
-    else if (strcmp(want, "avx512") == 0) cap = OR_ISA_AVX512;
-    else if (strcmp(want, "neon") == 0) cap = OR_ISA_NEON;
+    if (strcmp(want, "scalar") == 0)
+        cap = OR_ISA_SCALAR;
+    else if (strcmp(want, "avx2") == 0)
+        cap = OR_ISA_AVX2;
+    else if (strcmp(want, "avx512") == 0)
+        cap = OR_ISA_AVX512;
+    else if (strcmp(want, "neon") == 0)
+        cap = OR_ISA_NEON;
     if (hw == OR_ISA_NEON) return cap == OR_ISA_SCALAR ? OR_ISA_SCALAR : OR_ISA_NEON;
     if (cap == OR_ISA_NEON) return OR_ISA_SCALAR;
     return cap < hw ? cap : hw;
@@ -58,13 +66,19 @@ or_isa or_cpu_isa(void) {
     return (or_isa)isa;
 }
 
-void or_cpu_reset(void) { atomic_store(&cached_isa, -1); }
+void or_cpu_reset(void) {
+    atomic_store(&cached_isa, -1);
+}
 
 const char *or_isa_name(or_isa isa) {
     switch (isa) {
-    case OR_ISA_AVX2: return "avx2";
-    case OR_ISA_AVX512: return "avx512";
-    case OR_ISA_NEON: return "neon";
-    default: return "scalar";
+    case OR_ISA_AVX2:
+        return "avx2";
+    case OR_ISA_AVX512:
+        return "avx512";
+    case OR_ISA_NEON:
+        return "neon";
+    default:
+        return "scalar";
     }
 }

@@ -75,25 +75,40 @@ const void *or_input_value(or_graph *g, or_node *n, int i) {
 
 int64_t or_read_int(const or_tensor *t, int64_t index) {
     switch (t->dtype) {
-    case OR_INT32: return ((const int32_t *)t->data)[index];
-    case OR_INT64: return ((const int64_t *)t->data)[index];
-    case OR_INT16: return ((const int16_t *)t->data)[index];
-    case OR_INT8: return ((const int8_t *)t->data)[index];
-    case OR_UINT8: case OR_BOOL: return ((const uint8_t *)t->data)[index];
-    case OR_UINT16: return ((const uint16_t *)t->data)[index];
-    case OR_UINT32: return ((const uint32_t *)t->data)[index];
-    case OR_UINT64: return (int64_t)((const uint64_t *)t->data)[index];
-    case OR_FLOAT: return (int64_t)((const float *)t->data)[index];
-    case OR_DOUBLE: return (int64_t)((const double *)t->data)[index];
-    default: return 0;
+    case OR_INT32:
+        return ((const int32_t *)t->data)[index];
+    case OR_INT64:
+        return ((const int64_t *)t->data)[index];
+    case OR_INT16:
+        return ((const int16_t *)t->data)[index];
+    case OR_INT8:
+        return ((const int8_t *)t->data)[index];
+    case OR_UINT8:
+    case OR_BOOL:
+        return ((const uint8_t *)t->data)[index];
+    case OR_UINT16:
+        return ((const uint16_t *)t->data)[index];
+    case OR_UINT32:
+        return ((const uint32_t *)t->data)[index];
+    case OR_UINT64:
+        return (int64_t)((const uint64_t *)t->data)[index];
+    case OR_FLOAT:
+        return (int64_t)((const float *)t->data)[index];
+    case OR_DOUBLE:
+        return (int64_t)((const double *)t->data)[index];
+    default:
+        return 0;
     }
 }
 
 double or_read_double(const or_tensor *t, int64_t index) {
     switch (t->dtype) {
-    case OR_FLOAT: return ((const float *)t->data)[index];
-    case OR_DOUBLE: return ((const double *)t->data)[index];
-    default: return (double)or_read_int(t, index);
+    case OR_FLOAT:
+        return ((const float *)t->data)[index];
+    case OR_DOUBLE:
+        return ((const double *)t->data)[index];
+    default:
+        return (double)or_read_int(t, index);
     }
 }
 
@@ -169,8 +184,7 @@ static int prepare_node(or_graph *g, or_node *n) {
     for (int k = 0; k < n->n_outputs; k++) {
         or_tensor *t = or_output(g, n, k);
         if (t && (t->rank < 0 || t->dtype == OR_UNDEFINED))
-            return or_node_fail(g, n, ONNXRUN_ERR_INTERNAL, "output '%s' has no shape",
-                                t->name);
+            return or_node_fail(g, n, ONNXRUN_ERR_INTERNAL, "output '%s' has no shape", t->name);
     }
     return inputs_all_static(g, n) ? fold_node(g, n) : ONNXRUN_OK;
 }
@@ -252,8 +266,8 @@ static int plan_arena(or_graph *g) {
         g->arena_size = g->arena ? arena_size : 0;
         if (!g->arena) {
             free(slots);
-            return or_fail(g, ONNXRUN_ERR_NOMEM, "out of memory: the activation arena needs %zu bytes",
-                           arena_size);
+            return or_fail(g, ONNXRUN_ERR_NOMEM,
+                           "out of memory: the activation arena needs %zu bytes", arena_size);
         }
     }
     for (int s = 0; s < count; s++) {

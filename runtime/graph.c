@@ -126,9 +126,9 @@ int or_graph_sort(or_graph *g) {
             int t = g->nodes[i].outputs[k];
             if (t < 0) continue;
             if (producer[t] >= 0 || g->tensors[t].kind != OR_T_ACTIVATION) {
-                status = or_fail(g, ONNXRUN_ERR_MODEL,
-                                 "tensor '%s' is produced twice (by node '%s')",
-                                 g->tensors[t].name, g->nodes[i].name);
+                status =
+                    or_fail(g, ONNXRUN_ERR_MODEL, "tensor '%s' is produced twice (by node '%s')",
+                            g->tensors[t].name, g->nodes[i].name);
                 goto out;
             }
             producer[t] = i;
@@ -189,8 +189,7 @@ int or_graph_sort(or_graph *g) {
     for (int k = 0; k < g->n_outputs; k++) {
         or_tensor *t = &g->tensors[g->outputs[k]];
         if (t->kind == OR_T_ACTIVATION && t->producer < 0) {
-            status = or_fail(g, ONNXRUN_ERR_MODEL, "graph output '%s' is never produced",
-                             t->name);
+            status = or_fail(g, ONNXRUN_ERR_MODEL, "graph output '%s' is never produced", t->name);
             goto out;
         }
     }
@@ -225,22 +224,41 @@ int or_node_fail(or_graph *g, const or_node *n, int status, const char *fmt, ...
 
 size_t or_dtype_size(int dtype) {
     switch (dtype) {
-    case OR_FLOAT: case OR_INT32: case OR_UINT32: return 4;
-    case OR_DOUBLE: case OR_INT64: case OR_UINT64: case OR_COMPLEX64: return 8;
-    case OR_UINT8: case OR_INT8: case OR_BOOL: return 1;
-    case OR_FLOAT8E4M3FN: case OR_FLOAT8E4M3FNUZ: case OR_FLOAT8E5M2: case OR_FLOAT8E5M2FNUZ:
+    case OR_FLOAT:
+    case OR_INT32:
+    case OR_UINT32:
+        return 4;
+    case OR_DOUBLE:
+    case OR_INT64:
+    case OR_UINT64:
+    case OR_COMPLEX64:
+        return 8;
+    case OR_UINT8:
+    case OR_INT8:
+    case OR_BOOL:
         return 1;
-    case OR_UINT16: case OR_INT16: case OR_FLOAT16: case OR_BFLOAT16: return 2;
-    case OR_COMPLEX128: return 16;
-    default: return 0;
+    case OR_FLOAT8E4M3FN:
+    case OR_FLOAT8E4M3FNUZ:
+    case OR_FLOAT8E5M2:
+    case OR_FLOAT8E5M2FNUZ:
+        return 1;
+    case OR_UINT16:
+    case OR_INT16:
+    case OR_FLOAT16:
+    case OR_BFLOAT16:
+        return 2;
+    case OR_COMPLEX128:
+        return 16;
+    default:
+        return 0;
     }
 }
 
 const char *or_dtype_name(int dtype) {
     static const char *const names[OR_DTYPE_COUNT] = {
-        "undefined", "float32", "uint8",     "int8",       "uint16",      "int16",
-        "int32",     "int64",   "string",    "bool",       "float16",     "float64",
-        "uint32",    "uint64",  "complex64", "complex128", "bfloat16",    "float8e4m3fn",
+        "undefined",      "float32",    "uint8",         "int8",       "uint16",   "int16",
+        "int32",          "int64",      "string",        "bool",       "float16",  "float64",
+        "uint32",         "uint64",     "complex64",     "complex128", "bfloat16", "float8e4m3fn",
         "float8e4m3fnuz", "float8e5m2", "float8e5m2fnuz"};
     return dtype >= 0 && dtype < OR_DTYPE_COUNT ? names[dtype] : "unknown";
 }
@@ -256,7 +274,9 @@ int64_t or_shape_numel(int rank, const int64_t *dims) {
     return n;
 }
 
-int64_t or_tensor_numel(const or_tensor *t) { return or_shape_numel(t->rank, t->dims); }
+int64_t or_tensor_numel(const or_tensor *t) {
+    return or_shape_numel(t->rank, t->dims);
+}
 
 const char *or_shape_str(int rank, const int64_t *dims, char *buf, size_t len) {
     if (rank < 0) {

@@ -55,13 +55,13 @@ typedef struct or_tensor {
     void *data;                    /* row-major, densely packed */
     size_t nbytes;
     or_tensor_kind kind;
-    bool is_static;        /* value known while planning: initializer or folded */
-    bool value_pinned;     /* graph input whose value the plan depends on */
+    bool is_static;    /* value known while planning: initializer or folded */
+    bool value_pinned; /* graph input whose value the plan depends on */
     bool is_graph_output;
-    int producer;          /* node index, -1 for inputs/initializers */
-    int last_use;          /* last consumer's position in the schedule */
-    void *owned;           /* heap or mapping owned by this tensor (initializers,
-                              folded values) */
+    int producer; /* node index, -1 for inputs/initializers */
+    int last_use; /* last consumer's position in the schedule */
+    void *owned;  /* heap or mapping owned by this tensor (initializers,
+                     folded values) */
     size_t owned_len;
     bool owned_is_mapping; /* owned came from mmap */
     size_t arena_offset;
@@ -182,8 +182,7 @@ void or_tensor_free_contents(or_tensor *t);
 void or_attr_free_contents(or_attr *a);
 
 /* ---- errors: format into g->errmsg and return status ---- */
-int or_fail(or_graph *g, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int or_fail(or_graph *g, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Prefixes "node 'NAME' (OP): ". */
 int or_node_fail(or_graph *g, const or_node *n, int status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

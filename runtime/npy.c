@@ -116,7 +116,8 @@ static onnxrun_status expect(cursor *c, char ch, const char *what) {
 static onnxrun_status parse_string(cursor *c, char *out, size_t cap) {
     skip_ws(c);
     if (c->p >= c->end || (*c->p != '\'' && *c->p != '"'))
-        return npy_fail(c->err, c->errlen, ONNXRUN_ERR_INPUT, "malformed header: expected a string");
+        return npy_fail(c->err, c->errlen, ONNXRUN_ERR_INPUT,
+                        "malformed header: expected a string");
     char quote = *c->p++;
     size_t n = 0;
     while (c->p < c->end && *c->p != quote) {
@@ -146,8 +147,10 @@ static bool accept_word(cursor *c, const char *word) {
 }
 
 static onnxrun_status parse_bool(cursor *c, bool *out) {
-    if (accept_word(c, "True")) *out = true;
-    else if (accept_word(c, "False")) *out = false;
+    if (accept_word(c, "True"))
+        *out = true;
+    else if (accept_word(c, "False"))
+        *out = false;
     else
         return npy_fail(c->err, c->errlen, ONNXRUN_ERR_INPUT,
                         "malformed header: fortran_order must be True or False");
@@ -178,7 +181,7 @@ static onnxrun_status parse_shape(cursor *c, int *rank, int64_t *dims) {
     if (st) return st;
     int r = 0;
     while (!accept(c, ')')) {
-        int64_t d;
+        int64_t d = 0;
         if ((st = parse_dim(c, &d))) return st;
         if (r >= ONNXRUN_MAX_RANK)
             return npy_fail(c->err, c->errlen, ONNXRUN_ERR_INPUT,
@@ -333,15 +336,15 @@ onnxrun_status or_npy_parse(const void *buf, size_t len, or_npy *out, char *err,
     memset(out, 0, sizeof *out);
     if (!buf && len) return npy_fail(err, errlen, ONNXRUN_ERR_ARGUMENT, "NULL buffer");
     const unsigned char *b = buf;
-    size_t hstart, hlen;
+    size_t hstart = 0, hlen = 0;
     onnxrun_status st = read_preamble(b, len, &hstart, &hlen, err, errlen);
     if (st) return st;
     npy_header h;
     memset(&h, 0, sizeof h);
     cursor c = {(const char *)b + hstart, (const char *)b + hstart + hlen, err, errlen};
     if ((st = parse_dict(&c, &h))) return st;
-    size_t itemsize, numel, nbytes;
-    bool swap;
+    size_t itemsize = 1, numel = 0, nbytes = 0;
+    bool swap = false;
     if ((st = descr_to_dtype(h.descr, &out->dtype, &itemsize, &swap, err, errlen))) return st;
     if ((st = shape_bytes(&h, itemsize, &numel, &nbytes, err, errlen))) return st;
     size_t have = len - hstart - hlen;
@@ -352,8 +355,10 @@ onnxrun_status or_npy_parse(const void *buf, size_t len, or_npy *out, char *err,
     unsigned char *data = malloc(nbytes ? nbytes : 1);
     if (!data) return npy_fail(err, errlen, ONNXRUN_ERR_NOMEM, "out of memory (%zu bytes)", nbytes);
     const unsigned char *src = b + hstart + hlen;
-    if (h.fortran && h.rank > 1) fortran_to_c(data, src, h.rank, h.dims, numel, itemsize);
-    else if (nbytes) memcpy(data, src, nbytes);
+    if (h.fortran && h.rank > 1)
+        fortran_to_c(data, src, h.rank, h.dims, numel, itemsize);
+    else if (nbytes)
+        memcpy(data, src, nbytes);
     if (swap) byteswap(data, numel, itemsize);
     out->rank = h.rank;
     memcpy(out->dims, h.dims, sizeof h.dims);
@@ -416,8 +421,7 @@ onnxrun_status or_npy_header(onnxrun_dtype dtype, int rank, const int64_t *dims,
         if (dims[k] < 0)
             return npy_fail(err, errlen, ONNXRUN_ERR_ARGUMENT, "negative dimension %lld",
                             (long long)dims[k]);
-        n += snprintf(dict + n, sizeof dict - (size_t)n, k ? ", %lld" : "%lld",
-                      (long long)dims[k]);
+        n += snprintf(dict + n, sizeof dict - (size_t)n, k ? ", %lld" : "%lld", (long long)dims[k]);
     }
     n += snprintf(dict + n, sizeof dict - (size_t)n, "%s), }", rank == 1 ? "," : "");
     /* magic(6) + version(2) + length(2) + dict + padding + '\n' */
@@ -449,7 +453,7 @@ onnxrun_status or_npy_write_file(const char *path, onnxrun_dtype dtype, int rank
     size_t itemsize = dtype == ONNXRUN_BFLOAT16 ? 2 : onnxrun_dtype_size(dtype);
     npy_header shape = {.rank = rank};
     memcpy(shape.dims, dims, (size_t)rank * sizeof *dims);
-    size_t numel, need;
+    size_t numel = 0, need = 0;
     if ((st = shape_bytes(&shape, itemsize, &numel, &need, err, errlen)) == ONNXRUN_OK &&
         need != nbytes)
         st = npy_fail(err, errlen, ONNXRUN_ERR_ARGUMENT, "data is %zu bytes, shape needs %zu",
@@ -465,7 +469,8 @@ onnxrun_status or_npy_write_file(const char *path, onnxrun_dtype dtype, int rank
         free(h);
         return npy_fail(err, errlen, ONNXRUN_ERR_IO, "cannot create: %s", strerror(errno));
     }
-    bool ok = fwrite(h, 1, hlen, f) == hlen && (nbytes == 0 || fwrite(data, 1, nbytes, f) == nbytes);
+    bool ok =
+        fwrite(h, 1, hlen, f) == hlen && (nbytes == 0 || fwrite(data, 1, nbytes, f) == nbytes);
     int saved = errno;
     free(h);
     if (fclose(f) != 0 && ok) {

@@ -22,11 +22,11 @@ extern "C" {
 
 typedef enum onnxrun_status {
     ONNXRUN_OK = 0,
-    ONNXRUN_ERR_MODEL = 2,       /* load, validation or unsupported op */
-    ONNXRUN_ERR_INPUT = 3,       /* missing, malformed, wrong dtype or shape */
-    ONNXRUN_ERR_NOMEM = 4,       /* allocation failed or memory limit exceeded */
-    ONNXRUN_ERR_IO = 5,          /* file could not be read or written */
-    ONNXRUN_ERR_ARGUMENT = 6,    /* API misuse: NULL pointer, bad index */
+    ONNXRUN_ERR_MODEL = 2,    /* load, validation or unsupported op */
+    ONNXRUN_ERR_INPUT = 3,    /* missing, malformed, wrong dtype or shape */
+    ONNXRUN_ERR_NOMEM = 4,    /* allocation failed or memory limit exceeded */
+    ONNXRUN_ERR_IO = 5,       /* file could not be read or written */
+    ONNXRUN_ERR_ARGUMENT = 6, /* API misuse: NULL pointer, bad index */
     ONNXRUN_ERR_INTERNAL = 7,
 } onnxrun_status;
 
@@ -52,8 +52,8 @@ typedef enum onnxrun_dtype {
 typedef struct onnxrun_session onnxrun_session;
 
 typedef struct onnxrun_options {
-    size_t size;        /* sizeof(onnxrun_options): lets the struct grow */
-    int num_threads;    /* intra-op threads, default 1 */
+    size_t size;     /* sizeof(onnxrun_options): lets the struct grow */
+    int num_threads; /* intra-op threads, default 1 */
 } onnxrun_options;
 
 /* Describes a graph input or output; dims[i] < 0 is a symbolic or unknown

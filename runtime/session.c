@@ -13,17 +13,17 @@
 #include <string.h>
 
 struct onnxrun_session {
-    or_graph *graph;       /* NULL when creation failed */
+    or_graph *graph; /* NULL when creation failed */
     char errmsg[OR_ERRMSG_MAX];
     onnxrun_tensor_info *inputs;  /* declared, [n_inputs] */
     onnxrun_tensor_info *outputs; /* declared, [n_outputs] */
     bool *bound;                  /* [n_inputs] */
     /* What the current plan was made for: input shapes, and the bytes of the
      * inputs whose values shaped it. */
-    int *planned_rank;               /* [n_inputs] */
+    int *planned_rank;                    /* [n_inputs] */
     int64_t (*planned_dims)[OR_MAX_RANK]; /* [n_inputs] */
-    void **pinned_bytes;             /* [n_inputs], NULL when not pinned */
-    size_t *pinned_len;              /* [n_inputs] */
+    void **pinned_bytes;                  /* [n_inputs], NULL when not pinned */
+    size_t *pinned_len;                   /* [n_inputs] */
 };
 
 static onnxrun_status set_error(onnxrun_session *s, onnxrun_status status, const char *fmt, ...)
@@ -55,8 +55,9 @@ static onnxrun_options effective_options(const onnxrun_options *given) {
     onnxrun_options_init(&o);
     if (!given) return o;
     size_t n = given->size < sizeof o ? given->size : sizeof o;
-    if (n > sizeof(size_t)) memcpy((char *)&o + sizeof(size_t), (const char *)given + sizeof(size_t),
-                                   n - sizeof(size_t));
+    if (n > sizeof(size_t))
+        memcpy((char *)&o + sizeof(size_t), (const char *)given + sizeof(size_t),
+               n - sizeof(size_t));
     o.size = sizeof o;
     if (o.num_threads < 1) o.num_threads = 1;
     return o;
@@ -92,6 +93,7 @@ static onnxrun_status snapshot_signature(onnxrun_session *s) {
 }
 
 static void forget_plan_signature(onnxrun_session *s) {
+    if (!s->pinned_bytes || !s->pinned_len) return; /* creation failed before the snapshot */
     for (int i = 0; i < s->graph->n_inputs; i++) {
         free(s->pinned_bytes[i]);
         s->pinned_bytes[i] = NULL;
@@ -129,8 +131,8 @@ static onnxrun_status prepare_session(onnxrun_session *s, const onnxrun_options 
     g->num_threads = opts->num_threads;
     if (opts->num_threads > 1) {
         g->pool = or_threadpool_create(opts->num_threads);
-        if (!g->pool) return set_error(s, ONNXRUN_ERR_NOMEM, "cannot start %d threads",
-                                       opts->num_threads);
+        if (!g->pool)
+            return set_error(s, ONNXRUN_ERR_NOMEM, "cannot start %d threads", opts->num_threads);
     }
     if (!or_graph_inputs_static(g)) return ONNXRUN_OK; /* planned at the first run */
     status = or_graph_plan(g);
@@ -251,13 +253,20 @@ const char *onnxrun_errmsg(const onnxrun_session *s) {
 
 const char *onnxrun_status_name(onnxrun_status status) {
     switch (status) {
-    case ONNXRUN_OK: return "ok";
-    case ONNXRUN_ERR_MODEL: return "model error";
-    case ONNXRUN_ERR_INPUT: return "input error";
-    case ONNXRUN_ERR_NOMEM: return "out of memory";
-    case ONNXRUN_ERR_IO: return "I/O error";
-    case ONNXRUN_ERR_ARGUMENT: return "invalid argument";
-    default: return "internal error";
+    case ONNXRUN_OK:
+        return "ok";
+    case ONNXRUN_ERR_MODEL:
+        return "model error";
+    case ONNXRUN_ERR_INPUT:
+        return "input error";
+    case ONNXRUN_ERR_NOMEM:
+        return "out of memory";
+    case ONNXRUN_ERR_IO:
+        return "I/O error";
+    case ONNXRUN_ERR_ARGUMENT:
+        return "invalid argument";
+    default:
+        return "internal error";
     }
 }
 
@@ -283,8 +292,7 @@ onnxrun_status onnxrun_output_info(const onnxrun_session *s, size_t index,
     return ONNXRUN_OK;
 }
 
-onnxrun_status onnxrun_input_index(const onnxrun_session *s, const char *name,
-                                   size_t *out_index) {
+onnxrun_status onnxrun_input_index(const onnxrun_session *s, const char *name, size_t *out_index) {
     if (!s || !name || !out_index) return ONNXRUN_ERR_ARGUMENT;
     for (size_t i = 0; i < onnxrun_input_count(s); i++)
         if (strcmp(s->inputs[i].name, name) == 0) {
@@ -306,18 +314,19 @@ static onnxrun_status check_input_shape(onnxrun_session *s, const onnxrun_tensor
                          or_dtype_name(decl->dtype), or_dtype_name(dtype));
     bool mismatch = decl->rank >= 0 && decl->rank != rank;
     for (int d = 0; !mismatch && d < rank; d++)
-        mismatch = dims[d] < 0 || (decl->rank >= 0 && decl->dims[d] >= 0 && decl->dims[d] != dims[d]);
+        mismatch =
+            dims[d] < 0 || (decl->rank >= 0 && decl->dims[d] >= 0 && decl->dims[d] != dims[d]);
     if (mismatch)
-        return set_error(s, ONNXRUN_ERR_INPUT, "input '%s': expected shape %s, got %s",
-                         decl->name, or_shape_str(decl->rank, decl->dims, want, sizeof want),
+        return set_error(s, ONNXRUN_ERR_INPUT, "input '%s': expected shape %s, got %s", decl->name,
+                         or_shape_str(decl->rank, decl->dims, want, sizeof want),
                          or_shape_str(rank, dims, got, sizeof got));
     int64_t numel = or_shape_numel(rank, dims);
     size_t elem = or_dtype_size(dtype);
     if (numel < 0 || elem == 0 || (uint64_t)numel > SIZE_MAX / elem ||
         (size_t)numel * elem != nbytes)
-        return set_error(s, ONNXRUN_ERR_INPUT,
-                         "input '%s': %zu bytes do not match shape %s of %s", decl->name, nbytes,
-                         or_shape_str(rank, dims, got, sizeof got), or_dtype_name(dtype));
+        return set_error(s, ONNXRUN_ERR_INPUT, "input '%s': %zu bytes do not match shape %s of %s",
+                         decl->name, nbytes, or_shape_str(rank, dims, got, sizeof got),
+                         or_dtype_name(dtype));
     return ONNXRUN_OK;
 }
 
@@ -393,5 +402,9 @@ onnxrun_status onnxrun_get_output(onnxrun_session *s, size_t index, onnxrun_tens
     return ok(s);
 }
 
-const char *onnxrun_dtype_name(onnxrun_dtype dtype) { return or_dtype_name((int)dtype); }
-size_t onnxrun_dtype_size(onnxrun_dtype dtype) { return or_dtype_size((int)dtype); }
+const char *onnxrun_dtype_name(onnxrun_dtype dtype) {
+    return or_dtype_name((int)dtype);
+}
+size_t onnxrun_dtype_size(onnxrun_dtype dtype) {
+    return or_dtype_size((int)dtype);
+}

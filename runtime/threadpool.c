@@ -118,7 +118,9 @@ void or_threadpool_destroy(or_threadpool *pool) {
     free(pool);
 }
 
-int or_threadpool_size(const or_threadpool *pool) { return pool ? pool->n_threads : 1; }
+int or_threadpool_size(const or_threadpool *pool) {
+    return pool ? pool->n_threads : 1;
+}
 
 void or_parallel_for(or_threadpool *pool, int64_t n, int64_t grain, or_task_fn fn, void *ctx) {
     if (n <= 0) return;

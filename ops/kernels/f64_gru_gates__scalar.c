@@ -1,0 +1,14 @@
+/* GRU gate kernels (reset phase and update), double precision, scalar reference. */
+#define T double
+#define CELL or_rnn_cell_f64
+#include "rnn_gates_ref.h"
+
+void or_f64_gru_reset__scalar(const or_rnn_cell_f64 *cell, const T *rg, const T *xw,
+                              const T *h_prev, T *rh) {
+    ref_gru_reset(cell, rg, xw, h_prev, rh);
+}
+
+void or_f64_gru_gates__scalar(const or_rnn_cell_f64 *cell, const T *rg, const T *rgh, const T *xw,
+                              T *h, T *y) {
+    ref_gru(cell, rg, rgh, xw, h, y);
+}

@@ -1,0 +1,17 @@
+/* RNN gate kernel and activation array, double precision, AVX-512 (error bounds of
+ * the fast Tanh/Sigmoid in rnn_gates_simd.h). */
+#include "f64_rnn_vec__avx512.h"
+
+#include "rnn_gates_simd.h"
+
+void or_f64_rnn_gates__avx512(const CELL *cell, const T *rg, const T *xw, T *h, T *y) {
+    simd_rnn(cell, rg, xw, h, y);
+}
+
+/* Kinds without a vector form fall back to the reference. */
+void or_f64_rnn_act__avx512(const or_rnn_act *act, const T *x, T *y, int64_t n) {
+    if (or_rnn_simd_act(act))
+        simd_act_array(act->kind, x, y, n);
+    else
+        or_f64_rnn_act__scalar(act, x, y, n);
+}

@@ -1,0 +1,113 @@
+/* GEMM entry points: picks the kernel table for or_cpu_isa() on every call
+ * (tests switch ISAs at run time) and runs the blocked driver of
+ * gemm_driver.h, instantiated here for float and double. */
+#include "gemm.h"
+
+#include "../../runtime/cpu.h"
+#include "gemm_kernels.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct or_packed_b {
+    size_t elem;      /* sizeof(float) or sizeof(double) */
+    const void *kern; /* the or_f32/f64_gemm_kernel it was packed for */
+    int64_t K, N;
+    int64_t npad; /* N rounded up to the kernel's NR */
+    void *data;   /* per K block of kc: npad / NR panels of [kc, NR] */
+};
+
+static const or_f32_gemm_kernel *f32_kernel(void) {
+#ifdef OR_HAVE_X86_KERNELS
+    switch (or_cpu_isa()) {
+    case OR_ISA_AVX512: return &or_f32_gemm__avx512;
+    case OR_ISA_AVX2: return &or_f32_gemm__avx2;
+    default: break;
+    }
+#endif
+    return &or_f32_gemm__scalar;
+}
+
+static const or_f64_gemm_kernel *f64_kernel(void) {
+#ifdef OR_HAVE_X86_KERNELS
+    switch (or_cpu_isa()) {
+    case OR_ISA_AVX512: return &or_f64_gemm__avx512;
+    case OR_ISA_AVX2: return &or_f64_gemm__avx2;
+    default: break;
+    }
+#endif
+    return &or_f64_gemm__scalar;
+}
+
+#define T float
+#define KERN or_f32_gemm_kernel
+#define GEMV_FN or_f32_gemv_fn
+#define N_(x) f32_##x
+#include "gemm_driver.h"
+#undef T
+#undef KERN
+#undef GEMV_FN
+#undef N_
+
+#define T double
+#define KERN or_f64_gemm_kernel
+#define GEMV_FN or_f64_gemv_fn
+#define N_(x) f64_##x
+#include "gemm_driver.h"
+#undef T
+#undef KERN
+#undef GEMV_FN
+#undef N_
+
+void or_sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+              const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+              int64_t ldc, or_threadpool *pool) {
+    f32_ctx x = {.kern = f32_kernel(), .trans_a = trans_a, .trans_b = trans_b, .M = M, .N = N,
+                 .K = K, .alpha = alpha, .beta = beta, .A = A, .B = B, .lda = lda, .ldb = ldb,
+                 .ldc = ldc, .C = C};
+    f32_dispatch(&x, pool);
+}
+
+void or_dgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha,
+              const double *A, int64_t lda, const double *B, int64_t ldb, double beta, double *C,
+              int64_t ldc, or_threadpool *pool) {
+    f64_ctx x = {.kern = f64_kernel(), .trans_a = trans_a, .trans_b = trans_b, .M = M, .N = N,
+                 .K = K, .alpha = alpha, .beta = beta, .A = A, .B = B, .lda = lda, .ldb = ldb,
+                 .ldc = ldc, .C = C};
+    f64_dispatch(&x, pool);
+}
+
+or_packed_b *or_sgemm_pack_b(bool trans_b, int64_t K, int64_t N, const float *B, int64_t ldb) {
+    return f32_pack_b_impl(f32_kernel(), trans_b, K, N, B, ldb);
+}
+
+or_packed_b *or_dgemm_pack_b(bool trans_b, int64_t K, int64_t N, const double *B, int64_t ldb) {
+    return f64_pack_b_impl(f64_kernel(), trans_b, K, N, B, ldb);
+}
+
+void or_packed_b_free(or_packed_b *p) {
+    if (!p) return;
+    free(p->data);
+    free(p);
+}
+
+int64_t or_packed_b_k(const or_packed_b *p) { return p->K; }
+int64_t or_packed_b_n(const or_packed_b *p) { return p->N; }
+
+/* A handle of the wrong element type or shape is a caller bug; C is left alone. */
+void or_sgemm_packed(int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+                     const or_packed_b *B, float beta, float *C, int64_t ldc, or_threadpool *pool) {
+    if (!B || B->elem != sizeof(float) || B->N != N || B->K != K) return;
+    f32_ctx x = {.kern = B->kern, .M = M, .N = N, .K = K, .alpha = alpha, .beta = beta, .A = A,
+                 .lda = lda, .ldc = ldc, .pb = B, .C = C};
+    f32_dispatch(&x, pool);
+}
+
+void or_dgemm_packed(int64_t M, int64_t N, int64_t K, double alpha, const double *A, int64_t lda,
+                     const or_packed_b *B, double beta, double *C, int64_t ldc,
+                     or_threadpool *pool) {
+    if (!B || B->elem != sizeof(double) || B->N != N || B->K != K) return;
+    f64_ctx x = {.kern = B->kern, .M = M, .N = N, .K = K, .alpha = alpha, .beta = beta, .A = A,
+                 .lda = lda, .ldc = ldc, .pb = B, .C = C};
+    f64_dispatch(&x, pool);
+}

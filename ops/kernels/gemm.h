@@ -1,0 +1,50 @@
+/* Shared matrix multiply for MatMul, Gemm and the recurrent kernels.
+ *
+ * C[M,N] = alpha * op(A) * op(B) + beta * C, all row-major, op(X) = X^T when
+ * trans_x. op(A) is [M,K], op(B) is [K,N]; lda/ldb/ldc are the row strides of
+ * A, B and C as stored. beta == 0 ignores C's contents (it may hold NaN).
+ *
+ * The kernel is chosen on every call from or_cpu_isa(). The calls never
+ * allocate: blocking buffers live on the stack (at most ~128 KiB per call, per
+ * worker thread). pool may be NULL (single-threaded).
+ *
+ * Weights multiplied many times (RNN W/R, constant Gemm/MatMul B) are packed
+ * once with or_*gemm_pack_b into the kernel's panel layout; the packed handle
+ * remembers the ISA it was packed for and always uses that kernel.
+ */
+#ifndef OR_GEMM_H
+#define OR_GEMM_H
+
+#include "../../runtime/threadpool.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+void or_sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+              const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+              int64_t ldc, or_threadpool *pool);
+void or_dgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha,
+              const double *A, int64_t lda, const double *B, int64_t ldb, double beta, double *C,
+              int64_t ldc, or_threadpool *pool);
+
+/* op(B) [K,N] packed for repeated use; shared by float and double (a handle
+ * packed by or_sgemm_pack_b must only be passed to or_sgemm_packed). */
+typedef struct or_packed_b or_packed_b;
+
+/* NULL on allocation failure or a size overflow. */
+or_packed_b *or_sgemm_pack_b(bool trans_b, int64_t K, int64_t N, const float *B, int64_t ldb);
+or_packed_b *or_dgemm_pack_b(bool trans_b, int64_t K, int64_t N, const double *B, int64_t ldb);
+void or_packed_b_free(or_packed_b *p);
+/* The K and N the handle was packed with. */
+int64_t or_packed_b_k(const or_packed_b *p);
+int64_t or_packed_b_n(const or_packed_b *p);
+
+/* C[M,N] = alpha * A[M,K] * B + beta * C with B packed ([K,N] must match the
+ * pack); A is not transposed. */
+void or_sgemm_packed(int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+                     const or_packed_b *B, float beta, float *C, int64_t ldc, or_threadpool *pool);
+void or_dgemm_packed(int64_t M, int64_t N, int64_t K, double alpha, const double *A, int64_t lda,
+                     const or_packed_b *B, double beta, double *C, int64_t ldc,
+                     or_threadpool *pool);
+
+#endif

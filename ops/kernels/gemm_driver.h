@@ -1,0 +1,204 @@
+/* The blocked GEMM driver, written once for float and double: gemm.c
+ * includes it with T (element type), KERN (kernel table type) and N_(x)
+ * (prefixes a local name). Its public entry points are the *_impl functions.
+ *
+ * C is cut into tiles (the unit of threading). A tile loops over K blocks of
+ * kc; per block, op(B) is packed into NR-wide panels in a stack buffer (unless
+ * pre-packed) and the micro-kernel sweeps the tile reading A in place (A^T is
+ * first packed into MR-high panels, mc rows at a time). M <= OR_GEMV_MAX_M with an unpacked B skips packing B:
+ * that costs as much as the product itself.
+ */
+
+#define ABUF_N (OR_GEMM_ABUF_BYTES / sizeof(T))
+#define BBUF_N (OR_GEMM_BBUF_BYTES / sizeof(T))
+
+typedef struct N_(ctx) {
+    const KERN *kern;
+    bool trans_a, trans_b;
+    int64_t M, N, K;
+    T alpha, beta;
+    const T *A, *B;
+    int64_t lda, ldb, ldc;
+    const or_packed_b *pb; /* NULL: B is read (and packed per tile) from B */
+    T *C;
+    int64_t tile_m, tile_n, tiles_m;
+    bool gemv;
+} N_(ctx);
+
+/* ap <- A^T[i0 .. i0+m, k0 .. k0+kc] as MR-high panels, rows past m zero.
+ * Only a transposed A is packed; otherwise the micro-kernel reads A in place. */
+static void N_(pack_at)(const N_(ctx) *x, int64_t i0, int64_t m, int64_t k0, int64_t kc, T *ap) {
+    const int mr = x->kern->mr;
+    for (int64_t p = 0; p < m; p += mr, ap += kc * mr) {
+        int64_t rows = m - p < mr ? m - p : mr;
+        for (int64_t k = 0; k < kc; k++) {
+            const T *src = x->A + (k0 + k) * x->lda + i0 + p;
+            for (int64_t i = 0; i < rows; i++) ap[k * mr + i] = src[i];
+            for (int64_t i = rows; i < mr; i++) ap[k * mr + i] = 0;
+        }
+    }
+}
+
+/* bp <- op(B)[k0 .. k0+kc, j0 .. j0+n] as NR-wide panels, columns past n zero. */
+static void N_(pack_b)(const KERN *kern, bool trans, const T *B, int64_t ldb, int64_t k0,
+                       int64_t kc, int64_t j0, int64_t n, T *bp) {
+    const int nr = kern->nr;
+    for (int64_t p = 0; p < n; p += nr, bp += kc * nr) {
+        int64_t cols = n - p < nr ? n - p : nr;
+        if (trans) {
+            for (int64_t j = 0; j < cols; j++) {
+                const T *src = B + (j0 + p + j) * ldb + k0;
+                for (int64_t k = 0; k < kc; k++) bp[k * nr + j] = src[k];
+            }
+            for (int64_t j = cols; j < nr; j++)
+                for (int64_t k = 0; k < kc; k++) bp[k * nr + j] = 0;
+        } else if (cols == nr) {
+            for (int64_t k = 0; k < kc; k++)
+                memcpy(bp + k * nr, B + (k0 + k) * ldb + j0 + p, sizeof(T) * (size_t)nr);
+        } else {
+            for (int64_t k = 0; k < kc; k++) {
+                const T *src = B + (k0 + k) * ldb + j0 + p;
+                for (int64_t j = 0; j < cols; j++) bp[k * nr + j] = src[j];
+                for (int64_t j = cols; j < nr; j++) bp[k * nr + j] = 0;
+            }
+        }
+    }
+}
+
+/* A [m, kc] times one packed B block [kc, n] into C. A(i, k) = a[i * rs + k * cs]
+ * and the panel of rows from i starts at a + i * a_step. */
+static void N_(macro)(const KERN *kern, int64_t m, int64_t n, int64_t kc, const T *a, int64_t rs,
+                      int64_t cs, int64_t a_step, const T *bp, T alpha, T beta, T *C,
+                      int64_t ldc) {
+    const int mr = kern->mr, nr = kern->nr;
+    for (int64_t j = 0; j < n; j += nr) {
+        int cols = n - j < nr ? (int)(n - j) : nr;
+        for (int64_t i = 0; i < m; i += mr) {
+            int rows = m - i < mr ? (int)(m - i) : mr;
+            kern->ukr(kc, a + i * a_step, rs, cs, bp + j * kc, alpha, beta, C + i * ldc + j, ldc,
+                      rows, cols);
+        }
+    }
+}
+
+static void N_(tile_blocked)(const N_(ctx) *x, int64_t i0, int64_t m, int64_t j0, int64_t n) {
+    _Alignas(64) T abuf[ABUF_N]; /* used when A is transposed */
+    _Alignas(64) T bbuf[BBUF_N]; /* used when B is not pre-packed */
+    const KERN *kern = x->kern;
+    const int64_t kcb = kern->kc;
+    T *C = x->C + i0 * x->ldc + j0;
+    for (int64_t k0 = 0; k0 < x->K; k0 += kcb) {
+        int64_t kc = x->K - k0 < kcb ? x->K - k0 : kcb;
+        T beta = k0 == 0 ? x->beta : 1;
+        const T *bp = bbuf;
+        if (x->pb)
+            bp = (const T *)x->pb->data + k0 * x->pb->npad + j0 * kc;
+        else
+            N_(pack_b)(kern, x->trans_b, x->B, x->ldb, k0, kc, j0, n, bbuf);
+        if (!x->trans_a) {
+            const T *a = x->A + i0 * x->lda + k0;
+            N_(macro)(kern, m, n, kc, a, x->lda, 1, x->lda, bp, x->alpha, beta, C, x->ldc);
+            continue;
+        }
+        for (int64_t ic = 0; ic < m; ic += kern->mc) {
+            int64_t mc = m - ic < kern->mc ? m - ic : kern->mc;
+            N_(pack_at)(x, i0 + ic, mc, k0, kc, abuf);
+            N_(macro)(kern, mc, n, kc, abuf, 1, kern->mr, kc, bp, x->alpha, beta,
+                      C + ic * x->ldc, x->ldc);
+        }
+    }
+}
+
+/* Small M, B in place. A^T is first copied to contiguous rows, K block by K block. */
+static void N_(tile_gemv)(const N_(ctx) *x, int64_t j0, int64_t n) {
+    const KERN *kern = x->kern;
+    const T *B = x->trans_b ? x->B + j0 * x->ldb : x->B + j0;
+    T *C = x->C + j0;
+    GEMV_FN fn = x->trans_b ? kern->gemv_t : kern->gemv_n;
+    if (!x->trans_a) {
+        fn((int)x->M, n, x->K, x->A, x->lda, B, x->ldb, x->alpha, x->beta, C, x->ldc);
+        return;
+    }
+    _Alignas(64) T abuf[ABUF_N];
+    const int64_t kcb = ABUF_N / OR_GEMV_MAX_M;
+    for (int64_t k0 = 0; k0 < x->K; k0 += kcb) {
+        int64_t kc = x->K - k0 < kcb ? x->K - k0 : kcb;
+        for (int64_t i = 0; i < x->M; i++)
+            for (int64_t k = 0; k < kc; k++) abuf[i * kc + k] = x->A[(k0 + k) * x->lda + i];
+        const T *Bk = x->trans_b ? B + k0 : B + k0 * x->ldb;
+        fn((int)x->M, n, kc, abuf, kc, Bk, x->ldb, x->alpha, k0 == 0 ? x->beta : 1, C, x->ldc);
+    }
+}
+
+static void N_(run_tiles)(void *arg, int64_t begin, int64_t end, int thread_index) {
+    const N_(ctx) *x = arg;
+    (void)thread_index;
+    for (int64_t t = begin; t < end; t++) {
+        int64_t i0 = (t % x->tiles_m) * x->tile_m, j0 = (t / x->tiles_m) * x->tile_n;
+        int64_t m = x->M - i0 < x->tile_m ? x->M - i0 : x->tile_m;
+        int64_t n = x->N - j0 < x->tile_n ? x->N - j0 : x->tile_n;
+        if (x->gemv)
+            N_(tile_gemv)(x, j0, n);
+        else
+            N_(tile_blocked)(x, i0, m, j0, n);
+    }
+}
+
+/* C = beta * C: the whole product when alpha == 0 or K == 0. */
+static void N_(scale_c)(int64_t M, int64_t N, T beta, T *C, int64_t ldc) {
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0 ? 0 : beta * C[i * ldc + j];
+}
+
+static void N_(dispatch)(N_(ctx) *x, or_threadpool *pool) {
+    if (x->M <= 0 || x->N <= 0) return;
+    if (x->K <= 0 || x->alpha == 0) {
+        N_(scale_c)(x->M, x->N, x->beta, x->C, x->ldc);
+        return;
+    }
+    const KERN *kern = x->kern;
+    x->gemv = !x->pb && x->M <= OR_GEMV_MAX_M;
+    if (x->gemv) {
+        x->tile_m = x->M;
+        x->tile_n = 256;
+    } else {
+        x->tile_m = 256;
+        x->tile_n = x->pb ? 256 / kern->nr * kern->nr : kern->nc;
+    }
+    x->tiles_m = (x->M + x->tile_m - 1) / x->tile_m;
+    int64_t tiles = x->tiles_m * ((x->N + x->tile_n - 1) / x->tile_n);
+    /* Below ~1 MFLOP the threads cost more than they save. */
+    double flops = 2.0 * (double)x->M * (double)x->N * (double)x->K;
+    if (tiles > 1 && flops >= 1e6 && or_threadpool_size(pool) > 1)
+        or_parallel_for(pool, tiles, 1, N_(run_tiles), x);
+    else
+        N_(run_tiles)(x, 0, tiles, 0);
+}
+
+static or_packed_b *N_(pack_b_impl)(const KERN *kern, bool trans_b, int64_t K, int64_t N,
+                                    const T *B, int64_t ldb) {
+    if (K <= 0 || N <= 0 || !B) return NULL;
+    int64_t npad = (N + kern->nr - 1) / kern->nr * kern->nr;
+    if (npad > INT64_MAX / K || (uint64_t)(npad * K) > SIZE_MAX / sizeof(T) / 2) return NULL;
+    or_packed_b *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    size_t bytes = (size_t)(npad * K) * sizeof(T);
+    p->data = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!p->data) {
+        free(p);
+        return NULL;
+    }
+    p->elem = sizeof(T);
+    p->kern = kern;
+    p->K = K;
+    p->N = N;
+    p->npad = npad;
+    for (int64_t k0 = 0; k0 < K; k0 += kern->kc) {
+        int64_t kc = K - k0 < kern->kc ? K - k0 : kern->kc;
+        N_(pack_b)(kern, trans_b, B, ldb, k0, kc, 0, N, (T *)p->data + k0 * npad);
+    }
+    return p;
+}
+
+#undef ABUF_N
+#undef BBUF_N

@@ -1,0 +1,243 @@
+/* GEMM micro-kernels written once over a small vector vocabulary; each
+ * f{32,64}_gemm__<isa>.c defines the vocabulary and includes this file once.
+ *
+ * The including file defines:
+ *   T, V, VL                 element type, vector type, lanes per vector
+ *   MR, NV                   micro-tile: MR rows x NV vectors (NR = NV * VL)
+ *   vzero, vset1, vload, vstore, vfma(a, b, c) = a * b + c, vmul, vadd,
+ *   vloadn(p, n) / vstoren(p, v, n)  first n lanes (0 < n <= VL), zero-filled
+ *   vhsum(v)                 sum of the lanes
+ * It gets static functions ukr, gemv_n and gemv_t (see gemm_kernels.h).
+ *
+ * Accumulators are arrays indexed only by constants after unrolling, so the
+ * compiler keeps them in registers; that is why row counts are template
+ * parameters (always-inlined constants) and runtime row counts are handled
+ * by "if (i < m)" inside fully unrolled loops.
+ */
+#define NR (NV * VL)
+#define AI static inline __attribute__((always_inline))
+
+/* c[0..n) = alpha * acc + beta * c (beta == 0 never reads c). */
+AI void store_row(const V *acc, int nvec, T alpha, T beta, T *c, int64_t n) {
+    V va = vset1(alpha), vb = vset1(beta);
+#pragma GCC unroll 16
+    for (int v = 0; v < nvec; v++) {
+        int64_t cols = n - (int64_t)v * VL;
+        if (cols <= 0) break;
+        V x = vmul(acc[v], va);
+        if (cols >= VL) {
+            if (beta != 0) x = vfma(vb, vload(c + v * VL), x);
+            vstore(c + v * VL, x);
+        } else {
+            if (beta != 0) x = vfma(vb, vloadn(c + v * VL, (int)cols), x);
+            vstoren(c + v * VL, x, (int)cols);
+        }
+    }
+}
+
+/* Full MR-row tile: the steady-state kernel for big M. Rows past m re-read
+ * row 0 (A is not padded when read in place) and are not stored. */
+AI void ukr_full(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha, T beta, T *c,
+                 int64_t ldc, int m, int n) {
+    V acc[MR][NV];
+    const T *arow[MR];
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; i++) {
+        arow[i] = a + (i < m ? i : 0) * rs;
+#pragma GCC unroll 16
+        for (int v = 0; v < NV; v++) acc[i][v] = vzero();
+    }
+    for (int64_t k = 0; k < kc; k++) {
+        V b[NV];
+#pragma GCC unroll 16
+        for (int v = 0; v < NV; v++) b[v] = vload(bp + k * NR + v * VL);
+#pragma GCC unroll 32
+        for (int i = 0; i < MR; i++) {
+            V av = vset1(arow[i][k * cs]);
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; v++) acc[i][v] = vfma(av, b[v], acc[i][v]);
+        }
+    }
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; i++)
+        if (i < m) store_row(acc[i], NV, alpha, beta, c + i * ldc, n);
+}
+
+/* R (< MR) rows with U independent accumulator sets over k, so that one or
+ * two rows (batch-1 RNN steps) still hide the FMA latency. */
+AI void ukr_small(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha, T beta,
+                  T *c, int64_t ldc, int n, const int R, const int U) {
+    V acc[4][2][NV]; /* [U][R][NV], U <= 4, R <= 2 */
+#pragma GCC unroll 4
+    for (int u = 0; u < U; u++)
+#pragma GCC unroll 2
+        for (int i = 0; i < R; i++)
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; v++) acc[u][i][v] = vzero();
+    int64_t k = 0;
+    for (; k + U <= kc; k += U) {
+#pragma GCC unroll 4
+        for (int u = 0; u < U; u++)
+#pragma GCC unroll 2
+            for (int i = 0; i < R; i++) {
+                V av = vset1(a[i * rs + (k + u) * cs]);
+#pragma GCC unroll 16
+                for (int v = 0; v < NV; v++)
+                    acc[u][i][v] = vfma(av, vload(bp + (k + u) * NR + v * VL), acc[u][i][v]);
+            }
+    }
+    for (; k < kc; k++)
+#pragma GCC unroll 2
+        for (int i = 0; i < R; i++) {
+            V av = vset1(a[i * rs + k * cs]);
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; v++)
+                acc[0][i][v] = vfma(av, vload(bp + k * NR + v * VL), acc[0][i][v]);
+        }
+#pragma GCC unroll 4
+    for (int u = 1; u < U; u++)
+#pragma GCC unroll 2
+        for (int i = 0; i < R; i++)
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; v++) acc[0][i][v] = vadd(acc[0][i][v], acc[u][i][v]);
+#pragma GCC unroll 2
+    for (int i = 0; i < R; i++) store_row(acc[0][i], NV, alpha, beta, c + i * ldc, n);
+}
+
+/* A(i, k) = a[i * rs + k * cs]: a packed panel (rs 1, cs MR) or A in place
+ * (rs lda, cs 1). */
+static void ukr(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha, T beta, T *c,
+                int64_t ldc, int m, int n) {
+    if (m == 1)
+        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 1, 4);
+    else if (m == 2)
+        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 2, 2);
+    else
+        ukr_full(kc, a, rs, cs, bp, alpha, beta, c, ldc, m, n);
+}
+
+/* ---- small M, B read in place, B = [k, n] ---- */
+
+/* R rows x W full vectors of columns starting at column j0. */
+AI void gemv_n_strip(int64_t k, const T *a, int64_t lda, const T *b, int64_t ldb, T alpha, T beta,
+                     T *c, int64_t ldc, const int R, const int W) {
+    V acc[OR_GEMV_MAX_M][8]; /* [R][W], W <= 8 */
+#pragma GCC unroll 4
+    for (int i = 0; i < R; i++)
+#pragma GCC unroll 8
+        for (int v = 0; v < W; v++) acc[i][v] = vzero();
+    for (int64_t kk = 0; kk < k; kk++) {
+        V bv[8];
+#pragma GCC unroll 8
+        for (int v = 0; v < W; v++) bv[v] = vload(b + kk * ldb + v * VL);
+#pragma GCC unroll 4
+        for (int i = 0; i < R; i++) {
+            V av = vset1(a[i * lda + kk]);
+#pragma GCC unroll 8
+            for (int v = 0; v < W; v++) acc[i][v] = vfma(av, bv[v], acc[i][v]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < R; i++) store_row(acc[i], W, alpha, beta, c + i * ldc, (int64_t)W * VL);
+}
+
+/* R rows x one vector of `cols` (<= VL) columns: the ragged right edge. */
+AI void gemv_n_edge(int64_t k, const T *a, int64_t lda, const T *b, int64_t ldb, T alpha, T beta,
+                    T *c, int64_t ldc, int cols, const int R) {
+    V acc[OR_GEMV_MAX_M];
+#pragma GCC unroll 4
+    for (int i = 0; i < R; i++) acc[i] = vzero();
+    for (int64_t kk = 0; kk < k; kk++) {
+        V bv = cols == VL ? vload(b + kk * ldb) : vloadn(b + kk * ldb, cols);
+#pragma GCC unroll 4
+        for (int i = 0; i < R; i++) acc[i] = vfma(vset1(a[i * lda + kk]), bv, acc[i]);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < R; i++) store_row(&acc[i], 1, alpha, beta, c + i * ldc, cols);
+}
+
+AI void gemv_n_rows(int64_t n, int64_t k, const T *a, int64_t lda, const T *b, int64_t ldb,
+                    T alpha, T beta, T *c, int64_t ldc, const int R, const int W) {
+    int64_t j = 0;
+    for (; j + W * VL <= n; j += W * VL)
+        gemv_n_strip(k, a, lda, b + j, ldb, alpha, beta, c + j, ldc, R, W);
+    for (; j < n; j += VL) {
+        int cols = n - j < VL ? (int)(n - j) : VL;
+        gemv_n_edge(k, a, lda, b + j, ldb, alpha, beta, c + j, ldc, cols, R);
+    }
+}
+
+static void gemv_n(int m, int64_t n, int64_t k, const T *a, int64_t lda, const T *b, int64_t ldb,
+                   T alpha, T beta, T *c, int64_t ldc) {
+    switch (m) {
+    case 1: gemv_n_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 1, GEMV_N_W1); break;
+    case 2: gemv_n_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 2, GEMV_N_W2); break;
+    case 3: gemv_n_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 3, GEMV_N_W3); break;
+    default: gemv_n_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 4, GEMV_N_W4); break;
+    }
+}
+
+/* ---- small M, B read in place, B = [n, k]: dot products along k ---- */
+
+/* R rows of A against J rows of B (columns j of C). */
+AI void gemv_t_block(int64_t k, const T *a, int64_t lda, const T *b, int64_t ldb, T alpha, T beta,
+                     T *c, int64_t ldc, const int R, const int J) {
+    V acc[OR_GEMV_MAX_M][4]; /* [R][J], J <= 4 */
+#pragma GCC unroll 4
+    for (int i = 0; i < R; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < J; j++) acc[i][j] = vzero();
+    int64_t kk = 0;
+    for (; kk + VL <= k; kk += VL) {
+        V av[OR_GEMV_MAX_M];
+#pragma GCC unroll 4
+        for (int i = 0; i < R; i++) av[i] = vload(a + i * lda + kk);
+#pragma GCC unroll 4
+        for (int j = 0; j < J; j++) {
+            V bv = vload(b + j * ldb + kk);
+#pragma GCC unroll 4
+            for (int i = 0; i < R; i++) acc[i][j] = vfma(av[i], bv, acc[i][j]);
+        }
+    }
+    if (kk < k) {
+        int rem = (int)(k - kk);
+        V av[OR_GEMV_MAX_M];
+#pragma GCC unroll 4
+        for (int i = 0; i < R; i++) av[i] = vloadn(a + i * lda + kk, rem);
+#pragma GCC unroll 4
+        for (int j = 0; j < J; j++) {
+            V bv = vloadn(b + j * ldb + kk, rem);
+#pragma GCC unroll 4
+            for (int i = 0; i < R; i++) acc[i][j] = vfma(av[i], bv, acc[i][j]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < R; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < J; j++) {
+            T s = alpha * vhsum(acc[i][j]);
+            T *cij = c + i * ldc + j;
+            *cij = beta != 0 ? s + beta * *cij : s;
+        }
+}
+
+AI void gemv_t_rows(int64_t n, int64_t k, const T *a, int64_t lda, const T *b, int64_t ldb,
+                    T alpha, T beta, T *c, int64_t ldc, const int R, const int J) {
+    int64_t j = 0;
+    for (; j + J <= n; j += J)
+        gemv_t_block(k, a, lda, b + j * ldb, ldb, alpha, beta, c + j, ldc, R, J);
+    for (; j < n; j++) gemv_t_block(k, a, lda, b + j * ldb, ldb, alpha, beta, c + j, ldc, R, 1);
+}
+
+static void gemv_t(int m, int64_t n, int64_t k, const T *a, int64_t lda, const T *b, int64_t ldb,
+                   T alpha, T beta, T *c, int64_t ldc) {
+    switch (m) {
+    case 1: gemv_t_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 1, 4); break;
+    case 2: gemv_t_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 2, 4); break;
+    case 3: gemv_t_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 3, 2); break;
+    default: gemv_t_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 4, 2); break;
+    }
+}
+
+#undef AI
+#undef NR

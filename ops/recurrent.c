@@ -1,0 +1,641 @@
+/* Shared machinery of RNN, GRU and LSTM (see recurrent.h): validation,
+ * activations, packing, scratch and the time loop. The ops themselves
+ * (rnn.c, gru.c, lstm.c) add their own inputs and the per-step GEMMs. */
+#include "recurrent.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCRATCH_ALIGN 64
+
+/* ---- activations ---- */
+
+/* Which activations take alpha/beta, and their defaults when the lists run
+ * out: onnxruntime's rule (entries are consumed in list order, only by the
+ * activations that take them; defaults LeakyRelu 0.01, HardSigmoid 0.2/0.5,
+ * Elu 1.0, everything else 0, so ThresholdedRelu, ScaledTanh and Affine
+ * default to 0 as in onnxruntime). */
+static const struct {
+    const char *name;
+    int kind;
+    bool takes_alpha, takes_beta;
+    float alpha, beta;
+} act_table[] = {
+    {"relu", OR_ACT_RELU, false, false, 0, 0},
+    {"tanh", OR_ACT_TANH, false, false, 0, 0},
+    {"sigmoid", OR_ACT_SIGMOID, false, false, 0, 0},
+    {"affine", OR_ACT_AFFINE, true, true, 0, 0},
+    {"leakyrelu", OR_ACT_LEAKYRELU, true, false, 0.01f, 0},
+    {"thresholdedrelu", OR_ACT_THRESHOLDEDRELU, true, false, 0, 0},
+    {"scaledtanh", OR_ACT_SCALEDTANH, true, true, 0, 0},
+    {"hardsigmoid", OR_ACT_HARDSIGMOID, true, true, 0.2f, 0.5f},
+    {"elu", OR_ACT_ELU, true, false, 1.0f, 0},
+    {"softsign", OR_ACT_SOFTSIGN, false, false, 0, 0},
+    {"softplus", OR_ACT_SOFTPLUS, false, false, 0, 0},
+};
+
+static int act_lookup(const char *name) {
+    for (size_t i = 0; i < sizeof act_table / sizeof act_table[0]; i++) {
+        const char *a = act_table[i].name, *b = name;
+        while (*a && tolower((unsigned char)*b) == *a) a++, b++;
+        if (!*a && !*b) return (int)i;
+    }
+    return -1;
+}
+
+static int parse_acts(or_graph *g, const or_node *n, const or_rnn_spec *spec, or_rnn_state *s) {
+    const or_attr *attr = or_attr_find(n, "activations");
+    size_t want = (size_t)spec->n_acts * (size_t)s->dirs, count = want;
+    const char *const *names = NULL;
+    if (attr) {
+        if (attr->type != OR_ATTR_STRINGS)
+            return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "attribute 'activations' is not a list of strings");
+        names = (const char *const *)attr->strings;
+        count = attr->n;
+        /* RNN's schema default is [Tanh, Tanh]; one direction takes the first. */
+        if (spec->kind == OR_RNN_SIMPLE && s->dirs == 1 && count == 2) count = 1;
+        if (count != want)
+            return or_node_fail(g, n, ONNXRUN_ERR_MODEL,
+                                "'activations' has %zu entries; expected %zu (%d per direction)",
+                                attr->n, want, spec->n_acts);
+    }
+    size_t n_alpha = 0, n_beta = 0, ia = 0, ib = 0;
+    const float *alphas = or_attr_floats(n, "activation_alpha", &n_alpha);
+    const float *betas = or_attr_floats(n, "activation_beta", &n_beta);
+    for (size_t i = 0; i < count; i++) {
+        const char *name = names ? names[i] : spec->default_acts[i % (size_t)spec->n_acts];
+        int e = act_lookup(name ? name : "");
+        if (e < 0)
+            return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "unknown activation '%s'", name ? name : "");
+        or_rnn_act a = {act_table[e].kind, act_table[e].alpha, act_table[e].beta};
+        if (act_table[e].takes_alpha && ia < n_alpha) a.alpha = alphas[ia++];
+        if (act_table[e].takes_beta && ib < n_beta) a.beta = betas[ib++];
+        s->act[i / (size_t)spec->n_acts][i % (size_t)spec->n_acts] = a;
+    }
+    return ONNXRUN_OK;
+}
+
+/* ---- attributes ---- */
+
+static int parse_attrs(or_graph *g, const or_node *n, const or_rnn_spec *spec, or_rnn_state *s) {
+    const char *dir = or_attr_string(n, "direction", "forward");
+    if (strcmp(dir, "forward") == 0)
+        s->dirs = 1;
+    else if (strcmp(dir, "reverse") == 0)
+        s->dirs = 1, s->reverse = true;
+    else if (strcmp(dir, "bidirectional") == 0)
+        s->dirs = 2;
+    else
+        return or_node_fail(g, n, ONNXRUN_ERR_MODEL,
+                            "direction '%s' is not forward, reverse or bidirectional", dir);
+
+    int64_t layout = or_attr_int(n, "layout", 0);
+    if (layout != 0 && n->opset < 14)
+        return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "attribute 'layout' needs opset 14 (node has %d)",
+                            n->opset);
+    if (layout != 0 && layout != 1)
+        return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "layout %lld is not 0 or 1", (long long)layout);
+    s->layout = (int)layout;
+
+    /* onnxruntime: RNN ignores a negative clip, GRU/LSTM reject clip <= 0. */
+    s->clip = INFINITY;
+    if (or_attr_find(n, "clip")) {
+        float clip = or_attr_float(n, "clip", 0);
+        if (spec->kind != OR_RNN_SIMPLE && !(clip > 0))
+            return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "clip must be positive (got %g)", (double)clip);
+        if (!(clip < 0)) s->clip = clip;
+    }
+    s->input_forget = spec->kind == OR_RNN_LSTM && or_attr_int(n, "input_forget", 0) != 0;
+    s->linear_before_reset = spec->kind == OR_RNN_GRU && or_attr_int(n, "linear_before_reset", 0) != 0;
+    return parse_acts(g, n, spec, s);
+}
+
+/* ---- shapes ---- */
+
+int or_rnn_shape_fail(or_graph *g, const or_node *n, const or_tensor *t, const char *what, int rank,
+                      const int64_t *want) {
+    char have[96], expect[96];
+    or_shape_str(t->rank, t->dims, have, sizeof have);
+    or_shape_str(rank, want, expect, sizeof expect);
+    return or_node_fail(g, n, t->kind == OR_T_INPUT ? ONNXRUN_ERR_INPUT : ONNXRUN_ERR_MODEL,
+                        "input %s '%s' has shape %s; expected %s", what, t->name, have, expect);
+}
+
+static bool shape_is(const or_tensor *t, int rank, const int64_t *dims) {
+    if (t->rank != rank) return false;
+    for (int i = 0; i < rank; i++)
+        if (t->dims[i] != dims[i]) return false;
+    return true;
+}
+
+static int check_dtype(or_graph *g, const or_node *n, const or_tensor *t, const char *what, int dtype) {
+    if (t->dtype == dtype) return ONNXRUN_OK;
+    return or_node_fail(g, n, t->kind == OR_T_INPUT ? ONNXRUN_ERR_INPUT : ONNXRUN_ERR_MODEL,
+                        "input %s '%s' is %s; expected %s", what, t->name, or_dtype_name(t->dtype),
+                        or_dtype_name(dtype));
+}
+
+/* X gives seq, batch and input size; R gives hidden size when the attribute is absent. */
+static int check_x_w_r(or_graph *g, const or_node *n, or_rnn_state *s) {
+    const or_tensor *x = or_input(g, n, 0), *w = or_input(g, n, 1), *r = or_input(g, n, 2);
+    if (x->rank != 3 || or_tensor_numel(x) < 0)
+        return or_node_fail(g, n, ONNXRUN_ERR_INPUT, "input X '%s' must have a known rank-3 shape",
+                            x->name);
+    if (x->dtype != OR_FLOAT && x->dtype != OR_DOUBLE)
+        return or_node_fail(g, n, x->kind == OR_T_INPUT ? ONNXRUN_ERR_INPUT : ONNXRUN_ERR_MODEL,
+                            "input X is %s; only float and double are supported",
+                            or_dtype_name(x->dtype));
+    s->dtype = x->dtype;
+    s->esz = or_dtype_size(x->dtype);
+    s->seq = x->dims[s->layout ? 1 : 0];
+    s->batch = x->dims[s->layout ? 0 : 1];
+    s->input = x->dims[2];
+    int status;
+    if ((status = check_dtype(g, n, w, "W", s->dtype)) || (status = check_dtype(g, n, r, "R", s->dtype)))
+        return status;
+    int64_t hidden = or_attr_int(n, "hidden_size", -1);
+    if (or_attr_find(n, "hidden_size") && hidden <= 0)
+        return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "hidden_size %lld is not positive", (long long)hidden);
+    if (hidden < 0) {
+        if (r->rank != 3 || r->dims[2] <= 0)
+            return or_node_fail(g, n, ONNXRUN_ERR_MODEL,
+                                "no hidden_size attribute and R '%s' does not give one", r->name);
+        hidden = r->dims[2];
+    }
+    if (hidden > INT32_MAX / 4)
+        return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "hidden_size %lld is too large", (long long)hidden);
+    s->hidden = hidden;
+    s->gh = hidden * s->spec->gates;
+    int64_t wd[3] = {s->dirs, s->gh, s->input}, rd[3] = {s->dirs, s->gh, hidden};
+    if (w->rank == 3 && w->dims[0] == s->dirs && w->dims[1] == s->gh && w->dims[2] != s->input)
+        return or_node_fail(g, n, ONNXRUN_ERR_INPUT,
+                            "input X '%s' has input size %lld but W '%s' expects %lld", x->name,
+                            (long long)s->input, w->name, (long long)w->dims[2]);
+    if (!shape_is(w, 3, wd)) return or_rnn_shape_fail(g, n, w, "W", 3, wd);
+    if (!shape_is(r, 3, rd)) return or_rnn_shape_fail(g, n, r, "R", 3, rd);
+    return ONNXRUN_OK;
+}
+
+/* B, sequence_lens, initial_h: the optional inputs every op has. */
+static int check_optional(or_graph *g, const or_node *n, or_rnn_state *s) {
+    const or_tensor *b = or_input(g, n, 3), *lens = or_input(g, n, 4), *h0 = or_input(g, n, 5);
+    int status;
+    if (b) {
+        int64_t bd[2] = {s->dirs, 2 * s->gh};
+        if ((status = check_dtype(g, n, b, "B", s->dtype))) return status;
+        if (!shape_is(b, 2, bd)) return or_rnn_shape_fail(g, n, b, "B", 2, bd);
+    }
+    if (lens) {
+        if ((status = check_dtype(g, n, lens, "sequence_lens", OR_INT32))) return status;
+        if (!shape_is(lens, 1, &s->batch)) return or_rnn_shape_fail(g, n, lens, "sequence_lens", 1, &s->batch);
+    }
+    if (h0) {
+        if ((status = check_dtype(g, n, h0, "initial_h", s->dtype))) return status;
+        int64_t hd[3] = {s->layout ? s->batch : s->dirs, s->layout ? s->dirs : s->batch, s->hidden};
+        if (!shape_is(h0, 3, hd)) return or_rnn_shape_fail(g, n, h0, "initial_h", 3, hd);
+    }
+    return ONNXRUN_OK;
+}
+
+static int set_outputs(or_graph *g, or_node *n, const or_rnn_state *s) {
+    int64_t yd[4] = {s->seq, s->dirs, s->batch, s->hidden};
+    int64_t hd[3] = {s->dirs, s->batch, s->hidden};
+    if (s->layout) {
+        yd[0] = s->batch, yd[1] = s->seq, yd[2] = s->dirs;
+        hd[0] = s->batch, hd[1] = s->dirs;
+    }
+    int status = or_set_output(g, n, 0, s->dtype, 4, yd);
+    for (int i = 1; i < n->n_outputs && status == ONNXRUN_OK; i++)
+        status = or_set_output(g, n, i, s->dtype, 3, hd);
+    return status;
+}
+
+static void state_free(void *p) {
+    or_rnn_state *s = p;
+    if (!s) return;
+    free(s->block);
+    free(s);
+}
+
+void or_rnn_free(or_rnn_state *s) { state_free(s); }
+
+int or_rnn_setup(or_graph *g, or_node *n, const or_rnn_spec *spec, or_rnn_state **out) {
+    *out = NULL;
+    if (n->n_inputs < 3 || n->n_inputs > spec->max_inputs)
+        return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "has %d inputs; expected 3 to %d", n->n_inputs,
+                            spec->max_inputs);
+    if (n->n_outputs > spec->max_outputs)
+        return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "has %d outputs; expected at most %d",
+                            n->n_outputs, spec->max_outputs);
+    for (int i = 0; i < 3; i++)
+        if (!or_input(g, n, i))
+            return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "input %d (%s) is required", i,
+                                i == 0 ? "X" : i == 1 ? "W" : "R");
+    or_rnn_state *s = calloc(1, sizeof *s);
+    if (!s) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
+    s->spec = spec;
+    int status = parse_attrs(g, n, spec, s);
+    if (!status) status = check_x_w_r(g, n, s);
+    if (!status) status = check_optional(g, n, s);
+    if (!status) status = set_outputs(g, n, s);
+    if (status) {
+        state_free(s);
+        return status;
+    }
+    *out = s;
+    return ONNXRUN_OK;
+}
+
+/* ---- kernels ---- */
+
+#define PICK(S, ISA)                                                                               \
+    do {                                                                                           \
+        s->k.S.rnn = or_##S##_rnn_gates__##ISA;                                                    \
+        s->k.S.lstm = or_##S##_lstm_gates__##ISA;                                                  \
+        s->k.S.gru_reset = or_##S##_gru_reset__##ISA;                                              \
+        s->k.S.gru = or_##S##_gru_gates__##ISA;                                                    \
+    } while (0)
+
+static void pick_kernels(or_rnn_state *s) {
+    s->isa = or_cpu_isa();
+    for (int d = 0; d < s->dirs; d++)
+        for (int i = 0; i < s->spec->n_acts; i++)
+            if (!or_rnn_simd_act(&s->act[d][i])) s->isa = OR_ISA_SCALAR;
+    bool f32 = s->dtype == OR_FLOAT;
+#ifdef OR_HAVE_X86_KERNELS
+    if (s->isa == OR_ISA_AVX512) {
+        if (f32)
+            PICK(f32, avx512);
+        else
+            PICK(f64, avx512);
+        return;
+    }
+    if (s->isa == OR_ISA_AVX2) {
+        if (f32)
+            PICK(f32, avx2);
+        else
+            PICK(f64, avx2);
+        return;
+    }
+#endif
+    s->isa = OR_ISA_SCALAR;
+    if (f32)
+        PICK(f32, scalar);
+    else
+        PICK(f64, scalar);
+}
+
+/* ---- packed weights (n->cache) ---- */
+
+struct or_rnn_cache {
+    const void *w_src, *r_src; /* what was packed; NULL when not packed */
+    int dtype;
+    int64_t dirs, gh, input, hidden;
+    bool split_r;          /* GRU without linear_before_reset: R's h rows apart */
+    or_packed_b *w;        /* Wᵀ: [input, dirs * gh] */
+    or_packed_b *r[2][2];  /* per direction: R_dᵀ (or its z r rows), then its h rows */
+};
+
+static void cache_free(void *p) {
+    or_rnn_cache *c = p;
+    if (!c) return;
+    or_packed_b_free(c->w);
+    for (int d = 0; d < 2; d++)
+        for (int b = 0; b < 2; b++) or_packed_b_free(c->r[d][b]);
+    free(c);
+}
+
+/* Known while planning and never rebound: initializers and folded values. */
+static const void *static_weight(or_graph *g, or_node *n, int i) {
+    const or_tensor *t = or_input(g, n, i);
+    if (!t || !t->is_static || t->kind == OR_T_INPUT) return NULL;
+    return or_input_value(g, n, i);
+}
+
+/* A folded value may be recomputed at the same address with new contents on
+ * a re-plan; only initializers are trusted by address. */
+static bool is_initializer(or_graph *g, const or_node *n, int i) {
+    const or_tensor *t = or_input(g, n, i);
+    return t && t->kind == OR_T_INITIALIZER;
+}
+
+static or_packed_b *pack(const or_rnn_state *s, int64_t K, int64_t N, const void *B) {
+    if (s->dtype == OR_FLOAT) return or_sgemm_pack_b(true, K, N, B, K);
+    return or_dgemm_pack_b(true, K, N, B, K);
+}
+
+static bool cache_matches(const or_rnn_cache *c, const or_rnn_state *s, const void *w, const void *r,
+                          bool split) {
+    return c->w_src == w && c->r_src == r && c->dtype == s->dtype && c->dirs == s->dirs &&
+           c->gh == s->gh && c->input == s->input && c->hidden == s->hidden && c->split_r == split;
+}
+
+static int pack_weights(or_graph *g, or_node *n, or_rnn_state *s) {
+    const void *w = static_weight(g, n, 1), *r = static_weight(g, n, 2);
+    bool split = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset;
+    or_rnn_cache *c = n->cache;
+    bool reusable = (!w || is_initializer(g, n, 1)) && (!r || is_initializer(g, n, 2));
+    if (c && n->free_cache == cache_free && reusable && cache_matches(c, s, w, r, split)) {
+        s->cache = c;
+        return ONNXRUN_OK;
+    }
+    if (n->free_cache) n->free_cache(n->cache);
+    n->cache = NULL;
+    n->free_cache = NULL;
+    if (!w && !r) return ONNXRUN_OK;
+    c = calloc(1, sizeof *c);
+    if (!c) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
+    *c = (or_rnn_cache){w, r, s->dtype, s->dirs, s->gh, s->input, s->hidden, split, NULL, {{0}}};
+    n->cache = c;
+    n->free_cache = cache_free;
+    bool ok = true;
+    if (w && s->input > 0) ok = (c->w = pack(s, s->input, s->dirs * s->gh, w)) != NULL;
+    for (int d = 0; r && ok && d < s->dirs; d++) {
+        const unsigned char *rd = (const unsigned char *)r + (size_t)(d * s->gh * s->hidden) * s->esz;
+        int64_t rows0 = split ? 2 * s->hidden : s->gh;
+        ok = (c->r[d][0] = pack(s, s->hidden, rows0, rd)) != NULL;
+        if (ok && split)
+            ok = (c->r[d][1] = pack(s, s->hidden, s->hidden,
+                                    rd + (size_t)(rows0 * s->hidden) * s->esz)) != NULL;
+    }
+    if (!ok) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory packing the weights");
+    s->cache = c;
+    return ONNXRUN_OK;
+}
+
+/* ---- scratch ---- */
+
+/* a * b * c elements of esz bytes rounded up to SCRATCH_ALIGN; false on overflow. */
+static bool region(int64_t a, int64_t b, int64_t c, size_t esz, size_t *bytes) {
+    int64_t ab, abc;
+    size_t raw;
+    if (__builtin_mul_overflow(a, b, &ab) || __builtin_mul_overflow(ab, c, &abc) ||
+        __builtin_mul_overflow((size_t)abc, esz, &raw) || raw > SIZE_MAX / 2)
+        return false;
+    *bytes = (raw + SCRATCH_ALIGN - 1) / SCRATCH_ALIGN * SCRATCH_ALIGN;
+    return true;
+}
+
+static int alloc_scratch(or_graph *g, or_node *n, or_rnn_state *s) {
+    bool lstm = s->spec->kind == OR_RNN_LSTM, gru = s->spec->kind == OR_RNN_GRU;
+    int64_t D = s->dirs, B = s->batch, H = s->hidden, rows;
+    size_t sz[8];
+    bool ok = !__builtin_mul_overflow(s->seq, B, &rows) &&
+              region(rows, D, s->gh, s->esz, &sz[0]) &&         /* xw */
+              region(B, s->gh, 1, s->esz, &sz[1]) &&            /* rg */
+              region(gru && !s->linear_before_reset ? B : 0, H, 1, s->esz, &sz[2]) && /* rh */
+              region(D, B, H, s->esz, &sz[3]) &&                /* h */
+              region(lstm ? D : 0, B, H, s->esz, &sz[4]) &&     /* c */
+              region(D, s->gh, 1, s->esz, &sz[5]) &&            /* bias */
+              region(gru && s->linear_before_reset ? D : 0, H, 1, s->esz, &sz[6]) && /* rbh */
+              region(B, 1, 1, sizeof(int32_t), &sz[7]);         /* lens */
+    size_t total = 0;
+    for (int i = 0; ok && i < 8; i++) ok = !__builtin_add_overflow(total, sz[i], &total);
+    if (!ok) return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "scratch size overflows");
+    if (posix_memalign(&s->block, SCRATCH_ALIGN, total ? total : SCRATCH_ALIGN) != 0) {
+        s->block = NULL;
+        return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory: scratch needs %zu bytes", total);
+    }
+    memset(s->block, 0, total ? total : SCRATCH_ALIGN);
+    unsigned char *p = s->block;
+    unsigned char **dst[7] = {&s->xw, &s->rg, &s->rh, &s->h, &s->c, &s->bias, &s->rbh};
+    for (int i = 0; i < 7; i++) {
+        *dst[i] = sz[i] ? p : NULL;
+        p += sz[i];
+    }
+    s->lens = (int32_t *)p;
+    return ONNXRUN_OK;
+}
+
+int or_rnn_finish(or_graph *g, or_node *n, or_rnn_state *s, or_run_fn run) {
+    pick_kernels(s);
+    int status = pack_weights(g, n, s);
+    if (!status) status = alloc_scratch(g, n, s);
+    if (status) {
+        state_free(s);
+        return status;
+    }
+    n->state = s;
+    n->free_state = state_free;
+    n->run = run;
+    return ONNXRUN_OK;
+}
+
+/* ---- run ---- */
+
+static inline bool reversed(const or_rnn_state *s, int d) { return d == 1 || s->reverse; }
+
+/* Row of X (and xw) holding time t of sequence b. */
+static inline int64_t x_row(const or_rnn_state *s, int64_t t, int64_t b) {
+    return s->layout ? b * s->seq + t : t * s->batch + b;
+}
+
+/* Element offset of Y[t, d, b, :] (layout 0) or Y[b, t, d, :] (layout 1). */
+static inline int64_t y_off(const or_rnn_state *s, int64_t t, int d, int64_t b) {
+    int64_t row = s->layout ? (b * s->seq + t) * s->dirs + d : (t * s->dirs + d) * s->batch + b;
+    return row * s->hidden;
+}
+
+/* Element offset of [d, b, :] (layout 0) or [b, d, :] (layout 1): Y_h, Y_c, initial_h/c. */
+static inline int64_t final_off(const or_rnn_state *s, int d, int64_t b) {
+    return (s->layout ? b * s->dirs + d : d * s->batch + b) * s->hidden;
+}
+
+static int read_lens(or_graph *g, or_node *n, or_rnn_state *s) {
+    const or_tensor *t = or_input(g, n, 4);
+    s->max_len = 0;
+    for (int64_t b = 0; b < s->batch; b++) {
+        int32_t len = t ? ((const int32_t *)t->data)[b] : (int32_t)s->seq;
+        if (len < 0 || len > s->seq)
+            return or_node_fail(g, n, ONNXRUN_ERR_INPUT,
+                                "sequence_lens[%lld] = %ld is outside [0, %lld]", (long long)b,
+                                (long)len, (long long)s->seq);
+        s->lens[b] = len;
+        if (len > s->max_len) s->max_len = len;
+    }
+    return ONNXRUN_OK;
+}
+
+#define BIAS_LOOP(T)                                                                               \
+    do {                                                                                           \
+        const T *src = bt ? (const T *)bt->data : NULL;                                            \
+        T *bias = (T *)s->bias, *rbh = (T *)s->rbh;                                                \
+        for (int64_t d = 0; d < s->dirs; d++)                                                      \
+            for (int64_t j = 0; j < gh; j++) {                                                     \
+                T wb = src ? src[d * 2 * gh + j] : 0, rb = src ? src[d * 2 * gh + gh + j] : 0;     \
+                bool apart = lbr && j >= 2 * H; /* GRU: Rbh applied inside r ⊙ (...) */          \
+                bias[d * gh + j] = apart ? wb : wb + rb;                                           \
+                if (apart) rbh[d * H + j - 2 * H] = rb;                                            \
+            }                                                                                      \
+    } while (0)
+
+/* Wb + Rb per gate, except GRU's h gate with linear_before_reset. */
+static void build_biases(or_graph *g, const or_node *n, or_rnn_state *s) {
+    const or_tensor *bt = or_input(g, n, 3);
+    const int64_t gh = s->gh, H = s->hidden;
+    const bool lbr = s->spec->kind == OR_RNN_GRU && s->linear_before_reset;
+    if (s->dtype == OR_FLOAT)
+        BIAS_LOOP(float);
+    else
+        BIAS_LOOP(double);
+}
+
+#define CELL_INIT(S, T, d, peep_src)                                                               \
+    (or_rnn_cell_##S) {                                                                            \
+        .hidden = s->hidden, .clip = (T)s->clip, .bias = (const T *)s->bias + (d) * s->gh,        \
+        .rbh = s->rbh ? (const T *)s->rbh + (d) * s->hidden : NULL,                                \
+        .peep = (peep_src) ? (const T *)(peep_src) + (d) * 3 * s->hidden : NULL,                   \
+        .input_forget = s->input_forget, .linear_before_reset = s->linear_before_reset,            \
+        .f = s->act[d][0], .g = s->act[d][1], .h = s->act[d][2],                                   \
+    }
+
+static void build_cells(or_graph *g, const or_node *n, or_rnn_state *s) {
+    const or_tensor *p = s->spec->kind == OR_RNN_LSTM ? or_input(g, n, 7) : NULL;
+    const void *peep = p ? p->data : NULL;
+    for (int d = 0; d < s->dirs; d++) {
+        if (s->dtype == OR_FLOAT)
+            s->cell32[d] = CELL_INIT(f32, float, d, peep);
+        else
+            s->cell64[d] = CELL_INIT(f64, double, d, peep);
+    }
+}
+
+static void input_gemm(or_graph *g, const or_node *n, or_rnn_state *s) {
+    const void *x = or_input(g, n, 0)->data, *w = or_input(g, n, 1)->data;
+    int64_t M = s->seq * s->batch, N = s->dirs * s->gh, K = s->input;
+    if (M == 0) return;
+    if (K == 0) {
+        memset(s->xw, 0, (size_t)(M * N) * s->esz);
+        return;
+    }
+    or_packed_b *pw = s->cache ? s->cache->w : NULL;
+    if (s->dtype == OR_FLOAT) {
+        if (pw)
+            or_sgemm_packed(M, N, K, 1, x, K, pw, 0, (float *)s->xw, N, g->pool);
+        else
+            or_sgemm(false, true, M, N, K, 1, x, K, w, K, 0, (float *)s->xw, N, g->pool);
+    } else {
+        if (pw)
+            or_dgemm_packed(M, N, K, 1, x, K, pw, 0, (double *)s->xw, N, g->pool);
+        else
+            or_dgemm(false, true, M, N, K, 1, x, K, w, K, 0, (double *)s->xw, N, g->pool);
+    }
+}
+
+/* Copies initial_h / initial_c (or zeros) into a [dirs, batch, hidden] state. */
+static void init_state(const or_rnn_state *s, const or_tensor *src, unsigned char *dst) {
+    size_t row = (size_t)s->hidden * s->esz;
+    for (int d = 0; d < s->dirs; d++)
+        for (int64_t b = 0; b < s->batch; b++) {
+            unsigned char *to = dst + (size_t)or_rnn_state_off(s, d, b) * s->esz;
+            if (src)
+                memcpy(to, (const unsigned char *)src->data + (size_t)final_off(s, d, b) * s->esz, row);
+            else
+                memset(to, 0, row);
+        }
+}
+
+/* Y_h / Y_c from a state: zeros for empty sequences (as onnxruntime). */
+static void write_final(const or_rnn_state *s, const unsigned char *state, or_tensor *out) {
+    if (!out) return;
+    size_t row = (size_t)s->hidden * s->esz;
+    for (int d = 0; d < s->dirs; d++)
+        for (int64_t b = 0; b < s->batch; b++) {
+            unsigned char *to = (unsigned char *)out->data + (size_t)final_off(s, d, b) * s->esz;
+            if (s->lens[b] == 0)
+                memset(to, 0, row);
+            else
+                memcpy(to, state + (size_t)or_rnn_state_off(s, d, b) * s->esz, row);
+        }
+}
+
+static void zero_y_step(or_rnn_state *s, int d, int64_t k) {
+    if (!s->y) return;
+    for (int64_t b = 0; b < s->batch; b++)
+        memset(s->y + (size_t)y_off(s, k, d, b) * s->esz, 0, (size_t)s->hidden * s->esz);
+}
+
+int or_rnn_run(or_graph *g, or_node *n, or_rnn_step_fn step) {
+    or_rnn_state *s = n->state;
+    int status = read_lens(g, n, s);
+    if (status) return status;
+    or_tensor *y = or_output(g, n, 0);
+    s->y = y ? y->data : NULL;
+    build_biases(g, n, s);
+    build_cells(g, n, s);
+    input_gemm(g, n, s);
+    init_state(s, or_input(g, n, 5), s->h);
+    if (s->c) init_state(s, or_input(g, n, 6), s->c);
+    for (int d = 0; d < s->dirs; d++)
+        for (int64_t k = 0; k < s->seq; k++) {
+            if (k < s->max_len)
+                step(g, n, s, d, k);
+            else
+                zero_y_step(s, d, k);
+        }
+    write_final(s, s->h, or_output(g, n, 1));
+    if (s->c) write_final(s, s->c, or_output(g, n, 2));
+    return ONNXRUN_OK;
+}
+
+typedef struct rows_task {
+    or_rnn_state *s;
+    int d;
+    int64_t k;
+    or_rnn_row_fn row;
+    bool zero_y;
+} rows_task;
+
+static void rows_run(void *ctx, int64_t begin, int64_t end, int thread_index) {
+    (void)thread_index;
+    const rows_task *task = ctx;
+    or_rnn_state *s = task->s;
+    const int d = task->d;
+    const int64_t k = task->k, dgh = s->dirs * s->gh;
+    for (int64_t b = begin; b < end; b++) {
+        int64_t len = s->lens[b];
+        if (k < len) {
+            int64_t t = reversed(s, d) ? len - 1 - k : k;
+            const unsigned char *xw = s->xw + (size_t)(x_row(s, t, b) * dgh + d * s->gh) * s->esz;
+            void *y = s->y ? s->y + (size_t)y_off(s, t, d, b) * s->esz : NULL;
+            task->row(s, d, b, xw, y);
+        } else if (task->zero_y && s->y) {
+            memset(s->y + (size_t)y_off(s, k, d, b) * s->esz, 0, (size_t)s->hidden * s->esz);
+        }
+    }
+}
+
+/* Rows per task: enough gate work (~8K pre-activations) to pay for a handoff. */
+#define ROWS_WORK_GRAIN 8192
+
+void or_rnn_rows(or_graph *g, or_rnn_state *s, int d, int64_t k, or_rnn_row_fn row, bool zero_y) {
+    rows_task task = {s, d, k, row, zero_y};
+    int64_t grain = ROWS_WORK_GRAIN / (s->gh > 0 ? s->gh : 1);
+    if (grain < 1) grain = 1;
+    if (!g->pool || s->batch <= grain)
+        rows_run(&task, 0, s->batch, 0);
+    else
+        or_parallel_for(g->pool, s->batch, grain, rows_run, &task);
+}
+
+void or_rnn_gemm_r(or_graph *g, or_node *n, or_rnn_state *s, int d, int block, int64_t r0,
+                   int64_t nrows, const void *A, void *C) {
+    const int64_t M = s->batch, K = s->hidden;
+    or_packed_b *pr = s->cache ? s->cache->r[d][block] : NULL;
+    const unsigned char *r = (const unsigned char *)or_input(g, n, 2)->data +
+                             (size_t)((d * s->gh + r0) * K) * s->esz;
+    if (M == 0) return;
+    if (s->dtype == OR_FLOAT) {
+        if (pr)
+            or_sgemm_packed(M, nrows, K, 1, A, K, pr, 0, C, s->gh, g->pool);
+        else
+            or_sgemm(false, true, M, nrows, K, 1, A, K, (const float *)r, K, 0, C, s->gh, g->pool);
+    } else {
+        if (pr)
+            or_dgemm_packed(M, nrows, K, 1, A, K, pr, 0, C, s->gh, g->pool);
+        else
+            or_dgemm(false, true, M, nrows, K, 1, A, K, (const double *)r, K, 0, C, s->gh, g->pool);
+    }
+}

@@ -1,0 +1,127 @@
+/* What RNN, GRU and LSTM share: attribute and input validation, the
+ * activation table, weight packing, scratch planning and the time loop.
+ *
+ * Execution of one node:
+ *   1. X·Wᵀ for every time step and both directions: one GEMM into xw.
+ *   2. For each direction d and iteration k: the op's step function runs the
+ *      recurrent GEMM(s) H_{t-1}·R_dᵀ for the whole batch, then one gate
+ *      kernel per batch row (or_rnn_rows), split across the thread pool.
+ *      Row b handles time t = k forward, t = len[b] - 1 - k backwards, so a
+ *      reverse pass starts at each sequence's own last step.
+ *   3. Y_h / Y_c from the final states.
+ *
+ * sequence_lens follows onnxruntime: Y is zero at steps >= len[b]; Y_h/Y_c
+ * hold the state after the last step processed (for the reverse direction,
+ * after time step 0); a length of 0 gives zeros in Y_h and Y_c whatever
+ * initial_h/initial_c hold; a length outside [0, seq_length] fails the run
+ * with ONNXRUN_ERR_INPUT.
+ */
+#ifndef OR_RECURRENT_H
+#define OR_RECURRENT_H
+
+#include "kernels/gemm.h"
+#include "kernels/rnn_kernels.h"
+#include "op.h"
+
+#include "../runtime/cpu.h"
+
+typedef enum or_rnn_kind { OR_RNN_SIMPLE, OR_RNN_GRU, OR_RNN_LSTM } or_rnn_kind;
+
+/* Static description of one op. */
+typedef struct or_rnn_spec {
+    or_rnn_kind kind;
+    int gates;                    /* weight blocks per direction: 1, 3, 4 */
+    int n_acts;                   /* activations per direction: 1, 2, 3 */
+    const char *default_acts[3];  /* per direction */
+    int max_inputs, max_outputs;  /* 6/2 (RNN, GRU), 8/3 (LSTM) */
+} or_rnn_spec;
+
+/* Packed weights kept in n->cache across re-plans (only for static W/R). */
+typedef struct or_rnn_cache or_rnn_cache;
+
+typedef struct or_rnn_state {
+    const or_rnn_spec *spec;
+    int dtype;  /* OR_FLOAT or OR_DOUBLE */
+    size_t esz; /* element size */
+    int64_t seq, batch, input, hidden, dirs;
+    int64_t gh; /* gates * hidden: one direction's pre-activation width */
+    int layout; /* 0: [seq, batch, ...], 1: [batch, seq, ...] */
+    bool reverse; /* direction "reverse": direction 0 runs backwards */
+    bool input_forget;        /* LSTM */
+    bool linear_before_reset; /* GRU */
+    double clip;              /* +inf when absent */
+    or_rnn_act act[2][3];     /* per direction: f, g, h */
+    or_isa isa;               /* SIMD variant, or scalar for other activations */
+    union {
+        struct {
+            or_f32_rnn_gates_fn rnn;
+            or_f32_lstm_gates_fn lstm;
+            or_f32_gru_reset_fn gru_reset;
+            or_f32_gru_gates_fn gru;
+        } f32;
+        struct {
+            or_f64_rnn_gates_fn rnn;
+            or_f64_lstm_gates_fn lstm;
+            or_f64_gru_reset_fn gru_reset;
+            or_f64_gru_gates_fn gru;
+        } f64;
+    } k;
+    or_rnn_cache *cache; /* == n->cache, NULL when nothing was packed */
+
+    /* Scratch, one zeroed allocation made in prepare. */
+    void *block;
+    unsigned char *xw;   /* [seq * batch, dirs * gh] X·Wᵀ, rows in X's order */
+    unsigned char *rg;   /* [batch, gh] H_{t-1}·R_dᵀ (GRU: z r parts, then h) */
+    unsigned char *rh;   /* [batch, hidden] GRU without linear_before_reset: r ⊙ H_{t-1} */
+    unsigned char *h;    /* [dirs, batch, hidden] hidden state */
+    unsigned char *c;    /* [dirs, batch, hidden] LSTM cell state */
+    unsigned char *bias; /* [dirs, gh] summed biases, layout in rnn_kernels.h */
+    unsigned char *rbh;  /* [dirs, hidden] GRU with linear_before_reset: Rbh */
+    int32_t *lens;       /* [batch] effective sequence lengths */
+
+    /* Set at the start of each run. */
+    int32_t max_len;
+    unsigned char *y; /* Y output or NULL */
+    or_rnn_cell_f32 cell32[2];
+    or_rnn_cell_f64 cell64[2];
+} or_rnn_state;
+
+/* Validates the node against spec and fills a new state (common attributes,
+ * shapes, dtypes, output shapes). On success *out owns it; the op then reads
+ * its own attributes/inputs and calls or_rnn_finish. */
+int or_rnn_setup(or_graph *g, or_node *n, const or_rnn_spec *spec, or_rnn_state **out);
+
+/* Frees a state that or_rnn_finish did not take. */
+void or_rnn_free(or_rnn_state *s);
+
+/* Picks kernels, packs static weights, allocates scratch, installs n->state
+ * and n->run. Frees s on failure. */
+int or_rnn_finish(or_graph *g, or_node *n, or_rnn_state *s, or_run_fn run);
+
+/* Fails naming the node, with ERR_INPUT when t is a graph input. */
+int or_rnn_shape_fail(or_graph *g, const or_node *n, const or_tensor *t, const char *what,
+                      int rank, const int64_t *want);
+
+/* One step of one direction: the recurrent GEMM(s), then or_rnn_rows. */
+typedef void (*or_rnn_step_fn)(or_graph *g, or_node *n, or_rnn_state *s, int d, int64_t k);
+/* The common run: lengths, biases, input GEMM, states, time loop, Y_h/Y_c. */
+int or_rnn_run(or_graph *g, or_node *n, or_rnn_step_fn step);
+
+/* Gate kernel for row b of direction d: xw is the row's X_t·Wᵀ slice of this
+ * direction, y its Y slot (NULL when Y is absent or the pass writes no Y). */
+typedef void (*or_rnn_row_fn)(or_rnn_state *s, int d, int64_t b, const void *xw, void *y);
+/* Runs row over the batch rows active at iteration k (in parallel); with
+ * zero_y, rows past their length get zeros in Y at time k. */
+void or_rnn_rows(or_graph *g, or_rnn_state *s, int d, int64_t k, or_rnn_row_fn row, bool zero_y);
+
+/* C[batch, nrows] (row stride gh) = A[batch, hidden] · R_d[r0 : r0 + nrows]ᵀ.
+ * block names the packed slice: 0 for rows from 0, 1 for GRU's h rows. */
+void or_rnn_gemm_r(or_graph *g, or_node *n, or_rnn_state *s, int d, int block, int64_t r0,
+                   int64_t nrows, const void *A, void *C);
+
+/* Element offsets into the scratch buffers. */
+static inline int64_t or_rnn_state_off(const or_rnn_state *s, int d, int64_t b) {
+    return ((int64_t)d * s->batch + b) * s->hidden;
+}
+
+#endif

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Runs onnxrun on the PyTorch fixtures (tests/models/<name>/set_<k>, made by
+# export_models.py) and on examples/<name>, and compares its outputs with
+# PyTorch's and with onnxruntime's (tools/ort_ref.js), |a-e| <= 1e-5 + 1e-3*|e|.
+# A set passes when onnxrun matches both; onnxruntime is also checked against
+# PyTorch so a bad fixture shows up as such. Ends with
+# "models: N passed, M failed" and exits non-zero on any failure.
+#
+# usage: tests/models/check_models.sh [BUILD_DIR]     (default: ./build)
+# env:   MODELS_KEEP=1 keeps the work folder.
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd) || exit 2
+onnxrun=$build/onnxrun
+cmp=$build/tests/npy_compare
+for exe in "$onnxrun" "$cmp"; do
+  [ -x "$exe" ] || { echo "check_models.sh: $exe not built (cmake --build $build)" >&2; exit 2; }
+done
+command -v node >/dev/null || { echo "check_models.sh: node not found (apt-get install nodejs npm)" >&2; exit 2; }
+if [ ! -d "$root/node_modules/onnxruntime-node" ]; then
+  echo "check_models.sh: installing onnxruntime-node (npm ci)" >&2
+  (cd "$root" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error) >&2 || exit 2
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/check_models.XXXXXX")
+if [ "${MODELS_KEEP:-0}" = 1 ]; then
+  trap 'echo "check_models.sh: outputs kept in $work" >&2' EXIT
+else
+  trap 'rm -rf "$work"' EXIT
+fi
+
+# One case per line: ID MODEL EXPECTED INPUT...  (EXPECTED: a folder of
+# <output>.npy, or a single expected_output.npy for examples)
+cases=$work/cases.txt
+: >"$cases"
+for model in "$root"/tests/models/*/model.onnx; do
+  dir=$(dirname "$model")
+  for set in "$dir"/set_*; do
+    [ -d "$set/input" ] || continue
+    args=""
+    for f in "$set"/input/*.npy; do args="$args $(basename "$f" .npy)=$f"; done
+    echo "$(basename "$dir")/$(basename "$set") $model $set/output$args" >>"$cases"
+  done
+done
+for model in "$root"/examples/*/model.onnx; do
+  dir=$(dirname "$model")
+  [ -f "$dir/input.npy" ] && [ -f "$dir/expected_output.npy" ] || continue
+  echo "examples/$(basename "$dir") $model $dir/expected_output.npy $dir/input.npy" >>"$cases"
+done
+
+# onnxruntime on every case in one node process.
+while read -r id model expected args; do
+  echo "$model $work/$id/ort $args"
+done <"$cases" >"$work/ort_list.txt"
+node "$root/tools/ort_ref.js" --batch "$work/ort_list.txt"
+
+# Compares the output folder GOT with EXPECTED (folder or single file).
+compare() {
+  local expected=$1 got=$2 files
+  if [ -d "$expected" ]; then
+    "$cmp" "$expected" "$got"
+  else
+    files=("$got"/*.npy)
+    if [ "${#files[@]}" -ne 1 ] || [ ! -f "${files[0]}" ]; then
+      echo "  expected exactly one output in $got"
+      return 1
+    fi
+    "$cmp" "$expected" "${files[0]}"
+  fi
+}
+
+passed=0
+failed=0
+while read -r id model expected args; do
+  out=$work/$id/onnxrun
+  mkdir -p "$out"
+  ok=1
+  report=""
+  rc=0
+  # shellcheck disable=SC2086 # args holds NAME=FILE words
+  "$onnxrun" -o "$out" "$model" $args >"$work/$id/stdout.txt" 2>"$work/$id/stderr.txt" || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    ok=0
+    report+="  onnxrun failed (exit $rc): $(tr '\n' ' ' <"$work/$id/stderr.txt" | head -c 400)"$'\n'
+  else
+    r=$(compare "$expected" "$out") || { ok=0; }
+    report+="  vs PyTorch:"$'\n'"$r"$'\n'
+  fi
+  if [ -f "$work/$id/ort/error.txt" ]; then
+    ok=0
+    report+="  onnxruntime failed: $(head -c 400 "$work/$id/ort/error.txt")"$'\n'
+  else
+    r=$(compare "$expected" "$work/$id/ort") || { ok=0; report+="  FIXTURE: onnxruntime disagrees with PyTorch"$'\n'; }
+    if [ -z "$(ls "$out"/*.npy 2>/dev/null)" ]; then
+      :
+    elif [ -d "$expected" ]; then
+      r=$("$cmp" "$work/$id/ort" "$out") || ok=0
+      report+="  vs onnxruntime:"$'\n'"$r"$'\n'
+    fi
+  fi
+  if [ "$ok" = 1 ]; then
+    passed=$((passed + 1))
+    echo "PASS $id"
+  else
+    failed=$((failed + 1))
+    echo "FAIL $id"
+    printf '%s' "$report"
+  fi
+done <"$cases"
+
+echo "models: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

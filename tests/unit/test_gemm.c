@@ -1,0 +1,213 @@
+/* or_sgemm / or_dgemm and their packed forms, every ISA variant, against a
+ * naive triple loop accumulated in double (long double for or_dgemm). */
+#include "../../ops/kernels/gemm.h"
+#include "../../runtime/cpu.h"
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct shape {
+    int64_t M, N, K;
+    bool ta, tb;
+    double alpha, beta;
+    int pad; /* added to every leading dimension */
+} shape;
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15u;
+static uint32_t rnd(void) {
+    rng_state = rng_state * 6364136223846793005u + 1442695040888963407u;
+    return (uint32_t)(rng_state >> 33);
+}
+static double rnd_val(void) { return (double)(rnd() % 2001) / 1000.0 - 1.0; }
+
+static bool use_isa(const char *name, or_isa want) {
+    setenv("ONNXRUN_ISA", name, 1);
+    or_cpu_reset();
+    return or_cpu_isa() == want;
+}
+
+/* Stored sizes of op(X) = [rows, cols] given the transpose flag. */
+static int64_t stored_rows(bool t, int64_t rows, int64_t cols) { return t ? cols : rows; }
+static int64_t stored_cols(bool t, int64_t rows, int64_t cols) { return t ? rows : cols; }
+
+/* Runs one shape in float (dbl false) or double, packed or not; returns the
+ * number of mismatching elements. */
+static int check_shape(const shape *s, bool dbl, bool packed, or_threadpool *pool) {
+    int64_t lda = stored_cols(s->ta, s->M, s->K) + s->pad;
+    int64_t ldb = stored_cols(s->tb, s->K, s->N) + s->pad;
+    int64_t ldc = s->N + s->pad;
+    int64_t na = stored_rows(s->ta, s->M, s->K) * lda, nb = stored_rows(s->tb, s->K, s->N) * ldb;
+    int64_t nc = s->M * ldc;
+    double *a = malloc(sizeof(double) * na), *b = malloc(sizeof(double) * nb);
+    double *c0 = malloc(sizeof(double) * nc);
+    for (int64_t i = 0; i < na; i++) a[i] = rnd_val();
+    for (int64_t i = 0; i < nb; i++) b[i] = rnd_val();
+    for (int64_t i = 0; i < nc; i++) c0[i] = s->beta == 0 ? NAN : rnd_val();
+    float *af = malloc(sizeof(float) * na), *bf = malloc(sizeof(float) * nb);
+    float *cf = malloc(sizeof(float) * nc);
+    double *cd = malloc(sizeof(double) * nc);
+    for (int64_t i = 0; i < na; i++) af[i] = (float)a[i];
+    for (int64_t i = 0; i < nb; i++) bf[i] = (float)b[i];
+    for (int64_t i = 0; i < nc; i++) cf[i] = (float)c0[i], cd[i] = c0[i];
+    /* Values are multiples of 1/1000 in [-1, 1]: exact enough in float that
+     * the double reference applies to both. */
+    for (int64_t i = 0; i < na; i++) a[i] = dbl ? a[i] : af[i];
+    for (int64_t i = 0; i < nb; i++) b[i] = dbl ? b[i] : bf[i];
+
+    if (packed) {
+        or_packed_b *p = dbl ? or_dgemm_pack_b(s->tb, s->K, s->N, b, ldb)
+                             : or_sgemm_pack_b(s->tb, s->K, s->N, bf, ldb);
+        cr_assert_not_null(p);
+        cr_assert_eq(or_packed_b_k(p), s->K);
+        cr_assert_eq(or_packed_b_n(p), s->N);
+        if (dbl)
+            or_dgemm_packed(s->M, s->N, s->K, s->alpha, a, lda, p, s->beta, cd, ldc, pool);
+        else
+            or_sgemm_packed(s->M, s->N, s->K, (float)s->alpha, af, lda, p, (float)s->beta, cf,
+                            ldc, pool);
+        or_packed_b_free(p);
+    } else if (dbl) {
+        or_dgemm(s->ta, s->tb, s->M, s->N, s->K, s->alpha, a, lda, b, ldb, s->beta, cd, ldc, pool);
+    } else {
+        or_sgemm(s->ta, s->tb, s->M, s->N, s->K, (float)s->alpha, af, lda, bf, ldb,
+                 (float)s->beta, cf, ldc, pool);
+    }
+
+    int bad = 0;
+    double eps = dbl ? 2.3e-16 : 1.2e-7;
+    for (int64_t i = 0; i < s->M; i++) {
+        for (int64_t j = 0; j < ldc; j++) {
+            double got = dbl ? cd[i * ldc + j] : cf[i * ldc + j];
+            if (j >= s->N) { /* padding must be untouched */
+                double was = dbl ? c0[i * ldc + j] : (float)c0[i * ldc + j];
+                if (!(got == was || (isnan(got) && isnan(was)))) bad++;
+                continue;
+            }
+            long double sum = 0, mag = 0;
+            for (int64_t k = 0; k < s->K; k++) {
+                double x = s->ta ? a[k * lda + i] : a[i * lda + k];
+                double y = s->tb ? b[j * ldb + k] : b[k * ldb + j];
+                sum += (long double)x * y;
+                mag += fabs(x * y);
+            }
+            long double want = s->alpha * sum;
+            mag *= fabs(s->alpha);
+            if (s->beta != 0) {
+                double cij = dbl ? c0[i * ldc + j] : (float)c0[i * ldc + j];
+                want += s->beta * cij;
+                mag += fabs(s->beta * cij);
+            }
+            double tol = (double)(s->K + 4) * eps * ((double)mag + 1e-30);
+            if (!(fabsl(got - want) <= tol)) {
+                if (bad < 5)
+                    cr_log_error("M=%lld N=%lld K=%lld ta=%d tb=%d packed=%d dbl=%d: C[%lld,%lld] "
+                                 "= %.9g, want %.9Lg",
+                                 (long long)s->M, (long long)s->N, (long long)s->K, s->ta, s->tb,
+                                 packed, dbl, (long long)i, (long long)j, got, want);
+                bad++;
+            }
+        }
+    }
+    free(a), free(b), free(c0), free(af), free(bf), free(cf), free(cd);
+    return bad;
+}
+
+static const double alphas[] = {1.0, -0.5, 2.0};
+static const double betas[] = {0.0, 1.0, -1.5};
+
+/* Random shapes in 1..70 (biased towards the tile edges) plus fixed shapes
+ * that cross every blocking boundary. */
+static void run_suite(bool dbl, or_threadpool *pool) {
+    static const int64_t small[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 65, 70};
+    const int nsmall = sizeof small / sizeof small[0];
+    int bad = 0, runs = 0;
+    for (int t = 0; t < 300; t++) {
+        shape s = {.M = small[rnd() % nsmall], .N = small[rnd() % nsmall],
+                   .K = small[rnd() % nsmall], .ta = rnd() & 1, .tb = rnd() & 1,
+                   .alpha = alphas[rnd() % 3], .beta = betas[rnd() % 3], .pad = (int)(rnd() % 3)};
+        if (t % 4 == 0) s.M = 1 + rnd() % 4; /* the GEMV paths */
+        for (int packed = 0; packed < 2; packed++) {
+            shape ps = s;
+            if (packed) ps.ta = false;
+            bad += check_shape(&ps, dbl, packed, pool);
+            runs++;
+        }
+    }
+    static const shape big[] = {
+        {197, 131, 300, false, false, 1, 0, 1},  {197, 131, 300, true, true, 0.5, 1, 0},
+        {3, 1000, 600, false, true, 1, 1, 2},    {1, 700, 3000, true, false, 1, 0, 0},
+        {400, 9, 257, false, false, -1, 2, 1},   {4, 300, 5000, true, true, 1, 0, 3},
+        {70, 520, 129, true, false, 1, 0.5, 0},  {260, 260, 40, false, true, 1, 0, 0},
+    };
+    for (size_t t = 0; t < sizeof big / sizeof big[0]; t++)
+        for (int packed = 0; packed < 2; packed++) {
+            shape ps = big[t];
+            if (packed) ps.ta = false;
+            bad += check_shape(&ps, dbl, packed, pool);
+            runs++;
+        }
+    cr_expect_eq(bad, 0, "%d mismatches over %d products", bad, runs);
+}
+
+#define ISA_TESTS(isa, ISA)                                                                        \
+    Test(gemm, f32_##isa) {                                                                        \
+        if (!use_isa(#isa, ISA)) cr_skip_test("CPU lacks " #isa);                                  \
+        run_suite(false, NULL);                                                                    \
+    }                                                                                              \
+    Test(gemm, f64_##isa) {                                                                        \
+        if (!use_isa(#isa, ISA)) cr_skip_test("CPU lacks " #isa);                                  \
+        run_suite(true, NULL);                                                                     \
+    }                                                                                              \
+    Test(gemm, threaded_##isa) {                                                                   \
+        if (!use_isa(#isa, ISA)) cr_skip_test("CPU lacks " #isa);                                  \
+        or_threadpool *pool = or_threadpool_create(3);                                             \
+        cr_assert_not_null(pool);                                                                  \
+        static const shape s[] = {{150, 333, 100, false, false, 1, 0, 0},                          \
+                                  {2, 3000, 300, false, true, 1, 1, 1},                            \
+                                  {300, 20, 50, true, false, 1, 0, 0}};                            \
+        int bad = 0;                                                                               \
+        for (int i = 0; i < 3; i++)                                                                \
+            for (int p = 0; p < 2; p++) {                                                          \
+                shape x = s[i];                                                                    \
+                if (p) x.ta = false;                                                               \
+                bad += check_shape(&x, false, p, pool) + check_shape(&x, true, p, pool);           \
+            }                                                                                      \
+        or_threadpool_destroy(pool);                                                               \
+        cr_expect_eq(bad, 0);                                                                      \
+    }
+
+ISA_TESTS(scalar, OR_ISA_SCALAR)
+ISA_TESTS(avx2, OR_ISA_AVX2)
+ISA_TESTS(avx512, OR_ISA_AVX512)
+
+/* Hand-computed: [[1,2],[3,4]] x [[5,6],[7,8]] = [[19,22],[43,50]]. */
+Test(gemm, hand_values) {
+    const float a[] = {1, 2, 3, 4}, b[] = {5, 6, 7, 8};
+    float c[4] = {1, 1, 1, 1};
+    or_sgemm(false, false, 2, 2, 2, 1.0f, a, 2, b, 2, 0.0f, c, 2, NULL);
+    cr_expect_eq(c[0], 19);
+    cr_expect_eq(c[1], 22);
+    cr_expect_eq(c[2], 43);
+    cr_expect_eq(c[3], 50);
+    /* A^T B^T with alpha 2, beta 1: 2 * [[23,31],[34,46]] + 1 */
+    or_sgemm(true, true, 2, 2, 2, 2.0f, a, 2, b, 2, 1.0f, c, 2, NULL);
+    cr_expect_eq(c[0], 19 + 46);
+    cr_expect_eq(c[1], 22 + 62);
+    cr_expect_eq(c[2], 43 + 68);
+    cr_expect_eq(c[3], 50 + 92);
+}
+
+/* K == 0 and alpha == 0 only scale C; beta == 0 clears NaN. */
+Test(gemm, degenerate) {
+    float c[2] = {NAN, 4};
+    const float a[1] = {1}, b[2] = {1, 1};
+    or_sgemm(false, false, 1, 2, 0, 1.0f, a, 1, b, 2, 0.0f, c, 2, NULL);
+    cr_expect_eq(c[0], 0);
+    cr_expect_eq(c[1], 0);
+    c[1] = 4;
+    or_sgemm(false, false, 1, 2, 1, 0.0f, a, 1, b, 2, 0.5f, c, 2, NULL);
+    cr_expect_eq(c[1], 2);
+    cr_expect_null(or_sgemm_pack_b(false, 0, 4, b, 4));
+}

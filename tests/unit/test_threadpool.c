@@ -1,0 +1,64 @@
+/* The worker pool: every index is visited exactly once, whatever the split. */
+#include <criterion/criterion.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "cpu.h"
+#include "threadpool.h"
+
+typedef struct {
+    atomic_int *visits;
+    int threads;
+    atomic_int bad_thread_index;
+} visit_ctx;
+
+static void visit(void *ctx_, int64_t begin, int64_t end, int thread_index) {
+    visit_ctx *ctx = ctx_;
+    if (thread_index < 0 || thread_index >= ctx->threads)
+        atomic_fetch_add(&ctx->bad_thread_index, 1);
+    for (int64_t i = begin; i < end; i++) atomic_fetch_add(&ctx->visits[i], 1);
+}
+
+static void check_pool(int threads) {
+    or_threadpool *pool = or_threadpool_create(threads);
+    cr_assert_not_null(pool);
+    cr_assert_eq(or_threadpool_size(pool), threads < 1 ? 1 : threads);
+    const int64_t sizes[] = {1, 2, 3, 7, 64, 1000, 4099};
+    for (int round = 0; round < 200; round++) {
+        int64_t n = sizes[round % 7];
+        atomic_int *visits = calloc((size_t)n, sizeof *visits);
+        visit_ctx ctx = {visits, or_threadpool_size(pool), 0};
+        or_parallel_for(pool, n, 1 + round % 5, visit, &ctx);
+        for (int64_t i = 0; i < n; i++)
+            cr_assert_eq(atomic_load(&visits[i]), 1, "n=%ld i=%ld", (long)n, (long)i);
+        cr_assert_eq(atomic_load(&ctx.bad_thread_index), 0);
+        free(visits);
+    }
+    or_threadpool_destroy(pool);
+}
+
+Test(threadpool, one_thread) {
+    check_pool(1);
+}
+Test(threadpool, two_threads) {
+    check_pool(2);
+}
+Test(threadpool, four_threads) {
+    check_pool(4);
+}
+
+Test(threadpool, null_pool_runs_inline) {
+    atomic_int visits[5] = {0};
+    visit_ctx ctx = {visits, 1, 0};
+    or_parallel_for(NULL, 5, 1, visit, &ctx);
+    for (int i = 0; i < 5; i++) cr_assert_eq(atomic_load(&visits[i]), 1);
+}
+
+Test(cpu, isa_cap_from_environment) {
+    setenv("ONNXRUN_ISA", "scalar", 1);
+    or_cpu_reset();
+    cr_assert_eq(or_cpu_isa(), OR_ISA_SCALAR);
+    unsetenv("ONNXRUN_ISA");
+    or_cpu_reset();
+    cr_assert_str_neq(or_isa_name(or_cpu_isa()), "");
+}
