@@ -54,19 +54,16 @@ static int parse_ref(const Onnx__TensorProto *tp, const char *what, ext_ref *ref
         } else if (strcmp(key, "offset") == 0) {
             if (!parse_u64(value, &ref->offset))
                 return or_pb_err(err, errlen, ONNXRUN_ERR_MODEL,
-                                 "%s: invalid external data offset '%s'", what,
-                                 value ? value : "");
+                                 "%s: invalid external data offset '%s'", what, value ? value : "");
         } else if (strcmp(key, "length") == 0) {
             if (!parse_u64(value, &ref->length))
                 return or_pb_err(err, errlen, ONNXRUN_ERR_MODEL,
-                                 "%s: invalid external data length '%s'", what,
-                                 value ? value : "");
+                                 "%s: invalid external data length '%s'", what, value ? value : "");
             ref->has_length = true;
         }
     }
     if (!ref->location || !ref->location[0])
-        return or_pb_err(err, errlen, ONNXRUN_ERR_MODEL, "%s: external data has no location",
-                         what);
+        return or_pb_err(err, errlen, ONNXRUN_ERR_MODEL, "%s: external data has no location", what);
     return ONNXRUN_OK;
 }
 
@@ -80,8 +77,7 @@ static int check_location(const char *loc, const char *what, char *err, size_t e
         size_t n = end ? (size_t)(end - p) : strlen(p);
         if (n == 2 && p[0] == '.' && p[1] == '.')
             return or_pb_err(err, errlen, ONNXRUN_ERR_MODEL,
-                             "%s: external data location '%s' leaves the model folder", what,
-                             loc);
+                             "%s: external data location '%s' leaves the model folder", what, loc);
         p += n;
         if (*p == '/') p++;
     }
@@ -96,8 +92,7 @@ static int open_inside(const char *model_dir, const char *loc, const char *what,
     const char *dir = model_dir[0] ? model_dir : ".";
     size_t dlen = strlen(dir), llen = strlen(loc);
     if (dlen + 1 + llen + 1 > sizeof joined)
-        return or_pb_err(err, errlen, ONNXRUN_ERR_MODEL, "%s: external data path too long",
-                         what);
+        return or_pb_err(err, errlen, ONNXRUN_ERR_MODEL, "%s: external data path too long", what);
     memcpy(joined, dir, dlen);
     joined[dlen] = '/';
     memcpy(joined + dlen + 1, loc, llen + 1);
@@ -105,8 +100,8 @@ static int open_inside(const char *model_dir, const char *loc, const char *what,
         return or_pb_err(err, errlen, ONNXRUN_ERR_IO, "%s: model folder '%s': %s", what, dir,
                          strerror(errno));
     if (!realpath(joined, real_file))
-        return or_pb_err(err, errlen, ONNXRUN_ERR_IO, "%s: external data file '%s': %s", what,
-                         loc, strerror(errno));
+        return or_pb_err(err, errlen, ONNXRUN_ERR_IO, "%s: external data file '%s': %s", what, loc,
+                         strerror(errno));
     size_t rlen = strlen(real_dir);
     bool inside = rlen == 1 ? real_file[0] == '/'
                             : strncmp(real_file, real_dir, rlen) == 0 && real_file[rlen] == '/';
@@ -117,8 +112,8 @@ static int open_inside(const char *model_dir, const char *loc, const char *what,
     /* O_NOFOLLOW: the resolved path had no symlink; refuse one planted since. */
     int fd = open(real_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
-        return or_pb_err(err, errlen, ONNXRUN_ERR_IO, "%s: external data file '%s': %s", what,
-                         loc, strerror(errno));
+        return or_pb_err(err, errlen, ONNXRUN_ERR_IO, "%s: external data file '%s': %s", what, loc,
+                         strerror(errno));
     *fd_out = fd;
     return ONNXRUN_OK;
 }

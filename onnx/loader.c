@@ -25,13 +25,17 @@ typedef struct load_ctx {
     const char *model_dir;
 } load_ctx;
 
-static const char *str_or_empty(const char *s) { return s ? s : ""; }
+static const char *str_or_empty(const char *s) {
+    return s ? s : "";
+}
 
 static bool is_default_domain(const char *domain) {
     return !domain || !domain[0] || strcmp(domain, "ai.onnx") == 0;
 }
 
-static int nomem(or_graph *g) { return or_fail(g, ONNXRUN_ERR_NOMEM, "out of memory"); }
+static int nomem(or_graph *g) {
+    return or_fail(g, ONNXRUN_ERR_NOMEM, "out of memory");
+}
 
 /* Duplicates an optional proto string; true on success (NULL stays NULL). */
 static bool dup_opt(char **dst, const char *src) {
@@ -87,8 +91,9 @@ static int load_header(load_ctx *c) {
         !dup_opt(&g->graph_name, c->graph->name))
         return nomem(g);
     if (m->n_training_info)
-        return or_fail(g, ONNXRUN_ERR_MODEL, "training information (training_info) is not "
-                                             "supported; export the model for inference");
+        return or_fail(g, ONNXRUN_ERR_MODEL,
+                       "training information (training_info) is not "
+                       "supported; export the model for inference");
     if (c->graph->n_sparse_initializer)
         return or_fail(g, ONNXRUN_ERR_MODEL, "sparse initializer '%s' is not supported",
                        str_or_empty(c->graph->sparse_initializer[0]->values
@@ -132,11 +137,16 @@ typedef struct decl_type {
 
 static const char *type_kind_name(Onnx__TypeProto__ValueCase vc) {
     switch (vc) {
-    case ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE: return "sequence";
-    case ONNX__TYPE_PROTO__VALUE_MAP_TYPE: return "map";
-    case ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE: return "optional";
-    case ONNX__TYPE_PROTO__VALUE_SPARSE_TENSOR_TYPE: return "sparse tensor";
-    default: return "unknown";
+    case ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE:
+        return "sequence";
+    case ONNX__TYPE_PROTO__VALUE_MAP_TYPE:
+        return "map";
+    case ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE:
+        return "optional";
+    case ONNX__TYPE_PROTO__VALUE_SPARSE_TENSOR_TYPE:
+        return "sparse tensor";
+    default:
+        return "unknown";
     }
 }
 
@@ -212,13 +222,16 @@ static int load_inputs(load_ctx *c) {
                                or_dtype_name(d.dtype), or_dtype_name(g->tensors[idx].dtype));
             continue;
         }
-        if (idx >= 0) return or_fail(g, ONNXRUN_ERR_MODEL, "graph input '%s' is listed twice", name);
+        if (idx >= 0)
+            return or_fail(g, ONNXRUN_ERR_MODEL, "graph input '%s' is listed twice", name);
         if (!d.present || d.dtype == OR_UNDEFINED)
             return or_fail(g, ONNXRUN_ERR_MODEL, "graph input '%s' has no tensor element type",
                            name);
         if (d.dtype == OR_STRING)
-            return or_fail(g, ONNXRUN_ERR_MODEL, "graph input '%s': string tensors are not "
-                                                 "supported", name);
+            return or_fail(g, ONNXRUN_ERR_MODEL,
+                           "graph input '%s': string tensors are not "
+                           "supported",
+                           name);
         if ((idx = or_graph_tensor(g, name)) < 0) return nomem(g);
         g->tensors[idx].kind = OR_T_INPUT;
         if ((status = apply_decl_type(g, &g->tensors[idx], &d, true)) != ONNXRUN_OK) return status;
@@ -325,8 +338,7 @@ static int load_attr_tensor(load_ctx *c, const or_node *n, const Onnx__Attribute
     if (!(a->t->name = strdup(str_or_empty(ap->t->name)))) return nomem(g);
     char what[600];
     snprintf(what, sizeof what, "node '%s' (%s): attribute '%s'", n->name, n->op_type, a->name);
-    int status = or_pb_decode_tensor(ap->t, what, c->model_dir, a->t, g->errmsg,
-                                     sizeof g->errmsg);
+    int status = or_pb_decode_tensor(ap->t, what, c->model_dir, a->t, g->errmsg, sizeof g->errmsg);
     if (status != ONNXRUN_OK) return status;
     a->t->kind = OR_T_INITIALIZER;
     a->t->is_static = true;
@@ -337,13 +349,18 @@ static int load_attr_value(load_ctx *c, const or_node *n, const Onnx__AttributeP
                            or_attr *a) {
     or_graph *g = c->g;
     switch (a->type) {
-    case OR_ATTR_FLOAT: a->f = ap->f; return ONNXRUN_OK;
-    case OR_ATTR_INT: a->i = ap->i; return ONNXRUN_OK;
+    case OR_ATTR_FLOAT:
+        a->f = ap->f;
+        return ONNXRUN_OK;
+    case OR_ATTR_INT:
+        a->i = ap->i;
+        return ONNXRUN_OK;
     case OR_ATTR_STRING:
         if (!(a->s = dup_bytes(&ap->s))) return nomem(g);
         a->s_len = ap->s.len;
         return ONNXRUN_OK;
-    case OR_ATTR_TENSOR: return load_attr_tensor(c, n, ap, a);
+    case OR_ATTR_TENSOR:
+        return load_attr_tensor(c, n, ap, a);
     case OR_ATTR_FLOATS:
         a->n = ap->n_floats;
         return (a->floats = dup_array(ap->floats, a->n, sizeof(float))) ? ONNXRUN_OK : nomem(g);
@@ -357,13 +374,21 @@ static int load_attr_value(load_ctx *c, const or_node *n, const Onnx__AttributeP
         for (size_t k = 0; k < a->n; k++)
             if (!(a->strings[k] = dup_bytes(&ap->strings[k]))) return nomem(g);
         return ONNXRUN_OK;
-    case OR_ATTR_GRAPH: case OR_ATTR_GRAPHS:
-        return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "attribute '%s' holds a subgraph: nested "
-                            "graphs (If/Loop/Scan) are not supported", a->name);
-    case OR_ATTR_TENSORS: case OR_ATTR_SPARSE_TENSOR: case OR_ATTR_SPARSE_TENSORS:
-    case OR_ATTR_TYPE_PROTO: case OR_ATTR_TYPE_PROTOS:
-        return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "attribute '%s' has type %d (tensor lists, "
-                            "sparse tensors and type protos are not supported)", a->name, a->type);
+    case OR_ATTR_GRAPH:
+    case OR_ATTR_GRAPHS:
+        return or_node_fail(g, n, ONNXRUN_ERR_MODEL,
+                            "attribute '%s' holds a subgraph: nested "
+                            "graphs (If/Loop/Scan) are not supported",
+                            a->name);
+    case OR_ATTR_TENSORS:
+    case OR_ATTR_SPARSE_TENSOR:
+    case OR_ATTR_SPARSE_TENSORS:
+    case OR_ATTR_TYPE_PROTO:
+    case OR_ATTR_TYPE_PROTOS:
+        return or_node_fail(g, n, ONNXRUN_ERR_MODEL,
+                            "attribute '%s' has type %d (tensor lists, "
+                            "sparse tensors and type protos are not supported)",
+                            a->name, a->type);
     default:
         return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "attribute '%s' has no valid type (%d)",
                             a->name, (int)a->type);
@@ -384,8 +409,10 @@ static int load_attrs(load_ctx *c, or_node *n, const Onnx__NodeProto *np) {
         if (!name[0]) return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "attribute %zu has no name", k);
         if (!(a->name = strdup(name))) return nomem(g);
         if (ap->ref_attr_name && ap->ref_attr_name[0])
-            return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "attribute '%s' refers to function "
-                                "attribute '%s', which is not supported", name, ap->ref_attr_name);
+            return or_node_fail(g, n, ONNXRUN_ERR_MODEL,
+                                "attribute '%s' refers to function "
+                                "attribute '%s', which is not supported",
+                                name, ap->ref_attr_name);
         a->type = infer_attr_type(ap);
         int status = load_attr_value(c, n, ap, a);
         if (status != ONNXRUN_OK) return status;
@@ -433,11 +460,15 @@ static int load_node_identity(load_ctx *c, or_node *n, const Onnx__NodeProto *np
     if (!op_type[0]) return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "node has no op_type");
     const Onnx__FunctionProto *f = find_function(c->model, domain, op_type);
     if (f)
-        return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "uses model-local function '%s' (domain "
-                            "'%s'); functions are not supported", op_type, domain);
+        return or_node_fail(g, n, ONNXRUN_ERR_MODEL,
+                            "uses model-local function '%s' (domain "
+                            "'%s'); functions are not supported",
+                            op_type, domain);
     if (!is_default_domain(domain))
-        return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "operator domain '%s' is not supported "
-                            "(only the default ONNX domain is)", domain);
+        return or_node_fail(g, n, ONNXRUN_ERR_MODEL,
+                            "operator domain '%s' is not supported "
+                            "(only the default ONNX domain is)",
+                            domain);
     if (g->opset == 0)
         return or_node_fail(g, n, ONNXRUN_ERR_MODEL,
                             "the model imports no opset of the default ONNX domain");
@@ -479,8 +510,7 @@ static int load_graph(load_ctx *c) {
 
 static int finish_error(int status, const char *model_path, const char *msg, char *errmsg,
                         size_t errlen) {
-    if (model_path)
-        return or_pb_err(errmsg, errlen, status, "%s: %s", model_path, msg);
+    if (model_path) return or_pb_err(errmsg, errlen, status, "%s: %s", model_path, msg);
     return or_pb_err(errmsg, errlen, status, "%s", msg);
 }
 
@@ -510,8 +540,7 @@ int or_load_model(const void *buf, size_t len, const char *model_dir, const char
     int status = dup_opt(&g->model_path, model_path) ? load_graph(&c) : nomem(g);
     onnx__model_proto__free_unpacked(m, NULL);
     if (status != ONNXRUN_OK) {
-        finish_error(status, model_path, g->errmsg[0] ? g->errmsg : "load failed", errmsg,
-                     errlen);
+        finish_error(status, model_path, g->errmsg[0] ? g->errmsg : "load failed", errmsg, errlen);
         or_graph_free(g);
         return status;
     }

@@ -65,8 +65,8 @@ static int decode_shape(const Onnx__TensorProto *tp, const char *what, or_tensor
     for (size_t i = 0; i < tp->n_dims; i++) {
         int64_t d = tp->dims[i];
         if (d < 0)
-            return or_pb_err(err, errlen, ONNXRUN_ERR_MODEL, "%s has negative dimension %lld",
-                             what, (long long)d);
+            return or_pb_err(err, errlen, ONNXRUN_ERR_MODEL, "%s has negative dimension %lld", what,
+                             (long long)d);
         if (d > 0 && nonzero > INT64_MAX / d)
             return or_pb_err(err, errlen, ONNXRUN_ERR_MODEL,
                              "%s: the product of its dimensions overflows", what);
@@ -105,17 +105,29 @@ typedef struct typed_field {
 static typed_field typed_field_for(const Onnx__TensorProto *tp, int dtype) {
     typed_field f = {NULL, 0, 0, "?"};
     switch (dtype) {
-    case OR_FLOAT: case OR_COMPLEX64:
+    case OR_FLOAT:
+    case OR_COMPLEX64:
         return (typed_field){tp->float_data, tp->n_float_data, 4, "float_data"};
     case OR_INT64:
         return (typed_field){tp->int64_data, tp->n_int64_data, 8, "int64_data"};
-    case OR_DOUBLE: case OR_COMPLEX128:
+    case OR_DOUBLE:
+    case OR_COMPLEX128:
         return (typed_field){tp->double_data, tp->n_double_data, 8, "double_data"};
-    case OR_UINT32: case OR_UINT64:
+    case OR_UINT32:
+    case OR_UINT64:
         return (typed_field){tp->uint64_data, tp->n_uint64_data, 8, "uint64_data"};
-    case OR_INT32: case OR_INT16: case OR_INT8: case OR_UINT16: case OR_UINT8: case OR_BOOL:
-    case OR_FLOAT16: case OR_BFLOAT16: case OR_FLOAT8E4M3FN: case OR_FLOAT8E4M3FNUZ:
-    case OR_FLOAT8E5M2: case OR_FLOAT8E5M2FNUZ:
+    case OR_INT32:
+    case OR_INT16:
+    case OR_INT8:
+    case OR_UINT16:
+    case OR_UINT8:
+    case OR_BOOL:
+    case OR_FLOAT16:
+    case OR_BFLOAT16:
+    case OR_FLOAT8E4M3FN:
+    case OR_FLOAT8E4M3FNUZ:
+    case OR_FLOAT8E5M2:
+    case OR_FLOAT8E5M2FNUZ:
         return (typed_field){tp->int32_data, tp->n_int32_data, 4, "int32_data"};
     default:
         return f;
@@ -146,14 +158,14 @@ static void copy_typed(const typed_field *f, int dtype, size_t esize, void *dst)
     }
 }
 
-static int decode_inline(const Onnx__TensorProto *tp, const char *what, size_t nbytes,
-                         size_t numel, size_t esize, or_tensor *out, char *err, size_t errlen) {
+static int decode_inline(const Onnx__TensorProto *tp, const char *what, size_t nbytes, size_t numel,
+                         size_t esize, or_tensor *out, char *err, size_t errlen) {
     typed_field f = {NULL, 0, 0, "raw_data"};
     if (tp->has_raw_data) {
         if (tp->raw_data.len != nbytes)
             return or_pb_err(err, errlen, ONNXRUN_ERR_MODEL,
-                             "%s: raw_data has %zu bytes, expected %zu (%zu elements of %s)",
-                             what, tp->raw_data.len, nbytes, numel, or_dtype_name(out->dtype));
+                             "%s: raw_data has %zu bytes, expected %zu (%zu elements of %s)", what,
+                             tp->raw_data.len, nbytes, numel, or_dtype_name(out->dtype));
     } else {
         f = typed_field_for(tp, out->dtype);
         size_t per_elem = esize == 2 * f.width ? 2 : 1; /* complex values are pairs */

@@ -30,13 +30,17 @@
     }                                                                                              \
     OR_EW_KERNEL(hsig_##S) {                                                                       \
         const T a = (T)OR_EW_P(0), b = (T)OR_EW_P(1);                                              \
-        OR_EW_UNARY_LOOP(T, T, CLAMP01(a * x + b));                                                \
+        OR_EW_UNARY_LOOP(T, T, CLAMP01(a *x + b));                                                 \
     }                                                                                              \
-    OR_EW_KERNEL(hswish_##S) { OR_EW_UNARY_LOOP(T, T, x * CLAMP01(x / 6 + (T)0.5)); }              \
+    OR_EW_KERNEL(hswish_##S) {                                                                     \
+        OR_EW_UNARY_LOOP(T, T, x *CLAMP01(x / 6 + (T)0.5));                                        \
+    }                                                                                              \
     OR_EW_KERNEL(softplus_##S) {                                                                   \
         OR_EW_UNARY_LOOP(T, T, x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)));                        \
     }                                                                                              \
-    OR_EW_KERNEL(softsign_##S) { OR_EW_UNARY_LOOP(T, T, x / (1 + fabs(x))); }
+    OR_EW_KERNEL(softsign_##S) {                                                                   \
+        OR_EW_UNARY_LOOP(T, T, x / (1 + fabs(x)));                                                 \
+    }
 OR_EW_FLOAT(ACT_KERNELS)
 
 #define FLOATS(OP) [OR_FLOAT] = OP##_f32, [OR_DOUBLE] = OP##_f64

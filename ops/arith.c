@@ -1,9 +1,9 @@
-/* Add, Sub, Mul, Div (opsets 7-23: numpy broadcasting since 7; the types
- * grew to bfloat16 in 13 and to 8/16-bit integers in 14, all accepted at any
- * opset). float32/float64 and every integer width; float16/bfloat16 compute
- * in float32. Integer arithmetic wraps (done in unsigned types, so overflow
- * is defined). Integer Div truncates toward zero like onnxruntime; dividing
- * by zero gives 0 and INT_MIN / -1 wraps to INT_MIN instead of trapping. */
+/* Add, Sub, Mul, Div (opsets 6-23: numpy broadcasting since 7, before that the legacy
+ * broadcast/axis attributes; the types grew to bfloat16 in 13 and to 8/16-bit integers in 14, all
+ * accepted at any opset). float32/float64 and every integer width; float16/bfloat16 compute in
+ * float32. Integer arithmetic wraps (done in unsigned types, so overflow is defined). Integer Div
+ * truncates toward zero like onnxruntime; dividing by zero gives 0 and INT_MIN / -1 wraps to
+ * INT_MIN instead of trapping. */
 #include "elementwise.h"
 
 #define WRAP(T, U, OP) ((T)((U)x OP(U) y))
@@ -12,18 +12,36 @@
 #define UDIV(T, U) (y == 0 ? (T)0 : (T)(x / y))
 
 #define ARITH_INT(DT, T, U, S)                                                                     \
-    OR_EW_KERNEL(add_##S) { OR_EW_BINARY_LOOP(T, T, T, WRAP(T, U, +)); }                           \
-    OR_EW_KERNEL(sub_##S) { OR_EW_BINARY_LOOP(T, T, T, WRAP(T, U, -)); }                           \
-    OR_EW_KERNEL(mul_##S) { OR_EW_BINARY_LOOP(T, T, T, WRAP(T, U, *)); }
+    OR_EW_KERNEL(add_##S) {                                                                        \
+        OR_EW_BINARY_LOOP(T, T, T, WRAP(T, U, +));                                                 \
+    }                                                                                              \
+    OR_EW_KERNEL(sub_##S) {                                                                        \
+        OR_EW_BINARY_LOOP(T, T, T, WRAP(T, U, -));                                                 \
+    }                                                                                              \
+    OR_EW_KERNEL(mul_##S) {                                                                        \
+        OR_EW_BINARY_LOOP(T, T, T, WRAP(T, U, *));                                                 \
+    }
 #define DIV_SINT(DT, T, U, S)                                                                      \
-    OR_EW_KERNEL(div_##S) { OR_EW_BINARY_LOOP(T, T, T, SDIV(T, U)); }
+    OR_EW_KERNEL(div_##S) {                                                                        \
+        OR_EW_BINARY_LOOP(T, T, T, SDIV(T, U));                                                    \
+    }
 #define DIV_UINT(DT, T, U, S)                                                                      \
-    OR_EW_KERNEL(div_##S) { OR_EW_BINARY_LOOP(T, T, T, UDIV(T, U)); }
+    OR_EW_KERNEL(div_##S) {                                                                        \
+        OR_EW_BINARY_LOOP(T, T, T, UDIV(T, U));                                                    \
+    }
 #define ARITH_FLOAT(DT, T, U, S)                                                                   \
-    OR_EW_KERNEL(add_##S) { OR_EW_BINARY_LOOP(T, T, T, x + y); }                                   \
-    OR_EW_KERNEL(sub_##S) { OR_EW_BINARY_LOOP(T, T, T, x - y); }                                   \
-    OR_EW_KERNEL(mul_##S) { OR_EW_BINARY_LOOP(T, T, T, x *y); }                                    \
-    OR_EW_KERNEL(div_##S) { OR_EW_BINARY_LOOP(T, T, T, x / y); }
+    OR_EW_KERNEL(add_##S) {                                                                        \
+        OR_EW_BINARY_LOOP(T, T, T, x + y);                                                         \
+    }                                                                                              \
+    OR_EW_KERNEL(sub_##S) {                                                                        \
+        OR_EW_BINARY_LOOP(T, T, T, x - y);                                                         \
+    }                                                                                              \
+    OR_EW_KERNEL(mul_##S) {                                                                        \
+        OR_EW_BINARY_LOOP(T, T, T, x *y);                                                          \
+    }                                                                                              \
+    OR_EW_KERNEL(div_##S) {                                                                        \
+        OR_EW_BINARY_LOOP(T, T, T, x / y);                                                         \
+    }
 
 OR_EW_INT(ARITH_INT)
 OR_EW_SINT(DIV_SINT)

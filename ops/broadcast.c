@@ -10,8 +10,10 @@ int or_bcast_shape(or_graph *g, const or_node *n, int count, const int *ranks,
     int64_t acc[OR_MAX_RANK];
     for (int k = 0; k < count; k++) {
         if (ranks[k] < 0 || ranks[k] > OR_MAX_RANK)
-            return or_node_fail(g, n, ONNXRUN_ERR_INPUT, "input %d has an unknown or too large "
-                                "rank", k);
+            return or_node_fail(g, n, ONNXRUN_ERR_INPUT,
+                                "input %d has an unknown or too large "
+                                "rank",
+                                k);
         int r = ranks[k] > rank ? ranks[k] : rank;
         int64_t next[OR_MAX_RANK];
         for (int d = 0; d < r; d++) {
@@ -21,8 +23,7 @@ int or_bcast_shape(or_graph *g, const or_node *n, int count, const int *ranks,
                 return or_node_fail(g, n, ONNXRUN_ERR_INPUT, "input %d has an unknown dim", k);
             if (a != b && a != 1 && b != 1) {
                 char sa[160], sb[160];
-                return or_node_fail(g, n, ONNXRUN_ERR_INPUT,
-                                    "cannot broadcast shapes %s and %s",
+                return or_node_fail(g, n, ONNXRUN_ERR_INPUT, "cannot broadcast shapes %s and %s",
                                     or_shape_str(rank, acc, sa, sizeof sa),
                                     or_shape_str(ranks[k], dims[k], sb, sizeof sb));
             }
@@ -36,24 +37,9 @@ int or_bcast_shape(or_graph *g, const or_node *n, int count, const int *ranks,
     return ONNXRUN_OK;
 }
 
-int or_bcast_inputs_shape(or_graph *g, const or_node *n, int count, const int *in,
-                          int *out_rank, int64_t *out_dims) {
-    int ranks[OR_BCAST_MAX_IN];
-    const int64_t *dims[OR_BCAST_MAX_IN];
-    if (count > OR_BCAST_MAX_IN)
-        return or_node_fail(g, n, ONNXRUN_ERR_INTERNAL, "too many broadcast operands");
-    for (int k = 0; k < count; k++) {
-        const or_tensor *t = or_input(g, n, in[k]);
-        if (!t) return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "input %d is missing", in[k]);
-        ranks[k] = t->rank;
-        dims[k] = t->dims;
-    }
-    return or_bcast_shape(g, n, count, ranks, dims, out_rank, out_dims);
-}
-
 /* Bit k set when input k is broadcast (size 1) along an output axis of size > 1. */
-static int axis_mask(int n_in, const int *ranks, const int64_t *const *dims, int out_rank,
-                     int axis, int64_t out_dim, int64_t in_dim[OR_BCAST_MAX_IN]) {
+static int axis_mask(int n_in, const int *ranks, const int64_t *const *dims, int out_rank, int axis,
+                     int64_t out_dim, int64_t in_dim[OR_BCAST_MAX_IN]) {
     int mask = 0;
     for (int k = 0; k < n_in; k++) {
         int d = axis - (out_rank - ranks[k]);
@@ -66,8 +52,8 @@ static int axis_mask(int n_in, const int *ranks, const int64_t *const *dims, int
     return mask;
 }
 
-int or_bcast_plan(or_bcast *b, int n_in, const int *ranks, const int64_t *const *dims,
-                  int out_rank, const int64_t *out_dims) {
+int or_bcast_plan(or_bcast *b, int n_in, const int *ranks, const int64_t *const *dims, int out_rank,
+                  const int64_t *out_dims) {
     int masks[OR_MAX_RANK];
     memset(b, 0, sizeof *b);
     b->n_in = n_in;
@@ -129,8 +115,7 @@ void or_bcast_run_range(const or_bcast *b, or_bcast_kernel k, const void *ctx, v
         int64_t cnt = inner - idx[last];
         if (cnt > end - pos) cnt = end - pos;
         const void *ptr[OR_BCAST_MAX_IN];
-        for (int i = 0; i < n_in; i++)
-            ptr[i] = (const char *)in[i] + (size_t)off[i] * in_size[i];
+        for (int i = 0; i < n_in; i++) ptr[i] = (const char *)in[i] + (size_t)off[i] * in_size[i];
         k(ctx, (char *)out + (size_t)pos * out_size, ptr, step, cnt);
         pos += cnt;
         if (pos >= end) break;

@@ -25,22 +25,18 @@ typedef struct or_bcast {
 
 /* Processes n consecutive output elements. in[i] advances by step[i] (0 or 1)
  * elements per output element. ctx is the caller's. */
-typedef void (*or_bcast_kernel)(const void *ctx, void *out, const void *const *in,
-                                const int *step, int64_t n);
+typedef void (*or_bcast_kernel)(const void *ctx, void *out, const void *const *in, const int *step,
+                                int64_t n);
 
 /* The broadcast of `count` shapes into out_rank/out_dims. Fails naming the
  * node and the two shapes that do not match. */
 int or_bcast_shape(or_graph *g, const or_node *n, int count, const int *ranks,
                    const int64_t *const *dims, int *out_rank, int64_t *out_dims);
 
-/* Same, over the node's inputs in[0..count) (tensor input indices). */
-int or_bcast_inputs_shape(or_graph *g, const or_node *n, int count, const int *in,
-                          int *out_rank, int64_t *out_dims);
-
 /* Plans iterating n_in (<= OR_BCAST_MAX_IN) inputs broadcast to the output
  * shape. Returns 0, or -1 when an input cannot broadcast to that shape. */
-int or_bcast_plan(or_bcast *b, int n_in, const int *ranks, const int64_t *const *dims,
-                  int out_rank, const int64_t *out_dims);
+int or_bcast_plan(or_bcast *b, int n_in, const int *ranks, const int64_t *const *dims, int out_rank,
+                  const int64_t *out_dims);
 
 /* Runs kernel k over output elements [begin, end). Sizes are element sizes in
  * bytes; out is the start of the (dense) output buffer. */

@@ -11,18 +11,10 @@
 
 #include "convert.h"
 
-#include <string.h>
-
 OR_EW_KERNEL(cast_kernel) {
     const or_ew_kern *k = ctx;
     (void)step;
     or_cast_block(k->in_dtype[0], in[0], k->out_dtype, out, n, k->p[0] != 0);
-}
-
-OR_EW_KERNEL(cast_copy) {
-    const or_ew_kern *k = ctx;
-    (void)step;
-    memcpy(out, in[0], (size_t)n * or_dtype_size(k->out_dtype));
 }
 
 static int cast_to(or_graph *g, or_node *n, int to) {
@@ -35,8 +27,8 @@ static int cast_to(or_graph *g, or_node *n, int to) {
                             or_dtype_name(to), to);
     int64_t saturate = n->opset >= 19 ? or_attr_int(n, "saturate", 1) : 1;
     or_ew_kern k = {.n_in = 1, .out_dtype = to, .p = {saturate != 0}, .grain = OR_EW_GRAIN};
-    k.fn = x->dtype == to ? cast_copy : cast_kernel;
-    return or_ew_prepare(g, n, &k, NULL, NULL);
+    k.fn = x->dtype == to ? or_ew_copy : cast_kernel;
+    return or_ew_prepare(g, n, &k, NULL);
 }
 
 int cast_prepare(or_graph *g, or_node *n) {

@@ -88,5 +88,5 @@ int clip_prepare(or_graph *g, or_node *n) {
         k.p[1] = or_attr_float(n, "max", FLT_MAX);
     }
     if (!or_ew_pick(&k, clip_table, dtype)) return or_ew_bad_dtype(g, n, dtype);
-    return or_ew_prepare(g, n, &k, NULL, clip_run);
+    return or_ew_prepare(g, n, &k, clip_run);
 }

@@ -1,22 +1,34 @@
-/* Equal, Less, Greater (opsets 7-23) and LessOrEqual, GreaterOrEqual (12-23):
- * numpy broadcasting, bool output (one byte, 0 or 1). Every numeric type is
- * accepted at every opset (Equal also takes bool; Less/Greater gained
- * integers in 9, Equal floats in 11, bfloat16 came in 13/16); float16 and
- * bfloat16 compare as float32, which is exact. Comparisons with NaN are
- * false, except that NaN is not equal to anything. Strings are not supported. */
+/* Equal, Less, Greater (opsets 6-23) and LessOrEqual, GreaterOrEqual (12-23): numpy broadcasting
+ * (opset 6: the legacy broadcast/axis attributes), bool output (one byte, 0 or 1). Every numeric
+ * type is accepted at every opset (Equal also takes bool; Less/Greater gained integers in 9, Equal
+ * floats in 11, bfloat16 came in 13/16); float16 and bfloat16 compare as float32, which is exact.
+ * Comparisons with NaN are false, except that NaN is not equal to anything. Strings are not
+ * supported. */
 #include "elementwise.h"
 
 #define CMP_KERNELS(DT, T, U, S)                                                                   \
-    OR_EW_KERNEL(eq_##S) { OR_EW_BINARY_LOOP(T, T, uint8_t, x == y); }                             \
-    OR_EW_KERNEL(lt_##S) { OR_EW_BINARY_LOOP(T, T, uint8_t, x < y); }                              \
-    OR_EW_KERNEL(gt_##S) { OR_EW_BINARY_LOOP(T, T, uint8_t, x > y); }                              \
-    OR_EW_KERNEL(le_##S) { OR_EW_BINARY_LOOP(T, T, uint8_t, x <= y); }                             \
-    OR_EW_KERNEL(ge_##S) { OR_EW_BINARY_LOOP(T, T, uint8_t, x >= y); }
+    OR_EW_KERNEL(eq_##S) {                                                                         \
+        OR_EW_BINARY_LOOP(T, T, uint8_t, x == y);                                                  \
+    }                                                                                              \
+    OR_EW_KERNEL(lt_##S) {                                                                         \
+        OR_EW_BINARY_LOOP(T, T, uint8_t, x < y);                                                   \
+    }                                                                                              \
+    OR_EW_KERNEL(gt_##S) {                                                                         \
+        OR_EW_BINARY_LOOP(T, T, uint8_t, x > y);                                                   \
+    }                                                                                              \
+    OR_EW_KERNEL(le_##S) {                                                                         \
+        OR_EW_BINARY_LOOP(T, T, uint8_t, x <= y);                                                  \
+    }                                                                                              \
+    OR_EW_KERNEL(ge_##S) {                                                                         \
+        OR_EW_BINARY_LOOP(T, T, uint8_t, x >= y);                                                  \
+    }
 
 OR_EW_NUMERIC(CMP_KERNELS)
 
 /* Bool bytes other than 0/1 still compare by truth value. */
-OR_EW_KERNEL(eq_bool) { OR_EW_BINARY_LOOP(uint8_t, uint8_t, uint8_t, (x != 0) == (y != 0)); }
+OR_EW_KERNEL(eq_bool) {
+    OR_EW_BINARY_LOOP(uint8_t, uint8_t, uint8_t, (x != 0) == (y != 0));
+}
 
 #define ENTRY_EQ(DT, T, U, S) [DT] = eq_##S,
 #define ENTRY_LT(DT, T, U, S) [DT] = lt_##S,

@@ -17,9 +17,9 @@
 
 typedef struct {
     int man_bits, bias;
-    bool fnuz;         /* no infinity, no negative zero, NaN is 0x80 */
-    bool has_inf;      /* E5M2: IEEE-like infinities */
-    uint8_t max_code;  /* largest finite magnitude */
+    bool fnuz;        /* no infinity, no negative zero, NaN is 0x80 */
+    bool has_inf;     /* E5M2: IEEE-like infinities */
+    uint8_t max_code; /* largest finite magnitude */
 } f8_format;
 
 static const f8_format *f8_fmt(int dtype) {
@@ -28,11 +28,16 @@ static const f8_format *f8_fmt(int dtype) {
     static const f8_format e5m2 = {2, 15, false, true, 0x7b};
     static const f8_format e5m2fnuz = {2, 16, true, false, 0x7f};
     switch (dtype) {
-    case OR_FLOAT8E4M3FN: return &e4m3fn;
-    case OR_FLOAT8E4M3FNUZ: return &e4m3fnuz;
-    case OR_FLOAT8E5M2: return &e5m2;
-    case OR_FLOAT8E5M2FNUZ: return &e5m2fnuz;
-    default: return NULL;
+    case OR_FLOAT8E4M3FN:
+        return &e4m3fn;
+    case OR_FLOAT8E4M3FNUZ:
+        return &e4m3fnuz;
+    case OR_FLOAT8E5M2:
+        return &e5m2;
+    case OR_FLOAT8E5M2FNUZ:
+        return &e5m2fnuz;
+    default:
+        return NULL;
     }
 }
 
@@ -79,9 +84,12 @@ uint8_t or_f32_to_f8(int dtype, float x, bool saturate) {
     float a = fabsf(x);
     int code = isinf(a) ? 0x100 : (a == 0 ? 0 : f8_round(f, a));
     if (code > f->max_code) {
-        if (saturate) code = f->max_code;
-        else if (f->has_inf) code = 0x7c;
-        else return f->fnuz ? nan : (uint8_t)(nan | sign);
+        if (saturate)
+            code = f->max_code;
+        else if (f->has_inf)
+            code = 0x7c;
+        else
+            return f->fnuz ? nan : (uint8_t)(nan | sign);
     }
     if (code == 0 && f->fnuz) return 0;
     return (uint8_t)(code | sign);
@@ -135,36 +143,75 @@ typedef union {
 
 bool or_cast_supported(int dtype) {
     switch (dtype) {
-    case OR_FLOAT: case OR_DOUBLE: case OR_FLOAT16: case OR_BFLOAT16:
-    case OR_INT8: case OR_INT16: case OR_INT32: case OR_INT64:
-    case OR_UINT8: case OR_UINT16: case OR_UINT32: case OR_UINT64: case OR_BOOL:
+    case OR_FLOAT:
+    case OR_DOUBLE:
+    case OR_FLOAT16:
+    case OR_BFLOAT16:
+    case OR_INT8:
+    case OR_INT16:
+    case OR_INT32:
+    case OR_INT64:
+    case OR_UINT8:
+    case OR_UINT16:
+    case OR_UINT32:
+    case OR_UINT64:
+    case OR_BOOL:
         return true;
-    default: return f8_fmt(dtype) != NULL;
+    default:
+        return f8_fmt(dtype) != NULL;
     }
 }
 
 #define LOAD(T, FIELD, EXPR)                                                                       \
     do {                                                                                           \
         const T *s = src;                                                                          \
-        for (int64_t k = 0; k < n; k++) w->FIELD[k] = (EXPR);                                     \
+        for (int64_t k = 0; k < n; k++) w->FIELD[k] = (EXPR);                                      \
     } while (0)
 
 static cast_domain load_wide(int dtype, const void *src, wide_block *w, int64_t n) {
     switch (dtype) {
-    case OR_FLOAT: LOAD(float, f, s[k]); return DOM_F64;
-    case OR_DOUBLE: LOAD(double, f, s[k]); return DOM_F64;
-    case OR_FLOAT16: LOAD(uint16_t, f, or_f16_to_f32(s[k])); return DOM_F64;
-    case OR_BFLOAT16: LOAD(uint16_t, f, or_bf16_to_f32(s[k])); return DOM_F64;
-    case OR_INT8: LOAD(int8_t, i, s[k]); return DOM_I64;
-    case OR_INT16: LOAD(int16_t, i, s[k]); return DOM_I64;
-    case OR_INT32: LOAD(int32_t, i, s[k]); return DOM_I64;
-    case OR_INT64: LOAD(int64_t, i, s[k]); return DOM_I64;
-    case OR_BOOL: LOAD(uint8_t, i, s[k] != 0); return DOM_I64;
-    case OR_UINT8: LOAD(uint8_t, u, s[k]); return DOM_U64;
-    case OR_UINT16: LOAD(uint16_t, u, s[k]); return DOM_U64;
-    case OR_UINT32: LOAD(uint32_t, u, s[k]); return DOM_U64;
-    case OR_UINT64: LOAD(uint64_t, u, s[k]); return DOM_U64;
-    default: LOAD(uint8_t, f, or_f8_to_f32(dtype, s[k])); return DOM_F64;
+    case OR_FLOAT:
+        LOAD(float, f, s[k]);
+        return DOM_F64;
+    case OR_DOUBLE:
+        LOAD(double, f, s[k]);
+        return DOM_F64;
+    case OR_FLOAT16:
+        LOAD(uint16_t, f, or_f16_to_f32(s[k]));
+        return DOM_F64;
+    case OR_BFLOAT16:
+        LOAD(uint16_t, f, or_bf16_to_f32(s[k]));
+        return DOM_F64;
+    case OR_INT8:
+        LOAD(int8_t, i, s[k]);
+        return DOM_I64;
+    case OR_INT16:
+        LOAD(int16_t, i, s[k]);
+        return DOM_I64;
+    case OR_INT32:
+        LOAD(int32_t, i, s[k]);
+        return DOM_I64;
+    case OR_INT64:
+        LOAD(int64_t, i, s[k]);
+        return DOM_I64;
+    case OR_BOOL:
+        LOAD(uint8_t, i, s[k] != 0);
+        return DOM_I64;
+    case OR_UINT8:
+        LOAD(uint8_t, u, s[k]);
+        return DOM_U64;
+    case OR_UINT16:
+        LOAD(uint16_t, u, s[k]);
+        return DOM_U64;
+    case OR_UINT32:
+        LOAD(uint32_t, u, s[k]);
+        return DOM_U64;
+    case OR_UINT64:
+        LOAD(uint64_t, u, s[k]);
+        return DOM_U64;
+    default:
+        LOAD(uint8_t, f, or_f8_to_f32(dtype, s[k]));
+        return DOM_F64;
     }
 }
 
@@ -173,7 +220,7 @@ static cast_domain load_wide(int dtype, const void *src, wide_block *w, int64_t 
 #define STORE(T, FIELD, CONV)                                                                      \
     do {                                                                                           \
         T *d = dst;                                                                                \
-        for (int64_t k = 0; k < n; k++) d[k] = CONV(w->FIELD[k]);                                 \
+        for (int64_t k = 0; k < n; k++) d[k] = CONV(w->FIELD[k]);                                  \
     } while (0)
 
 #define TO_F32(x) ((float)(x))
@@ -193,24 +240,31 @@ static cast_domain load_wide(int dtype, const void *src, wide_block *w, int64_t 
 /* Integer targets: from double with the x86-64 rules, from integers by wrapping. */
 #define STORE_INT(T, FROM_F64, WRAP)                                                               \
     do {                                                                                           \
-        if (dom == DOM_F64) STORE(T, f, FROM_F64);                                                 \
-        else if (dom == DOM_I64) STORE(T, i, WRAP);                                                \
-        else STORE(T, u, WRAP);                                                                    \
+        if (dom == DOM_F64)                                                                        \
+            STORE(T, f, FROM_F64);                                                                 \
+        else if (dom == DOM_I64)                                                                   \
+            STORE(T, i, WRAP);                                                                     \
+        else                                                                                       \
+            STORE(T, u, WRAP);                                                                     \
     } while (0)
 
 #define STORE_ANY(T, CONV)                                                                         \
     do {                                                                                           \
-        if (dom == DOM_F64) STORE(T, f, CONV);                                                     \
-        else if (dom == DOM_I64) STORE(T, i, CONV);                                                \
-        else STORE(T, u, CONV);                                                                    \
+        if (dom == DOM_F64)                                                                        \
+            STORE(T, f, CONV);                                                                     \
+        else if (dom == DOM_I64)                                                                   \
+            STORE(T, i, CONV);                                                                     \
+        else                                                                                       \
+            STORE(T, u, CONV);                                                                     \
     } while (0)
 
 static void store_f8(int dtype, cast_domain dom, const wide_block *w, void *dst, int64_t n,
                      bool saturate) {
     uint8_t *d = dst;
     for (int64_t i = 0; i < n; i++) {
-        float x = dom == DOM_F64 ? (float)w->f[i]
-                                 : dom == DOM_I64 ? (float)w->i[i] : (float)w->u[i];
+        float x = dom == DOM_F64   ? (float)w->f[i]
+                  : dom == DOM_I64 ? (float)w->i[i]
+                                   : (float)w->u[i];
         d[i] = or_f32_to_f8(dtype, x, saturate);
     }
 }
@@ -218,20 +272,48 @@ static void store_f8(int dtype, cast_domain dom, const wide_block *w, void *dst,
 static void store_wide(int dtype, cast_domain dom, const wide_block *w, void *dst, int64_t n,
                        bool saturate) {
     switch (dtype) {
-    case OR_FLOAT: STORE_ANY(float, TO_F32); break;
-    case OR_DOUBLE: STORE_ANY(double, TO_F64); break;
-    case OR_FLOAT16: STORE_ANY(uint16_t, TO_F16); break;
-    case OR_BFLOAT16: STORE_ANY(uint16_t, TO_BF16); break;
-    case OR_BOOL: STORE_ANY(uint8_t, TO_BOOL); break;
-    case OR_INT8: STORE_INT(int8_t, or_f64_to_i8, WRAP_I8); break;
-    case OR_INT16: STORE_INT(int16_t, or_f64_to_i16, WRAP_I16); break;
-    case OR_INT32: STORE_INT(int32_t, or_f64_to_i32, WRAP_I32); break;
-    case OR_INT64: STORE_INT(int64_t, or_f64_to_i64, WRAP_I64); break;
-    case OR_UINT8: STORE_INT(uint8_t, or_f64_to_u8, WRAP_U8); break;
-    case OR_UINT16: STORE_INT(uint16_t, or_f64_to_u16, WRAP_U16); break;
-    case OR_UINT32: STORE_INT(uint32_t, or_f64_to_u32, WRAP_U32); break;
-    case OR_UINT64: STORE_INT(uint64_t, or_f64_to_u64, WRAP_U64); break;
-    default: store_f8(dtype, dom, w, dst, n, saturate); break;
+    case OR_FLOAT:
+        STORE_ANY(float, TO_F32);
+        break;
+    case OR_DOUBLE:
+        STORE_ANY(double, TO_F64);
+        break;
+    case OR_FLOAT16:
+        STORE_ANY(uint16_t, TO_F16);
+        break;
+    case OR_BFLOAT16:
+        STORE_ANY(uint16_t, TO_BF16);
+        break;
+    case OR_BOOL:
+        STORE_ANY(uint8_t, TO_BOOL);
+        break;
+    case OR_INT8:
+        STORE_INT(int8_t, or_f64_to_i8, WRAP_I8);
+        break;
+    case OR_INT16:
+        STORE_INT(int16_t, or_f64_to_i16, WRAP_I16);
+        break;
+    case OR_INT32:
+        STORE_INT(int32_t, or_f64_to_i32, WRAP_I32);
+        break;
+    case OR_INT64:
+        STORE_INT(int64_t, or_f64_to_i64, WRAP_I64);
+        break;
+    case OR_UINT8:
+        STORE_INT(uint8_t, or_f64_to_u8, WRAP_U8);
+        break;
+    case OR_UINT16:
+        STORE_INT(uint16_t, or_f64_to_u16, WRAP_U16);
+        break;
+    case OR_UINT32:
+        STORE_INT(uint32_t, or_f64_to_u32, WRAP_U32);
+        break;
+    case OR_UINT64:
+        STORE_INT(uint64_t, or_f64_to_u64, WRAP_U64);
+        break;
+    default:
+        store_f8(dtype, dom, w, dst, n, saturate);
+        break;
     }
 }
 

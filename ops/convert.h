@@ -57,7 +57,9 @@ static inline uint16_t or_f32_to_f16(float f) {
     return (uint16_t)(sign | r);
 }
 
-static inline float or_bf16_to_f32(uint16_t b) { return or_bits_f32((uint32_t)b << 16); }
+static inline float or_bf16_to_f32(uint16_t b) {
+    return or_bits_f32((uint32_t)b << 16);
+}
 
 /* Round to nearest, ties to even; NaN stays a quiet NaN. */
 static inline uint16_t or_f32_to_bf16(float f) {
@@ -80,11 +82,21 @@ static inline uint64_t or_f64_to_u64(double x) {
     return (uint64_t)or_f64_to_i64(x);
 }
 
-static inline int8_t or_f64_to_i8(double x) { return (int8_t)or_f64_to_i32(x); }
-static inline int16_t or_f64_to_i16(double x) { return (int16_t)or_f64_to_i32(x); }
-static inline uint8_t or_f64_to_u8(double x) { return (uint8_t)or_f64_to_i32(x); }
-static inline uint16_t or_f64_to_u16(double x) { return (uint16_t)or_f64_to_i32(x); }
-static inline uint32_t or_f64_to_u32(double x) { return (uint32_t)or_f64_to_i64(x); }
+static inline int8_t or_f64_to_i8(double x) {
+    return (int8_t)or_f64_to_i32(x);
+}
+static inline int16_t or_f64_to_i16(double x) {
+    return (int16_t)or_f64_to_i32(x);
+}
+static inline uint8_t or_f64_to_u8(double x) {
+    return (uint8_t)or_f64_to_i32(x);
+}
+static inline uint16_t or_f64_to_u16(double x) {
+    return (uint16_t)or_f64_to_i32(x);
+}
+static inline uint32_t or_f64_to_u32(double x) {
+    return (uint32_t)or_f64_to_i64(x);
+}
 
 /* ---- float8 (opset 19+): E4M3FN, E4M3FNUZ, E5M2, E5M2FNUZ ---- */
 float or_f8_to_f32(int dtype, uint8_t v);

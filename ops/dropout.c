@@ -1,5 +1,6 @@
-/* Dropout in inference mode (opsets 7-23): output = input, and the optional
- * mask output is all ones (opsets 7-9: the input's type; 10+: bool).
+/* Dropout in inference mode (opsets 6-23): output = input, and the optional
+ * mask output is all ones (opsets 6-9: the input's type; 10+: bool). Opset
+ * 6's is_test attribute is ignored: this engine only does inference.
  * From opset 12 the optional inputs ratio and training_mode exist; ratio is
  * ignored in inference. A training_mode that is true makes the op random,
  * which this engine does not do: it fails (while planning when the value is

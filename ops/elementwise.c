@@ -4,6 +4,7 @@
 #include "convert.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define VIA_BLOCK 256
 
@@ -33,6 +34,12 @@ static void via_f32_kernel(const void *ctx, void *out, const void *const *in, co
     }
 }
 
+void or_ew_copy(const void *ctx, void *out, const void *const *in, const int *step, int64_t n) {
+    const or_ew_kern *k = ctx;
+    (void)step;
+    memcpy(out, in[0], (size_t)n * or_dtype_size(k->out_dtype));
+}
+
 void or_ew_exec(const or_ew_kern *k, const or_bcast *b, or_threadpool *pool, void *out,
                 const void *const *in) {
     size_t in_size[OR_BCAST_MAX_IN];
@@ -53,28 +60,18 @@ bool or_ew_pick(or_ew_kern *k, const or_bcast_kernel *table, int dtype) {
     return k->fn != NULL;
 }
 
-int or_ew_prepare(or_graph *g, or_node *n, const or_ew_kern *k, const int *in, or_run_fn run) {
-    int idx[OR_BCAST_MAX_IN], ranks[OR_BCAST_MAX_IN];
-    const int64_t *dims[OR_BCAST_MAX_IN];
+int or_ew_prepare_shapes(or_graph *g, or_node *n, const or_ew_kern *k, or_run_fn run,
+                         const int *ranks, const int64_t *const *dims) {
     int rank;
     int64_t out_dims[OR_MAX_RANK];
-    if (k->n_in < 1 || k->n_in > OR_BCAST_MAX_IN)
-        return or_node_fail(g, n, ONNXRUN_ERR_INTERNAL, "bad elementwise arity");
-    for (int i = 0; i < k->n_in; i++) idx[i] = in ? in[i] : i;
-    int status = or_bcast_inputs_shape(g, n, k->n_in, idx, &rank, out_dims);
+    int status = or_bcast_shape(g, n, k->n_in, ranks, dims, &rank, out_dims);
     if (status != ONNXRUN_OK) return status;
     status = or_set_output(g, n, 0, k->out_dtype, rank, out_dims);
     if (status != ONNXRUN_OK) return status;
     or_ew_state *s = calloc(1, sizeof *s);
     if (!s) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     s->k = *k;
-    for (int i = 0; i < k->n_in; i++) {
-        const or_tensor *t = or_input(g, n, idx[i]);
-        s->in[i] = idx[i];
-        s->k.in_dtype[i] = t->dtype;
-        ranks[i] = t->rank;
-        dims[i] = t->dims;
-    }
+    for (int i = 0; i < k->n_in; i++) s->k.in_dtype[i] = or_input(g, n, i)->dtype;
     if (or_bcast_plan(&s->b, k->n_in, ranks, dims, rank, out_dims) != 0) {
         free(s);
         return or_node_fail(g, n, ONNXRUN_ERR_INTERNAL, "broadcast plan failed");
@@ -85,10 +82,49 @@ int or_ew_prepare(or_graph *g, or_node *n, const or_ew_kern *k, const int *in, o
     return ONNXRUN_OK;
 }
 
+/* Before opset 7, B broadcast onto A only with broadcast=1, its shape lined
+ * up with A's from `axis` on (default: the trailing dims). Written as numpy
+ * broadcasting by padding B's shape with trailing 1s. */
+static int legacy_shape(or_graph *g, const or_node *n, int ranks[2], int64_t dims[2][OR_MAX_RANK]) {
+    if (or_attr_int(n, "broadcast", 0) == 0) return ONNXRUN_OK;
+    int64_t axis = or_attr_int(n, "axis", ranks[0] - ranks[1]);
+    if (axis < 0 || axis + ranks[1] > ranks[0]) {
+        char sa[160], sb[160];
+        return or_node_fail(g, n, ONNXRUN_ERR_INPUT,
+                            "legacy broadcast of %s onto %s at axis %lld is out of range",
+                            or_shape_str(ranks[1], dims[1], sb, sizeof sb),
+                            or_shape_str(ranks[0], dims[0], sa, sizeof sa), (long long)axis);
+    }
+    while (ranks[1] < ranks[0] - axis) dims[1][ranks[1]++] = 1;
+    return ONNXRUN_OK;
+}
+
+int or_ew_prepare(or_graph *g, or_node *n, const or_ew_kern *k, or_run_fn run) {
+    int ranks[OR_BCAST_MAX_IN];
+    int64_t shapes[OR_BCAST_MAX_IN][OR_MAX_RANK];
+    const int64_t *dims[OR_BCAST_MAX_IN];
+    if (k->n_in < 1 || k->n_in > OR_BCAST_MAX_IN)
+        return or_node_fail(g, n, ONNXRUN_ERR_INTERNAL, "bad elementwise arity");
+    for (int i = 0; i < k->n_in; i++) {
+        const or_tensor *t = or_input(g, n, i);
+        if (!t) return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "input %d is missing", i);
+        if (t->rank < 0 || t->rank > OR_MAX_RANK)
+            return or_node_fail(g, n, ONNXRUN_ERR_INPUT, "input %d has an unknown shape", i);
+        ranks[i] = t->rank;
+        memcpy(shapes[i], t->dims, sizeof(int64_t) * (size_t)t->rank);
+        dims[i] = shapes[i];
+    }
+    if (n->opset < 7 && k->n_in == 2) {
+        int status = legacy_shape(g, n, ranks, shapes);
+        if (status != ONNXRUN_OK) return status;
+    }
+    return or_ew_prepare_shapes(g, n, k, run, ranks, dims);
+}
+
 int or_ew_run(or_graph *g, or_node *n) {
     const or_ew_state *s = n->state;
     const void *in[OR_BCAST_MAX_IN];
-    for (int i = 0; i < s->k.n_in; i++) in[i] = or_input(g, n, s->in[i])->data;
+    for (int i = 0; i < s->k.n_in; i++) in[i] = or_input(g, n, i)->data;
     or_ew_exec(&s->k, &s->b, g->pool, or_output(g, n, 0)->data, in);
     return ONNXRUN_OK;
 }
@@ -120,12 +156,11 @@ int or_ew_same_dtype(or_graph *g, const or_node *n, int count, int *dtype) {
 }
 
 int or_ew_bad_dtype(or_graph *g, const or_node *n, int dtype) {
-    return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "unsupported input type %s",
-                        or_dtype_name(dtype));
+    return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "unsupported input type %s", or_dtype_name(dtype));
 }
 
-int or_ew_simple(or_graph *g, or_node *n, int count, const or_bcast_kernel *table,
-                 int out_dtype, const double *p, int64_t grain) {
+int or_ew_simple(or_graph *g, or_node *n, int count, const or_bcast_kernel *table, int out_dtype,
+                 const double *p, int64_t grain) {
     int dtype;
     int status = or_ew_check_arity(g, n, count, count);
     if (status == ONNXRUN_OK) status = or_ew_same_dtype(g, n, count, &dtype);
@@ -134,5 +169,5 @@ int or_ew_simple(or_graph *g, or_node *n, int count, const or_bcast_kernel *tabl
     if (!or_ew_pick(&k, table, dtype)) return or_ew_bad_dtype(g, n, dtype);
     if (p)
         for (int i = 0; i < 4; i++) k.p[i] = p[i];
-    return or_ew_prepare(g, n, &k, NULL, NULL);
+    return or_ew_prepare(g, n, &k, NULL);
 }

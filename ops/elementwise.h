@@ -22,16 +22,15 @@ typedef struct or_ew_kern {
     int n_in;
     int in_dtype[OR_BCAST_MAX_IN];
     int out_dtype;
-    bool via_f32;         /* operands of float16/bfloat16/float8 go through float32 */
-    double p[4];          /* op parameters (alpha, beta, ...) */
-    const void *aux[2];   /* values bound per run (Clip's bounds), or NULL */
+    bool via_f32;       /* operands of float16/bfloat16/float8 go through float32 */
+    double p[4];        /* op parameters (alpha, beta, ...) */
+    const void *aux[2]; /* values bound per run (Clip's bounds), or NULL */
     int64_t grain;
 } or_ew_kern;
 
 typedef struct or_ew_state {
     or_ew_kern k;
     or_bcast b;
-    int in[OR_BCAST_MAX_IN]; /* node input indices of the operands */
 } or_ew_state;
 
 typedef or_bcast_kernel or_ew_table[OR_DTYPE_COUNT];
@@ -43,10 +42,14 @@ void or_ew_exec(const or_ew_kern *k, const or_bcast *b, or_threadpool *pool, voi
 /* Fills k->fn (and via_f32) for dtype from table; false when unsupported. */
 bool or_ew_pick(or_ew_kern *k, const or_bcast_kernel *table, int dtype);
 
-/* Broadcasts node inputs in[0..k->n_in) (NULL: 0, 1, ...), declares output 0
- * with dtype k->out_dtype, fills k->in_dtype and stores the state; n->run is
- * set to run, or or_ew_run when NULL. */
-int or_ew_prepare(or_graph *g, or_node *n, const or_ew_kern *k, const int *in, or_run_fn run);
+/* Broadcasts node inputs 0..k->n_in-1 (before opset 7, two operands follow
+ * the legacy `broadcast`/`axis` attributes), declares output 0 with dtype
+ * k->out_dtype, fills k->in_dtype and stores the state; n->run is set to
+ * run, or or_ew_run when NULL. */
+int or_ew_prepare(or_graph *g, or_node *n, const or_ew_kern *k, or_run_fn run);
+/* Same with the operands' shapes given (for an op's own legacy rules). */
+int or_ew_prepare_shapes(or_graph *g, or_node *n, const or_ew_kern *k, or_run_fn run,
+                         const int *ranks, const int64_t *const *dims);
 int or_ew_run(or_graph *g, or_node *n);
 
 /* Fails unless inputs 0..lo-1 are present, there are at most hi inputs and
@@ -58,14 +61,16 @@ int or_ew_bad_dtype(or_graph *g, const or_node *n, int dtype);
 
 /* The common case: count same-dtype inputs, output dtype out_dtype (0: the
  * inputs'), kernel from table, parameters p (may be NULL). */
-int or_ew_simple(or_graph *g, or_node *n, int count, const or_bcast_kernel *table,
-                 int out_dtype, const double *p, int64_t grain);
+int or_ew_simple(or_graph *g, or_node *n, int count, const or_bcast_kernel *table, int out_dtype,
+                 const double *p, int64_t grain);
+
+/* A kernel copying its one input (any dtype: k->out_dtype gives the size). */
+void or_ew_copy(const void *ctx, void *out, const void *const *in, const int *step, int64_t n);
 
 /* ---- kernel helpers ---- */
 
 #define OR_EW_KERNEL(name)                                                                         \
-    static void name(const void *ctx, void *out, const void *const *in, const int *step,          \
-                     int64_t n)
+    static void name(const void *ctx, void *out, const void *const *in, const int *step, int64_t n)
 
 /* Operand types: X(dtype, C type, unsigned type wide enough for wrapping
  * arithmetic without promotion to int, suffix). */
@@ -131,7 +136,7 @@ int or_ew_simple(or_graph *g, or_node *n, int count, const or_bcast_kernel *tabl
         (void)step;                                                                                \
         for (int64_t i_ = 0; i_ < n; i_++) {                                                       \
             const TX x = px_[i_];                                                                  \
-            py_[i_] = (TY)(EXPR);                                                              \
+            py_[i_] = (TY)(EXPR);                                                                  \
         }                                                                                          \
     } while (0)
 

@@ -25,8 +25,8 @@ static void gru_reset_row(or_rnn_state *s, int d, int64_t b, const void *xw, voi
         s->k.f32.gru_reset(&s->cell32[d], (const float *)s->rg + rg, xw, (const float *)s->h + st,
                            (float *)s->rh + rh);
     else
-        s->k.f64.gru_reset(&s->cell64[d], (const double *)s->rg + rg, xw,
-                           (const double *)s->h + st, (double *)s->rh + rh);
+        s->k.f64.gru_reset(&s->cell64[d], (const double *)s->rg + rg, xw, (const double *)s->h + st,
+                           (double *)s->rh + rh);
 }
 
 static void gru_row(or_rnn_state *s, int d, int64_t b, const void *xw, void *y) {
@@ -53,7 +53,9 @@ static void gru_step(or_graph *g, or_node *n, or_rnn_state *s, int d, int64_t k)
     or_rnn_rows(g, s, d, k, gru_row, true);
 }
 
-static int gru_run(or_graph *g, or_node *n) { return or_rnn_run(g, n, gru_step); }
+static int gru_run(or_graph *g, or_node *n) {
+    return or_rnn_run(g, n, gru_step);
+}
 
 int gru_prepare(or_graph *g, or_node *n) {
     or_rnn_state *s;

@@ -1,13 +1,22 @@
-/* And, Or, Xor (opsets 7-23, numpy broadcasting) and Not (1-23) over bool
- * tensors (one byte each; any nonzero byte counts as true, outputs are 0/1). */
+/* And, Or, Xor (opsets 6-23, numpy broadcasting; opset 6: the legacy broadcast/axis attributes)
+ * and Not (1-23) over bool tensors (one byte each; any nonzero byte counts as true, outputs are
+ * 0/1). */
 #include "elementwise.h"
 
 #define TRUTH(v) ((v) != 0)
 
-OR_EW_KERNEL(and_bool) { OR_EW_BINARY_LOOP(uint8_t, uint8_t, uint8_t, TRUTH(x) & TRUTH(y)); }
-OR_EW_KERNEL(or_bool) { OR_EW_BINARY_LOOP(uint8_t, uint8_t, uint8_t, TRUTH(x) | TRUTH(y)); }
-OR_EW_KERNEL(xor_bool) { OR_EW_BINARY_LOOP(uint8_t, uint8_t, uint8_t, TRUTH(x) ^ TRUTH(y)); }
-OR_EW_KERNEL(not_bool) { OR_EW_UNARY_LOOP(uint8_t, uint8_t, !TRUTH(x)); }
+OR_EW_KERNEL(and_bool) {
+    OR_EW_BINARY_LOOP(uint8_t, uint8_t, uint8_t, TRUTH(x) & TRUTH(y));
+}
+OR_EW_KERNEL(or_bool) {
+    OR_EW_BINARY_LOOP(uint8_t, uint8_t, uint8_t, TRUTH(x) | TRUTH(y));
+}
+OR_EW_KERNEL(xor_bool) {
+    OR_EW_BINARY_LOOP(uint8_t, uint8_t, uint8_t, TRUTH(x) ^ TRUTH(y));
+}
+OR_EW_KERNEL(not_bool) {
+    OR_EW_UNARY_LOOP(uint8_t, uint8_t, !TRUTH(x));
+}
 
 static const or_ew_table and_table = {[OR_BOOL] = and_bool};
 static const or_ew_table or_table = {[OR_BOOL] = or_bool};

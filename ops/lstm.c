@@ -34,7 +34,9 @@ static void lstm_step(or_graph *g, or_node *n, or_rnn_state *s, int d, int64_t k
     or_rnn_rows(g, s, d, k, lstm_row, true);
 }
 
-static int lstm_run(or_graph *g, or_node *n) { return or_rnn_run(g, n, lstm_step); }
+static int lstm_run(or_graph *g, or_node *n) {
+    return or_rnn_run(g, n, lstm_step);
+}
 
 static int check_lstm_inputs(or_graph *g, or_node *n, const or_rnn_state *s) {
     const or_tensor *c0 = or_input(g, n, 6), *p = or_input(g, n, 7);
@@ -42,7 +44,8 @@ static int check_lstm_inputs(or_graph *g, or_node *n, const or_rnn_state *s) {
     const or_tensor *t[2] = {c0, p};
     for (int i = 0; i < 2; i++)
         if (t[i] && t[i]->dtype != s->dtype)
-            return or_node_fail(g, n, t[i]->kind == OR_T_INPUT ? ONNXRUN_ERR_INPUT : ONNXRUN_ERR_MODEL,
+            return or_node_fail(g, n,
+                                t[i]->kind == OR_T_INPUT ? ONNXRUN_ERR_INPUT : ONNXRUN_ERR_MODEL,
                                 "input %s '%s' is %s; expected %s", what[i], t[i]->name,
                                 or_dtype_name(t[i]->dtype), or_dtype_name(s->dtype));
     int64_t cd[3] = {s->layout ? s->batch : s->dirs, s->layout ? s->dirs : s->batch, s->hidden};

@@ -17,13 +17,23 @@
         T r = SREM(T);                                                                             \
         return (T)(r != 0 && ((r < 0) != (y < 0)) ? r + y : r);                                    \
     }                                                                                              \
-    OR_EW_KERNEL(fmod_##S) { OR_EW_BINARY_LOOP(T, T, T, SREM(T)); }                                \
-    OR_EW_KERNEL(mod_##S) { OR_EW_BINARY_LOOP(T, T, T, pymod_##S(x, y)); }
+    OR_EW_KERNEL(fmod_##S) {                                                                       \
+        OR_EW_BINARY_LOOP(T, T, T, SREM(T));                                                       \
+    }                                                                                              \
+    OR_EW_KERNEL(mod_##S) {                                                                        \
+        OR_EW_BINARY_LOOP(T, T, T, pymod_##S(x, y));                                               \
+    }
 #define MOD_UINT(DT, T, U, S)                                                                      \
-    OR_EW_KERNEL(fmod_##S) { OR_EW_BINARY_LOOP(T, T, T, y == 0 ? 0 : x % y); }                     \
-    OR_EW_KERNEL(mod_##S) { OR_EW_BINARY_LOOP(T, T, T, y == 0 ? 0 : x % y); }
+    OR_EW_KERNEL(fmod_##S) {                                                                       \
+        OR_EW_BINARY_LOOP(T, T, T, y == 0 ? 0 : x % y);                                            \
+    }                                                                                              \
+    OR_EW_KERNEL(mod_##S) {                                                                        \
+        OR_EW_BINARY_LOOP(T, T, T, y == 0 ? 0 : x % y);                                            \
+    }
 #define MOD_FLOAT(DT, T, U, S)                                                                     \
-    OR_EW_KERNEL(fmod_##S) { OR_EW_BINARY_LOOP(T, T, T, fmod(x, y)); }
+    OR_EW_KERNEL(fmod_##S) {                                                                       \
+        OR_EW_BINARY_LOOP(T, T, T, fmod(x, y));                                                    \
+    }
 OR_EW_SINT(MOD_SINT)
 OR_EW_UINT(MOD_UINT)
 OR_EW_FLOAT(MOD_FLOAT)
@@ -39,8 +49,9 @@ int mod_prepare(or_graph *g, or_node *n) {
         return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "fmod must be 0 or 1, got %lld",
                             (long long)fmod_attr);
     const or_tensor *a = or_input(g, n, 0);
-    if (fmod_attr == 0 && a && (a->dtype == OR_FLOAT || a->dtype == OR_DOUBLE ||
-                                a->dtype == OR_FLOAT16 || a->dtype == OR_BFLOAT16))
+    if (fmod_attr == 0 && a &&
+        (a->dtype == OR_FLOAT || a->dtype == OR_DOUBLE || a->dtype == OR_FLOAT16 ||
+         a->dtype == OR_BFLOAT16))
         return or_node_fail(g, n, ONNXRUN_ERR_MODEL,
                             "fmod must be 1 for floating-point inputs (%s)",
                             or_dtype_name(a->dtype));

@@ -3,8 +3,10 @@
  * for float16/float/double data); from 11 on pads is an int64 input known
  * while planning and constant_value an optional scalar input of the data's
  * dtype; opset 18 adds the optional axes input. Modes: constant (default),
- * reflect and edge, plus wrap (opset 19). Reflect mirrors periodically, as
- * numpy.pad does, so pads may exceed the axis size. Any dtype. */
+ * reflect and edge, plus wrap (opset 19). Negative pads crop first, and the
+ * other modes then mirror/extend the cropped data (as onnxruntime does).
+ * Reflect mirrors periodically, as numpy.pad does, so pads may exceed the
+ * axis size. Any dtype. */
 #include "shape_common.h"
 
 #include "convert.h"
@@ -16,7 +18,9 @@ enum { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE, PAD_WRAP };
 
 typedef struct pad_plan {
     int mode;
-    int64_t begin[OR_MAX_RANK]; /* pads before each axis; negative crops */
+    int64_t begin[OR_MAX_RANK]; /* positive pad before each axis */
+    int64_t crop[OR_MAX_RANK];  /* elements cropped from the start of each axis */
+    int64_t dims[OR_MAX_RANK];  /* axis sizes after cropping */
     unsigned char value[16];    /* fill for constant mode, from the attribute */
 } pad_plan;
 
@@ -74,15 +78,15 @@ static int pad_run(or_graph *g, or_node *n) {
         bool outside = false;
         for (int k = 0; k < last; k++) {
             int64_t i = idx[k] - p->begin[k];
-            outside |= (i < 0 || i >= x->dims[k]);
-            if (p->mode != PAD_CONSTANT) i = map_index(p->mode, i, x->dims[k]);
-            off += i * istrides[k];
+            outside |= (i < 0 || i >= p->dims[k]);
+            if (p->mode != PAD_CONSTANT) i = map_index(p->mode, i, p->dims[k]);
+            off += (i + p->crop[k]) * istrides[k];
         }
         if (outside && p->mode == PAD_CONSTANT)
             fill(d, value, len, es);
         else
-            pad_row(p, d, (const unsigned char *)x->data + (size_t)off * es, len, x->dims[last],
-                    p->begin[last], value, es);
+            pad_row(p, d, (const unsigned char *)x->data + (size_t)(off + p->crop[last]) * es, len,
+                    p->dims[last], p->begin[last], value, es);
         for (int k = last - 1; k >= 0 && ++idx[k] == y->dims[k]; k--) idx[k] = 0;
     }
     return 0;
@@ -169,15 +173,15 @@ static int output_dims(or_graph *g, or_node *n, const or_tensor *x, const int64_
     for (int k = 0; k < x->rank; k++) {
         int64_t b = pads[k], e = pads[x->rank + k], d = x->dims[k];
         bool bad = b > INT64_MAX / 4 || e > INT64_MAX / 4 || b < -d || e < -d;
-        dims[k] = bad ? -1 : d + b + e;
-        if (dims[k] < 0)
+        int64_t kept = bad ? -1 : d + (b < 0 ? b : 0) + (e < 0 ? e : 0);
+        if (kept < 0)
             return or_node_fail(g, n, ONNXRUN_ERR_INPUT,
-                                "pads %lld/%lld are invalid for axis %d "
-                                "of size %lld",
-                                (long long)b, (long long)e, k, (long long)d);
-        if (mode != PAD_CONSTANT && d == 0 && dims[k] > 0)
+                                "pads %lld/%lld are invalid for axis %d of size %lld", (long long)b,
+                                (long long)e, k, (long long)d);
+        dims[k] = d + b + e;
+        if (mode != PAD_CONSTANT && kept == 0 && dims[k] > 0)
             return or_node_fail(g, n, ONNXRUN_ERR_INPUT,
-                                "cannot pad empty axis %d in a non-constant mode", k);
+                                "cannot pad an empty axis (%d) in a non-constant mode", k);
     }
     return 0;
 }
@@ -204,7 +208,12 @@ int pad_prepare(or_graph *g, or_node *n) {
         (rc = shp_check_size(g, n, x->rank, dims, es)))
         return rc;
     if (n->opset < 11 && (rc = attr_value(g, n, x->dtype, p->value))) return rc;
-    memcpy(p->begin, pads, sizeof(int64_t) * (size_t)x->rank);
+    for (int k = 0; k < x->rank; k++) {
+        int64_t b = pads[k], e = pads[x->rank + k];
+        p->begin[k] = b > 0 ? b : 0;
+        p->crop[k] = b < 0 ? -b : 0;
+        p->dims[k] = x->dims[k] - p->crop[k] - (e < 0 ? -e : 0);
+    }
     n->run = pad_run;
     return or_set_output(g, n, 0, x->dtype, x->rank, dims);
 }

@@ -1,19 +1,18 @@
-/* Pow (opsets 7-23): Z = X ^ Y with numpy broadcasting, Z of X's type.
- * Opset 7 needs X and Y of one float type; from 12 on, X is float16,
- * bfloat16, float32, float64, int32 or int64 and Y any numeric type.
- *   float X: pow() of the two values (a float32 base with a different
- *     exponent type goes through double, then rounds once).
- *   integer X, integer Y: exact power by squaring, wrapping on overflow;
- *     negative exponents give 1/x^-y truncated (so 0 unless |x| == 1, and 0
- *     for x == 0 instead of a division by zero).
+/* Pow (opsets 6-23): Z = X ^ Y with numpy broadcasting (opset 6: the legacy broadcast/axis
+ * attributes), Z of X's type. Before opset 12, X and Y share one float type; from 12 on, X is
+ * float16, bfloat16, float32, float64, int32 or int64 and Y any numeric type.
+ *   float X: pow() of the two values (a float32 base with a different exponent type goes
+ *     through double, then rounds once).
+ *   integer X, integer Y: exact power by squaring, wrapping on overflow; negative exponents
+ *     give 1/x^-y truncated (so 0 unless |x| == 1, and 0 for x == 0 instead of a division
+ *     by zero).
  *   integer X, float Y: pow() in double, converted like Cast.
- * A constant scalar exponent of 1, 2 or 3 on a float base becomes a copy or
- * one or two multiplications (PyTorch exports x.pow(2) a lot). */
+ * A constant scalar exponent of 1, 2 or 3 on a float base becomes a copy or one or two
+ * multiplications (PyTorch exports x.pow(2) a lot). */
 #include "elementwise.h"
 
 #include "convert.h"
 
-#include <string.h>
 #include <tgmath.h>
 
 #define BLOCK 256
@@ -86,12 +85,6 @@ OR_EW_FLOAT(POW_FLOAT)
 POW_INT(OR_INT32, int32_t, or_f64_to_i32, i32)
 POW_INT(OR_INT64, int64_t, or_f64_to_i64, i64)
 
-OR_EW_KERNEL(pow_copy) {
-    const or_ew_kern *k = ctx;
-    (void)step;
-    memcpy(out, in[0], (size_t)n * or_dtype_size(k->out_dtype));
-}
-
 static const or_ew_table same_table = {[OR_FLOAT] = pow_same_f32, [OR_DOUBLE] = pow_same_f64};
 static const or_ew_table mixed_table = {[OR_FLOAT] = pow_mixed_f32,
                                         [OR_DOUBLE] = pow_mixed_f64,
@@ -118,12 +111,12 @@ static int prepare_const(or_graph *g, or_node *n, int dtype, double e, bool *don
     if (!(e == 1 || e == 2 || e == 3) || y->rank > x->rank) return ONNXRUN_OK;
     or_ew_kern k = {.n_in = 1, .out_dtype = dtype, .grain = OR_EW_GRAIN};
     if (e == 1) {
-        k.fn = pow_copy;
+        k.fn = or_ew_copy;
     } else if (!or_ew_pick(&k, e == 2 ? sq_table : cube_table, dtype)) {
         return ONNXRUN_OK;
     }
     *done = true;
-    return or_ew_prepare(g, n, &k, NULL, NULL);
+    return or_ew_prepare(g, n, &k, NULL);
 }
 
 int pow_prepare(or_graph *g, or_node *n) {
@@ -144,5 +137,5 @@ int pow_prepare(or_graph *g, or_node *n) {
     bool same = xt == yt || (or_dtype_via_f32(xt) && or_dtype_via_f32(yt));
     bool ok = same ? or_ew_pick(&k, same_table, xt) : false;
     if (!ok && !or_ew_pick(&k, mixed_table, xt)) return or_ew_bad_dtype(g, n, xt);
-    return or_ew_prepare(g, n, &k, NULL, NULL);
+    return or_ew_prepare(g, n, &k, NULL);
 }

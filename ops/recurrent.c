@@ -51,7 +51,8 @@ static int parse_acts(or_graph *g, const or_node *n, const or_rnn_spec *spec, or
     const char *const *names = NULL;
     if (attr) {
         if (attr->type != OR_ATTR_STRINGS)
-            return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "attribute 'activations' is not a list of strings");
+            return or_node_fail(g, n, ONNXRUN_ERR_MODEL,
+                                "attribute 'activations' is not a list of strings");
         names = (const char *const *)attr->strings;
         count = attr->n;
         /* RNN's schema default is [Tanh, Tanh]; one direction takes the first. */
@@ -68,7 +69,8 @@ static int parse_acts(or_graph *g, const or_node *n, const or_rnn_spec *spec, or
         const char *name = names ? names[i] : spec->default_acts[i % (size_t)spec->n_acts];
         int e = act_lookup(name ? name : "");
         if (e < 0)
-            return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "unknown activation '%s'", name ? name : "");
+            return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "unknown activation '%s'",
+                                name ? name : "");
         or_rnn_act a = {act_table[e].kind, act_table[e].alpha, act_table[e].beta};
         if (act_table[e].takes_alpha && ia < n_alpha) a.alpha = alphas[ia++];
         if (act_table[e].takes_beta && ib < n_beta) a.beta = betas[ib++];
@@ -78,6 +80,18 @@ static int parse_acts(or_graph *g, const or_node *n, const or_rnn_spec *spec, or
 }
 
 /* ---- attributes ---- */
+
+/* onnxruntime: RNN ignores a negative clip, GRU/LSTM reject clip <= 0. */
+static int parse_clip(or_graph *g, const or_node *n, const or_rnn_spec *spec, or_rnn_state *s) {
+    s->clip = INFINITY;
+    if (!or_attr_find(n, "clip")) return ONNXRUN_OK;
+    float clip = or_attr_float(n, "clip", 0);
+    if (spec->kind != OR_RNN_SIMPLE && !(clip > 0))
+        return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "clip must be positive (got %g)",
+                            (double)clip);
+    if (!(clip < 0)) s->clip = clip;
+    return ONNXRUN_OK;
+}
 
 static int parse_attrs(or_graph *g, const or_node *n, const or_rnn_spec *spec, or_rnn_state *s) {
     const char *dir = or_attr_string(n, "direction", "forward");
@@ -93,22 +107,18 @@ static int parse_attrs(or_graph *g, const or_node *n, const or_rnn_spec *spec, o
 
     int64_t layout = or_attr_int(n, "layout", 0);
     if (layout != 0 && n->opset < 14)
-        return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "attribute 'layout' needs opset 14 (node has %d)",
-                            n->opset);
+        return or_node_fail(g, n, ONNXRUN_ERR_MODEL,
+                            "attribute 'layout' needs opset 14 (node has %d)", n->opset);
     if (layout != 0 && layout != 1)
-        return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "layout %lld is not 0 or 1", (long long)layout);
+        return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "layout %lld is not 0 or 1",
+                            (long long)layout);
     s->layout = (int)layout;
 
-    /* onnxruntime: RNN ignores a negative clip, GRU/LSTM reject clip <= 0. */
-    s->clip = INFINITY;
-    if (or_attr_find(n, "clip")) {
-        float clip = or_attr_float(n, "clip", 0);
-        if (spec->kind != OR_RNN_SIMPLE && !(clip > 0))
-            return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "clip must be positive (got %g)", (double)clip);
-        if (!(clip < 0)) s->clip = clip;
-    }
+    int status = parse_clip(g, n, spec, s);
+    if (status) return status;
     s->input_forget = spec->kind == OR_RNN_LSTM && or_attr_int(n, "input_forget", 0) != 0;
-    s->linear_before_reset = spec->kind == OR_RNN_GRU && or_attr_int(n, "linear_before_reset", 0) != 0;
+    s->linear_before_reset =
+        spec->kind == OR_RNN_GRU && or_attr_int(n, "linear_before_reset", 0) != 0;
     return parse_acts(g, n, spec, s);
 }
 
@@ -130,14 +140,36 @@ static bool shape_is(const or_tensor *t, int rank, const int64_t *dims) {
     return true;
 }
 
-static int check_dtype(or_graph *g, const or_node *n, const or_tensor *t, const char *what, int dtype) {
+static int check_dtype(or_graph *g, const or_node *n, const or_tensor *t, const char *what,
+                       int dtype) {
     if (t->dtype == dtype) return ONNXRUN_OK;
     return or_node_fail(g, n, t->kind == OR_T_INPUT ? ONNXRUN_ERR_INPUT : ONNXRUN_ERR_MODEL,
                         "input %s '%s' is %s; expected %s", what, t->name, or_dtype_name(t->dtype),
                         or_dtype_name(dtype));
 }
 
-/* X gives seq, batch and input size; R gives hidden size when the attribute is absent. */
+/* The hidden_size attribute, or R's last dimension when it is absent. */
+static int resolve_hidden(or_graph *g, const or_node *n, or_rnn_state *s) {
+    const or_tensor *r = or_input(g, n, 2);
+    int64_t hidden = or_attr_int(n, "hidden_size", -1);
+    if (or_attr_find(n, "hidden_size") && hidden <= 0)
+        return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "hidden_size %lld is not positive",
+                            (long long)hidden);
+    if (hidden < 0) {
+        if (r->rank != 3 || r->dims[2] <= 0)
+            return or_node_fail(g, n, ONNXRUN_ERR_MODEL,
+                                "no hidden_size attribute and R '%s' does not give one", r->name);
+        hidden = r->dims[2];
+    }
+    if (hidden > INT32_MAX / 4)
+        return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "hidden_size %lld is too large",
+                            (long long)hidden);
+    s->hidden = hidden;
+    s->gh = hidden * s->spec->gates;
+    return ONNXRUN_OK;
+}
+
+/* X gives dtype, seq, batch and input size; W and R must agree with them. */
 static int check_x_w_r(or_graph *g, const or_node *n, or_rnn_state *s) {
     const or_tensor *x = or_input(g, n, 0), *w = or_input(g, n, 1), *r = or_input(g, n, 2);
     if (x->rank != 3 || or_tensor_numel(x) < 0)
@@ -153,22 +185,10 @@ static int check_x_w_r(or_graph *g, const or_node *n, or_rnn_state *s) {
     s->batch = x->dims[s->layout ? 0 : 1];
     s->input = x->dims[2];
     int status;
-    if ((status = check_dtype(g, n, w, "W", s->dtype)) || (status = check_dtype(g, n, r, "R", s->dtype)))
+    if ((status = check_dtype(g, n, w, "W", s->dtype)) ||
+        (status = check_dtype(g, n, r, "R", s->dtype)) || (status = resolve_hidden(g, n, s)))
         return status;
-    int64_t hidden = or_attr_int(n, "hidden_size", -1);
-    if (or_attr_find(n, "hidden_size") && hidden <= 0)
-        return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "hidden_size %lld is not positive", (long long)hidden);
-    if (hidden < 0) {
-        if (r->rank != 3 || r->dims[2] <= 0)
-            return or_node_fail(g, n, ONNXRUN_ERR_MODEL,
-                                "no hidden_size attribute and R '%s' does not give one", r->name);
-        hidden = r->dims[2];
-    }
-    if (hidden > INT32_MAX / 4)
-        return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "hidden_size %lld is too large", (long long)hidden);
-    s->hidden = hidden;
-    s->gh = hidden * s->spec->gates;
-    int64_t wd[3] = {s->dirs, s->gh, s->input}, rd[3] = {s->dirs, s->gh, hidden};
+    int64_t wd[3] = {s->dirs, s->gh, s->input}, rd[3] = {s->dirs, s->gh, s->hidden};
     if (w->rank == 3 && w->dims[0] == s->dirs && w->dims[1] == s->gh && w->dims[2] != s->input)
         return or_node_fail(g, n, ONNXRUN_ERR_INPUT,
                             "input X '%s' has input size %lld but W '%s' expects %lld", x->name,
@@ -189,7 +209,8 @@ static int check_optional(or_graph *g, const or_node *n, or_rnn_state *s) {
     }
     if (lens) {
         if ((status = check_dtype(g, n, lens, "sequence_lens", OR_INT32))) return status;
-        if (!shape_is(lens, 1, &s->batch)) return or_rnn_shape_fail(g, n, lens, "sequence_lens", 1, &s->batch);
+        if (!shape_is(lens, 1, &s->batch))
+            return or_rnn_shape_fail(g, n, lens, "sequence_lens", 1, &s->batch);
     }
     if (h0) {
         if ((status = check_dtype(g, n, h0, "initial_h", s->dtype))) return status;
@@ -219,7 +240,9 @@ static void state_free(void *p) {
     free(s);
 }
 
-void or_rnn_free(or_rnn_state *s) { state_free(s); }
+void or_rnn_free(or_rnn_state *s) {
+    state_free(s);
+}
 
 int or_rnn_setup(or_graph *g, or_node *n, const or_rnn_spec *spec, or_rnn_state **out) {
     *out = NULL;
@@ -232,7 +255,9 @@ int or_rnn_setup(or_graph *g, or_node *n, const or_rnn_spec *spec, or_rnn_state 
     for (int i = 0; i < 3; i++)
         if (!or_input(g, n, i))
             return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "input %d (%s) is required", i,
-                                i == 0 ? "X" : i == 1 ? "W" : "R");
+                                i == 0   ? "X"
+                                : i == 1 ? "W"
+                                         : "R");
     or_rnn_state *s = calloc(1, sizeof *s);
     if (!s) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     s->spec = spec;
@@ -293,9 +318,9 @@ struct or_rnn_cache {
     const void *w_src, *r_src; /* what was packed; NULL when not packed */
     int dtype;
     int64_t dirs, gh, input, hidden;
-    bool split_r;          /* GRU without linear_before_reset: R's h rows apart */
-    or_packed_b *w;        /* Wᵀ: [input, dirs * gh] */
-    or_packed_b *r[2][2];  /* per direction: R_dᵀ (or its z r rows), then its h rows */
+    bool split_r;         /* GRU without linear_before_reset: R's h rows apart */
+    or_packed_b *w;       /* Wᵀ: [input, dirs * gh] */
+    or_packed_b *r[2][2]; /* per direction: R_dᵀ (or its z r rows), then its h rows */
 };
 
 static void cache_free(void *p) {
@@ -326,8 +351,8 @@ static or_packed_b *pack(const or_rnn_state *s, int64_t K, int64_t N, const void
     return or_dgemm_pack_b(true, K, N, B, K);
 }
 
-static bool cache_matches(const or_rnn_cache *c, const or_rnn_state *s, const void *w, const void *r,
-                          bool split) {
+static bool cache_matches(const or_rnn_cache *c, const or_rnn_state *s, const void *w,
+                          const void *r, bool split) {
     return c->w_src == w && c->r_src == r && c->dtype == s->dtype && c->dirs == s->dirs &&
            c->gh == s->gh && c->input == s->input && c->hidden == s->hidden && c->split_r == split;
 }
@@ -353,7 +378,8 @@ static int pack_weights(or_graph *g, or_node *n, or_rnn_state *s) {
     bool ok = true;
     if (w && s->input > 0) ok = (c->w = pack(s, s->input, s->dirs * s->gh, w)) != NULL;
     for (int d = 0; r && ok && d < s->dirs; d++) {
-        const unsigned char *rd = (const unsigned char *)r + (size_t)(d * s->gh * s->hidden) * s->esz;
+        const unsigned char *rd =
+            (const unsigned char *)r + (size_t)(d * s->gh * s->hidden) * s->esz;
         int64_t rows0 = split ? 2 * s->hidden : s->gh;
         ok = (c->r[d][0] = pack(s, s->hidden, rows0, rd)) != NULL;
         if (ok && split)
@@ -383,20 +409,21 @@ static int alloc_scratch(or_graph *g, or_node *n, or_rnn_state *s) {
     int64_t D = s->dirs, B = s->batch, H = s->hidden, rows;
     size_t sz[8];
     bool ok = !__builtin_mul_overflow(s->seq, B, &rows) &&
-              region(rows, D, s->gh, s->esz, &sz[0]) &&         /* xw */
-              region(B, s->gh, 1, s->esz, &sz[1]) &&            /* rg */
+              region(rows, D, s->gh, s->esz, &sz[0]) &&                               /* xw */
+              region(B, s->gh, 1, s->esz, &sz[1]) &&                                  /* rg */
               region(gru && !s->linear_before_reset ? B : 0, H, 1, s->esz, &sz[2]) && /* rh */
-              region(D, B, H, s->esz, &sz[3]) &&                /* h */
-              region(lstm ? D : 0, B, H, s->esz, &sz[4]) &&     /* c */
-              region(D, s->gh, 1, s->esz, &sz[5]) &&            /* bias */
-              region(gru && s->linear_before_reset ? D : 0, H, 1, s->esz, &sz[6]) && /* rbh */
-              region(B, 1, 1, sizeof(int32_t), &sz[7]);         /* lens */
+              region(D, B, H, s->esz, &sz[3]) &&                                      /* h */
+              region(lstm ? D : 0, B, H, s->esz, &sz[4]) &&                           /* c */
+              region(D, s->gh, 1, s->esz, &sz[5]) &&                                  /* bias */
+              region(gru && s->linear_before_reset ? D : 0, H, 1, s->esz, &sz[6]) &&  /* rbh */
+              region(B, 1, 1, sizeof(int32_t), &sz[7]);                               /* lens */
     size_t total = 0;
     for (int i = 0; ok && i < 8; i++) ok = !__builtin_add_overflow(total, sz[i], &total);
     if (!ok) return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "scratch size overflows");
     if (posix_memalign(&s->block, SCRATCH_ALIGN, total ? total : SCRATCH_ALIGN) != 0) {
         s->block = NULL;
-        return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory: scratch needs %zu bytes", total);
+        return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory: scratch needs %zu bytes",
+                            total);
     }
     memset(s->block, 0, total ? total : SCRATCH_ALIGN);
     unsigned char *p = s->block;
@@ -425,7 +452,9 @@ int or_rnn_finish(or_graph *g, or_node *n, or_rnn_state *s, or_run_fn run) {
 
 /* ---- run ---- */
 
-static inline bool reversed(const or_rnn_state *s, int d) { return d == 1 || s->reverse; }
+static inline bool reversed(const or_rnn_state *s, int d) {
+    return d == 1 || s->reverse;
+}
 
 /* Row of X (and xw) holding time t of sequence b. */
 static inline int64_t x_row(const or_rnn_state *s, int64_t t, int64_t b) {
@@ -484,9 +513,9 @@ static void build_biases(or_graph *g, const or_node *n, or_rnn_state *s) {
 
 #define CELL_INIT(S, T, d, peep_src)                                                               \
     (or_rnn_cell_##S) {                                                                            \
-        .hidden = s->hidden, .clip = (T)s->clip, .bias = (const T *)s->bias + (d) * s->gh,        \
-        .rbh = s->rbh ? (const T *)s->rbh + (d) * s->hidden : NULL,                                \
-        .peep = (peep_src) ? (const T *)(peep_src) + (d) * 3 * s->hidden : NULL,                   \
+        .hidden = s->hidden, .clip = (T)s->clip, .bias = (const T *)s->bias + (d)*s->gh,           \
+        .rbh = s->rbh ? (const T *)s->rbh + (d)*s->hidden : NULL,                                  \
+        .peep = (peep_src) ? (const T *)(peep_src) + (d)*3 * s->hidden : NULL,                     \
         .input_forget = s->input_forget, .linear_before_reset = s->linear_before_reset,            \
         .f = s->act[d][0], .g = s->act[d][1], .h = s->act[d][2],                                   \
     }
@@ -531,7 +560,8 @@ static void init_state(const or_rnn_state *s, const or_tensor *src, unsigned cha
         for (int64_t b = 0; b < s->batch; b++) {
             unsigned char *to = dst + (size_t)or_rnn_state_off(s, d, b) * s->esz;
             if (src)
-                memcpy(to, (const unsigned char *)src->data + (size_t)final_off(s, d, b) * s->esz, row);
+                memcpy(to, (const unsigned char *)src->data + (size_t)final_off(s, d, b) * s->esz,
+                       row);
             else
                 memset(to, 0, row);
         }
@@ -624,8 +654,8 @@ void or_rnn_gemm_r(or_graph *g, or_node *n, or_rnn_state *s, int d, int block, i
                    int64_t nrows, const void *A, void *C) {
     const int64_t M = s->batch, K = s->hidden;
     or_packed_b *pr = s->cache ? s->cache->r[d][block] : NULL;
-    const unsigned char *r = (const unsigned char *)or_input(g, n, 2)->data +
-                             (size_t)((d * s->gh + r0) * K) * s->esz;
+    const unsigned char *r =
+        (const unsigned char *)or_input(g, n, 2)->data + (size_t)((d * s->gh + r0) * K) * s->esz;
     if (M == 0) return;
     if (s->dtype == OR_FLOAT) {
         if (pr)

@@ -10,6 +10,13 @@
  *      reverse pass starts at each sequence's own last step.
  *   3. Y_h / Y_c from the final states.
  *
+ * Weights: static W and R (initializers, folded constants) are packed once
+ * per plan for the shared GEMM into n->cache; initializers' packs survive
+ * re-plans. W/R that are graph inputs are read in place by the unpacked GEMM
+ * on every run, so they may change between runs. B and P are read on every
+ * run (summed biases go to scratch). All scratch is sized and allocated in
+ * prepare; run never allocates.
+ *
  * sequence_lens follows onnxruntime: Y is zero at steps >= len[b]; Y_h/Y_c
  * hold the state after the last step processed (for the reverse direction,
  * after time step 0); a length of 0 gives zeros in Y_h and Y_c whatever
@@ -30,10 +37,10 @@ typedef enum or_rnn_kind { OR_RNN_SIMPLE, OR_RNN_GRU, OR_RNN_LSTM } or_rnn_kind;
 /* Static description of one op. */
 typedef struct or_rnn_spec {
     or_rnn_kind kind;
-    int gates;                    /* weight blocks per direction: 1, 3, 4 */
-    int n_acts;                   /* activations per direction: 1, 2, 3 */
-    const char *default_acts[3];  /* per direction */
-    int max_inputs, max_outputs;  /* 6/2 (RNN, GRU), 8/3 (LSTM) */
+    int gates;                   /* weight blocks per direction: 1, 3, 4 */
+    int n_acts;                  /* activations per direction: 1, 2, 3 */
+    const char *default_acts[3]; /* per direction */
+    int max_inputs, max_outputs; /* 6/2 (RNN, GRU), 8/3 (LSTM) */
 } or_rnn_spec;
 
 /* Packed weights kept in n->cache across re-plans (only for static W/R). */
@@ -44,9 +51,9 @@ typedef struct or_rnn_state {
     int dtype;  /* OR_FLOAT or OR_DOUBLE */
     size_t esz; /* element size */
     int64_t seq, batch, input, hidden, dirs;
-    int64_t gh; /* gates * hidden: one direction's pre-activation width */
-    int layout; /* 0: [seq, batch, ...], 1: [batch, seq, ...] */
-    bool reverse; /* direction "reverse": direction 0 runs backwards */
+    int64_t gh;               /* gates * hidden: one direction's pre-activation width */
+    int layout;               /* 0: [seq, batch, ...], 1: [batch, seq, ...] */
+    bool reverse;             /* direction "reverse": direction 0 runs backwards */
     bool input_forget;        /* LSTM */
     bool linear_before_reset; /* GRU */
     double clip;              /* +inf when absent */
@@ -99,8 +106,8 @@ void or_rnn_free(or_rnn_state *s);
 int or_rnn_finish(or_graph *g, or_node *n, or_rnn_state *s, or_run_fn run);
 
 /* Fails naming the node, with ERR_INPUT when t is a graph input. */
-int or_rnn_shape_fail(or_graph *g, const or_node *n, const or_tensor *t, const char *what,
-                      int rank, const int64_t *want);
+int or_rnn_shape_fail(or_graph *g, const or_node *n, const or_tensor *t, const char *what, int rank,
+                      const int64_t *want);
 
 /* One step of one direction: the recurrent GEMM(s), then or_rnn_rows. */
 typedef void (*or_rnn_step_fn)(or_graph *g, or_node *n, or_rnn_state *s, int d, int64_t k);

@@ -28,7 +28,9 @@ static void rnn_step(or_graph *g, or_node *n, or_rnn_state *s, int d, int64_t k)
     or_rnn_rows(g, s, d, k, rnn_row, true);
 }
 
-static int rnn_run(or_graph *g, or_node *n) { return or_rnn_run(g, n, rnn_step); }
+static int rnn_run(or_graph *g, or_node *n) {
+    return or_rnn_run(g, n, rnn_step);
+}
 
 int rnn_prepare(or_graph *g, or_node *n) {
     or_rnn_state *s;

@@ -80,6 +80,7 @@ static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) {
 
 /* Clamps start/end against dim and returns the number of selected elements. */
 static int64_t axis_count(int64_t dim, int64_t step, int64_t *start, int64_t end) {
+    if (dim == 0) return 0; /* also keeps the negative-step clamp range [0, dim-1] valid */
     if (*start < 0) *start += dim;
     if (end < 0) end += dim;
     if (step > 0) {

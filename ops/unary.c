@@ -14,40 +14,85 @@
 
 /* ---- float-only ops: tgmath picks the float or double function ---- */
 #define MATH_FLOAT(DT, T, U, S)                                                                    \
-    OR_EW_KERNEL(sqrt_##S) { OR_EW_UNARY_LOOP(T, T, sqrt(x)); }                                    \
-    OR_EW_KERNEL(exp_##S) { OR_EW_UNARY_LOOP(T, T, exp(x)); }                                      \
-    OR_EW_KERNEL(log_##S) { OR_EW_UNARY_LOOP(T, T, log(x)); }                                      \
-    OR_EW_KERNEL(recip_##S) { OR_EW_UNARY_LOOP(T, T, (T)1 / x); }                                  \
-    OR_EW_KERNEL(floor_##S) { OR_EW_UNARY_LOOP(T, T, floor(x)); }                                  \
-    OR_EW_KERNEL(ceil_##S) { OR_EW_UNARY_LOOP(T, T, ceil(x)); }                                    \
-    OR_EW_KERNEL(round_##S) { OR_EW_UNARY_LOOP(T, T, nearbyint(x)); }                              \
-    OR_EW_KERNEL(sin_##S) { OR_EW_UNARY_LOOP(T, T, sin(x)); }                                      \
-    OR_EW_KERNEL(cos_##S) { OR_EW_UNARY_LOOP(T, T, cos(x)); }                                      \
-    OR_EW_KERNEL(erf_##S) { OR_EW_UNARY_LOOP(T, T, erf(x)); }                                      \
-    OR_EW_KERNEL(tanh_##S) { OR_EW_UNARY_LOOP(T, T, tanh(x)); }                                    \
-    OR_EW_KERNEL(sigmoid_##S) { OR_EW_UNARY_LOOP(T, T, (T)1 / ((T)1 + exp(-x))); }                 \
-    OR_EW_KERNEL(neg_##S) { OR_EW_UNARY_LOOP(T, T, -x); }                                          \
-    OR_EW_KERNEL(abs_##S) { OR_EW_UNARY_LOOP(T, T, fabs(x)); }                                     \
-    OR_EW_KERNEL(sign_##S) { OR_EW_UNARY_LOOP(T, T, x > 0 ? (T)1 : x < 0 ? (T)-1 : x); }           \
-    OR_EW_KERNEL(relu_##S) { OR_EW_UNARY_LOOP(T, T, x < 0 ? (T)0 : x); }
+    OR_EW_KERNEL(sqrt_##S) {                                                                       \
+        OR_EW_UNARY_LOOP(T, T, sqrt(x));                                                           \
+    }                                                                                              \
+    OR_EW_KERNEL(exp_##S) {                                                                        \
+        OR_EW_UNARY_LOOP(T, T, exp(x));                                                            \
+    }                                                                                              \
+    OR_EW_KERNEL(log_##S) {                                                                        \
+        OR_EW_UNARY_LOOP(T, T, log(x));                                                            \
+    }                                                                                              \
+    OR_EW_KERNEL(recip_##S) {                                                                      \
+        OR_EW_UNARY_LOOP(T, T, (T)1 / x);                                                          \
+    }                                                                                              \
+    OR_EW_KERNEL(floor_##S) {                                                                      \
+        OR_EW_UNARY_LOOP(T, T, floor(x));                                                          \
+    }                                                                                              \
+    OR_EW_KERNEL(ceil_##S) {                                                                       \
+        OR_EW_UNARY_LOOP(T, T, ceil(x));                                                           \
+    }                                                                                              \
+    OR_EW_KERNEL(round_##S) {                                                                      \
+        OR_EW_UNARY_LOOP(T, T, nearbyint(x));                                                      \
+    }                                                                                              \
+    OR_EW_KERNEL(sin_##S) {                                                                        \
+        OR_EW_UNARY_LOOP(T, T, sin(x));                                                            \
+    }                                                                                              \
+    OR_EW_KERNEL(cos_##S) {                                                                        \
+        OR_EW_UNARY_LOOP(T, T, cos(x));                                                            \
+    }                                                                                              \
+    OR_EW_KERNEL(erf_##S) {                                                                        \
+        OR_EW_UNARY_LOOP(T, T, erf(x));                                                            \
+    }                                                                                              \
+    OR_EW_KERNEL(tanh_##S) {                                                                       \
+        OR_EW_UNARY_LOOP(T, T, tanh(x));                                                           \
+    }                                                                                              \
+    OR_EW_KERNEL(sigmoid_##S) {                                                                    \
+        OR_EW_UNARY_LOOP(T, T, (T)1 / ((T)1 + exp(-x)));                                           \
+    }                                                                                              \
+    OR_EW_KERNEL(neg_##S) {                                                                        \
+        OR_EW_UNARY_LOOP(T, T, -x);                                                                \
+    }                                                                                              \
+    OR_EW_KERNEL(abs_##S) {                                                                        \
+        OR_EW_UNARY_LOOP(T, T, fabs(x));                                                           \
+    }                                                                                              \
+    OR_EW_KERNEL(sign_##S) {                                                                       \
+        OR_EW_UNARY_LOOP(T, T, x > 0 ? (T)1 : x < 0 ? (T)-1 : x);                                  \
+    }                                                                                              \
+    OR_EW_KERNEL(relu_##S) {                                                                       \
+        OR_EW_UNARY_LOOP(T, T, x < 0 ? (T)0 : x);                                                  \
+    }
 OR_EW_FLOAT(MATH_FLOAT)
 
 /* ---- integer ops ---- */
 #define MATH_SINT(DT, T, U, S)                                                                     \
-    OR_EW_KERNEL(neg_##S) { OR_EW_UNARY_LOOP(T, T, 0u - (U)x); }                                   \
-    OR_EW_KERNEL(abs_##S) { OR_EW_UNARY_LOOP(T, T, x < 0 ? 0u - (U)x : (U)x); }                    \
-    OR_EW_KERNEL(sign_##S) { OR_EW_UNARY_LOOP(T, T, (x > 0) - (x < 0)); }                          \
-    OR_EW_KERNEL(relu_##S) { OR_EW_UNARY_LOOP(T, T, x < 0 ? 0 : x); }
+    OR_EW_KERNEL(neg_##S) {                                                                        \
+        OR_EW_UNARY_LOOP(T, T, 0u - (U)x);                                                         \
+    }                                                                                              \
+    OR_EW_KERNEL(abs_##S) {                                                                        \
+        OR_EW_UNARY_LOOP(T, T, x < 0 ? 0u - (U)x : (U)x);                                          \
+    }                                                                                              \
+    OR_EW_KERNEL(sign_##S) {                                                                       \
+        OR_EW_UNARY_LOOP(T, T, (x > 0) - (x < 0));                                                 \
+    }                                                                                              \
+    OR_EW_KERNEL(relu_##S) {                                                                       \
+        OR_EW_UNARY_LOOP(T, T, x < 0 ? 0 : x);                                                     \
+    }
 #define MATH_UINT(DT, T, U, S)                                                                     \
-    OR_EW_KERNEL(abs_##S) { OR_EW_UNARY_LOOP(T, T, x); }                                           \
-    OR_EW_KERNEL(sign_##S) { OR_EW_UNARY_LOOP(T, T, x > 0); }
+    OR_EW_KERNEL(abs_##S) {                                                                        \
+        OR_EW_UNARY_LOOP(T, T, x);                                                                 \
+    }                                                                                              \
+    OR_EW_KERNEL(sign_##S) {                                                                       \
+        OR_EW_UNARY_LOOP(T, T, x > 0);                                                             \
+    }
 OR_EW_SINT(MATH_SINT)
 OR_EW_UINT(MATH_UINT)
 
 #define E(OP, DT, S) [DT] = OP##_##S,
 #define FLOATS(OP) E(OP, OR_FLOAT, f32) E(OP, OR_DOUBLE, f64)
 #define SINTS(OP) E(OP, OR_INT8, i8) E(OP, OR_INT16, i16) E(OP, OR_INT32, i32) E(OP, OR_INT64, i64)
-#define UINTS(OP) E(OP, OR_UINT8, u8) E(OP, OR_UINT16, u16) E(OP, OR_UINT32, u32) E(OP, OR_UINT64, u64)
+#define UINTS(OP)                                                                                  \
+    E(OP, OR_UINT8, u8) E(OP, OR_UINT16, u16) E(OP, OR_UINT32, u32) E(OP, OR_UINT64, u64)
 
 static const or_ew_table sqrt_table = {FLOATS(sqrt)};
 static const or_ew_table exp_table = {FLOATS(exp)};

@@ -28,12 +28,6 @@ OR_EW_NUMERIC(MAXMIN)
     }
 OR_EW_FLOAT(SUMS)
 
-OR_EW_KERNEL(copy) {
-    const or_ew_kern *k = ctx;
-    (void)step;
-    memcpy(out, in[0], (size_t)n * or_dtype_size(k->out_dtype));
-}
-
 #define ENTRY_MAX(DT, T, U, S) [DT] = max_##S,
 #define ENTRY_MIN(DT, T, U, S) [DT] = min_##S,
 static const or_ew_table max_table = {OR_EW_NUMERIC(ENTRY_MAX)};
@@ -109,7 +103,7 @@ static int variadic_prepare(or_graph *g, or_node *n, const or_bcast_kernel *tabl
                              .grain = OR_EW_GRAIN};
     bool ok = or_ew_pick(&s->step_k, table, dtype);
     if (n->n_inputs == 1) {
-        s->step_k.fn = copy;
+        s->step_k.fn = or_ew_copy;
         s->step_k.via_f32 = false;
     }
     if (ok && mean && n->n_inputs > 1) {

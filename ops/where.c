@@ -57,5 +57,5 @@ int where_prepare(or_graph *g, or_node *n) {
     default:
         return or_ew_bad_dtype(g, n, x->dtype);
     }
-    return or_ew_prepare(g, n, &k, NULL, NULL);
+    return or_ew_prepare(g, n, &k, NULL);
 }

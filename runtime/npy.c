@@ -3,6 +3,8 @@
  * accepts exactly the three keys numpy writes, in any order. */
 #include "npy.h"
 
+#include "graph.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -53,8 +55,10 @@ static const struct {
 #define N_NPY_TYPES (sizeof npy_types / sizeof npy_types[0])
 
 const char *or_npy_descr(onnxrun_dtype dtype) {
-    /* bfloat16 has no numpy dtype: its raw bits are stored as uint16. */
+    /* bfloat16 and the float8 types have no numpy dtype: their raw bits are
+     * stored as unsigned integers of the same width. */
     if (dtype == ONNXRUN_BFLOAT16) return "<u2";
+    if ((int)dtype >= OR_FLOAT8E4M3FN && (int)dtype <= OR_FLOAT8E5M2FNUZ) return "|u1";
     for (size_t i = 0; i < N_NPY_TYPES; i++)
         if (npy_types[i].dtype == dtype) return npy_types[i].descr;
     return NULL;
@@ -450,7 +454,7 @@ onnxrun_status or_npy_write_file(const char *path, onnxrun_dtype dtype, int rank
     size_t hlen;
     onnxrun_status st = or_npy_header(dtype, rank, dims, &h, &hlen, err, errlen);
     if (st) return st;
-    size_t itemsize = dtype == ONNXRUN_BFLOAT16 ? 2 : onnxrun_dtype_size(dtype);
+    size_t itemsize = or_dtype_size((int)dtype);
     npy_header shape = {.rank = rank};
     memcpy(shape.dims, dims, (size_t)rank * sizeof *dims);
     size_t numel = 0, need = 0;

@@ -8,8 +8,9 @@
  * overflow-checked.
  *
  * Writing produces version 1.0 with the header padded so the data starts at a
- * multiple of 64 bytes, as numpy does. bfloat16 has no numpy dtype: it is
- * written as '<u2' holding the raw bit patterns (and reads back as uint16).
+ * multiple of 64 bytes, as numpy does. bfloat16 and the float8 types have
+ * no numpy dtype: they are written as '<u2' and '|u1' holding the raw bit
+ * patterns (and read back as uint16 / uint8).
  */
 #ifndef OR_NPY_H
 #define OR_NPY_H
@@ -45,7 +46,7 @@ onnxrun_status or_npy_write_file(const char *path, onnxrun_dtype dtype, int rank
                                  const int64_t *dims, const void *data, size_t nbytes, char *err,
                                  size_t errlen);
 
-/* numpy's descr for a dtype ("<f4"), or NULL when it has none. */
+/* numpy's descr for a dtype ("<f4"), or NULL when it cannot be stored. */
 const char *or_npy_descr(onnxrun_dtype dtype);
 
 #endif

@@ -15,6 +15,8 @@
  *
  * usage: conformance ONNXRUN TESTS_DIR [--expected FILE] [--log FILE]
  *                    [--update] [--jobs N] [--timeout SECONDS] [--filter TEXT]
+ * (ONNXRUN and TESTS_DIR may also be given as --onnxrun PATH --data DIR).
+ * Failure details go to --log, by default conformance.log next to ONNXRUN.
  */
 #include "graph.h"
 #include "loader.h"
@@ -309,8 +311,28 @@ static double bf16_to_double(uint16_t h) {
     return f;
 }
 
+static bool is_float8(int dt) {
+    return dt >= OR_FLOAT8E4M3FN && dt <= OR_FLOAT8E5M2FNUZ;
+}
+
+/* The four ONNX float8 formats: E4M3 or E5M2; FN has no infinities, UZ has
+ * no negative zero (0x80 is the NaN) and a bias one larger. */
+static double f8_to_double(int dt, uint8_t b) {
+    bool e4 = dt == OR_FLOAT8E4M3FN || dt == OR_FLOAT8E4M3FNUZ;
+    bool uz = dt == OR_FLOAT8E4M3FNUZ || dt == OR_FLOAT8E5M2FNUZ;
+    int mbits = e4 ? 3 : 2, bias = (e4 ? 7 : 15) + uz;
+    int exp = (b & 0x7f) >> mbits, mant = b & ((1 << mbits) - 1);
+    if (uz && b == 0x80) return NAN;
+    if (dt == OR_FLOAT8E4M3FN && (b & 0x7f) == 0x7f) return NAN;
+    if (dt == OR_FLOAT8E5M2 && exp == 31) return mant ? NAN : (b & 0x80) ? -INFINITY : INFINITY;
+    double v =
+        exp == 0 ? ldexp(mant, 1 - bias - mbits) : ldexp(mant + (1 << mbits), exp - bias - mbits);
+    return (b & 0x80) ? -v : v;
+}
+
 static bool is_float_dtype(int dt) {
-    return dt == OR_FLOAT || dt == OR_DOUBLE || dt == OR_FLOAT16 || dt == OR_BFLOAT16;
+    return dt == OR_FLOAT || dt == OR_DOUBLE || dt == OR_FLOAT16 || dt == OR_BFLOAT16 ||
+           is_float8(dt);
 }
 
 static double float_at(int dt, const void *data, size_t i) {
@@ -321,8 +343,10 @@ static double float_at(int dt, const void *data, size_t i) {
         return ((const double *)data)[i];
     case OR_FLOAT16:
         return half_to_double(((const uint16_t *)data)[i]);
-    default:
+    case OR_BFLOAT16:
         return bf16_to_double(((const uint16_t *)data)[i]);
+    default:
+        return f8_to_double(dt, ((const uint8_t *)data)[i]);
     }
 }
 
@@ -353,8 +377,9 @@ static bool compare_values(test_case *c, const char *name, int dt, const void *g
 static bool compare_output(test_case *c, const char *name, const or_tensor *want,
                            const or_npy *got) {
     int gdt = got->dtype;
-    /* bfloat16 is written as '<u2' (raw bits): see runtime/npy.h. */
+    /* bfloat16 and float8 are written as '<u2' / '|u1' (raw bits): see runtime/npy.h. */
     if (want->dtype == OR_BFLOAT16 && gdt == OR_UINT16) gdt = OR_BFLOAT16;
+    if (is_float8(want->dtype) && gdt == OR_UINT8) gdt = want->dtype;
     if (gdt != want->dtype)
         return fail(c, "output '%s': dtype %s, expected %s", name, or_dtype_name(gdt),
                     or_dtype_name(want->dtype));
@@ -687,7 +712,8 @@ static int check_expected(const config *cfg, const test_case *cases, int n) {
 
 static void usage(void) {
     fprintf(stderr, "usage: conformance ONNXRUN TESTS_DIR [--expected FILE] [--log FILE] "
-                    "[--update] [--jobs N] [--timeout SECONDS] [--filter TEXT]\n");
+                    "[--update] [--jobs N] [--timeout SECONDS] [--filter TEXT]\n"
+                    "       (or --onnxrun ONNXRUN --data TESTS_DIR instead of the positionals)\n");
     exit(2);
 }
 
@@ -700,36 +726,53 @@ static void default_expected(char *buf, size_t len) {
         snprintf(buf, len, "tests/conformance_expected.txt");
 }
 
+/* The value of option name at argv[*i], or NULL when argv[*i] is not it. */
+static const char *opt(int argc, char **argv, int *i, const char *name) {
+    if (strcmp(argv[*i], name) != 0) return NULL;
+    if (*i + 1 >= argc) usage();
+    return argv[++*i];
+}
+
 static void parse_args(int argc, char **argv, config *cfg) {
     static char expected[1024];
     default_expected(expected, sizeof expected);
-    *cfg = (config){.expected = expected, .log = "conformance.log", .jobs = 2, .timeout_s = 60};
-    int pos = 0;
+    *cfg = (config){.expected = expected, .jobs = 2, .timeout_s = 60};
+    const char *positional[2] = {NULL, NULL}, *v;
+    int n_pos = 0;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool has_value = i + 1 < argc;
-        if (strcmp(a, "--update") == 0)
+        if (strcmp(argv[i], "--update") == 0)
             cfg->update = true;
-        else if (strcmp(a, "--expected") == 0 && has_value)
-            cfg->expected = argv[++i];
-        else if (strcmp(a, "--log") == 0 && has_value)
-            cfg->log = argv[++i];
-        else if (strcmp(a, "--filter") == 0 && has_value)
-            cfg->filter = argv[++i];
-        else if (strcmp(a, "--jobs") == 0 && has_value)
-            cfg->jobs = atoi(argv[++i]);
-        else if (strcmp(a, "--timeout") == 0 && has_value)
-            cfg->timeout_s = atoi(argv[++i]);
-        else if (a[0] == '-')
+        else if ((v = opt(argc, argv, &i, "--onnxrun")))
+            cfg->onnxrun = v;
+        else if ((v = opt(argc, argv, &i, "--data")))
+            cfg->tests_dir = v;
+        else if ((v = opt(argc, argv, &i, "--expected")))
+            cfg->expected = v;
+        else if ((v = opt(argc, argv, &i, "--log")))
+            cfg->log = v;
+        else if ((v = opt(argc, argv, &i, "--filter")))
+            cfg->filter = v;
+        else if ((v = opt(argc, argv, &i, "--jobs")))
+            cfg->jobs = atoi(v);
+        else if ((v = opt(argc, argv, &i, "--timeout")))
+            cfg->timeout_s = atoi(v);
+        else if (argv[i][0] == '-' || n_pos == 2)
             usage();
-        else if (pos++ == 0)
-            cfg->onnxrun = a;
-        else if (pos == 2)
-            cfg->tests_dir = a;
         else
-            usage();
+            positional[n_pos++] = argv[i];
     }
-    if (!cfg->onnxrun || !cfg->tests_dir || cfg->jobs < 1 || cfg->timeout_s < 1) usage();
+    int k = 0;
+    if (!cfg->onnxrun && k < n_pos) cfg->onnxrun = positional[k++];
+    if (!cfg->tests_dir && k < n_pos) cfg->tests_dir = positional[k++];
+    if (k < n_pos || !cfg->onnxrun || !cfg->tests_dir || cfg->jobs < 1 || cfg->timeout_s < 1)
+        usage();
+    if (!cfg->log) { /* next to the binary, i.e. in the (git-ignored) build folder */
+        static char log[1024];
+        const char *slash = strrchr(cfg->onnxrun, '/');
+        int dir_len = slash ? (int)(slash - cfg->onnxrun) : 1;
+        snprintf(log, sizeof log, "%.*s/conformance.log", dir_len, slash ? cfg->onnxrun : ".");
+        cfg->log = log;
+    }
 }
 
 int main(int argc, char **argv) {

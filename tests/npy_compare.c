@@ -24,26 +24,39 @@
 
 static double element(const or_npy *a, size_t i) {
     switch (a->dtype) {
-    case ONNXRUN_FLOAT: return ((const float *)a->data)[i];
-    case ONNXRUN_DOUBLE: return ((const double *)a->data)[i];
-    case ONNXRUN_INT8: return ((const int8_t *)a->data)[i];
+    case ONNXRUN_FLOAT:
+        return ((const float *)a->data)[i];
+    case ONNXRUN_DOUBLE:
+        return ((const double *)a->data)[i];
+    case ONNXRUN_INT8:
+        return ((const int8_t *)a->data)[i];
     case ONNXRUN_UINT8:
-    case ONNXRUN_BOOL: return ((const uint8_t *)a->data)[i];
-    case ONNXRUN_INT16: return ((const int16_t *)a->data)[i];
-    case ONNXRUN_UINT16: return ((const uint16_t *)a->data)[i];
-    case ONNXRUN_INT32: return ((const int32_t *)a->data)[i];
-    case ONNXRUN_UINT32: return ((const uint32_t *)a->data)[i];
-    case ONNXRUN_INT64: return (double)((const int64_t *)a->data)[i];
-    case ONNXRUN_UINT64: return (double)((const uint64_t *)a->data)[i];
-    default: return NAN;
+    case ONNXRUN_BOOL:
+        return ((const uint8_t *)a->data)[i];
+    case ONNXRUN_INT16:
+        return ((const int16_t *)a->data)[i];
+    case ONNXRUN_UINT16:
+        return ((const uint16_t *)a->data)[i];
+    case ONNXRUN_INT32:
+        return ((const int32_t *)a->data)[i];
+    case ONNXRUN_UINT32:
+        return ((const uint32_t *)a->data)[i];
+    case ONNXRUN_INT64:
+        return (double)((const int64_t *)a->data)[i];
+    case ONNXRUN_UINT64:
+        return (double)((const uint64_t *)a->data)[i];
+    default:
+        return NAN;
     }
 }
 
-static bool is_float(onnxrun_dtype d) { return d == ONNXRUN_FLOAT || d == ONNXRUN_DOUBLE; }
+static bool is_float(onnxrun_dtype d) {
+    return d == ONNXRUN_FLOAT || d == ONNXRUN_DOUBLE;
+}
 
 /* 0 within tolerance, 1 different, 2 unreadable. */
-static int compare_file(const char *want_path, const char *got_path, const char *label,
-                        double atol, double rtol) {
+static int compare_file(const char *want_path, const char *got_path, const char *label, double atol,
+                        double rtol) {
     or_npy want = {0}, got = {0};
     char err[512];
     if (or_npy_load_file(want_path, &want, err, sizeof err) != ONNXRUN_OK) {
@@ -144,9 +157,12 @@ int main(int argc, char **argv) {
     double atol = 1e-5, rtol = 1e-3;
     int i = 1;
     for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
-        if (strcmp(argv[i], "--atol") == 0) atol = atof(argv[i + 1]);
-        else if (strcmp(argv[i], "--rtol") == 0) rtol = atof(argv[i + 1]);
-        else break;
+        if (strcmp(argv[i], "--atol") == 0)
+            atol = atof(argv[i + 1]);
+        else if (strcmp(argv[i], "--rtol") == 0)
+            rtol = atof(argv[i + 1]);
+        else
+            break;
     }
     if (argc - i != 2) {
         fprintf(stderr, "usage: npy_compare [--atol A] [--rtol R] WANT GOT (two folders or two "

@@ -6,6 +6,7 @@
 #include "loader.h"
 #include "npy.h"
 #include "onnxrun.h"
+#include "convert.h"
 #include "registry.h"
 
 #include <errno.h>
@@ -39,7 +40,8 @@ static const char usage_text[] =
     "              and types, op histogram, and the ops this build does not support\n"
     "  --help      show this help\n"
     "Without -o, each output's name, dtype, shape and first values are printed.\n"
-    "bfloat16 outputs are written as '<u2' .npy files holding the raw bits.\n"
+    "bfloat16 and float8 outputs are written as '<u2' / '|u1' .npy files holding the\n"
+    "raw bits.\n"
     "Exit status: 0 success, 1 usage error (bad option, too many inputs, unknown input\n"
     "name, input given twice), 2 model error (load, validation, unsupported op, run\n"
     "failure), 3 input error (missing, unreadable, malformed, wrong dtype or shape),\n"
@@ -142,7 +144,7 @@ static int parse_cli(int argc, char **argv, cli *c) {
         }
     }
     if (!c->model) {
-        fputs(usage_text, stderr);
+        errorf("no MODEL given (usage: onnxrun [options] MODEL [INPUT ...]; see --help)");
         return EXIT_USAGE;
     }
     return -1;
@@ -170,27 +172,6 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen) 
     fclose(f);
     *len = buf ? (size_t)sb.st_size : 0;
     return buf;
-}
-
-static float half_to_float(uint16_t h) {
-    int sign = h >> 15, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-    float v;
-    if (exp == 0)
-        v = (float)mant * (1.0f / 16777216.0f); /* subnormal: mant * 2^-24 */
-    else if (exp == 31)
-        v = mant ? __builtin_nanf("") : __builtin_inff();
-    else {
-        uint32_t bits = (uint32_t)(exp - 15 + 127) << 23 | (uint32_t)mant << 13;
-        memcpy(&v, &bits, 4);
-    }
-    return sign ? -v : v;
-}
-
-static float bf16_to_float(uint16_t h) {
-    uint32_t bits = (uint32_t)h << 16;
-    float v;
-    memcpy(&v, &bits, 4);
-    return v;
 }
 
 static void shape_str(int rank, const int64_t *dims, char *const *names, char *buf, size_t len) {
@@ -466,7 +447,11 @@ static int check_and_set(onnxrun_session *s, input_file *f, const onnxrun_tensor
     const void *data = f->is_npy ? f->npy.data : f->pb.data;
     size_t nbytes = f->is_npy ? f->npy.nbytes : f->pb.nbytes;
     if (onnxrun_set_input(s, f->index, dtype, rank, dims, data, nbytes) != ONNXRUN_OK) {
-        errorf("input '%s' (%s): %s", decl->name, f->path, onnxrun_errmsg(s));
+        const char *msg = onnxrun_errmsg(s);
+        char prefix[600];
+        snprintf(prefix, sizeof prefix, "input '%s': ", decl->name);
+        if (strncmp(msg, prefix, strlen(prefix)) == 0) msg += strlen(prefix);
+        errorf("input '%s' (%s): %s", decl->name, f->path, msg);
         return EXIT_INPUT;
     }
     return -1;
@@ -507,7 +492,7 @@ static void free_inputs(input_file *files, int n) {
 /* ---- outputs ---- */
 
 static void print_value(onnxrun_dtype dt, const void *data, size_t i) {
-    switch (dt) {
+    switch ((int)dt) {
     case ONNXRUN_FLOAT:
         printf("%.6g", (double)((const float *)data)[i]);
         break;
@@ -515,10 +500,10 @@ static void print_value(onnxrun_dtype dt, const void *data, size_t i) {
         printf("%.9g", ((const double *)data)[i]);
         break;
     case ONNXRUN_FLOAT16:
-        printf("%.5g", (double)half_to_float(((const uint16_t *)data)[i]));
+        printf("%.5g", (double)or_f16_to_f32(((const uint16_t *)data)[i]));
         break;
     case ONNXRUN_BFLOAT16:
-        printf("%.4g", (double)bf16_to_float(((const uint16_t *)data)[i]));
+        printf("%.4g", (double)or_bf16_to_f32(((const uint16_t *)data)[i]));
         break;
     case ONNXRUN_BOOL:
         printf("%s", ((const uint8_t *)data)[i] ? "true" : "false");
@@ -546,6 +531,12 @@ static void print_value(onnxrun_dtype dt, const void *data, size_t i) {
         break;
     case ONNXRUN_UINT64:
         printf("%llu", (unsigned long long)((const uint64_t *)data)[i]);
+        break;
+    case OR_FLOAT8E4M3FN:
+    case OR_FLOAT8E4M3FNUZ:
+    case OR_FLOAT8E5M2:
+    case OR_FLOAT8E5M2FNUZ: /* shown as raw bits */
+        printf("0x%02x", ((const uint8_t *)data)[i]);
         break;
     default:
         printf("?");

@@ -134,6 +134,7 @@ let ort = null;
 function loadOrt() {
     try {
         ort = require('onnxruntime-node');
+        ort.env.logLevel = 'fatal';
     } catch (e) {
         throw new RefError(
             2,
@@ -183,6 +184,7 @@ async function runCase(model, outdir, inputArgs) {
             interOpNumThreads: 1,
             executionMode: 'sequential',
             graphOptimizationLevel: 'basic',
+            logSeverityLevel: 4, // failures are reported through exceptions
         });
     } catch (e) {
         throw new RefError(1, `${model}: onnxruntime cannot load the model: ${e.message}`);

@@ -12,22 +12,46 @@
 #define GEMV_N_W3 4
 #define GEMV_N_W4 4
 
-static inline V vzero(void) { return 0; }
-static inline V vset1(T x) { return x; }
-static inline V vload(const T *p) { return *p; }
-static inline void vstore(T *p, V v) { *p = v; }
-static inline V vfma(V a, V b, V c) { return a * b + c; }
-static inline V vmul(V a, V b) { return a * b; }
-static inline V vadd(V a, V b) { return a + b; }
-static inline V vloadn(const T *p, int n) { return n > 0 ? *p : 0; }
+static inline V vzero(void) {
+    return 0;
+}
+static inline V vset1(T x) {
+    return x;
+}
+static inline V vload(const T *p) {
+    return *p;
+}
+static inline void vstore(T *p, V v) {
+    *p = v;
+}
+static inline V vfma(V a, V b, V c) {
+    return a * b + c;
+}
+static inline V vmul(V a, V b) {
+    return a * b;
+}
+static inline V vadd(V a, V b) {
+    return a + b;
+}
+static inline V vloadn(const T *p, int n) {
+    return n > 0 ? *p : 0;
+}
 static inline void vstoren(T *p, V v, int n) {
     if (n > 0) *p = v;
 }
-static inline T vhsum(V v) { return v; }
+static inline T vhsum(V v) {
+    return v;
+}
 
 #include "gemm_template.h"
 
 const or_f64_gemm_kernel or_f64_gemm__scalar = {
-    .mr = MR, .nr = NV * VL, .mc = 48, .kc = 128, .nc = 64,
-    .ukr = ukr, .gemv_n = gemv_n, .gemv_t = gemv_t,
+    .mr = MR,
+    .nr = NV * VL,
+    .mc = 48,
+    .kc = 128,
+    .nc = 64,
+    .ukr = ukr,
+    .gemv_n = gemv_n,
+    .gemv_t = gemv_t,
 };

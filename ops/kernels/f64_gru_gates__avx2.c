@@ -8,7 +8,6 @@ void or_f64_gru_reset__avx2(const CELL *cell, const T *rg, const T *xw, const T 
     simd_gru_reset(cell, rg, xw, h_prev, rh);
 }
 
-void or_f64_gru_gates__avx2(const CELL *cell, const T *rg, const T *rgh, const T *xw, T *h,
-                            T *y) {
+void or_f64_gru_gates__avx2(const CELL *cell, const T *rg, const T *rgh, const T *xw, T *h, T *y) {
     simd_gru(cell, rg, rgh, xw, h, y);
 }

@@ -9,6 +9,6 @@ void or_f64_gru_reset__avx512(const CELL *cell, const T *rg, const T *xw, const 
 }
 
 void or_f64_gru_gates__avx512(const CELL *cell, const T *rg, const T *rgh, const T *xw, T *h,
-                            T *y) {
+                              T *y) {
     simd_gru(cell, rg, rgh, xw, h, y);
 }

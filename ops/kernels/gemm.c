@@ -20,9 +20,12 @@ struct or_packed_b {
 static const or_f32_gemm_kernel *f32_kernel(void) {
 #ifdef OR_HAVE_X86_KERNELS
     switch (or_cpu_isa()) {
-    case OR_ISA_AVX512: return &or_f32_gemm__avx512;
-    case OR_ISA_AVX2: return &or_f32_gemm__avx2;
-    default: break;
+    case OR_ISA_AVX512:
+        return &or_f32_gemm__avx512;
+    case OR_ISA_AVX2:
+        return &or_f32_gemm__avx2;
+    default:
+        break;
     }
 #endif
     return &or_f32_gemm__scalar;
@@ -31,9 +34,12 @@ static const or_f32_gemm_kernel *f32_kernel(void) {
 static const or_f64_gemm_kernel *f64_kernel(void) {
 #ifdef OR_HAVE_X86_KERNELS
     switch (or_cpu_isa()) {
-    case OR_ISA_AVX512: return &or_f64_gemm__avx512;
-    case OR_ISA_AVX2: return &or_f64_gemm__avx2;
-    default: break;
+    case OR_ISA_AVX512:
+        return &or_f64_gemm__avx512;
+    case OR_ISA_AVX2:
+        return &or_f64_gemm__avx2;
+    default:
+        break;
     }
 #endif
     return &or_f64_gemm__scalar;
@@ -62,18 +68,40 @@ static const or_f64_gemm_kernel *f64_kernel(void) {
 void or_sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
               const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
               int64_t ldc, or_threadpool *pool) {
-    f32_ctx x = {.kern = f32_kernel(), .trans_a = trans_a, .trans_b = trans_b, .M = M, .N = N,
-                 .K = K, .alpha = alpha, .beta = beta, .A = A, .B = B, .lda = lda, .ldb = ldb,
-                 .ldc = ldc, .C = C};
+    f32_ctx x = {.kern = f32_kernel(),
+                 .trans_a = trans_a,
+                 .trans_b = trans_b,
+                 .M = M,
+                 .N = N,
+                 .K = K,
+                 .alpha = alpha,
+                 .beta = beta,
+                 .A = A,
+                 .B = B,
+                 .lda = lda,
+                 .ldb = ldb,
+                 .ldc = ldc,
+                 .C = C};
     f32_dispatch(&x, pool);
 }
 
 void or_dgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha,
               const double *A, int64_t lda, const double *B, int64_t ldb, double beta, double *C,
               int64_t ldc, or_threadpool *pool) {
-    f64_ctx x = {.kern = f64_kernel(), .trans_a = trans_a, .trans_b = trans_b, .M = M, .N = N,
-                 .K = K, .alpha = alpha, .beta = beta, .A = A, .B = B, .lda = lda, .ldb = ldb,
-                 .ldc = ldc, .C = C};
+    f64_ctx x = {.kern = f64_kernel(),
+                 .trans_a = trans_a,
+                 .trans_b = trans_b,
+                 .M = M,
+                 .N = N,
+                 .K = K,
+                 .alpha = alpha,
+                 .beta = beta,
+                 .A = A,
+                 .B = B,
+                 .lda = lda,
+                 .ldb = ldb,
+                 .ldc = ldc,
+                 .C = C};
     f64_dispatch(&x, pool);
 }
 
@@ -91,15 +119,28 @@ void or_packed_b_free(or_packed_b *p) {
     free(p);
 }
 
-int64_t or_packed_b_k(const or_packed_b *p) { return p->K; }
-int64_t or_packed_b_n(const or_packed_b *p) { return p->N; }
+int64_t or_packed_b_k(const or_packed_b *p) {
+    return p->K;
+}
+int64_t or_packed_b_n(const or_packed_b *p) {
+    return p->N;
+}
 
 /* A handle of the wrong element type or shape is a caller bug; C is left alone. */
 void or_sgemm_packed(int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
                      const or_packed_b *B, float beta, float *C, int64_t ldc, or_threadpool *pool) {
     if (!B || B->elem != sizeof(float) || B->N != N || B->K != K) return;
-    f32_ctx x = {.kern = B->kern, .M = M, .N = N, .K = K, .alpha = alpha, .beta = beta, .A = A,
-                 .lda = lda, .ldc = ldc, .pb = B, .C = C};
+    f32_ctx x = {.kern = B->kern,
+                 .M = M,
+                 .N = N,
+                 .K = K,
+                 .alpha = alpha,
+                 .beta = beta,
+                 .A = A,
+                 .lda = lda,
+                 .ldc = ldc,
+                 .pb = B,
+                 .C = C};
     f32_dispatch(&x, pool);
 }
 
@@ -107,7 +148,16 @@ void or_dgemm_packed(int64_t M, int64_t N, int64_t K, double alpha, const double
                      const or_packed_b *B, double beta, double *C, int64_t ldc,
                      or_threadpool *pool) {
     if (!B || B->elem != sizeof(double) || B->N != N || B->K != K) return;
-    f64_ctx x = {.kern = B->kern, .M = M, .N = N, .K = K, .alpha = alpha, .beta = beta, .A = A,
-                 .lda = lda, .ldc = ldc, .pb = B, .C = C};
+    f64_ctx x = {.kern = B->kern,
+                 .M = M,
+                 .N = N,
+                 .K = K,
+                 .alpha = alpha,
+                 .beta = beta,
+                 .A = A,
+                 .lda = lda,
+                 .ldc = ldc,
+                 .pb = B,
+                 .C = C};
     f64_dispatch(&x, pool);
 }

@@ -1,16 +1,18 @@
 /* The blocked GEMM driver, written once for float and double: gemm.c
  * includes it with T (element type), KERN (kernel table type) and N_(x)
- * (prefixes a local name). Its public entry points are the *_impl functions.
+ * (prefixes a local name). gemm.c calls N_(dispatch) and N_(pack_b_impl).
  *
  * C is cut into tiles (the unit of threading). A tile loops over K blocks of
  * kc; per block, op(B) is packed into NR-wide panels in a stack buffer (unless
  * pre-packed) and the micro-kernel sweeps the tile reading A in place (A^T is
- * first packed into MR-high panels, mc rows at a time). M <= OR_GEMV_MAX_M with an unpacked B skips packing B:
- * that costs as much as the product itself.
+ * first packed into MR-high panels, mc rows at a time). A small M with an
+ * unpacked B skips packing B, which would cost as much as the product, and
+ * runs the gemv kernels on B in place.
  */
 
 #define ABUF_N (OR_GEMM_ABUF_BYTES / sizeof(T))
 #define BBUF_N (OR_GEMM_BBUF_BYTES / sizeof(T))
+#define GEMV_N_KB 64
 
 typedef struct N_(ctx) {
     const KERN *kern;
@@ -27,7 +29,7 @@ typedef struct N_(ctx) {
 
 /* ap <- A^T[i0 .. i0+m, k0 .. k0+kc] as MR-high panels, rows past m zero.
  * Only a transposed A is packed; otherwise the micro-kernel reads A in place. */
-static void N_(pack_at)(const N_(ctx) *x, int64_t i0, int64_t m, int64_t k0, int64_t kc, T *ap) {
+static void N_(pack_at)(const N_(ctx) * x, int64_t i0, int64_t m, int64_t k0, int64_t kc, T *ap) {
     const int mr = x->kern->mr;
     for (int64_t p = 0; p < m; p += mr, ap += kc * mr) {
         int64_t rows = m - p < mr ? m - p : mr;
@@ -68,8 +70,7 @@ static void N_(pack_b)(const KERN *kern, bool trans, const T *B, int64_t ldb, in
 /* A [m, kc] times one packed B block [kc, n] into C. A(i, k) = a[i * rs + k * cs]
  * and the panel of rows from i starts at a + i * a_step. */
 static void N_(macro)(const KERN *kern, int64_t m, int64_t n, int64_t kc, const T *a, int64_t rs,
-                      int64_t cs, int64_t a_step, const T *bp, T alpha, T beta, T *C,
-                      int64_t ldc) {
+                      int64_t cs, int64_t a_step, const T *bp, T alpha, T beta, T *C, int64_t ldc) {
     const int mr = kern->mr, nr = kern->nr;
     for (int64_t j = 0; j < n; j += nr) {
         int cols = n - j < nr ? (int)(n - j) : nr;
@@ -81,7 +82,7 @@ static void N_(macro)(const KERN *kern, int64_t m, int64_t n, int64_t kc, const 
     }
 }
 
-static void N_(tile_blocked)(const N_(ctx) *x, int64_t i0, int64_t m, int64_t j0, int64_t n) {
+static void N_(tile_blocked)(const N_(ctx) * x, int64_t i0, int64_t m, int64_t j0, int64_t n) {
     _Alignas(64) T abuf[ABUF_N]; /* used when A is transposed */
     _Alignas(64) T bbuf[BBUF_N]; /* used when B is not pre-packed */
     const KERN *kern = x->kern;
@@ -103,30 +104,48 @@ static void N_(tile_blocked)(const N_(ctx) *x, int64_t i0, int64_t m, int64_t j0
         for (int64_t ic = 0; ic < m; ic += kern->mc) {
             int64_t mc = m - ic < kern->mc ? m - ic : kern->mc;
             N_(pack_at)(x, i0 + ic, mc, k0, kc, abuf);
-            N_(macro)(kern, mc, n, kc, abuf, 1, kern->mr, kc, bp, x->alpha, beta,
-                      C + ic * x->ldc, x->ldc);
+            N_(macro)
+            (kern, mc, n, kc, abuf, 1, kern->mr, kc, bp, x->alpha, beta, C + ic * x->ldc, x->ldc);
         }
     }
 }
 
-/* Small M, B in place. A^T is first copied to contiguous rows, K block by K block. */
-static void N_(tile_gemv)(const N_(ctx) *x, int64_t j0, int64_t n) {
+/* Small M, B in place, OR_GEMV_MAX_M rows at a time. A^T is first copied to
+ * contiguous rows, K block by K block. */
+static void N_(gemv_rows)(const N_(ctx) * x, int64_t i0, int m, int64_t j0, int64_t n) {
     const KERN *kern = x->kern;
     const T *B = x->trans_b ? x->B + j0 * x->ldb : x->B + j0;
-    T *C = x->C + j0;
+    T *C = x->C + i0 * x->ldc + j0;
     GEMV_FN fn = x->trans_b ? kern->gemv_t : kern->gemv_n;
+    if (!x->trans_a && x->trans_b) {
+        fn(m, n, x->K, x->A + i0 * x->lda, x->lda, B, x->ldb, x->alpha, x->beta, C, x->ldc);
+        return;
+    }
     if (!x->trans_a) {
-        fn((int)x->M, n, x->K, x->A, x->lda, B, x->ldb, x->alpha, x->beta, C, x->ldc);
+        /* B [K,n] in blocks of rows: each block is read row by row (what the
+         * prefetchers follow) while the column strips sweep it in cache. */
+        for (int64_t k0 = 0; k0 < x->K; k0 += GEMV_N_KB) {
+            int64_t kc = x->K - k0 < GEMV_N_KB ? x->K - k0 : GEMV_N_KB;
+            fn(m, n, kc, x->A + i0 * x->lda + k0, x->lda, B + k0 * x->ldb, x->ldb, x->alpha,
+               k0 == 0 ? x->beta : 1, C, x->ldc);
+        }
         return;
     }
     _Alignas(64) T abuf[ABUF_N];
     const int64_t kcb = ABUF_N / OR_GEMV_MAX_M;
     for (int64_t k0 = 0; k0 < x->K; k0 += kcb) {
         int64_t kc = x->K - k0 < kcb ? x->K - k0 : kcb;
-        for (int64_t i = 0; i < x->M; i++)
-            for (int64_t k = 0; k < kc; k++) abuf[i * kc + k] = x->A[(k0 + k) * x->lda + i];
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t k = 0; k < kc; k++) abuf[i * kc + k] = x->A[(k0 + k) * x->lda + i0 + i];
         const T *Bk = x->trans_b ? B + k0 : B + k0 * x->ldb;
-        fn((int)x->M, n, kc, abuf, kc, Bk, x->ldb, x->alpha, k0 == 0 ? x->beta : 1, C, x->ldc);
+        fn(m, n, kc, abuf, kc, Bk, x->ldb, x->alpha, k0 == 0 ? x->beta : 1, C, x->ldc);
+    }
+}
+
+static void N_(tile_gemv)(const N_(ctx) * x, int64_t j0, int64_t n) {
+    for (int64_t i = 0; i < x->M; i += OR_GEMV_MAX_M) {
+        int m = x->M - i < OR_GEMV_MAX_M ? (int)(x->M - i) : OR_GEMV_MAX_M;
+        N_(gemv_rows)(x, i, m, j0, n);
     }
 }
 
@@ -150,14 +169,16 @@ static void N_(scale_c)(int64_t M, int64_t N, T beta, T *C, int64_t ldc) {
         for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0 ? 0 : beta * C[i * ldc + j];
 }
 
-static void N_(dispatch)(N_(ctx) *x, or_threadpool *pool) {
+static void N_(dispatch)(N_(ctx) * x, or_threadpool *pool) {
     if (x->M <= 0 || x->N <= 0) return;
     if (x->K <= 0 || x->alpha == 0) {
         N_(scale_c)(x->M, x->N, x->beta, x->C, x->ldc);
         return;
     }
     const KERN *kern = x->kern;
-    x->gemv = !x->pb && x->M <= OR_GEMV_MAX_M;
+    /* Packing B costs about as much as multiplying it by a few rows; with B^T
+     * the dot-product kernel stays ahead of the blocked one for longer. */
+    x->gemv = !x->pb && (x->M <= OR_GEMV_MAX_M || (x->trans_b && x->M <= 4 * OR_GEMV_MAX_M));
     if (x->gemv) {
         x->tile_m = x->M;
         x->tile_n = 256;
@@ -202,3 +223,4 @@ static or_packed_b *N_(pack_b_impl)(const KERN *kern, bool trans_b, int64_t K, i
 
 #undef ABUF_N
 #undef BBUF_N
+#undef GEMV_N_KB

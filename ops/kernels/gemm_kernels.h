@@ -22,9 +22,8 @@
  * place (rs lda, cs 1; rows past m are never read). */
 typedef void (*or_f32_ukr_fn)(int64_t kc, const float *a, int64_t rs, int64_t cs, const float *bp,
                               float alpha, float beta, float *c, int64_t ldc, int m, int n);
-typedef void (*or_f64_ukr_fn)(int64_t kc, const double *a, int64_t rs, int64_t cs,
-                              const double *bp, double alpha, double beta, double *c, int64_t ldc,
-                              int m, int n);
+typedef void (*or_f64_ukr_fn)(int64_t kc, const double *a, int64_t rs, int64_t cs, const double *bp,
+                              double alpha, double beta, double *c, int64_t ldc, int m, int n);
 
 /* Small-M kernels reading B in place: C[m,n] = alpha * A[m,k] * op(B) + beta * C
  * with m <= OR_GEMV_MAX_M, A rows contiguous (stride lda). gemv_n: B is [k,n];

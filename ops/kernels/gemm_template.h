@@ -156,8 +156,8 @@ AI void gemv_n_edge(int64_t k, const T *a, int64_t lda, const T *b, int64_t ldb,
     for (int i = 0; i < R; i++) store_row(&acc[i], 1, alpha, beta, c + i * ldc, cols);
 }
 
-AI void gemv_n_rows(int64_t n, int64_t k, const T *a, int64_t lda, const T *b, int64_t ldb,
-                    T alpha, T beta, T *c, int64_t ldc, const int R, const int W) {
+AI void gemv_n_rows(int64_t n, int64_t k, const T *a, int64_t lda, const T *b, int64_t ldb, T alpha,
+                    T beta, T *c, int64_t ldc, const int R, const int W) {
     int64_t j = 0;
     for (; j + W * VL <= n; j += W * VL)
         gemv_n_strip(k, a, lda, b + j, ldb, alpha, beta, c + j, ldc, R, W);
@@ -170,10 +170,18 @@ AI void gemv_n_rows(int64_t n, int64_t k, const T *a, int64_t lda, const T *b, i
 static void gemv_n(int m, int64_t n, int64_t k, const T *a, int64_t lda, const T *b, int64_t ldb,
                    T alpha, T beta, T *c, int64_t ldc) {
     switch (m) {
-    case 1: gemv_n_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 1, GEMV_N_W1); break;
-    case 2: gemv_n_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 2, GEMV_N_W2); break;
-    case 3: gemv_n_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 3, GEMV_N_W3); break;
-    default: gemv_n_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 4, GEMV_N_W4); break;
+    case 1:
+        gemv_n_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 1, GEMV_N_W1);
+        break;
+    case 2:
+        gemv_n_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 2, GEMV_N_W2);
+        break;
+    case 3:
+        gemv_n_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 3, GEMV_N_W3);
+        break;
+    default:
+        gemv_n_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 4, GEMV_N_W4);
+        break;
     }
 }
 
@@ -221,8 +229,8 @@ AI void gemv_t_block(int64_t k, const T *a, int64_t lda, const T *b, int64_t ldb
         }
 }
 
-AI void gemv_t_rows(int64_t n, int64_t k, const T *a, int64_t lda, const T *b, int64_t ldb,
-                    T alpha, T beta, T *c, int64_t ldc, const int R, const int J) {
+AI void gemv_t_rows(int64_t n, int64_t k, const T *a, int64_t lda, const T *b, int64_t ldb, T alpha,
+                    T beta, T *c, int64_t ldc, const int R, const int J) {
     int64_t j = 0;
     for (; j + J <= n; j += J)
         gemv_t_block(k, a, lda, b + j * ldb, ldb, alpha, beta, c + j, ldc, R, J);
@@ -232,10 +240,18 @@ AI void gemv_t_rows(int64_t n, int64_t k, const T *a, int64_t lda, const T *b, i
 static void gemv_t(int m, int64_t n, int64_t k, const T *a, int64_t lda, const T *b, int64_t ldb,
                    T alpha, T beta, T *c, int64_t ldc) {
     switch (m) {
-    case 1: gemv_t_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 1, 4); break;
-    case 2: gemv_t_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 2, 4); break;
-    case 3: gemv_t_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 3, 2); break;
-    default: gemv_t_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 4, 2); break;
+    case 1:
+        gemv_t_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 1, 4);
+        break;
+    case 2:
+        gemv_t_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 2, 4);
+        break;
+    case 3:
+        gemv_t_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 3, 2);
+        break;
+    default:
+        gemv_t_rows(n, k, a, lda, b, ldb, alpha, beta, c, ldc, 4, 2);
+        break;
     }
 }
 

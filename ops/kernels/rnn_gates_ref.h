@@ -47,7 +47,9 @@ static inline T ref_act(const or_rnn_act *a, T x) {
 }
 
 /* NaN passes through unchanged. */
-static inline T ref_clip(T x, T c) { return x > c ? c : (x < -c ? -c : x); }
+static inline T ref_clip(T x, T c) {
+    return x > c ? c : (x < -c ? -c : x);
+}
 
 static inline void ref_rnn(const CELL *cl, const T *rg, const T *xw, T *h, T *y) {
     for (int64_t j = 0; j < cl->hidden; j++) {
@@ -83,8 +85,7 @@ static inline void ref_lstm(const CELL *cl, const T *rg, const T *xw, T *c, T *h
     }
 }
 
-static inline void ref_gru_reset(const CELL *cl, const T *rg, const T *xw, const T *h_prev,
-                                 T *rh) {
+static inline void ref_gru_reset(const CELL *cl, const T *rg, const T *xw, const T *h_prev, T *rh) {
     const int64_t H = cl->hidden;
     for (int64_t j = 0; j < H; j++) {
         T r = ref_act(&cl->f, ref_clip(rg[H + j] + xw[H + j] + cl->bias[H + j], cl->clip));

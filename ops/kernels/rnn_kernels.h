@@ -101,8 +101,8 @@ OR_RNN_KERNEL_DECLS(f64, double, avx512)
 
 typedef void (*or_f32_rnn_gates_fn)(const or_rnn_cell_f32 *, const float *, const float *, float *,
                                     float *);
-typedef void (*or_f32_lstm_gates_fn)(const or_rnn_cell_f32 *, const float *, const float *,
-                                     float *, float *, float *);
+typedef void (*or_f32_lstm_gates_fn)(const or_rnn_cell_f32 *, const float *, const float *, float *,
+                                     float *, float *);
 typedef void (*or_f32_gru_reset_fn)(const or_rnn_cell_f32 *, const float *, const float *,
                                     const float *, float *);
 typedef void (*or_f32_gru_gates_fn)(const or_rnn_cell_f32 *, const float *, const float *,

@@ -70,6 +70,11 @@ compare() {
   fi
 }
 
+# The largest "max abs err" in npy_compare's report.
+worst() {
+  sed -n 's/.*max abs err \([^,]*\).*/\1/p' <<<"$1" | sort -g | tail -n 1
+}
+
 passed=0
 failed=0
 while read -r id model expected args; do
@@ -77,6 +82,8 @@ while read -r id model expected args; do
   mkdir -p "$out"
   ok=1
   report=""
+  torch_err=-
+  ort_err=-
   rc=0
   # shellcheck disable=SC2086 # args holds NAME=FILE words
   "$onnxrun" -o "$out" "$model" $args >"$work/$id/stdout.txt" 2>"$work/$id/stderr.txt" || rc=$?
@@ -86,6 +93,7 @@ while read -r id model expected args; do
   else
     r=$(compare "$expected" "$out") || { ok=0; }
     report+="  vs PyTorch:"$'\n'"$r"$'\n'
+    torch_err=$(worst "$r")
   fi
   if [ -f "$work/$id/ort/error.txt" ]; then
     ok=0
@@ -97,11 +105,12 @@ while read -r id model expected args; do
     elif [ -d "$expected" ]; then
       r=$("$cmp" "$work/$id/ort" "$out") || ok=0
       report+="  vs onnxruntime:"$'\n'"$r"$'\n'
+      ort_err=$(worst "$r")
     fi
   fi
   if [ "$ok" = 1 ]; then
     passed=$((passed + 1))
-    echo "PASS $id"
+    echo "PASS $id (max abs err vs PyTorch $torch_err, vs onnxruntime $ort_err)"
   else
     failed=$((failed + 1))
     echo "FAIL $id"
@@ -109,5 +118,8 @@ while read -r id model expected args; do
   fi
 done <"$cases"
 
+missing=$(cat "$work"/*/*/stderr.txt "$work"/examples/*/stderr.txt 2>/dev/null |
+  sed -n "s/.*unsupported op '\([^']*\)'.*/\1/p" | sort -u | tr '\n' ' ')
+[ -n "$missing" ] && echo "onnxrun stopped at unsupported ops: $missing"
 echo "models: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

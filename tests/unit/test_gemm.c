@@ -20,7 +20,9 @@ static uint32_t rnd(void) {
     rng_state = rng_state * 6364136223846793005u + 1442695040888963407u;
     return (uint32_t)(rng_state >> 33);
 }
-static double rnd_val(void) { return (double)(rnd() % 2001) / 1000.0 - 1.0; }
+static double rnd_val(void) {
+    return (double)(rnd() % 2001) / 1000.0 - 1.0;
+}
 
 static bool use_isa(const char *name, or_isa want) {
     setenv("ONNXRUN_ISA", name, 1);
@@ -29,8 +31,12 @@ static bool use_isa(const char *name, or_isa want) {
 }
 
 /* Stored sizes of op(X) = [rows, cols] given the transpose flag. */
-static int64_t stored_rows(bool t, int64_t rows, int64_t cols) { return t ? cols : rows; }
-static int64_t stored_cols(bool t, int64_t rows, int64_t cols) { return t ? rows : cols; }
+static int64_t stored_rows(bool t, int64_t rows, int64_t cols) {
+    return t ? cols : rows;
+}
+static int64_t stored_cols(bool t, int64_t rows, int64_t cols) {
+    return t ? rows : cols;
+}
 
 /* Runs one shape in float (dbl false) or double, packed or not; returns the
  * number of mismatching elements. */
@@ -65,14 +71,14 @@ static int check_shape(const shape *s, bool dbl, bool packed, or_threadpool *poo
         if (dbl)
             or_dgemm_packed(s->M, s->N, s->K, s->alpha, a, lda, p, s->beta, cd, ldc, pool);
         else
-            or_sgemm_packed(s->M, s->N, s->K, (float)s->alpha, af, lda, p, (float)s->beta, cf,
-                            ldc, pool);
+            or_sgemm_packed(s->M, s->N, s->K, (float)s->alpha, af, lda, p, (float)s->beta, cf, ldc,
+                            pool);
         or_packed_b_free(p);
     } else if (dbl) {
         or_dgemm(s->ta, s->tb, s->M, s->N, s->K, s->alpha, a, lda, b, ldb, s->beta, cd, ldc, pool);
     } else {
-        or_sgemm(s->ta, s->tb, s->M, s->N, s->K, (float)s->alpha, af, lda, bf, ldb,
-                 (float)s->beta, cf, ldc, pool);
+        or_sgemm(s->ta, s->tb, s->M, s->N, s->K, (float)s->alpha, af, lda, bf, ldb, (float)s->beta,
+                 cf, ldc, pool);
     }
 
     int bad = 0;
@@ -124,9 +130,14 @@ static void run_suite(bool dbl, or_threadpool *pool) {
     const int nsmall = sizeof small / sizeof small[0];
     int bad = 0, runs = 0;
     for (int t = 0; t < 300; t++) {
-        shape s = {.M = small[rnd() % nsmall], .N = small[rnd() % nsmall],
-                   .K = small[rnd() % nsmall], .ta = rnd() & 1, .tb = rnd() & 1,
-                   .alpha = alphas[rnd() % 3], .beta = betas[rnd() % 3], .pad = (int)(rnd() % 3)};
+        shape s = {.M = small[rnd() % nsmall],
+                   .N = small[rnd() % nsmall],
+                   .K = small[rnd() % nsmall],
+                   .ta = rnd() & 1,
+                   .tb = rnd() & 1,
+                   .alpha = alphas[rnd() % 3],
+                   .beta = betas[rnd() % 3],
+                   .pad = (int)(rnd() % 3)};
         if (t % 4 == 0) s.M = 1 + rnd() % 4; /* the GEMV paths */
         for (int packed = 0; packed < 2; packed++) {
             shape ps = s;
@@ -136,10 +147,10 @@ static void run_suite(bool dbl, or_threadpool *pool) {
         }
     }
     static const shape big[] = {
-        {197, 131, 300, false, false, 1, 0, 1},  {197, 131, 300, true, true, 0.5, 1, 0},
-        {3, 1000, 600, false, true, 1, 1, 2},    {1, 700, 3000, true, false, 1, 0, 0},
-        {400, 9, 257, false, false, -1, 2, 1},   {4, 300, 5000, true, true, 1, 0, 3},
-        {70, 520, 129, true, false, 1, 0.5, 0},  {260, 260, 40, false, true, 1, 0, 0},
+        {197, 131, 300, false, false, 1, 0, 1}, {197, 131, 300, true, true, 0.5, 1, 0},
+        {3, 1000, 600, false, true, 1, 1, 2},   {1, 700, 3000, true, false, 1, 0, 0},
+        {400, 9, 257, false, false, -1, 2, 1},  {4, 300, 5000, true, true, 1, 0, 3},
+        {70, 520, 129, true, false, 1, 0.5, 0}, {260, 260, 40, false, true, 1, 0, 0},
     };
     for (size_t t = 0; t < sizeof big / sizeof big[0]; t++)
         for (int packed = 0; packed < 2; packed++) {

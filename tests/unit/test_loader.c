@@ -56,13 +56,16 @@ static const or_tensor *tensor(const or_graph *g, const char *name) {
 
 static void assert_shape(const or_tensor *t, int rank, const int64_t *dims) {
     cr_assert_eq(t->rank, rank, "'%s' rank %d, expected %d", t->name, t->rank, rank);
-    for (int i = 0; i < rank; i++)
-        cr_assert_eq(t->dims[i], dims[i], "'%s' dim %d", t->name, i);
+    for (int i = 0; i < rank; i++) cr_assert_eq(t->dims[i], dims[i], "'%s' dim %d", t->name, i);
 }
 
-static const char *tname(const or_graph *g, int idx) { return g->tensors[idx].name; }
+static const char *tname(const or_graph *g, int idx) {
+    return g->tensors[idx].name;
+}
 
-static bool aligned64(const void *p) { return ((uintptr_t)p & 63) == 0; }
+static bool aligned64(const void *p) {
+    return ((uintptr_t)p & 63) == 0;
+}
 
 Test(loader, test_add) {
     or_graph *g = load_ok("node/test_add");
@@ -183,8 +186,7 @@ Test(loader, raw_float_initializers) {
     cr_assert(aligned64(w->data));
     cr_assert_not_null(w->owned);
     const float *v = w->data;
-    static const float expect[] = {0.3610198f, 0.5929816f, 0.80851316f, 0.05314839f,
-                                   0.09606135f};
+    static const float expect[] = {0.3610198f, 0.5929816f, 0.80851316f, 0.05314839f, 0.09606135f};
     for (int i = 0; i < 5; i++) cr_assert_eq(v[i], expect[i], "W[%d]", i);
     const float *var = tensor(g, "4")->data;
     for (int i = 0; i < 5; i++) cr_assert_eq(var[i], 1.0f);

@@ -291,7 +291,8 @@ Test(loader_built, typed_field_count_mismatch) {
     float fl[3] = {1, 2, 3};
     b.w.n_float_data = 3;
     b.w.float_data = fl;
-    mb_expect(&b, NULL, ONNXRUN_ERR_MODEL, "initializer 'W'", "float_data has 3 values, expected 2");
+    mb_expect(&b, NULL, ONNXRUN_ERR_MODEL, "initializer 'W'",
+              "float_data has 3 values, expected 2");
     b.w.n_float_data = 0; /* no data at all */
     mb_expect(&b, NULL, ONNXRUN_ERR_MODEL, "initializer 'W'", "float_data has 0 values");
     int32_t i32[2] = {1, 2}; /* data in the wrong field */
@@ -364,8 +365,8 @@ Test(loader_built, empty_initializer) {
 Test(loader_built, declared_types) {
     model_builder b;
     mb_init(&b);
-    Onnx__TensorShapeProto__Dimension sym = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT, none =
-        ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT;
+    Onnx__TensorShapeProto__Dimension sym = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT,
+                                      none = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT;
     sym.value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
     sym.dim_param = "batch";
     Onnx__TensorShapeProto__Dimension *dims[3] = {&sym, &b.xd, &none};
@@ -777,8 +778,7 @@ Test(loader_hostile, truncated_and_flipped_real_models, .timeout = 120) {
         load_all_variants(buf, len, &n_ok);
         /* opset_import is stored after the graph: only the last few cuts
          * can be a complete model */
-        cr_assert_leq(n_ok, (int)(len / 10), "%s: %d of %zu prefixes loaded", models[m], n_ok,
-                      len);
+        cr_assert_leq(n_ok, (int)(len / 10), "%s: %d of %zu prefixes loaded", models[m], n_ok, len);
     }
 }
 
@@ -806,7 +806,7 @@ static unsigned char *nested_model(size_t levels, size_t *len) {
         WRAP(1); /* Sequence.elem_type */
         WRAP(4); /* TypeProto.sequence_type */
     }
-    WRAP(2); /* ValueInfoProto.type */
+    WRAP(2);           /* ValueInfoProto.type */
     PREPEND_BYTE('s'); /* ValueInfoProto.name = "s" */
     PREPEND_BYTE(1);
     PREPEND_BYTE(1 << 3 | 2);
@@ -854,8 +854,7 @@ Test(loader_hostile, tensor_pb_bytes) {
     unsigned char packed[256];
     size_t len = onnx__tensor_proto__pack(&b.w, packed);
     cr_assert_eq(or_parse_tensor_pb(packed, len, &t, err, sizeof err), ONNXRUN_ERR_MODEL);
-    cr_assert_not_null(strstr(err, "tensor 'W': external data 'w.bin' is not allowed"), "%s",
-                       err);
+    cr_assert_not_null(strstr(err, "tensor 'W': external data 'w.bin' is not allowed"), "%s", err);
     b.w.has_data_location = 0;
     len = onnx__tensor_proto__pack(&b.w, packed);
     cr_assert_eq(or_parse_tensor_pb(packed, len, &t, err, sizeof err), ONNXRUN_OK, "%s", err);
@@ -909,11 +908,16 @@ static void ext_setup(void) {
 }
 
 static void ext_teardown(void) {
-    static const char *const files[] = {"model/w.bin",        "model/sub/w.bin",
-                                        "model/padded.bin",   "outside.bin",
-                                        "model/link.bin",     "model/linkdir",
-                                        "model/inner_link.bin", "model/big.bin",
-                                        "model/sub",          "model"};
+    static const char *const files[] = {"model/w.bin",
+                                        "model/sub/w.bin",
+                                        "model/padded.bin",
+                                        "outside.bin",
+                                        "model/link.bin",
+                                        "model/linkdir",
+                                        "model/inner_link.bin",
+                                        "model/big.bin",
+                                        "model/sub",
+                                        "model"};
     char path[512];
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         snprintf(path, sizeof path, "%s/%s", tmp_root, files[i]);

@@ -567,6 +567,19 @@ Test(shape_ops, slice_attrs_opset9_and_empty_result) {
     or_graph_free(tg.g);
 }
 
+Test(shape_ops, slice_empty_axis_negative_step_is_empty) {
+    /* start -3 on an empty axis must not clamp to element 0 of nothing */
+    test_graph tg = make("Slice", 13, 5, IN("x", "s", "e", "a", "st"), 1, IN("y"));
+    input(&tg, "x", OR_FLOAT, 2, DIMS(2, 0), NULL);
+    init_i64(&tg, "s", 1, DIMS(-3));
+    init_i64(&tg, "e", 1, DIMS(INT64_MIN));
+    init_i64(&tg, "a", 1, DIMS(1));
+    init_i64(&tg, "st", 1, DIMS(-1));
+    run_ok(&tg);
+    expect_shape(out(&tg, "y"), OR_FLOAT, 2, DIMS(2, 0));
+    or_graph_free(tg.g);
+}
+
 Test(shape_ops, slice_huge_step_takes_one) {
     test_graph tg = make("Slice", 13, 5, IN("x", "s", "e", "a", "st"), 1, IN("y"));
     input(&tg, "x", OR_FLOAT, 1, DIMS(5), iota24);
