@@ -32,7 +32,7 @@ run cli bash tests/cli_test.sh "$build/onnxrun"
 run conformance "$build/tests/conformance" --onnxrun "$build/onnxrun" --data "$shared/onnx-backend-tests" \
   --expected tests/conformance_expected.txt
 run rnn_diff bash tests/rnn_diff.sh "$build"
-run models bash tests/models/check_models.sh "$build/onnxrun"
+run models bash tests/models/check_models.sh "$build"
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "suites failed: ${failed[*]}"
