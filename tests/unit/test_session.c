@@ -179,8 +179,8 @@ Test(session, accepts_smaller_options_struct) {
     opts.num_threads = 2;
     opts.size = sizeof(size_t); /* only the size field is known */
     onnxrun_session *s = NULL;
-    cr_assert_eq(onnxrun_session_create_from_buffer(buf, len, NULL, &opts, &s), ONNXRUN_OK,
-                 "%s", onnxrun_errmsg(s));
+    cr_assert_eq(onnxrun_session_create_from_buffer(buf, len, NULL, &opts, &s), ONNXRUN_OK, "%s",
+                 onnxrun_errmsg(s));
     free(buf);
     onnxrun_session_destroy(s);
 }
