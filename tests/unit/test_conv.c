@@ -1,0 +1,189 @@
+/* Conv on one-node graphs built by hand and run through the planner: 1-D with
+ * pads and bias, 2-D grouped in double, auto_pad SAME_UPPER/SAME_LOWER with
+ * stride, dilation with VALID, and a channel mismatch. Expected values are
+ * worked out by hand in the comments. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec.h"
+#include "graph.h"
+
+#define DIMS(...) ((const int64_t[]){__VA_ARGS__})
+#define F32(...) ((const float[]){__VA_ARGS__})
+#define F64(...) ((const double[]){__VA_ARGS__})
+
+typedef struct {
+    or_graph *g;
+    or_node *n;
+} one_node;
+
+static one_node node(int n_in) {
+    one_node t = {or_graph_new(), NULL};
+    cr_assert_not_null(t.g);
+    t.g->opset = 17;
+    t.n = or_graph_add_node(t.g);
+    t.n->name = strdup("conv0");
+    t.n->op_type = strdup("Conv");
+    t.n->domain = strdup("");
+    t.n->opset = 17;
+    t.n->n_inputs = n_in;
+    t.n->inputs = calloc((size_t)n_in, sizeof(int));
+    char name[16];
+    for (int i = 0; i < n_in; i++) {
+        snprintf(name, sizeof name, "in%d", i);
+        t.n->inputs[i] = or_graph_tensor(t.g, name);
+        cr_assert(t.n->inputs[i] >= 0);
+    }
+    t.n->n_outputs = 1;
+    t.n->outputs = calloc(1, sizeof(int));
+    t.n->outputs[0] = or_graph_tensor(t.g, "out0");
+    cr_assert(t.n->outputs[0] >= 0);
+    t.g->outputs = calloc(1, sizeof(int));
+    t.g->outputs[t.g->n_outputs++] = t.n->outputs[0];
+    t.g->tensors[t.n->outputs[0]].is_graph_output = true;
+    return t;
+}
+
+/* Input i as a graph input (X) or an initializer (W, B). */
+static void bind(one_node *t, int i, int dtype, int rank, const int64_t *dims, const void *data) {
+    or_tensor *x = &t->g->tensors[t->n->inputs[i]];
+    x->dtype = dtype;
+    x->rank = rank;
+    for (int k = 0; k < rank; k++) x->dims[k] = dims[k];
+    x->nbytes = (size_t)or_shape_numel(rank, dims) * or_dtype_size(dtype);
+    if (i == 0) {
+        x->kind = OR_T_INPUT;
+        x->data = (void *)data;
+        t->g->inputs = calloc(1, sizeof(int));
+        t->g->inputs[t->g->n_inputs++] = t->n->inputs[0];
+        return;
+    }
+    x->kind = OR_T_INITIALIZER;
+    x->is_static = true;
+    x->owned = malloc(x->nbytes);
+    memcpy(x->owned, data, x->nbytes);
+    x->data = x->owned;
+}
+
+static or_attr *attr(one_node *t, const char *name, or_attr_type type) {
+    or_node *n = t->n;
+    n->attrs = realloc(n->attrs, sizeof(or_attr) * (size_t)(n->n_attrs + 1));
+    or_attr *a = &n->attrs[n->n_attrs++];
+    memset(a, 0, sizeof *a);
+    a->name = strdup(name);
+    a->type = type;
+    return a;
+}
+
+static void attr_i(one_node *t, const char *name, int64_t v) {
+    attr(t, name, OR_ATTR_INT)->i = v;
+}
+static void attr_s(one_node *t, const char *name, const char *v) {
+    or_attr *a = attr(t, name, OR_ATTR_STRING);
+    a->s = strdup(v);
+    a->s_len = strlen(v);
+}
+static void attr_ints(one_node *t, const char *name, size_t count, const int64_t *v) {
+    or_attr *a = attr(t, name, OR_ATTR_INTS);
+    a->n = count;
+    a->ints = malloc(sizeof(int64_t) * count);
+    memcpy(a->ints, v, sizeof(int64_t) * count);
+}
+
+static int plan_run(one_node *t) {
+    int status = or_graph_sort(t->g);
+    if (status == ONNXRUN_OK) status = or_graph_check_ops(t->g);
+    if (status == ONNXRUN_OK) status = or_graph_plan(t->g);
+    if (status == ONNXRUN_OK) status = or_graph_run(t->g);
+    return status;
+}
+
+static const void *result(one_node *t, int dtype, int rank, const int64_t *dims) {
+    int status = plan_run(t);
+    cr_assert_eq(status, ONNXRUN_OK, "%s", t->g->errmsg);
+    const or_tensor *y = &t->g->tensors[t->n->outputs[0]];
+    cr_assert_eq(y->dtype, dtype);
+    cr_assert_eq(y->rank, rank);
+    for (int d = 0; d < rank; d++)
+        cr_assert_eq(y->dims[d], dims[d], "dim %d is %lld, expected %lld", d, (long long)y->dims[d],
+                     (long long)dims[d]);
+    return y->data;
+}
+
+static void expect_f32(one_node *t, int rank, const int64_t *dims, const float *want) {
+    const float *y = result(t, OR_FLOAT, rank, dims);
+    for (int64_t i = 0; i < or_shape_numel(rank, dims); i++)
+        cr_expect(fabsf(y[i] - want[i]) <= 1e-5f, "[%lld] %g, expected %g", (long long)i, y[i],
+                  want[i]);
+    or_graph_free(t->g);
+}
+
+static const float X5[5] = {1, 2, 3, 4, 5};
+
+/* y[o] = x[o-1] - x[o+1] + 10 with one zero pad each side. */
+Test(conv, one_d_pads_and_bias) {
+    one_node t = node(3);
+    bind(&t, 0, OR_FLOAT, 3, DIMS(1, 1, 5), X5);
+    bind(&t, 1, OR_FLOAT, 3, DIMS(1, 1, 3), F32(1, 0, -1));
+    bind(&t, 2, OR_FLOAT, 1, DIMS(1), F32(10));
+    attr_ints(&t, "pads", 2, DIMS(1, 1));
+    expect_f32(&t, 3, DIMS(1, 1, 5), F32(8, 8, 8, 8, 14));
+}
+
+/* out = ceil(5/2) = 3, total pad (3-1)*2 + 2 - 5 = 1: at the end for SAME_UPPER
+ * ([1+2, 3+4, 5+0]), at the start for SAME_LOWER ([0+1, 2+3, 4+5]). */
+Test(conv, same_upper_stride) {
+    one_node t = node(2);
+    bind(&t, 0, OR_FLOAT, 3, DIMS(1, 1, 5), X5);
+    bind(&t, 1, OR_FLOAT, 3, DIMS(1, 1, 2), F32(1, 1));
+    attr_s(&t, "auto_pad", "SAME_UPPER");
+    attr_ints(&t, "strides", 1, DIMS(2));
+    expect_f32(&t, 3, DIMS(1, 1, 3), F32(3, 7, 5));
+}
+
+Test(conv, same_lower_stride) {
+    one_node t = node(2);
+    bind(&t, 0, OR_FLOAT, 3, DIMS(1, 1, 5), X5);
+    bind(&t, 1, OR_FLOAT, 3, DIMS(1, 1, 2), F32(1, 1));
+    attr_s(&t, "auto_pad", "SAME_LOWER");
+    attr_ints(&t, "strides", 1, DIMS(2));
+    expect_f32(&t, 3, DIMS(1, 1, 3), F32(1, 5, 9));
+}
+
+/* Dilation 2 makes the 2-tap kernel span 3: [1+3, 2+4, 3+5]. */
+Test(conv, dilation_valid) {
+    one_node t = node(2);
+    bind(&t, 0, OR_FLOAT, 3, DIMS(1, 1, 5), X5);
+    bind(&t, 1, OR_FLOAT, 3, DIMS(1, 1, 2), F32(1, 1));
+    attr_s(&t, "auto_pad", "VALID");
+    attr_ints(&t, "dilations", 1, DIMS(2));
+    expect_f32(&t, 3, DIMS(1, 1, 3), F32(4, 6, 8));
+}
+
+/* group 2: channel 0 (1..9 as 3x3) summed over 2x2 windows; channel 1 (all
+ * ones) against [1,2,3,4] gives 10 everywhere. */
+Test(conv, two_d_groups_double) {
+    one_node t = node(2);
+    bind(&t, 0, OR_DOUBLE, 4, DIMS(1, 2, 3, 3),
+         F64(1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 1, 1, 1, 1, 1, 1, 1, 1));
+    bind(&t, 1, OR_DOUBLE, 4, DIMS(2, 1, 2, 2), F64(1, 1, 1, 1, 1, 2, 3, 4));
+    attr_i(&t, "group", 2);
+    const double *y = result(&t, OR_DOUBLE, 4, DIMS(1, 2, 2, 2));
+    const double want[8] = {12, 16, 24, 28, 10, 10, 10, 10};
+    for (int i = 0; i < 8; i++)
+        cr_expect_eq(y[i], want[i], "[%d] %g, expected %g", i, y[i], want[i]);
+    or_graph_free(t.g);
+}
+
+Test(conv, channel_mismatch_fails) {
+    one_node t = node(2);
+    bind(&t, 0, OR_FLOAT, 3, DIMS(1, 2, 5), F32(1, 2, 3, 4, 5, 1, 2, 3, 4, 5));
+    bind(&t, 1, OR_FLOAT, 3, DIMS(1, 1, 2), F32(1, 1));
+    int status = plan_run(&t);
+    cr_assert_eq(status, ONNXRUN_ERR_INPUT, "status %d: %s", status, t.g->errmsg);
+    cr_assert(strstr(t.g->errmsg, "channels"), "%s", t.g->errmsg);
+    or_graph_free(t.g);
+}

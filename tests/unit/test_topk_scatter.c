@@ -1,0 +1,293 @@
+/* TopK, ScatterElements and Scatter on one-node graphs built by hand and run
+ * through the planner. Expected values are worked out by hand from the ONNX
+ * spec (the add-with-duplicates case is the spec's own example). Data inputs
+ * are bound graph inputs; TopK's K is an initializer, read while planning. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec.h"
+#include "graph.h"
+#include "registry.h"
+
+typedef struct test_graph {
+    or_graph *g;
+    or_node *n;
+} test_graph;
+
+static int tensor(or_graph *g, const char *name) {
+    int t = or_graph_tensor(g, name);
+    cr_assert(t >= 0);
+    return t;
+}
+
+static void set_shape(or_tensor *t, int dtype, int rank, const int64_t *dims, size_t nbytes) {
+    t->dtype = dtype;
+    t->rank = rank;
+    for (int k = 0; k < rank; k++) t->dims[k] = dims[k];
+    t->nbytes = nbytes;
+}
+
+static size_t byte_size(int dtype, int rank, const int64_t *dims) {
+    return (size_t)or_shape_numel(rank, dims) * or_dtype_size(dtype);
+}
+
+/* A graph input bound to caller data (not static: its consumer runs at run time). */
+static void input(test_graph *tg, const char *name, int dtype, int rank, const int64_t *dims,
+                  const void *data) {
+    or_graph *g = tg->g;
+    int t = tensor(g, name);
+    set_shape(&g->tensors[t], dtype, rank, dims, byte_size(dtype, rank, dims));
+    g->tensors[t].kind = OR_T_INPUT;
+    g->tensors[t].data = (void *)data;
+    g->inputs = realloc(g->inputs, sizeof(int) * (size_t)(g->n_inputs + 1));
+    g->inputs[g->n_inputs++] = t;
+}
+
+/* An initializer holding a copy of data (static: readable while planning). */
+static void init(test_graph *tg, const char *name, int dtype, int rank, const int64_t *dims,
+                 const void *data) {
+    or_graph *g = tg->g;
+    int t = tensor(g, name);
+    size_t bytes = byte_size(dtype, rank, dims);
+    set_shape(&g->tensors[t], dtype, rank, dims, bytes);
+    g->tensors[t].kind = OR_T_INITIALIZER;
+    g->tensors[t].is_static = true;
+    g->tensors[t].owned = malloc(bytes ? bytes : 1);
+    if (bytes) memcpy(g->tensors[t].owned, data, bytes);
+    g->tensors[t].data = g->tensors[t].owned;
+}
+
+static void init_i64(test_graph *tg, const char *name, int64_t count, const int64_t *vals) {
+    init(tg, name, OR_INT64, 1, &count, vals);
+}
+
+static test_graph make(const char *op, int opset, int n_in, const char *const *in, int n_out,
+                       const char *const *out) {
+    test_graph tg = {or_graph_new(), NULL};
+    cr_assert_not_null(tg.g);
+    tg.g->opset = opset;
+    or_node *n = or_graph_add_node(tg.g);
+    n->name = strdup("node0");
+    n->op_type = strdup(op);
+    n->domain = strdup("");
+    n->opset = opset;
+    n->n_inputs = n_in;
+    n->inputs = calloc((size_t)n_in + 1, sizeof(int));
+    for (int i = 0; i < n_in; i++) n->inputs[i] = in[i] ? tensor(tg.g, in[i]) : -1;
+    n->n_outputs = n_out;
+    n->outputs = calloc((size_t)n_out + 1, sizeof(int));
+    for (int i = 0; i < n_out; i++) {
+        n->outputs[i] = tensor(tg.g, out[i]);
+        tg.g->outputs = realloc(tg.g->outputs, sizeof(int) * (size_t)(tg.g->n_outputs + 1));
+        tg.g->outputs[tg.g->n_outputs++] = n->outputs[i];
+        tg.g->tensors[n->outputs[i]].is_graph_output = true;
+    }
+    tg.n = n;
+    return tg;
+}
+
+static or_attr *new_attr(test_graph *tg, const char *name, or_attr_type type) {
+    or_node *n = tg->n;
+    n->attrs = realloc(n->attrs, sizeof(or_attr) * (size_t)(n->n_attrs + 1));
+    or_attr *a = &n->attrs[n->n_attrs++];
+    memset(a, 0, sizeof *a);
+    a->name = strdup(name);
+    a->type = type;
+    return a;
+}
+
+static void attr_int(test_graph *tg, const char *name, int64_t v) {
+    new_attr(tg, name, OR_ATTR_INT)->i = v;
+}
+
+static void attr_string(test_graph *tg, const char *name, const char *s) {
+    or_attr *a = new_attr(tg, name, OR_ATTR_STRING);
+    a->s = strdup(s);
+    a->s_len = strlen(s);
+}
+
+static int plan_and_run(test_graph *tg) {
+    or_graph *g = tg->g;
+    int status = or_graph_sort(g);
+    if (status == ONNXRUN_OK) status = or_graph_check_ops(g);
+    if (status == ONNXRUN_OK) status = or_graph_plan(g);
+    if (status == ONNXRUN_OK) status = or_graph_run(g);
+    return status;
+}
+
+static void run_ok(test_graph *tg) {
+    int status = plan_and_run(tg);
+    cr_assert_eq(status, ONNXRUN_OK, "%s", tg->g->errmsg);
+}
+
+/* Runs expecting failure with `status` and a message containing `needle`. */
+static void run_fails(test_graph *tg, int status, const char *needle) {
+    int got = plan_and_run(tg);
+    cr_assert_eq(got, status, "status %d, message: %s", got, tg->g->errmsg);
+    cr_assert(strstr(tg->g->errmsg, needle) != NULL, "message '%s' lacks '%s'", tg->g->errmsg,
+              needle);
+    cr_assert(strstr(tg->g->errmsg, "node0") != NULL, "message '%s' names no node", tg->g->errmsg);
+}
+
+static const or_tensor *out(test_graph *tg, const char *name) {
+    return &tg->g->tensors[or_graph_find_tensor(tg->g, name)];
+}
+
+static void expect_shape(const or_tensor *t, int dtype, int rank, const int64_t *dims) {
+    cr_assert_eq(t->dtype, dtype, "dtype %d, expected %d", t->dtype, dtype);
+    cr_assert_eq(t->rank, rank, "rank %d, expected %d", t->rank, rank);
+    for (int k = 0; k < rank; k++)
+        cr_assert_eq(t->dims[k], dims[k], "dim %d is %lld, expected %lld", k, (long long)t->dims[k],
+                     (long long)dims[k]);
+}
+
+static void expect_f32(const or_tensor *t, int rank, const int64_t *dims, const float *vals) {
+    expect_shape(t, OR_FLOAT, rank, dims);
+    const float *d = t->data;
+    for (int64_t i = 0; i < or_shape_numel(rank, dims); i++)
+        cr_assert_float_eq(d[i], vals[i], 1e-6f, "[%lld] %g, expected %g", (long long)i, d[i],
+                           vals[i]);
+}
+
+static void expect_i64(const or_tensor *t, int rank, const int64_t *dims, const int64_t *vals) {
+    expect_shape(t, OR_INT64, rank, dims);
+    const int64_t *d = t->data;
+    for (int64_t i = 0; i < or_shape_numel(rank, dims); i++)
+        cr_assert_eq(d[i], vals[i], "[%lld] %lld, expected %lld", (long long)i, (long long)d[i],
+                     (long long)vals[i]);
+}
+
+static void expect_i32(const or_tensor *t, int rank, const int64_t *dims, const int32_t *vals) {
+    expect_shape(t, OR_INT32, rank, dims);
+    const int32_t *d = t->data;
+    for (int64_t i = 0; i < or_shape_numel(rank, dims); i++)
+        cr_assert_eq(d[i], vals[i], "[%lld] %d, expected %d", (long long)i, d[i], vals[i]);
+}
+
+#define IN(...) ((const char *[]){__VA_ARGS__})
+#define DIMS(...) ((const int64_t[]){__VA_ARGS__})
+
+/* ---- TopK ---- */
+
+Test(topk_scatter, topk_largest_ties_lower_index_first) {
+    test_graph tg = make("TopK", 11, 2, IN("x", "k"), 2, IN("v", "i"));
+    float x[8] = {1, 3, 3, 2, 5, 5, 5, 0};
+    input(&tg, "x", OR_FLOAT, 2, DIMS(2, 4), x);
+    init_i64(&tg, "k", 1, (const int64_t[]){2});
+    run_ok(&tg);
+    expect_f32(out(&tg, "v"), 2, DIMS(2, 2), (const float[]){3, 3, 5, 5});
+    expect_i64(out(&tg, "i"), 2, DIMS(2, 2), (const int64_t[]){1, 2, 0, 1});
+    or_graph_free(tg.g);
+}
+
+Test(topk_scatter, topk_smallest_axis0_int32) {
+    test_graph tg = make("TopK", 11, 2, IN("x", "k"), 2, IN("v", "i"));
+    int32_t x[6] = {4, 1, 2, 1, 2, 7};
+    input(&tg, "x", OR_INT32, 2, DIMS(3, 2), x);
+    init_i64(&tg, "k", 1, (const int64_t[]){2});
+    attr_int(&tg, "axis", 0);
+    attr_int(&tg, "largest", 0);
+    run_ok(&tg);
+    expect_i32(out(&tg, "v"), 2, DIMS(2, 2), (const int32_t[]){2, 1, 2, 1});
+    expect_i64(out(&tg, "i"), 2, DIMS(2, 2), (const int64_t[]){1, 0, 2, 1});
+    or_graph_free(tg.g);
+}
+
+Test(topk_scatter, topk_opset1_k_attribute) {
+    test_graph tg = make("TopK", 1, 1, IN("x"), 2, IN("v", "i"));
+    float x[3] = {0.5f, -1, 2};
+    input(&tg, "x", OR_FLOAT, 1, DIMS(3), x);
+    attr_int(&tg, "k", 1);
+    run_ok(&tg);
+    expect_f32(out(&tg, "v"), 1, DIMS(1), (const float[]){2});
+    expect_i64(out(&tg, "i"), 1, DIMS(1), (const int64_t[]){2});
+    or_graph_free(tg.g);
+}
+
+Test(topk_scatter, topk_k_too_large_fails) {
+    test_graph tg = make("TopK", 11, 2, IN("x", "k"), 2, IN("v", "i"));
+    float x[3] = {0, 1, 2};
+    input(&tg, "x", OR_FLOAT, 1, DIMS(3), x);
+    init_i64(&tg, "k", 1, (const int64_t[]){5});
+    run_fails(&tg, ONNXRUN_ERR_INPUT, "k=5");
+    or_graph_free(tg.g);
+}
+
+/* ---- ScatterElements, Scatter ---- */
+
+Test(topk_scatter, scatter_elements_add_duplicates) {
+    test_graph tg = make("ScatterElements", 18, 3, IN("x", "i", "u"), 1, IN("y"));
+    float x[5] = {1, 2, 3, 4, 5}, u[2] = {1.1f, 2.1f};
+    int64_t ind[2] = {1, 1};
+    input(&tg, "x", OR_FLOAT, 2, DIMS(1, 5), x);
+    input(&tg, "i", OR_INT64, 2, DIMS(1, 2), ind);
+    input(&tg, "u", OR_FLOAT, 2, DIMS(1, 2), u);
+    attr_int(&tg, "axis", 1);
+    attr_string(&tg, "reduction", "add");
+    run_ok(&tg);
+    expect_f32(out(&tg, "y"), 2, DIMS(1, 5), (const float[]){1, 5.2f, 3, 4, 5});
+    or_graph_free(tg.g);
+}
+
+Test(topk_scatter, scatter_elements_negative_indices_axis0) {
+    test_graph tg = make("ScatterElements", 13, 3, IN("x", "i", "u"), 1, IN("y"));
+    int64_t x[6] = {0}, u[4] = {10, 11, 12, 13};
+    int32_t ind[4] = {-1, 0, 1, -3};
+    input(&tg, "x", OR_INT64, 2, DIMS(3, 2), x);
+    input(&tg, "i", OR_INT32, 2, DIMS(2, 2), ind);
+    input(&tg, "u", OR_INT64, 2, DIMS(2, 2), u);
+    run_ok(&tg);
+    expect_i64(out(&tg, "y"), 2, DIMS(3, 2), (const int64_t[]){0, 13, 12, 0, 10, 0});
+    or_graph_free(tg.g);
+}
+
+Test(topk_scatter, scatter_elements_mul_int32) {
+    test_graph tg = make("ScatterElements", 16, 3, IN("x", "i", "u"), 1, IN("y"));
+    int32_t x[2] = {2, 3}, u[3] = {5, -1, 4};
+    int64_t ind[3] = {0, 0, 1};
+    input(&tg, "x", OR_INT32, 1, DIMS(2), x);
+    input(&tg, "i", OR_INT64, 1, DIMS(3), ind);
+    input(&tg, "u", OR_INT32, 1, DIMS(3), u);
+    attr_string(&tg, "reduction", "mul");
+    run_ok(&tg);
+    expect_i32(out(&tg, "y"), 1, DIMS(2), (const int32_t[]){-10, 12});
+    or_graph_free(tg.g);
+}
+
+Test(topk_scatter, scatter_elements_out_of_range_fails) {
+    test_graph tg = make("ScatterElements", 13, 3, IN("x", "i", "u"), 1, IN("y"));
+    float x[3] = {0, 0, 0}, u[1] = {1};
+    int64_t ind[1] = {3};
+    input(&tg, "x", OR_FLOAT, 1, DIMS(3), x);
+    input(&tg, "i", OR_INT64, 1, DIMS(1), ind);
+    input(&tg, "u", OR_FLOAT, 1, DIMS(1), u);
+    run_fails(&tg, ONNXRUN_ERR_INPUT, "index 3");
+    or_graph_free(tg.g);
+}
+
+Test(topk_scatter, scatter_elements_max_needs_opset18) {
+    test_graph tg = make("ScatterElements", 16, 3, IN("x", "i", "u"), 1, IN("y"));
+    float x[3] = {0, 0, 0}, u[1] = {1};
+    int64_t ind[1] = {0};
+    input(&tg, "x", OR_FLOAT, 1, DIMS(3), x);
+    input(&tg, "i", OR_INT64, 1, DIMS(1), ind);
+    input(&tg, "u", OR_FLOAT, 1, DIMS(1), u);
+    attr_string(&tg, "reduction", "max");
+    run_fails(&tg, ONNXRUN_ERR_MODEL, "reduction 'max'");
+    or_graph_free(tg.g);
+}
+
+Test(topk_scatter, scatter_opset9_uint8) {
+    test_graph tg = make("Scatter", 9, 3, IN("x", "i", "u"), 1, IN("y"));
+    uint8_t x[4] = {1, 2, 3, 4}, u[2] = {9, 8};
+    int64_t ind[2] = {1, 0};
+    input(&tg, "x", OR_UINT8, 2, DIMS(2, 2), x);
+    input(&tg, "i", OR_INT64, 2, DIMS(1, 2), ind);
+    input(&tg, "u", OR_UINT8, 2, DIMS(1, 2), u);
+    run_ok(&tg);
+    const uint8_t *y = out(&tg, "y")->data;
+    const uint8_t want[4] = {1, 8, 9, 4};
+    for (int i = 0; i < 4; i++) cr_assert_eq(y[i], want[i], "[%d] %u", i, y[i]);
+    or_graph_free(tg.g);
+}
