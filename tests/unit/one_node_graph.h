@@ -1,0 +1,106 @@
+/* One-node test graphs built by hand and run through the planner, shared by the
+ * op unit tests. Functions are static inline so that a test file may use any
+ * subset of them without unused-function warnings. */
+#ifndef OR_TEST_ONE_NODE_GRAPH_H
+#define OR_TEST_ONE_NODE_GRAPH_H
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec.h"
+#include "graph.h"
+#include "registry.h"
+
+typedef struct test_graph {
+    or_graph *g;
+    or_node *n;
+} test_graph;
+
+static inline int tensor(or_graph *g, const char *name) {
+    int t = or_graph_tensor(g, name);
+    cr_assert(t >= 0);
+    return t;
+}
+
+static inline void set_shape(or_tensor *t, int dtype, int rank, const int64_t *dims,
+                             size_t nbytes) {
+    t->dtype = dtype;
+    t->rank = rank;
+    for (int k = 0; k < rank; k++) t->dims[k] = dims[k];
+    t->nbytes = nbytes;
+}
+
+static inline size_t byte_size(int dtype, int rank, const int64_t *dims) {
+    return (size_t)or_shape_numel(rank, dims) * or_dtype_size(dtype);
+}
+
+/* A graph input bound to caller data (not static: its consumer runs at run time). */
+static inline void input(test_graph *tg, const char *name, int dtype, int rank, const int64_t *dims,
+                         const void *data) {
+    or_graph *g = tg->g;
+    int t = tensor(g, name);
+    set_shape(&g->tensors[t], dtype, rank, dims, byte_size(dtype, rank, dims));
+    g->tensors[t].kind = OR_T_INPUT;
+    g->tensors[t].data = (void *)data;
+    g->inputs = realloc(g->inputs, sizeof(int) * (size_t)(g->n_inputs + 1));
+    g->inputs[g->n_inputs++] = t;
+}
+
+/* An initializer holding a copy of data (static: readable while planning). */
+static inline void init(test_graph *tg, const char *name, int dtype, int rank, const int64_t *dims,
+                        const void *data) {
+    or_graph *g = tg->g;
+    int t = tensor(g, name);
+    size_t bytes = byte_size(dtype, rank, dims);
+    set_shape(&g->tensors[t], dtype, rank, dims, bytes);
+    g->tensors[t].kind = OR_T_INITIALIZER;
+    g->tensors[t].is_static = true;
+    g->tensors[t].owned = malloc(bytes ? bytes : 1);
+    if (bytes && data) memcpy(g->tensors[t].owned, data, bytes);
+    g->tensors[t].data = g->tensors[t].owned;
+}
+
+static inline void init_i64(test_graph *tg, const char *name, int64_t count, const int64_t *vals) {
+    init(tg, name, OR_INT64, 1, &count, vals);
+}
+
+static inline test_graph make(const char *op, int opset, int n_in, const char *const *in, int n_out,
+                              const char *const *out) {
+    test_graph tg = {or_graph_new(), NULL};
+    cr_assert_not_null(tg.g);
+    tg.g->opset = opset;
+    or_node *n = or_graph_add_node(tg.g);
+    n->name = strdup("node0");
+    n->op_type = strdup(op);
+    n->domain = strdup("");
+    n->opset = opset;
+    n->n_inputs = n_in;
+    n->inputs = calloc((size_t)n_in + 1, sizeof(int));
+    for (int i = 0; i < n_in; i++) n->inputs[i] = in[i] ? tensor(tg.g, in[i]) : -1;
+    n->n_outputs = n_out;
+    n->outputs = calloc((size_t)n_out + 1, sizeof(int));
+    for (int i = 0; i < n_out; i++) {
+        n->outputs[i] = tensor(tg.g, out[i]);
+        tg.g->outputs = realloc(tg.g->outputs, sizeof(int) * (size_t)(tg.g->n_outputs + 1));
+        tg.g->outputs[tg.g->n_outputs++] = n->outputs[i];
+        tg.g->tensors[n->outputs[i]].is_graph_output = true;
+    }
+    tg.n = n;
+    return tg;
+}
+
+static inline or_attr *new_attr(test_graph *tg, const char *name, or_attr_type type) {
+    or_node *n = tg->n;
+    n->attrs = realloc(n->attrs, sizeof(or_attr) * (size_t)(n->n_attrs + 1));
+    or_attr *a = &n->attrs[n->n_attrs++];
+    memset(a, 0, sizeof *a);
+    a->name = strdup(name);
+    a->type = type;
+    return a;
+}
+
+static inline void attr_int(test_graph *tg, const char *name, int64_t v) {
+    new_attr(tg, name, OR_ATTR_INT)->i = v;
+
+#endif
