@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "one_node_graph.h"
-}
 
 static void attr_float(test_graph *tg, const char *name, float v) {
     new_attr(tg, name, OR_ATTR_FLOAT)->f = v;
@@ -45,67 +44,6 @@ static void attr_tensor(test_graph *tg, const char *name, int dtype, int rank, c
     memcpy(a->t->owned, data, bytes);
     a->t->data = a->t->owned;
 }
-
-static int plan_and_run(test_graph *tg) {
-    or_graph *g = tg->g;
-    int status = or_graph_sort(g);
-    if (status == ONNXRUN_OK) status = or_graph_check_ops(g);
-    if (status == ONNXRUN_OK) status = or_graph_plan(g);
-    if (status == ONNXRUN_OK) status = or_graph_run(g);
-    return status;
-}
-
-static void run_ok(test_graph *tg) {
-    int status = plan_and_run(tg);
-    cr_assert_eq(status, ONNXRUN_OK, "%s", tg->g->errmsg);
-}
-
-/* Runs expecting failure with `status` and a message containing `needle`. */
-static void run_fails(test_graph *tg, int status, const char *needle) {
-    int got = plan_and_run(tg);
-    cr_assert_eq(got, status, "status %d, message: %s", got, tg->g->errmsg);
-    cr_assert(strstr(tg->g->errmsg, needle) != NULL, "message '%s' lacks '%s'", tg->g->errmsg,
-              needle);
-    cr_assert(strstr(tg->g->errmsg, "node0") != NULL, "message '%s' names no node", tg->g->errmsg);
-}
-
-static const or_tensor *out(test_graph *tg, const char *name) {
-    return &tg->g->tensors[or_graph_find_tensor(tg->g, name)];
-}
-
-static void expect_shape(const or_tensor *t, int dtype, int rank, const int64_t *dims) {
-    cr_assert_eq(t->dtype, dtype, "dtype %d, expected %d", t->dtype, dtype);
-    cr_assert_eq(t->rank, rank, "rank %d, expected %d", t->rank, rank);
-    for (int k = 0; k < rank; k++)
-        cr_assert_eq(t->dims[k], dims[k], "dim %d is %lld, expected %lld", k, (long long)t->dims[k],
-                     (long long)dims[k]);
-}
-
-static void expect_f32(const or_tensor *t, int rank, const int64_t *dims, const float *vals) {
-    expect_shape(t, OR_FLOAT, rank, dims);
-    const float *d = t->data;
-    for (int64_t i = 0; i < or_shape_numel(rank, dims); i++)
-        cr_assert_float_eq(d[i], vals[i], 1e-6f, "[%lld] %g, expected %g", (long long)i, d[i],
-                           vals[i]);
-}
-
-static void expect_i64(const or_tensor *t, int rank, const int64_t *dims, const int64_t *vals) {
-    expect_shape(t, OR_INT64, rank, dims);
-    const int64_t *d = t->data;
-    for (int64_t i = 0; i < or_shape_numel(rank, dims); i++)
-        cr_assert_eq(d[i], vals[i], "[%lld] %lld, expected %lld", (long long)i, (long long)d[i],
-                     (long long)vals[i]);
-}
-
-static void expect_i32(const or_tensor *t, int rank, const int64_t *dims, const int32_t *vals) {
-    expect_shape(t, OR_INT32, rank, dims);
-    const int32_t *d = t->data;
-    for (int64_t i = 0; i < or_shape_numel(rank, dims); i++)
-        cr_assert_eq(d[i], vals[i], "[%lld] %d, expected %d", (long long)i, d[i], vals[i]);
-}
-
-#define IN(...) ((const char *[]){__VA_ARGS__})
-#define DIMS(...) ((const int64_t[]){__VA_ARGS__})
 
 static const float iota24[24] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
                                  12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23};
