@@ -9,6 +9,7 @@
  * or ranges whose start is not 64-byte aligned, are read into an aligned
  * buffer so that kernels always see aligned weights.
  */
+#include "../runtime/alloc.h"
 #include "pb_internal.h"
 
 #include <errno.h>
@@ -127,7 +128,7 @@ static int read_range(int fd, uint64_t offset, size_t nbytes, const char *what, 
         ssize_t got = pread(fd, buf + done, nbytes - done, (off_t)(offset + done));
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) {
-            free(buf);
+            or_free(buf);
             return or_pb_err(err, errlen, ONNXRUN_ERR_IO, "%s: reading external data: %s", what,
                              got < 0 ? strerror(errno) : "unexpected end of file");
         }

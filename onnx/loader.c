@@ -9,6 +9,7 @@
  * them) so that `onnxrun --info` can list them. All data is copied or mapped,
  * so the protobuf message is freed before returning.
  */
+#include "../runtime/alloc.h"
 #include "loader.h"
 #include "pb_internal.h"
 #include "registry.h"
@@ -40,7 +41,7 @@ static int nomem(or_graph *g) {
 /* Duplicates an optional proto string; true on success (NULL stays NULL). */
 static bool dup_opt(char **dst, const char *src) {
     if (!src) return true;
-    *dst = strdup(src);
+    *dst = or_strdup(src);
     return *dst != NULL;
 }
 
@@ -49,7 +50,7 @@ static bool dup_opt(char **dst, const char *src) {
 static int load_opsets(load_ctx *c) {
     or_graph *g = c->g;
     const Onnx__ModelProto *m = c->model;
-    g->opsets = calloc(m->n_opset_import ? m->n_opset_import : 1, sizeof *g->opsets);
+    g->opsets = or_calloc(m->n_opset_import ? m->n_opset_import : 1, sizeof *g->opsets);
     if (!g->opsets) return nomem(g);
     bool have_default = false;
     for (size_t i = 0; i < m->n_opset_import; i++) {
@@ -64,7 +65,7 @@ static int load_opsets(load_ctx *c) {
         if (!op->has_version)
             return or_fail(g, ONNXRUN_ERR_MODEL, "opset_import for domain '%s' has no version",
                            domain);
-        g->opsets[g->n_opsets].domain = strdup(domain);
+        g->opsets[g->n_opsets].domain = or_strdup(domain);
         if (!g->opsets[g->n_opsets].domain) return nomem(g);
         g->opsets[g->n_opsets++].version = op->version;
         if (is_default_domain(domain)) {
@@ -194,7 +195,7 @@ static int apply_decl_type(or_graph *g, or_tensor *t, const decl_type *d, bool w
     t->rank = d->rank;
     for (int i = 0; i < d->rank; i++) {
         t->dims[i] = d->dims[i];
-        if (with_params && d->params[i] && !(t->dim_params[i] = strdup(d->params[i])))
+        if (with_params && d->params[i] && !(t->dim_params[i] = or_strdup(d->params[i])))
             return nomem(g);
     }
     return ONNXRUN_OK;
@@ -204,7 +205,7 @@ static int apply_decl_type(or_graph *g, or_tensor *t, const decl_type *d, bool w
 
 static int load_inputs(load_ctx *c) {
     or_graph *g = c->g;
-    g->inputs = malloc((c->graph->n_input ? c->graph->n_input : 1) * sizeof *g->inputs);
+    g->inputs = or_malloc((c->graph->n_input ? c->graph->n_input : 1) * sizeof *g->inputs);
     if (!g->inputs) return nomem(g);
     for (size_t i = 0; i < c->graph->n_input; i++) {
         const Onnx__ValueInfoProto *vi = c->graph->input[i];
@@ -242,7 +243,7 @@ static int load_inputs(load_ctx *c) {
 
 static int load_outputs(load_ctx *c) {
     or_graph *g = c->g;
-    g->outputs = malloc((c->graph->n_output ? c->graph->n_output : 1) * sizeof *g->outputs);
+    g->outputs = or_malloc((c->graph->n_output ? c->graph->n_output : 1) * sizeof *g->outputs);
     if (!g->outputs) return nomem(g);
     for (size_t i = 0; i < c->graph->n_output; i++) {
         const Onnx__ValueInfoProto *vi = c->graph->output[i];
@@ -312,7 +313,7 @@ static or_attr_type infer_attr_type(const Onnx__AttributeProto *ap) {
 }
 
 static char *dup_bytes(const ProtobufCBinaryData *b) {
-    char *s = malloc(b->len + 1);
+    char *s = or_malloc(b->len + 1);
     if (!s) return NULL;
     if (b->len) memcpy(s, b->data, b->len);
     s[b->len] = '\0';
@@ -322,7 +323,7 @@ static char *dup_bytes(const ProtobufCBinaryData *b) {
 /* Copies n elements of size esize into a fresh buffer (never NULL when it
  * succeeds, so an empty list is still "present"). */
 static void *dup_array(const void *src, size_t n, size_t esize) {
-    void *p = malloc(n ? n * esize : 1);
+    void *p = or_malloc(n ? n * esize : 1);
     if (p && n) memcpy(p, src, n * esize);
     return p;
 }
@@ -332,10 +333,10 @@ static int load_attr_tensor(load_ctx *c, const or_node *n, const Onnx__Attribute
     or_graph *g = c->g;
     if (!ap->t)
         return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "attribute '%s' has no tensor", a->name);
-    if (!(a->t = calloc(1, sizeof *a->t))) return nomem(g);
+    if (!(a->t = or_calloc(1, sizeof *a->t))) return nomem(g);
     a->t->rank = -1;
     a->t->producer = -1;
-    if (!(a->t->name = strdup(str_or_empty(ap->t->name)))) return nomem(g);
+    if (!(a->t->name = or_strdup(str_or_empty(ap->t->name)))) return nomem(g);
     char what[600];
     snprintf(what, sizeof what, "node '%s' (%s): attribute '%s'", n->name, n->op_type, a->name);
     int status = or_pb_decode_tensor(ap->t, what, c->model_dir, a->t, g->errmsg, sizeof g->errmsg);
@@ -368,7 +369,7 @@ static int load_attr_value(load_ctx *c, const or_node *n, const Onnx__AttributeP
         a->n = ap->n_ints;
         return (a->ints = dup_array(ap->ints, a->n, sizeof(int64_t))) ? ONNXRUN_OK : nomem(g);
     case OR_ATTR_STRINGS:
-        if (!(a->strings = calloc(ap->n_strings ? ap->n_strings : 1, sizeof(char *))))
+        if (!(a->strings = or_calloc(ap->n_strings ? ap->n_strings : 1, sizeof(char *))))
             return nomem(g);
         a->n = ap->n_strings;
         for (size_t k = 0; k < a->n; k++)
@@ -399,7 +400,7 @@ static int load_attrs(load_ctx *c, or_node *n, const Onnx__NodeProto *np) {
     or_graph *g = c->g;
     if (np->n_attribute > INT_MAX)
         return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "too many attributes");
-    if (!(n->attrs = calloc(np->n_attribute ? np->n_attribute : 1, sizeof *n->attrs)))
+    if (!(n->attrs = or_calloc(np->n_attribute ? np->n_attribute : 1, sizeof *n->attrs)))
         return nomem(g);
     n->n_attrs = (int)np->n_attribute;
     for (size_t k = 0; k < np->n_attribute; k++) {
@@ -407,7 +408,7 @@ static int load_attrs(load_ctx *c, or_node *n, const Onnx__NodeProto *np) {
         or_attr *a = &n->attrs[k];
         const char *name = str_or_empty(ap->name);
         if (!name[0]) return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "attribute %zu has no name", k);
-        if (!(a->name = strdup(name))) return nomem(g);
+        if (!(a->name = or_strdup(name))) return nomem(g);
         if (ap->ref_attr_name && ap->ref_attr_name[0])
             return or_node_fail(g, n, ONNXRUN_ERR_MODEL,
                                 "attribute '%s' refers to function "
@@ -424,7 +425,7 @@ static int load_attrs(load_ctx *c, or_node *n, const Onnx__NodeProto *np) {
 static int load_edges(or_graph *g, const or_node *n, char **names, size_t count, int **out,
                       int *n_out) {
     if (count > INT_MAX) return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "too many inputs/outputs");
-    if (!(*out = malloc((count ? count : 1) * sizeof **out))) return nomem(g);
+    if (!(*out = or_malloc((count ? count : 1) * sizeof **out))) return nomem(g);
     for (size_t k = 0; k < count; k++) {
         (*out)[k] = -1;
         if (names[k][0] && ((*out)[k] = or_graph_tensor(g, names[k])) < 0) return nomem(g);
@@ -455,7 +456,8 @@ static int load_node_identity(load_ctx *c, or_node *n, const Onnx__NodeProto *np
         snprintf(invented, sizeof invented, "%s_%zu", op_type, index);
         name = invented;
     }
-    if (!(n->name = strdup(name)) || !(n->op_type = strdup(op_type)) || !(n->domain = strdup("")))
+    if (!(n->name = or_strdup(name)) || !(n->op_type = or_strdup(op_type)) ||
+        !(n->domain = or_strdup("")))
         return nomem(g);
     if (!op_type[0]) return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "node has no op_type");
     const Onnx__FunctionProto *f = find_function(c->model, domain, op_type);

@@ -3,6 +3,7 @@
 #ifndef OR_PB_INTERNAL_H
 #define OR_PB_INTERNAL_H
 
+#include "../runtime/alloc.h"
 #include "graph.h"
 #include "onnx.pb-c.h"
 
@@ -33,7 +34,7 @@ int or_pb_decode_tensor(const Onnx__TensorProto *tp, const char *what, const cha
 int or_pb_load_external(const Onnx__TensorProto *tp, const char *what, const char *model_dir,
                         size_t nbytes, or_tensor *out, char *err, size_t errlen);
 
-/* 64-byte aligned allocation of at least one cache line; free() releases it. */
+/* 64-byte aligned allocation of at least one cache line; or_free() releases it. */
 void *or_pb_aligned_alloc(size_t nbytes);
 
 /* Converts little-endian elements of esize bytes to host order in place. */

@@ -9,6 +9,7 @@
  * UINT64. Every size is checked before anything is allocated, so dims alone
  * cannot make us allocate.
  */
+#include "../runtime/alloc.h"
 #include "loader.h"
 #include "pb_internal.h"
 
@@ -33,7 +34,7 @@ void *or_pb_aligned_alloc(size_t nbytes) {
     size_t rounded = (nbytes + 63) / 64 * 64;
     if (rounded < nbytes) return NULL;
     if (rounded == 0) rounded = 64;
-    return aligned_alloc(64, rounded);
+    return or_aligned_alloc(64, rounded);
 }
 
 void or_pb_le_to_host(void *data, size_t nbytes, size_t esize) {
@@ -224,7 +225,7 @@ int or_parse_tensor_pb(const void *buf, size_t len, or_tensor *out, char *errmsg
     snprintf(what, sizeof what, "tensor '%s'", name);
     int status = or_pb_decode_tensor(tp, what, NULL, out, errmsg, errlen);
     if (status == ONNXRUN_OK) {
-        out->name = strdup(name);
+        out->name = or_strdup(name);
         if (!out->name) status = or_pb_err(errmsg, errlen, ONNXRUN_ERR_NOMEM, "out of memory");
     }
     /* Every tensor in the test data is named; SequenceProto and OptionalProto
@@ -261,7 +262,7 @@ static int read_file(const char *path, unsigned char **out, size_t *out_len, cha
         return or_pb_err(err, errlen, ONNXRUN_ERR_IO, "%s: file too large", path);
     }
     size_t len = (size_t)st.st_size;
-    unsigned char *buf = malloc(len ? len : 1);
+    unsigned char *buf = or_malloc(len ? len : 1);
     if (!buf) {
         fclose(f);
         return or_pb_err(err, errlen, ONNXRUN_ERR_NOMEM, "%s: out of memory", path);
@@ -270,7 +271,7 @@ static int read_file(const char *path, unsigned char **out, size_t *out_len, cha
     int failed = ferror(f) || got != len;
     fclose(f);
     if (failed) {
-        free(buf);
+        or_free(buf);
         return or_pb_err(err, errlen, ONNXRUN_ERR_IO, "%s: read error", path);
     }
     *out = buf;
@@ -288,7 +289,7 @@ int or_load_tensor_pb_file(const char *path, or_tensor *out, char *errmsg, size_
     if (status != ONNXRUN_OK) return status;
     char inner[OR_ERRMSG_MAX];
     status = or_parse_tensor_pb(buf, len, out, inner, sizeof inner);
-    free(buf);
+    or_free(buf);
     if (status != ONNXRUN_OK) or_pb_err(errmsg, errlen, status, "%s: %s", path, inner);
     return status;
 }

@@ -3,6 +3,7 @@
  * (default 1), ties resolved to the first index or, with select_last_index
  * (opset 12+), the last. A NaN wins over every number (numpy's rule). Types:
  * float, double and the 8- to 64-bit integers. */
+#include "../runtime/alloc.h"
 #include "op.h"
 
 #include <math.h>
@@ -114,10 +115,10 @@ static int prepare(or_graph *g, or_node *n, bool is_max) {
     if (axis < 0)
         return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "axis %lld is out of range for rank %d",
                             (long long)attr, x->rank);
-    arg_plan *p = malloc(sizeof *p);
+    arg_plan *p = or_malloc(sizeof *p);
     if (!p) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     n->state = p;
-    n->free_state = free;
+    n->free_state = or_free;
     p->is_max = is_max;
     p->last = n->opset >= 12 && or_attr_int(n, "select_last_index", 0) != 0;
     p->outer = or_shape_numel(axis, x->dims);

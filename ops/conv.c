@@ -4,6 +4,7 @@
  * strides and the optional bias B. Each (batch, group) pair is unfolded with
  * im2col into a scratch buffer sized while planning, then multiplied by that
  * group's slice of W through the shared GEMM. */
+#include "../runtime/alloc.h"
 #include "kernels/gemm.h"
 #include "op.h"
 
@@ -26,8 +27,8 @@ typedef struct conv_plan {
 static void free_plan(void *state) {
     conv_plan *p = state;
     if (!p) return;
-    free(p->col);
-    free(p);
+    or_free(p->col);
+    or_free(p);
 }
 
 /* col[r, o] = X[c, o*stride - pad + kpos*dil] (0 outside), r = (c, kpos). */
@@ -210,7 +211,7 @@ static int plan_buffers(or_graph *g, or_node *n, conv_plan *p, size_t esize) {
     for (int d = 0; d < p->nd; d++)
         if (p->stride[d] != 1 || p->pad[d] != 0 || p->out[d] != p->in[d]) p->direct = false;
     if (!p->direct && bytes > 0) {
-        p->col = malloc((size_t)bytes);
+        p->col = or_malloc((size_t)bytes);
         if (!p->col) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     }
     return 0;
@@ -220,7 +221,7 @@ int conv_prepare(or_graph *g, or_node *n) {
     const or_tensor *x = or_input(g, n, 0), *w = or_input(g, n, 1), *b = or_input(g, n, 2);
     int rc = check_inputs(g, n, x, w, b);
     if (rc) return rc;
-    conv_plan *p = calloc(1, sizeof *p);
+    conv_plan *p = or_calloc(1, sizeof *p);
     if (!p) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     n->state = p;
     n->free_state = free_plan;

@@ -2,6 +2,7 @@
  * int32/int64 input (known while planning), optionally exclusive (each
  * element leaves itself out) and/or reversed. Types: float, double, int32,
  * int64, uint32, uint64; integer sums wrap instead of overflowing. */
+#include "../runtime/alloc.h"
 #include "shape_common.h"
 
 #include <stdlib.h>
@@ -82,13 +83,13 @@ int cumsum_prepare(or_graph *g, or_node *n) {
     if (a < 0)
         return or_node_fail(g, n, ONNXRUN_ERR_MODEL,
                             "axis must be one value in [-%d, %d) for this input", x->rank, x->rank);
-    cumsum_plan *p = malloc(sizeof *p);
+    cumsum_plan *p = or_malloc(sizeof *p);
     if (!p) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     p->axis = a;
     p->exclusive = or_attr_int(n, "exclusive", 0) != 0;
     p->reverse = or_attr_int(n, "reverse", 0) != 0;
     n->state = p;
-    n->free_state = free;
+    n->free_state = or_free;
     n->run = cumsum_run;
     return or_set_output(g, n, 0, dt, x->rank, x->dims);
 }

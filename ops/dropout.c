@@ -6,6 +6,7 @@
  * which this engine does not do: it fails (while planning when the value is
  * known then, else when run) unless ratio is a known 0, where training mode
  * is deterministic and equal to inference. */
+#include "../runtime/alloc.h"
 #include "op.h"
 
 #include "convert.h"
@@ -113,11 +114,11 @@ int dropout_prepare(or_graph *g, or_node *n) {
     if (status == ONNXRUN_OK)
         status = or_set_output(g, n, 1, n->opset >= 10 ? OR_BOOL : x->dtype, x->rank, x->dims);
     if (status != ONNXRUN_OK) return status;
-    dropout_state *s = calloc(1, sizeof *s);
+    dropout_state *s = or_calloc(1, sizeof *s);
     if (!s) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     s->check_training = at_run;
     n->state = s;
-    n->free_state = free;
+    n->free_state = or_free;
     n->run = dropout_run;
     return ONNXRUN_OK;
 }

@@ -1,4 +1,5 @@
 /* Prepare/run shared by the elementwise ops (see elementwise.h). */
+#include "../runtime/alloc.h"
 #include "elementwise.h"
 
 #include "convert.h"
@@ -68,16 +69,16 @@ int or_ew_prepare_shapes(or_graph *g, or_node *n, const or_ew_kern *k, or_run_fn
     if (status != ONNXRUN_OK) return status;
     status = or_set_output(g, n, 0, k->out_dtype, rank, out_dims);
     if (status != ONNXRUN_OK) return status;
-    or_ew_state *s = calloc(1, sizeof *s);
+    or_ew_state *s = or_calloc(1, sizeof *s);
     if (!s) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     s->k = *k;
     for (int i = 0; i < k->n_in; i++) s->k.in_dtype[i] = or_input(g, n, i)->dtype;
     if (or_bcast_plan(&s->b, k->n_in, ranks, dims, rank, out_dims) != 0) {
-        free(s);
+        or_free(s);
         return or_node_fail(g, n, ONNXRUN_ERR_INTERNAL, "broadcast plan failed");
     }
     n->state = s;
-    n->free_state = free;
+    n->free_state = or_free;
     n->run = run ? run : or_ew_run;
     return ONNXRUN_OK;
 }

@@ -1,6 +1,7 @@
 /* Expand (opsets 8-23): broadcasts the input against the shape input (known
  * while planning) with numpy rules in both directions, so a 1 in the shape
  * keeps the input's dim. Any dtype: a stride-0 view copied as bytes. */
+#include "../runtime/alloc.h"
 #include "shape_common.h"
 
 #include <stdlib.h>
@@ -46,10 +47,10 @@ int expand_prepare(or_graph *g, or_node *n) {
         return or_node_fail(g, n, ONNXRUN_ERR_INPUT, "input shape is unknown");
     int64_t shape[OR_MAX_RANK], len;
     if ((rc = shp_plan_ints(g, n, 1, "shape", shape, OR_MAX_RANK, &len))) return rc;
-    shp_view *v = calloc(1, sizeof *v);
+    shp_view *v = or_calloc(1, sizeof *v);
     if (!v) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     n->state = v;
-    n->free_state = free;
+    n->free_state = or_free;
     if ((rc = broadcast(g, n, x, shape, (int)len, v))) return rc;
     if ((rc = shp_check_size(g, n, v->rank, v->dims, es))) return rc;
     n->run = expand_run;

@@ -5,6 +5,7 @@
  * double go through the shared GEMM (a constant B is packed once and kept
  * across re-plans, unless transA); int32/int64/uint32/uint64 (opset 9+) use a
  * plain loop, alpha and beta being applied in double. */
+#include "../runtime/alloc.h"
 #include "packed_weights.h"
 
 #include <stdlib.h>
@@ -22,7 +23,7 @@ static void free_plan(void *state) {
     gemm_plan *p = state;
     if (!p) return;
     or_packed_b_free(p->owned);
-    free(p);
+    or_free(p);
 }
 
 /* Y = beta * C, broadcast. */
@@ -128,7 +129,7 @@ int gemm_prepare(or_graph *g, or_node *n) {
                             or_dtype_name(a->dtype), or_dtype_name(b->dtype));
     if (a->rank != 2 || b->rank != 2 || or_tensor_numel(a) < 0 || or_tensor_numel(b) < 0)
         return or_node_fail(g, n, ONNXRUN_ERR_INPUT, "A and B must be known 2-D shapes");
-    gemm_plan *p = calloc(1, sizeof *p);
+    gemm_plan *p = or_calloc(1, sizeof *p);
     if (!p) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     n->state = p;
     n->free_state = free_plan;

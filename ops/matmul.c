@@ -2,6 +2,7 @@
  * column [K,1], their unit axis dropped from the output; leading (batch) axes
  * broadcast. float and double go through the shared GEMM (a constant 2-D B is
  * packed once); int32/int64/uint32/uint64 use a plain loop that wraps. */
+#include "../runtime/alloc.h"
 #include "packed_weights.h"
 
 #include <stdlib.h>
@@ -21,7 +22,7 @@ static void free_plan(void *state) {
     matmul_plan *p = state;
     if (!p) return;
     or_packed_b_free(p->owned);
-    free(p);
+    or_free(p);
 }
 
 static void batch_offsets(const matmul_plan *p, int64_t b, int64_t *aoff, int64_t *boff) {
@@ -160,7 +161,7 @@ int matmul_prepare(or_graph *g, or_node *n) {
         return or_node_fail(g, n, ONNXRUN_ERR_INPUT, "input shapes are unknown");
     if (a->rank < 1 || b->rank < 1)
         return or_node_fail(g, n, ONNXRUN_ERR_INPUT, "inputs must have rank >= 1");
-    matmul_plan *p = calloc(1, sizeof *p);
+    matmul_plan *p = or_calloc(1, sizeof *p);
     if (!p) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     n->state = p;
     n->free_state = free_plan;

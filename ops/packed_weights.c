@@ -1,4 +1,5 @@
 /* Packing constant GEMM operands once per node (see packed_weights.h). */
+#include "../runtime/alloc.h"
 #include "packed_weights.h"
 
 #include <stdlib.h>
@@ -15,7 +16,7 @@ static void free_weight_cache(void *cache) {
     weight_cache *c = cache;
     if (!c) return;
     or_packed_b_free(c->p);
-    free(c);
+    or_free(c);
 }
 
 static or_packed_b *pack(const or_tensor *t, bool trans_b, int64_t K, int64_t N) {
@@ -41,11 +42,11 @@ const or_packed_b *or_pack_weight(or_graph *g, or_node *n, int i, bool trans_b, 
     if (n->free_cache) n->free_cache(n->cache);
     n->cache = NULL;
     n->free_cache = NULL;
-    c = calloc(1, sizeof *c);
+    c = or_calloc(1, sizeof *c);
     if (!c) return NULL;
     c->p = pack(t, trans_b, K, N);
     if (!c->p) {
-        free(c);
+        or_free(c);
         return NULL;
     }
     c->src = t->data;

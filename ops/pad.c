@@ -7,6 +7,7 @@
  * other modes then mirror/extend the cropped data (as onnxruntime does).
  * Reflect mirrors periodically, as numpy.pad does, so pads may exceed the
  * axis size. Any dtype. */
+#include "../runtime/alloc.h"
 #include "shape_common.h"
 
 #include "convert.h"
@@ -198,10 +199,10 @@ int pad_prepare(or_graph *g, or_node *n) {
     if (cv && (cv->dtype != x->dtype || or_tensor_numel(cv) > 1))
         return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "constant_value must be a %s scalar",
                             or_dtype_name(x->dtype));
-    pad_plan *p = calloc(1, sizeof *p);
+    pad_plan *p = or_calloc(1, sizeof *p);
     if (!p) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     n->state = p;
-    n->free_state = free;
+    n->free_state = or_free;
     int64_t pads[2 * OR_MAX_RANK], dims[OR_MAX_RANK];
     if ((rc = read_mode(g, n, &p->mode)) || (rc = read_pads(g, n, x->rank, pads)) ||
         (rc = output_dims(g, n, x, pads, p->mode, dims)) ||

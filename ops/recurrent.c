@@ -1,6 +1,7 @@
 /* Shared machinery of RNN, GRU and LSTM (see recurrent.h): validation,
  * activations, packing, scratch and the time loop. The ops themselves
  * (rnn.c, gru.c, lstm.c) add their own inputs and the per-step GEMMs. */
+#include "../runtime/alloc.h"
 #include "recurrent.h"
 
 #include <ctype.h>
@@ -236,8 +237,8 @@ static int set_outputs(or_graph *g, or_node *n, const or_rnn_state *s) {
 static void state_free(void *p) {
     or_rnn_state *s = p;
     if (!s) return;
-    free(s->block);
-    free(s);
+    or_free(s->block);
+    or_free(s);
 }
 
 void or_rnn_free(or_rnn_state *s) {
@@ -258,7 +259,7 @@ int or_rnn_setup(or_graph *g, or_node *n, const or_rnn_spec *spec, or_rnn_state 
                                 i == 0   ? "X"
                                 : i == 1 ? "W"
                                          : "R");
-    or_rnn_state *s = calloc(1, sizeof *s);
+    or_rnn_state *s = or_calloc(1, sizeof *s);
     if (!s) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     s->spec = spec;
     int status = parse_attrs(g, n, spec, s);
@@ -329,7 +330,7 @@ static void cache_free(void *p) {
     or_packed_b_free(c->w);
     for (int d = 0; d < 2; d++)
         for (int b = 0; b < 2; b++) or_packed_b_free(c->r[d][b]);
-    free(c);
+    or_free(c);
 }
 
 /* Known while planning and never rebound: initializers and folded values. */
@@ -370,7 +371,7 @@ static int pack_weights(or_graph *g, or_node *n, or_rnn_state *s) {
     n->cache = NULL;
     n->free_cache = NULL;
     if (!w && !r) return ONNXRUN_OK;
-    c = calloc(1, sizeof *c);
+    c = or_calloc(1, sizeof *c);
     if (!c) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     *c = (or_rnn_cache){w, r, s->dtype, s->dirs, s->gh, s->input, s->hidden, split, NULL, {{0}}};
     n->cache = c;
@@ -420,8 +421,8 @@ static int alloc_scratch(or_graph *g, or_node *n, or_rnn_state *s) {
     size_t total = 0;
     for (int i = 0; ok && i < 8; i++) ok = !__builtin_add_overflow(total, sz[i], &total);
     if (!ok) return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "scratch size overflows");
-    if (posix_memalign(&s->block, SCRATCH_ALIGN, total ? total : SCRATCH_ALIGN) != 0) {
-        s->block = NULL;
+    s->block = or_aligned_alloc(SCRATCH_ALIGN, total);
+    if (!s->block) {
         return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory: scratch needs %zu bytes",
                             total);
     }

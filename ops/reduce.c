@@ -13,6 +13,7 @@
  * ReduceMax/ReduceMin. Floating inputs accumulate in double; integers in
  * int64 (wrapping), except L2/LogSum/LogSumExp which go through double.
  * ReduceLogSumExp subtracts the per-output maximum first. */
+#include "../runtime/alloc.h"
 #include "shape_common.h"
 
 #include <math.h>
@@ -53,9 +54,9 @@ typedef struct reduce_plan {
 static void free_plan(void *state) {
     reduce_plan *p = state;
     if (!p) return;
-    free(p->acc);
-    free(p->aux);
-    free(p);
+    or_free(p->acc);
+    or_free(p->aux);
+    or_free(p);
 }
 
 /* ---- conversion of a run of input elements to the accumulator type ---- */
@@ -369,7 +370,7 @@ static int prepare(or_graph *g, or_node *n, rop op, int axes_input_opset) {
     int rank = 0;
     for (int d = 0; d < x->rank; d++)
         if (!reduced[d] || keep) dims[rank++] = reduced[d] ? 1 : x->dims[d];
-    reduce_plan *p = calloc(1, sizeof *p);
+    reduce_plan *p = or_calloc(1, sizeof *p);
     if (!p) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     n->state = p;
     n->free_state = free_plan;
@@ -381,8 +382,8 @@ static int prepare(or_graph *g, or_node *n, rop op, int axes_input_opset) {
     p->out_numel = or_shape_numel(rank, dims);
     plan_layout(p, x->rank, x->dims, reduced);
     if (p->out_numel > 0) {
-        p->acc = malloc((size_t)p->out_numel * 8);
-        if (op == R_LOGSUMEXP) p->aux = malloc((size_t)p->out_numel * sizeof(double));
+        p->acc = or_malloc((size_t)p->out_numel * 8);
+        if (op == R_LOGSUMEXP) p->aux = or_malloc((size_t)p->out_numel * sizeof(double));
         if (!p->acc || (op == R_LOGSUMEXP && !p->aux))
             return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     }

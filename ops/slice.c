@@ -4,6 +4,7 @@
  * per the spec ([0, dim] for positive steps, [-1, dim-1] for negative ones),
  * so INT64_MAX/INT64_MIN mean "to the end". Negative axes since opset 11.
  * Any dtype: the slice is a strided view copied as bytes. */
+#include "../runtime/alloc.h"
 #include "shape_common.h"
 
 #include <stdlib.h>
@@ -133,10 +134,10 @@ int slice_prepare(or_graph *g, or_node *n) {
     slice_args a;
     int64_t n_axes, n_steps;
     if ((rc = read_args(g, n, &a, &n_axes, &n_steps))) return rc;
-    slice_plan *p = calloc(1, sizeof *p);
+    slice_plan *p = or_calloc(1, sizeof *p);
     if (!p) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     n->state = p;
-    n->free_state = free;
+    n->free_state = or_free;
     if ((rc = make_plan(g, n, x, &a, n_axes, n_steps, p))) return rc;
     n->run = slice_run;
     return or_set_output(g, n, 0, x->dtype, x->rank, p->v.dims);

@@ -3,6 +3,7 @@
  * axis 1) and each row normalised; from 13 the normalisation runs along the
  * one axis (default -1). The maximum is subtracted first, so large inputs do
  * not overflow; sums are taken in double. */
+#include "../runtime/alloc.h"
 #include "op.h"
 
 #include <math.h>
@@ -94,7 +95,7 @@ static int prepare(or_graph *g, or_node *n, bool lg) {
     if (axis < 0)
         return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "axis %lld is out of range for rank %d",
                             (long long)attr, x->rank);
-    softmax_plan *p = malloc(sizeof *p);
+    softmax_plan *p = or_malloc(sizeof *p);
     if (!p) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     p->log = lg;
     p->outer = x->rank > 0 ? or_shape_numel(axis, x->dims) : 1;
@@ -106,7 +107,7 @@ static int prepare(or_graph *g, or_node *n, bool lg) {
         p->inner = x->rank > 0 ? or_shape_numel(x->rank - axis - 1, x->dims + axis + 1) : 1;
     }
     n->state = p;
-    n->free_state = free;
+    n->free_state = or_free;
     n->run = softmax_run;
     return or_set_output(g, n, 0, x->dtype, x->rank, x->dims);
 }

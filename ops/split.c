@@ -4,6 +4,7 @@
  * axis is divided equally; from opset 18 the num_outputs attribute allows an
  * uneven split whose last chunk is smaller. Negative axis since opset 11.
  * Any dtype: rows of bytes are copied. */
+#include "../runtime/alloc.h"
 #include "shape_common.h"
 
 #include <stdlib.h>
@@ -109,10 +110,10 @@ int split_prepare(or_graph *g, or_node *n) {
     if (axis < 0)
         return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "axis %lld is out of range for rank %d",
                             (long long)or_attr_int(n, "axis", 0), x->rank);
-    split_plan *p = calloc(1, sizeof *p + sizeof(int64_t) * (size_t)n->n_outputs);
+    split_plan *p = or_calloc(1, sizeof *p + sizeof(int64_t) * (size_t)n->n_outputs);
     if (!p) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     n->state = p;
-    n->free_state = free;
+    n->free_state = or_free;
     p->axis = axis;
     if ((rc = plan_sizes(g, n, x->dims[axis], p->sizes))) return rc;
     int64_t dims[OR_MAX_RANK];

@@ -1,6 +1,7 @@
 /* Tile (opsets 6-23): repeats the input repeats[k] times along each axis k;
  * repeats is an int64 input known while planning. Any dtype: each axis is
  * viewed as [repeats, dim] with a stride-0 outer part and copied as bytes. */
+#include "../runtime/alloc.h"
 #include "shape_common.h"
 
 #include <stdlib.h>
@@ -28,10 +29,10 @@ int tile_prepare(or_graph *g, or_node *n) {
     if (len != x->rank)
         return or_node_fail(g, n, ONNXRUN_ERR_INPUT, "repeats has %lld values for rank %d",
                             (long long)len, x->rank);
-    shp_view *v = calloc(1, sizeof *v);
+    shp_view *v = or_calloc(1, sizeof *v);
     if (!v) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     n->state = v;
-    n->free_state = free;
+    n->free_state = or_free;
     shp_dense_strides(x->rank, x->dims, istrides);
     v->rank = 2 * x->rank;
     for (int k = 0; k < x->rank; k++) {

@@ -4,6 +4,7 @@
  * 10, read while planning. Output is always sorted (sorted=0 leaves the order
  * unspecified); equal values keep the lower index first, as onnxruntime.
  * Types: float, double and the 8- to 64-bit integers. */
+#include "../runtime/alloc.h"
 #include "shape_common.h"
 
 #include <stdlib.h>
@@ -17,8 +18,8 @@ typedef struct topk_plan {
 static void topk_free(void *state) {
     topk_plan *p = state;
     if (!p) return;
-    free(p->idx);
-    free(p);
+    or_free(p->idx);
+    or_free(p);
 }
 
 /* Stable bottom-up merge sort of the row's indices: stability gives the lower
@@ -166,7 +167,7 @@ int topk_prepare(or_graph *g, or_node *n) {
     if (k < 0 || k > x->dims[axis])
         return or_node_fail(g, n, ONNXRUN_ERR_INPUT, "k=%lld is out of range for axis of size %lld",
                             (long long)k, (long long)x->dims[axis]);
-    topk_plan *p = calloc(1, sizeof *p);
+    topk_plan *p = or_calloc(1, sizeof *p);
     if (!p) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     n->state = p;
     n->free_state = topk_free;
@@ -177,7 +178,7 @@ int topk_prepare(or_graph *g, or_node *n) {
     p->k = k;
     if ((uint64_t)p->len > SIZE_MAX / (2 * sizeof(int64_t)))
         return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "axis too long");
-    p->idx = malloc((size_t)(p->len ? p->len : 1) * 2 * sizeof(int64_t));
+    p->idx = or_malloc((size_t)(p->len ? p->len : 1) * 2 * sizeof(int64_t));
     if (!p->idx) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     p->tmp = p->idx + p->len;
     int64_t dims[OR_MAX_RANK];

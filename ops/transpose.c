@@ -3,6 +3,7 @@
  * stay adjacent merged); when the source's innermost axis stays innermost the
  * copy is row-wise, otherwise it moves 2-D tiles between the two axes that
  * hold the source's and the output's unit strides. */
+#include "../runtime/alloc.h"
 #include "shape_common.h"
 
 #include <stdlib.h>
@@ -160,11 +161,11 @@ int transpose_prepare(or_graph *g, or_node *n) {
     if ((rc = read_perm(g, n, x->rank, perm))) return rc;
     int64_t dims[OR_MAX_RANK];
     for (int k = 0; k < x->rank; k++) dims[k] = x->dims[perm[k]];
-    transpose_plan *p = calloc(1, sizeof *p);
+    transpose_plan *p = or_calloc(1, sizeof *p);
     if (!p) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     if (or_tensor_numel(x) > 0) make_plan(p, x, perm);
     n->state = p;
-    n->free_state = free;
+    n->free_state = or_free;
     n->run = transpose_run;
     return or_set_output(g, n, 0, x->dtype, x->rank, dims);
 }

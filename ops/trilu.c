@@ -2,6 +2,7 @@
  * of the last two axes, shifted by the optional int64 scalar k (known while
  * planning); everything else becomes zero. Any dtype: zero is all-zero bytes
  * for every numeric type and bool. */
+#include "../runtime/alloc.h"
 #include "shape_common.h"
 
 #include <stdlib.h>
@@ -47,11 +48,11 @@ int trilu_prepare(or_graph *g, or_node *n) {
     /* Far-out k values all mean "everything" or "nothing"; clamping keeps i + k finite. */
     int64_t limit = x->dims[x->rank - 1] + x->dims[x->rank - 2] + 1;
     k = k > limit ? limit : k < -limit ? -limit : k;
-    int64_t *state = malloc(sizeof *state);
+    int64_t *state = or_malloc(sizeof *state);
     if (!state) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     *state = k;
     n->state = state;
-    n->free_state = free;
+    n->free_state = or_free;
     n->run = trilu_run;
     return or_set_output(g, n, 0, x->dtype, x->rank, x->dims);
 }

@@ -4,6 +4,7 @@
  * the next input. Max/Min take any numeric type (integers since 12) and
  * propagate NaN like numpy; Sum/Mean take float types. float16/bfloat16
  * compute through float32, rounding after every step. */
+#include "../runtime/alloc.h"
 #include "elementwise.h"
 
 #include <stdlib.h>
@@ -94,7 +95,7 @@ static int variadic_prepare(or_graph *g, or_node *n, const or_bcast_kernel *tabl
     if (status == ONNXRUN_OK) status = or_set_output(g, n, 0, dtype, rank, dims);
     if (status != ONNXRUN_OK) return status;
     int n_steps = n->n_inputs > 1 ? n->n_inputs - 1 : 1;
-    variadic_state *s = calloc(1, sizeof *s + sizeof(or_bcast) * (size_t)n_steps);
+    variadic_state *s = or_calloc(1, sizeof *s + sizeof(or_bcast) * (size_t)n_steps);
     if (!s) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     s->n_steps = n_steps;
     s->step_k = (or_ew_kern){.n_in = n->n_inputs > 1 ? 2 : 1,
@@ -118,12 +119,12 @@ static int variadic_prepare(or_graph *g, or_node *n, const or_bcast_kernel *tabl
         or_bcast_plan(&s->scale_b, 1, (const int[]){1}, flat, 1, &numel);
     }
     if (!ok) {
-        free(s);
+        or_free(s);
         return or_ew_bad_dtype(g, n, dtype);
     }
     plan_steps(g, n, s, rank, dims);
     n->state = s;
-    n->free_state = free;
+    n->free_state = or_free;
     n->run = variadic_run;
     return ONNXRUN_OK;
 }

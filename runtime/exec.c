@@ -6,6 +6,7 @@
  * Shape/Gather/Concat/ConstantOfShape chains into constants. The remaining
  * activations get offsets in one arena, first-fit by size over their
  * lifetimes, so a dead tensor's bytes are reused. Running is a plain loop. */
+#include "alloc.h"
 #include "exec.h"
 
 #include "../ops/op.h"
@@ -58,19 +59,47 @@ int or_set_output(or_graph *g, or_node *n, int i, int dtype, int rank, const int
     return ONNXRUN_OK;
 }
 
+static int fold_node(or_graph *g, or_node *n);
+
+/* A graph input's value can steer planning once the caller has bound it; the
+ * session then replans whenever those bytes change. */
+static bool pin_input_value(or_graph *g, or_tensor *t) {
+    if (!t->data) {
+        g->plan_needs_input_values = true;
+        return false;
+    }
+    t->value_pinned = true;
+    return true;
+}
+
+/* Shape-like values are small; anything bigger is real data, not worth
+ * computing twice (once here, once per run). */
+#define DEMAND_FOLD_MAX_ELEMENTS 65536
+#define DEMAND_FOLD_MAX_DEPTH 64
+
+/* Computes an activation while planning when a prepare needs its value (a
+ * Range limit or Pad pads derived from a graph input's value): its producer
+ * chain runs now, from initializers and bound graph inputs, and is folded. */
+static bool fold_on_demand(or_graph *g, or_tensor *t, int depth) {
+    if (t->is_static) return true;
+    if (t->kind == OR_T_INPUT) return pin_input_value(g, t);
+    if (t->kind != OR_T_ACTIVATION || t->producer < 0 || depth > DEMAND_FOLD_MAX_DEPTH)
+        return false;
+    int64_t numel = or_tensor_numel(t);
+    if (numel < 0 || numel > DEMAND_FOLD_MAX_ELEMENTS) return false;
+    or_node *p = &g->nodes[t->producer];
+    if (!p->run || p->folded) return false; /* not prepared yet, or failed */
+    for (int k = 0; k < p->n_inputs; k++) {
+        or_tensor *u = or_input(g, p, k);
+        if (u && !fold_on_demand(g, u, depth + 1)) return false;
+    }
+    return fold_node(g, p) == ONNXRUN_OK;
+}
+
 const void *or_input_value(or_graph *g, or_node *n, int i) {
     or_tensor *t = or_input(g, n, i);
     if (!t) return NULL;
-    if (t->is_static) return t->data;
-    if (t->kind == OR_T_INPUT) {
-        if (!t->data) {
-            g->plan_needs_input_values = true;
-            return NULL;
-        }
-        t->value_pinned = true;
-        return t->data;
-    }
-    return NULL;
+    return fold_on_demand(g, t, 0) ? t->data : NULL;
 }
 
 int64_t or_read_int(const or_tensor *t, int64_t index) {
@@ -113,9 +142,7 @@ double or_read_double(const or_tensor *t, int64_t index) {
 }
 
 static void *aligned_bytes(size_t n) {
-    void *p = NULL;
-    if (posix_memalign(&p, ARENA_ALIGN, n ? n : 1) != 0) return NULL;
-    return p;
+    return or_aligned_alloc(ARENA_ALIGN, n);
 }
 
 void or_graph_unplan(or_graph *g) {
@@ -131,7 +158,7 @@ void or_graph_unplan(or_graph *g) {
         or_tensor *t = &g->tensors[i];
         t->value_pinned = false;
         if (t->kind != OR_T_ACTIVATION) continue;
-        if (t->owned && !t->owned_is_mapping) free(t->owned);
+        if (t->owned && !t->owned_is_mapping) or_free(t->owned);
         t->owned = NULL;
         t->owned_len = 0;
         t->data = NULL;
@@ -250,7 +277,7 @@ static int collect_slots(or_graph *g, arena_slot *slots) {
 static int plan_arena(or_graph *g) {
     int total_outputs = 0;
     for (int i = 0; i < g->n_nodes; i++) total_outputs += g->nodes[i].n_outputs;
-    arena_slot *slots = malloc(sizeof *slots * (size_t)(total_outputs + 1));
+    arena_slot *slots = or_malloc(sizeof *slots * (size_t)(total_outputs + 1));
     if (!slots) return or_fail(g, ONNXRUN_ERR_NOMEM, "out of memory planning the arena");
     int count = collect_slots(g, slots);
     qsort(slots, (size_t)count, sizeof *slots, by_size_desc);
@@ -261,11 +288,11 @@ static int plan_arena(or_graph *g) {
             arena_size = slots[s].offset + slots[s].size;
     }
     if (arena_size > g->arena_size || !g->arena) {
-        free(g->arena);
+        or_free(g->arena);
         g->arena = aligned_bytes(arena_size);
         g->arena_size = g->arena ? arena_size : 0;
         if (!g->arena) {
-            free(slots);
+            or_free(slots);
             return or_fail(g, ONNXRUN_ERR_NOMEM,
                            "out of memory: the activation arena needs %zu bytes", arena_size);
         }
@@ -275,7 +302,7 @@ static int plan_arena(or_graph *g) {
         t->arena_offset = slots[s].offset;
         t->data = g->arena + slots[s].offset;
     }
-    free(slots);
+    or_free(slots);
     return ONNXRUN_OK;
 }
 

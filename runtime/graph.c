@@ -1,4 +1,5 @@
 /* Graph construction, topological sort, errors, dtype and attribute helpers. */
+#include "alloc.h"
 #include "graph.h"
 
 #include <stdio.h>
@@ -7,67 +8,67 @@
 #include <sys/mman.h>
 
 or_graph *or_graph_new(void) {
-    or_graph *g = calloc(1, sizeof *g);
+    or_graph *g = or_calloc(1, sizeof *g);
     if (g) g->num_threads = 1;
     return g;
 }
 
 void or_tensor_free_contents(or_tensor *t) {
     if (!t) return;
-    free(t->name);
-    for (int i = 0; i < OR_MAX_RANK; i++) free(t->dim_params[i]);
+    or_free(t->name);
+    for (int i = 0; i < OR_MAX_RANK; i++) or_free(t->dim_params[i]);
     if (t->owned) {
         if (t->owned_is_mapping)
             munmap(t->owned, t->owned_len);
         else
-            free(t->owned);
+            or_free(t->owned);
     }
     memset(t, 0, sizeof *t);
 }
 
 void or_attr_free_contents(or_attr *a) {
-    free(a->name);
-    free(a->s);
+    or_free(a->name);
+    or_free(a->s);
     if (a->t) {
         or_tensor_free_contents(a->t);
-        free(a->t);
+        or_free(a->t);
     }
-    free(a->floats);
-    free(a->ints);
+    or_free(a->floats);
+    or_free(a->ints);
     if (a->strings)
-        for (size_t i = 0; i < a->n; i++) free(a->strings[i]);
-    free(a->strings);
+        for (size_t i = 0; i < a->n; i++) or_free(a->strings[i]);
+    or_free(a->strings);
     memset(a, 0, sizeof *a);
 }
 
 static void node_free_contents(or_node *n) {
     if (n->free_state) n->free_state(n->state);
     if (n->free_cache) n->free_cache(n->cache);
-    free(n->name);
-    free(n->op_type);
-    free(n->domain);
-    free(n->inputs);
-    free(n->outputs);
+    or_free(n->name);
+    or_free(n->op_type);
+    or_free(n->domain);
+    or_free(n->inputs);
+    or_free(n->outputs);
     for (int i = 0; i < n->n_attrs; i++) or_attr_free_contents(&n->attrs[i]);
-    free(n->attrs);
+    or_free(n->attrs);
 }
 
 void or_graph_free(or_graph *g) {
     if (!g) return;
     for (int i = 0; i < g->n_nodes; i++) node_free_contents(&g->nodes[i]);
-    free(g->nodes);
+    or_free(g->nodes);
     for (int i = 0; i < g->n_tensors; i++) or_tensor_free_contents(&g->tensors[i]);
-    free(g->tensors);
-    free(g->inputs);
-    free(g->outputs);
-    for (int i = 0; i < g->n_opsets; i++) free(g->opsets[i].domain);
-    free(g->opsets);
-    free(g->producer_name);
-    free(g->producer_version);
-    free(g->graph_name);
-    free(g->model_path);
-    free(g->arena);
-    free(g);
+    or_free(g->tensors);
+    or_free(g->inputs);
+    or_free(g->outputs);
+    for (int i = 0; i < g->n_opsets; i++) or_free(g->opsets[i].domain);
+    or_free(g->opsets);
+    or_free(g->producer_name);
+    or_free(g->producer_version);
+    or_free(g->graph_name);
+    or_free(g->model_path);
+    or_free(g->arena);
+    or_free(g);
 }
 
 int or_graph_find_tensor(const or_graph *g, const char *name) {
@@ -81,14 +82,14 @@ int or_graph_tensor(or_graph *g, const char *name) {
     if (found >= 0) return found;
     if (g->n_tensors == g->cap_tensors) {
         int cap = g->cap_tensors ? g->cap_tensors * 2 : 64;
-        or_tensor *grown = realloc(g->tensors, (size_t)cap * sizeof *grown);
+        or_tensor *grown = or_realloc(g->tensors, (size_t)cap * sizeof *grown);
         if (!grown) return -1;
         g->tensors = grown;
         g->cap_tensors = cap;
     }
     or_tensor *t = &g->tensors[g->n_tensors];
     memset(t, 0, sizeof *t);
-    t->name = strdup(name);
+    t->name = or_strdup(name);
     if (!t->name) return -1;
     t->rank = -1;
     t->producer = -1;
@@ -98,7 +99,7 @@ int or_graph_tensor(or_graph *g, const char *name) {
 or_node *or_graph_add_node(or_graph *g) {
     if (g->n_nodes == g->cap_nodes) {
         int cap = g->cap_nodes ? g->cap_nodes * 2 : 32;
-        or_node *grown = realloc(g->nodes, (size_t)cap * sizeof *grown);
+        or_node *grown = or_realloc(g->nodes, (size_t)cap * sizeof *grown);
         if (!grown) return NULL;
         g->nodes = grown;
         g->cap_nodes = cap;
@@ -113,11 +114,11 @@ or_node *or_graph_add_node(or_graph *g) {
  * results are deterministic. */
 int or_graph_sort(or_graph *g) {
     int status = ONNXRUN_ERR_NOMEM;
-    int *producer = malloc(sizeof(int) * (size_t)(g->n_tensors + 1));
-    int *pending = calloc((size_t)g->n_nodes + 1, sizeof(int));
-    int *order = malloc(sizeof(int) * (size_t)(g->n_nodes + 1));
-    bool *done = calloc((size_t)g->n_nodes + 1, sizeof(bool));
-    or_node *sorted = malloc(sizeof(or_node) * (size_t)(g->n_nodes + 1));
+    int *producer = or_malloc(sizeof(int) * (size_t)(g->n_tensors + 1));
+    int *pending = or_calloc((size_t)g->n_nodes + 1, sizeof(int));
+    int *order = or_malloc(sizeof(int) * (size_t)(g->n_nodes + 1));
+    bool *done = or_calloc((size_t)g->n_nodes + 1, sizeof(bool));
+    or_node *sorted = or_malloc(sizeof(or_node) * (size_t)(g->n_nodes + 1));
     if (!producer || !pending || !order || !done || !sorted) goto out;
 
     for (int t = 0; t < g->n_tensors; t++) producer[t] = -1;
@@ -196,11 +197,11 @@ int or_graph_sort(or_graph *g) {
     status = ONNXRUN_OK;
 out:
     if (status == ONNXRUN_ERR_NOMEM && !g->errmsg[0]) or_fail(g, status, "out of memory");
-    free(producer);
-    free(pending);
-    free(order);
-    free(done);
-    free(sorted);
+    or_free(producer);
+    or_free(pending);
+    or_free(order);
+    or_free(done);
+    or_free(sorted);
     return status;
 }
 

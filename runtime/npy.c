@@ -1,6 +1,7 @@
 /* .npy reader and writer; see npy.h for what is accepted. The header is a
  * Python dict literal, parsed here by a small recursive-descent reader that
  * accepts exactly the three keys numpy writes, in any order. */
+#include "alloc.h"
 #include "npy.h"
 
 #include "graph.h"
@@ -356,7 +357,7 @@ onnxrun_status or_npy_parse(const void *buf, size_t len, or_npy *out, char *err,
         return npy_fail(err, errlen, ONNXRUN_ERR_INPUT,
                         "data is %zu bytes but the header's shape and dtype '%s' need %zu", have,
                         h.descr, nbytes);
-    unsigned char *data = malloc(nbytes ? nbytes : 1);
+    unsigned char *data = or_malloc(nbytes ? nbytes : 1);
     if (!data) return npy_fail(err, errlen, ONNXRUN_ERR_NOMEM, "out of memory (%zu bytes)", nbytes);
     const unsigned char *src = b + hstart + hlen;
     if (h.fortran && h.rank > 1)
@@ -381,7 +382,7 @@ onnxrun_status or_npy_load_file(const char *path, or_npy *out, char *err, size_t
         return npy_fail(err, errlen, ONNXRUN_ERR_IO, "not a regular file");
     }
     size_t len = (size_t)sb.st_size;
-    unsigned char *buf = malloc(len ? len : 1);
+    unsigned char *buf = or_malloc(len ? len : 1);
     if (!buf) {
         fclose(f);
         return npy_fail(err, errlen, ONNXRUN_ERR_NOMEM, "out of memory (%zu bytes)", len);
@@ -390,17 +391,17 @@ onnxrun_status or_npy_load_file(const char *path, or_npy *out, char *err, size_t
     int read_err = ferror(f);
     fclose(f);
     if (got != len || read_err) {
-        free(buf);
+        or_free(buf);
         return npy_fail(err, errlen, ONNXRUN_ERR_IO, "read failed");
     }
     onnxrun_status st = or_npy_parse(buf, len, out, err, errlen);
-    free(buf);
+    or_free(buf);
     return st;
 }
 
 void or_npy_free(or_npy *npy) {
     if (!npy) return;
-    free(npy->data);
+    or_free(npy->data);
     memset(npy, 0, sizeof *npy);
 }
 
@@ -431,7 +432,7 @@ onnxrun_status or_npy_header(onnxrun_dtype dtype, int rank, const int64_t *dims,
     /* magic(6) + version(2) + length(2) + dict + padding + '\n' */
     size_t total = 10 + (size_t)n + 1;
     total = (total + NPY_ALIGN - 1) / NPY_ALIGN * NPY_ALIGN;
-    unsigned char *h = malloc(total);
+    unsigned char *h = or_malloc(total);
     if (!h) return npy_fail(err, errlen, ONNXRUN_ERR_NOMEM, "out of memory");
     size_t hlen = total - 10;
     memcpy(h, NPY_MAGIC, NPY_MAGIC_LEN);
@@ -465,18 +466,18 @@ onnxrun_status or_npy_write_file(const char *path, onnxrun_dtype dtype, int rank
     if (st == ONNXRUN_OK && nbytes && !data)
         st = npy_fail(err, errlen, ONNXRUN_ERR_ARGUMENT, "NULL data");
     if (st) {
-        free(h);
+        or_free(h);
         return st;
     }
     FILE *f = fopen(path, "wb");
     if (!f) {
-        free(h);
+        or_free(h);
         return npy_fail(err, errlen, ONNXRUN_ERR_IO, "cannot create: %s", strerror(errno));
     }
     bool ok =
         fwrite(h, 1, hlen, f) == hlen && (nbytes == 0 || fwrite(data, 1, nbytes, f) == nbytes);
     int saved = errno;
-    free(h);
+    or_free(h);
     if (fclose(f) != 0 && ok) {
         ok = false;
         saved = errno;

@@ -51,9 +51,31 @@ typedef enum onnxrun_dtype {
 
 typedef struct onnxrun_session onnxrun_session;
 
+/* Weight precision for the recurrent and matrix kernels. Reduced precision is
+ * opt-in: weights are stored in it after load, activations stay float32. */
+typedef enum onnxrun_precision {
+    ONNXRUN_PRECISION_FP32 = 0, /* default: exact float32 weights */
+    ONNXRUN_PRECISION_BF16 = 1, /* bfloat16 weights (AVX512-BF16 where present) */
+    ONNXRUN_PRECISION_INT8 = 2, /* int8 weights, per-row scales (VNNI where present) */
+} onnxrun_precision;
+
+/* A custom allocator for every allocation the session makes (weights, arena,
+ * tensors, bookkeeping). alloc returns memory aligned to at least `alignment`
+ * bytes (a power of two, at most 64) or NULL; free accepts NULL. */
+typedef struct onnxrun_allocator {
+    void *(*alloc)(void *user, size_t size, size_t alignment);
+    void (*free)(void *user, void *ptr);
+    void *user;
+} onnxrun_allocator;
+
 typedef struct onnxrun_options {
     size_t size;     /* sizeof(onnxrun_options): lets the struct grow */
     int num_threads; /* intra-op threads, default 1 */
+    /* Fails creation or a run with ONNXRUN_ERR_NOMEM instead of exceeding
+     * this many bytes of session memory; 0 means no limit. */
+    size_t max_memory_bytes;
+    const onnxrun_allocator *allocator; /* NULL: the C library's malloc */
+    onnxrun_precision weight_precision; /* default ONNXRUN_PRECISION_FP32 */
 } onnxrun_options;
 
 /* Describes a graph input or output; dims[i] < 0 is a symbolic or unknown

@@ -1,4 +1,5 @@
 /* The public API: sessions over a loaded, planned graph. */
+#include "alloc.h"
 #include "onnxrun.h"
 
 #include "../onnx/loader.h"
@@ -77,13 +78,13 @@ static void describe(const or_tensor *t, onnxrun_tensor_info *info) {
 static onnxrun_status snapshot_signature(onnxrun_session *s) {
     or_graph *g = s->graph;
     size_t ni = (size_t)g->n_inputs + 1, no = (size_t)g->n_outputs + 1;
-    s->inputs = calloc(ni, sizeof *s->inputs);
-    s->outputs = calloc(no, sizeof *s->outputs);
-    s->bound = calloc(ni, sizeof *s->bound);
-    s->planned_rank = calloc(ni, sizeof *s->planned_rank);
-    s->planned_dims = calloc(ni, sizeof *s->planned_dims);
-    s->pinned_bytes = calloc(ni, sizeof *s->pinned_bytes);
-    s->pinned_len = calloc(ni, sizeof *s->pinned_len);
+    s->inputs = or_calloc(ni, sizeof *s->inputs);
+    s->outputs = or_calloc(no, sizeof *s->outputs);
+    s->bound = or_calloc(ni, sizeof *s->bound);
+    s->planned_rank = or_calloc(ni, sizeof *s->planned_rank);
+    s->planned_dims = or_calloc(ni, sizeof *s->planned_dims);
+    s->pinned_bytes = or_calloc(ni, sizeof *s->pinned_bytes);
+    s->pinned_len = or_calloc(ni, sizeof *s->pinned_len);
     if (!s->inputs || !s->outputs || !s->bound || !s->planned_rank || !s->planned_dims ||
         !s->pinned_bytes || !s->pinned_len)
         return set_error(s, ONNXRUN_ERR_NOMEM, "out of memory");
@@ -95,7 +96,7 @@ static onnxrun_status snapshot_signature(onnxrun_session *s) {
 static void forget_plan_signature(onnxrun_session *s) {
     if (!s->pinned_bytes || !s->pinned_len) return; /* creation failed before the snapshot */
     for (int i = 0; i < s->graph->n_inputs; i++) {
-        free(s->pinned_bytes[i]);
+        or_free(s->pinned_bytes[i]);
         s->pinned_bytes[i] = NULL;
         s->pinned_len[i] = 0;
     }
@@ -109,7 +110,7 @@ static onnxrun_status remember_plan_signature(onnxrun_session *s) {
         s->planned_rank[i] = t->rank;
         memcpy(s->planned_dims[i], t->dims, sizeof t->dims);
         if (!t->value_pinned) continue;
-        s->pinned_bytes[i] = malloc(t->nbytes ? t->nbytes : 1);
+        s->pinned_bytes[i] = or_malloc(t->nbytes ? t->nbytes : 1);
         if (!s->pinned_bytes[i]) return set_error(s, ONNXRUN_ERR_NOMEM, "out of memory");
         memcpy(s->pinned_bytes[i], t->data, t->nbytes);
         s->pinned_len[i] = t->nbytes;
@@ -164,7 +165,7 @@ static onnxrun_status or_session_create(const void *buffer, size_t length, const
                                         const char *model_path, const onnxrun_options *options,
                                         onnxrun_session **out_session) {
     if (!out_session) return ONNXRUN_ERR_ARGUMENT;
-    *out_session = calloc(1, sizeof **out_session);
+    *out_session = or_calloc(1, sizeof **out_session);
     onnxrun_session *s = *out_session;
     if (!s) return ONNXRUN_ERR_NOMEM;
     if (!buffer) return set_error(s, ONNXRUN_ERR_ARGUMENT, "no model buffer given");
@@ -190,11 +191,11 @@ static char *read_whole_file(const char *path, size_t *len, char *err, size_t er
     if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
     if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
         snprintf(err, errlen, "%s: cannot read: not a regular file", path);
-    } else if (!(buf = malloc((size_t)size + 1))) {
+    } else if (!(buf = or_malloc((size_t)size + 1))) {
         snprintf(err, errlen, "%s: out of memory reading %ld bytes", path, size);
     } else if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
         snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-        free(buf);
+        or_free(buf);
         buf = NULL;
     }
     fclose(f);
@@ -206,7 +207,7 @@ onnxrun_status onnxrun_session_create_from_file(const char *path, const onnxrun_
                                                 onnxrun_session **out_session) {
     if (!out_session) return ONNXRUN_ERR_ARGUMENT;
     if (!path) {
-        *out_session = calloc(1, sizeof **out_session);
+        *out_session = or_calloc(1, sizeof **out_session);
         if (!*out_session) return ONNXRUN_ERR_NOMEM;
         return set_error(*out_session, ONNXRUN_ERR_ARGUMENT, "no model path given");
     }
@@ -214,13 +215,13 @@ onnxrun_status onnxrun_session_create_from_file(const char *path, const onnxrun_
     size_t len = 0;
     char *buf = read_whole_file(path, &len, err, sizeof err);
     if (!buf) {
-        *out_session = calloc(1, sizeof **out_session);
+        *out_session = or_calloc(1, sizeof **out_session);
         if (!*out_session) return ONNXRUN_ERR_NOMEM;
         return set_error(*out_session, ONNXRUN_ERR_IO, "%s", err);
     }
-    char *dir = strdup(path);
+    char *dir = or_strdup(path);
     if (!dir) {
-        free(buf);
+        or_free(buf);
         return ONNXRUN_ERR_NOMEM;
     }
     char *slash = strrchr(dir, '/');
@@ -229,22 +230,22 @@ onnxrun_status onnxrun_session_create_from_file(const char *path, const onnxrun_
     else
         strcpy(dir, ".");
     onnxrun_status status = or_session_create(buf, len, dir, path, options, out_session);
-    free(buf);
-    free(dir);
+    or_free(buf);
+    or_free(dir);
     return status;
 }
 
 void onnxrun_session_destroy(onnxrun_session *s) {
     if (!s) return;
     drop_graph(s);
-    free(s->inputs);
-    free(s->outputs);
-    free(s->bound);
-    free(s->planned_rank);
-    free(s->planned_dims);
-    free(s->pinned_bytes);
-    free(s->pinned_len);
-    free(s);
+    or_free(s->inputs);
+    or_free(s->outputs);
+    or_free(s->bound);
+    or_free(s->planned_rank);
+    or_free(s->planned_dims);
+    or_free(s->pinned_bytes);
+    or_free(s->pinned_len);
+    or_free(s);
 }
 
 const char *onnxrun_errmsg(const onnxrun_session *s) {

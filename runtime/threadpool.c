@@ -1,6 +1,7 @@
 /* Persistent worker pool. A parallel_for publishes one job; workers and the
  * caller take chunks from an atomic counter. Workers spin briefly before
  * sleeping because recurrent steps issue many small jobs back to back. */
+#include "alloc.h"
 #include "threadpool.h"
 
 #include <pthread.h>
@@ -46,7 +47,7 @@ static void *worker_main(void *arg_) {
     worker_arg *arg = arg_;
     or_threadpool *pool = arg->pool;
     int index = arg->index;
-    free(arg);
+    or_free(arg);
     unsigned seen = 0;
     for (;;) {
         unsigned gen = atomic_load(&pool->generation);
@@ -72,22 +73,22 @@ static void *worker_main(void *arg_) {
 }
 
 or_threadpool *or_threadpool_create(int threads) {
-    or_threadpool *pool = calloc(1, sizeof *pool);
+    or_threadpool *pool = or_calloc(1, sizeof *pool);
     if (!pool) return NULL;
     pool->n_threads = threads > 1 ? threads : 1;
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->wake, NULL);
     pthread_cond_init(&pool->finished, NULL);
     if (pool->n_threads > 1) {
-        pool->workers = calloc((size_t)pool->n_threads - 1, sizeof(pthread_t));
+        pool->workers = or_calloc((size_t)pool->n_threads - 1, sizeof(pthread_t));
         if (!pool->workers) goto fail;
         for (int i = 1; i < pool->n_threads; i++) {
-            worker_arg *arg = malloc(sizeof *arg);
+            worker_arg *arg = or_malloc(sizeof *arg);
             if (!arg) goto fail_started;
             arg->pool = pool;
             arg->index = i;
             if (pthread_create(&pool->workers[i - 1], NULL, worker_main, arg) != 0) {
-                free(arg);
+                or_free(arg);
                 goto fail_started;
             }
             continue;
@@ -99,8 +100,8 @@ or_threadpool *or_threadpool_create(int threads) {
     }
     return pool;
 fail:
-    free(pool->workers);
-    free(pool);
+    or_free(pool->workers);
+    or_free(pool);
     return NULL;
 }
 
@@ -114,8 +115,8 @@ void or_threadpool_destroy(or_threadpool *pool) {
     pthread_mutex_destroy(&pool->lock);
     pthread_cond_destroy(&pool->wake);
     pthread_cond_destroy(&pool->finished);
-    free(pool->workers);
-    free(pool);
+    or_free(pool->workers);
+    or_free(pool);
 }
 
 int or_threadpool_size(const or_threadpool *pool) {

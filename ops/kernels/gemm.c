@@ -1,6 +1,7 @@
 /* GEMM entry points: picks the kernel table for or_cpu_isa() on every call
  * (tests switch ISAs at run time) and runs the blocked driver of
  * gemm_driver.h, instantiated here for float and double. */
+#include "../../runtime/alloc.h"
 #include "gemm.h"
 
 #include "../../runtime/cpu.h"
@@ -115,8 +116,8 @@ or_packed_b *or_dgemm_pack_b(bool trans_b, int64_t K, int64_t N, const double *B
 
 void or_packed_b_free(or_packed_b *p) {
     if (!p) return;
-    free(p->data);
-    free(p);
+    or_free(p->data);
+    or_free(p);
 }
 
 int64_t or_packed_b_k(const or_packed_b *p) {

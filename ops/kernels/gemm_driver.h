@@ -201,12 +201,12 @@ static or_packed_b *N_(pack_b_impl)(const KERN *kern, bool trans_b, int64_t K, i
     if (K <= 0 || N <= 0 || !B) return NULL;
     int64_t npad = (N + kern->nr - 1) / kern->nr * kern->nr;
     if (npad > INT64_MAX / K || (uint64_t)(npad * K) > SIZE_MAX / sizeof(T) / 2) return NULL;
-    or_packed_b *p = calloc(1, sizeof *p);
+    or_packed_b *p = or_calloc(1, sizeof *p);
     if (!p) return NULL;
     size_t bytes = (size_t)(npad * K) * sizeof(T);
     p->data = aligned_alloc(64, (bytes + 63) / 64 * 64);
     if (!p->data) {
-        free(p);
+        or_free(p);
         return NULL;
     }
     p->elem = sizeof(T);

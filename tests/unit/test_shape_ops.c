@@ -123,15 +123,14 @@ Test(shape_ops, reshape_two_minus_ones_fail) {
     or_graph_free(tg.g);
 }
 
-Test(shape_ops, reshape_shape_unknown_while_planning_fails) {
-    /* The shape comes from a Gather over a graph input, which runs at run time. */
+static or_graph *reshape_by_gathered_shape(test_graph *tg, const int64_t *sv, bool bind_sv) {
     or_graph *g = or_graph_new();
     g->opset = 13;
-    test_graph tg = {g, NULL};
-    int64_t sv[2] = {4, 6}, idx[2] = {0, 1};
-    input(&tg, "x", OR_FLOAT, 3, DIMS(2, 3, 4), iota24);
-    input(&tg, "sv", OR_INT64, 1, DIMS(2), sv);
-    init_i64(&tg, "idx", 2, idx);
+    *tg = (test_graph){g, NULL};
+    static const int64_t idx[2] = {1, 0};
+    input(tg, "x", OR_FLOAT, 3, DIMS(2, 3, 4), iota24);
+    input(tg, "sv", OR_INT64, 1, DIMS(2), bind_sv ? sv : NULL);
+    init_i64(tg, "idx", 2, idx);
     const char *gin[] = {"sv", "idx"}, *gout[] = {"s"}, *rin[] = {"x", "s"}, *rout[] = {"y"};
     for (int k = 0; k < 2; k++) {
         or_node *n = or_graph_add_node(g);
@@ -148,7 +147,26 @@ Test(shape_ops, reshape_shape_unknown_while_planning_fails) {
     }
     g->outputs = malloc(sizeof(int));
     g->outputs[g->n_outputs++] = tensor(g, "y");
+    return g;
+}
+
+Test(shape_ops, reshape_shape_computed_from_input_value_is_folded) {
+    /* The shape is a Gather over a graph input's value: the planner computes
+     * it from the bound input ({6, 4} gathered as {4, 6}). */
+    test_graph tg;
+    static const int64_t sv[2] = {6, 4};
+    or_graph *g = reshape_by_gathered_shape(&tg, sv, true);
+    run_ok(&tg);
+    expect_f32(out(&tg, "y"), 2, DIMS(4, 6), iota24);
+    cr_expect(g->tensors[g->inputs[1]].value_pinned, "the plan must depend on sv's value");
+    or_graph_free(g);
+}
+
+Test(shape_ops, reshape_shape_from_unbound_input_fails) {
+    test_graph tg;
+    or_graph *g = reshape_by_gathered_shape(&tg, NULL, false);
     run_fails(&tg, ONNXRUN_ERR_MODEL, "must be known while planning");
+    cr_expect(g->plan_needs_input_values);
     or_graph_free(g);
 }
 
