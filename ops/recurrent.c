@@ -305,6 +305,14 @@ static void pick_kernels(or_rnn_state *s) {
             PICK(f64, avx2);
         return;
     }
+#elif defined(OR_HAVE_NEON_KERNELS)
+    if (s->isa == OR_ISA_NEON) {
+        if (f32)
+            PICK(f32, neon);
+        else
+            PICK(f64, neon);
+        return;
+    }
 #endif
     s->isa = OR_ISA_SCALAR;
     if (f32)
@@ -322,14 +330,21 @@ struct or_rnn_cache {
     bool split_r;         /* GRU without linear_before_reset: R's h rows apart */
     or_packed_b *w;       /* Wᵀ: [input, dirs * gh] */
     or_packed_b *r[2][2]; /* per direction: R_dᵀ (or its z r rows), then its h rows */
+    int precision;        /* onnxrun_precision; not FP32: qw/qr replace w/r */
+    or_qmat *qw;          /* W [dirs * gh, input] */
+    or_qmat *qr[2][2];    /* as r */
 };
 
 static void cache_free(void *p) {
     or_rnn_cache *c = p;
     if (!c) return;
     or_packed_b_free(c->w);
+    or_qmat_free(c->qw);
     for (int d = 0; d < 2; d++)
-        for (int b = 0; b < 2; b++) or_packed_b_free(c->r[d][b]);
+        for (int b = 0; b < 2; b++) {
+            or_packed_b_free(c->r[d][b]);
+            or_qmat_free(c->qr[d][b]);
+        }
     or_free(c);
 }
 
@@ -353,9 +368,46 @@ static or_packed_b *pack(const or_rnn_state *s, int64_t K, int64_t N, const void
 }
 
 static bool cache_matches(const or_rnn_cache *c, const or_rnn_state *s, const void *w,
-                          const void *r, bool split) {
+                          const void *r, bool split, int precision) {
     return c->w_src == w && c->r_src == r && c->dtype == s->dtype && c->dirs == s->dirs &&
-           c->gh == s->gh && c->input == s->input && c->hidden == s->hidden && c->split_r == split;
+           c->gh == s->gh && c->input == s->input && c->hidden == s->hidden &&
+           c->split_r == split && c->precision == precision;
+}
+
+/* Reduced precision applies to float weights only; double stays exact. */
+static int weight_precision(const or_graph *g, const or_rnn_state *s) {
+    int p = g->weight_precision;
+    if (s->dtype != OR_FLOAT || (p != ONNXRUN_PRECISION_BF16 && p != ONNXRUN_PRECISION_INT8))
+        return ONNXRUN_PRECISION_FP32;
+    return p;
+}
+
+/* Packs W and the R blocks either for the float GEMM or as reduced-precision
+ * rows (qgemm.h); false when memory ran out. */
+static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, const void *r,
+                     bool split) {
+    or_qkind kind = c->precision == ONNXRUN_PRECISION_BF16 ? OR_Q_BF16 : OR_Q_S8;
+    bool q = c->precision != ONNXRUN_PRECISION_FP32, ok = true;
+    if (w && s->input > 0) {
+        if (q)
+            ok = (c->qw = or_qmat_pack(kind, s->dirs * s->gh, s->input, w, s->input, 0)) != NULL;
+        else
+            ok = (c->w = pack(s, s->input, s->dirs * s->gh, w)) != NULL;
+    }
+    for (int d = 0; r && ok && d < s->dirs; d++) {
+        const unsigned char *rd =
+            (const unsigned char *)r + (size_t)(d * s->gh * s->hidden) * s->esz;
+        int64_t rows[2] = {split ? 2 * s->hidden : s->gh, s->hidden};
+        for (int b = 0; ok && b < (split ? 2 : 1); b++) {
+            const unsigned char *src = rd + (size_t)(b * rows[0] * s->hidden) * s->esz;
+            if (q)
+                ok = (c->qr[d][b] = or_qmat_pack(kind, rows[b], s->hidden, (const float *)src,
+                                                 s->hidden, 0)) != NULL;
+            else
+                ok = (c->r[d][b] = pack(s, s->hidden, rows[b], src)) != NULL;
+        }
+    }
+    return ok;
 }
 
 static int pack_weights(or_graph *g, or_node *n, or_rnn_state *s) {
@@ -363,7 +415,9 @@ static int pack_weights(or_graph *g, or_node *n, or_rnn_state *s) {
     bool split = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset;
     or_rnn_cache *c = n->cache;
     bool reusable = (!w || is_initializer(g, n, 1)) && (!r || is_initializer(g, n, 2));
-    if (c && n->free_cache == cache_free && reusable && cache_matches(c, s, w, r, split)) {
+    int precision = weight_precision(g, s);
+    if (c && n->free_cache == cache_free && reusable &&
+        cache_matches(c, s, w, r, split, precision)) {
         s->cache = c;
         return ONNXRUN_OK;
     }
@@ -373,21 +427,19 @@ static int pack_weights(or_graph *g, or_node *n, or_rnn_state *s) {
     if (!w && !r) return ONNXRUN_OK;
     c = or_calloc(1, sizeof *c);
     if (!c) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
-    *c = (or_rnn_cache){w, r, s->dtype, s->dirs, s->gh, s->input, s->hidden, split, NULL, {{0}}};
+    *c = (or_rnn_cache){.w_src = w,
+                        .r_src = r,
+                        .dtype = s->dtype,
+                        .dirs = s->dirs,
+                        .gh = s->gh,
+                        .input = s->input,
+                        .hidden = s->hidden,
+                        .split_r = split,
+                        .precision = precision};
     n->cache = c;
     n->free_cache = cache_free;
-    bool ok = true;
-    if (w && s->input > 0) ok = (c->w = pack(s, s->input, s->dirs * s->gh, w)) != NULL;
-    for (int d = 0; r && ok && d < s->dirs; d++) {
-        const unsigned char *rd =
-            (const unsigned char *)r + (size_t)(d * s->gh * s->hidden) * s->esz;
-        int64_t rows0 = split ? 2 * s->hidden : s->gh;
-        ok = (c->r[d][0] = pack(s, s->hidden, rows0, rd)) != NULL;
-        if (ok && split)
-            ok = (c->r[d][1] = pack(s, s->hidden, s->hidden,
-                                    rd + (size_t)(rows0 * s->hidden) * s->esz)) != NULL;
-    }
-    if (!ok) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory packing the weights");
+    if (!pack_all(c, s, w, r, split))
+        return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory packing the weights");
     s->cache = c;
     return ONNXRUN_OK;
 }
@@ -405,10 +457,26 @@ static bool region(int64_t a, int64_t b, int64_t c, size_t esz, size_t *bytes) {
     return true;
 }
 
+/* Activation buffer of the reduced-precision products: the input product's
+ * seq * batch rows or a step's batch rows; SIZE_MAX on overflow. */
+static size_t qwork_size(const or_rnn_state *s, int64_t rows) {
+    const or_rnn_cache *c = s->cache;
+    if (!c || c->precision == ONNXRUN_PRECISION_FP32) return 0;
+    size_t need = 0;
+    const or_qmat *all[5] = {c->qw, c->qr[0][0], c->qr[0][1], c->qr[1][0], c->qr[1][1]};
+    for (int i = 0; i < 5; i++) {
+        if (!all[i]) continue;
+        size_t one = or_qmat_work_size(all[i], i == 0 ? rows : s->batch);
+        if (one == 0 || one > SIZE_MAX / 2) return SIZE_MAX;
+        if (one > need) need = one;
+    }
+    return (need + SCRATCH_ALIGN - 1) / SCRATCH_ALIGN * SCRATCH_ALIGN;
+}
+
 static int alloc_scratch(or_graph *g, or_node *n, or_rnn_state *s) {
     bool lstm = s->spec->kind == OR_RNN_LSTM, gru = s->spec->kind == OR_RNN_GRU;
     int64_t D = s->dirs, B = s->batch, H = s->hidden, rows;
-    size_t sz[8];
+    size_t sz[9];
     bool ok = !__builtin_mul_overflow(s->seq, B, &rows) &&
               region(rows, D, s->gh, s->esz, &sz[0]) &&                               /* xw */
               region(B, s->gh, 1, s->esz, &sz[1]) &&                                  /* rg */
@@ -418,8 +486,10 @@ static int alloc_scratch(or_graph *g, or_node *n, or_rnn_state *s) {
               region(D, s->gh, 1, s->esz, &sz[5]) &&                                  /* bias */
               region(gru && s->linear_before_reset ? D : 0, H, 1, s->esz, &sz[6]) &&  /* rbh */
               region(B, 1, 1, sizeof(int32_t), &sz[7]);                               /* lens */
+    sz[8] = ok ? qwork_size(s, rows) : 0;
+    ok = ok && sz[8] != SIZE_MAX;
     size_t total = 0;
-    for (int i = 0; ok && i < 8; i++) ok = !__builtin_add_overflow(total, sz[i], &total);
+    for (int i = 0; ok && i < 9; i++) ok = !__builtin_add_overflow(total, sz[i], &total);
     if (!ok) return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "scratch size overflows");
     s->block = or_aligned_alloc(SCRATCH_ALIGN, total);
     if (!s->block) {
@@ -434,6 +504,7 @@ static int alloc_scratch(or_graph *g, or_node *n, or_rnn_state *s) {
         p += sz[i];
     }
     s->lens = (int32_t *)p;
+    s->qwork = sz[8] ? p + sz[7] : NULL;
     return ONNXRUN_OK;
 }
 
@@ -541,6 +612,10 @@ static void input_gemm(or_graph *g, const or_node *n, or_rnn_state *s) {
         return;
     }
     or_packed_b *pw = s->cache ? s->cache->w : NULL;
+    if (s->cache && s->cache->qw) {
+        or_qmat_gemm(s->cache->qw, M, x, K, (float *)s->xw, N, s->qwork, g->pool);
+        return;
+    }
     if (s->dtype == OR_FLOAT) {
         if (pw)
             or_sgemm_packed(M, N, K, 1, x, K, pw, 0, (float *)s->xw, N, g->pool);
@@ -658,6 +733,10 @@ void or_rnn_gemm_r(or_graph *g, or_node *n, or_rnn_state *s, int d, int block, i
     const unsigned char *r =
         (const unsigned char *)or_input(g, n, 2)->data + (size_t)((d * s->gh + r0) * K) * s->esz;
     if (M == 0) return;
+    if (s->cache && s->cache->qr[d][block]) {
+        or_qmat_gemm(s->cache->qr[d][block], M, A, K, C, s->gh, s->qwork, g->pool);
+        return;
+    }
     if (s->dtype == OR_FLOAT) {
         if (pr)
             or_sgemm_packed(M, nrows, K, 1, A, K, pr, 0, C, s->gh, g->pool);

@@ -35,6 +35,7 @@ run conformance "$build/tests/conformance" --onnxrun "$build/onnxrun" --data "$s
   --expected tests/conformance_expected.txt
 run rnn_diff bash tests/rnn_diff.sh "$build"
 run models bash tests/models/check_models.sh "$build"
+run neon bash tests/cross/neon_check.sh build-neon
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "suites failed: ${failed[*]}"

@@ -28,6 +28,8 @@ static const or_f32_gemm_kernel *f32_kernel(void) {
     default:
         break;
     }
+#elif defined(OR_HAVE_NEON_KERNELS)
+    if (or_cpu_isa() == OR_ISA_NEON) return &or_f32_gemm__neon;
 #endif
     return &or_f32_gemm__scalar;
 }
@@ -42,6 +44,8 @@ static const or_f64_gemm_kernel *f64_kernel(void) {
     default:
         break;
     }
+#elif defined(OR_HAVE_NEON_KERNELS)
+    if (or_cpu_isa() == OR_ISA_NEON) return &or_f64_gemm__neon;
 #endif
     return &or_f64_gemm__scalar;
 }

@@ -55,5 +55,9 @@ extern const or_f64_gemm_kernel or_f64_gemm__scalar;
 extern const or_f32_gemm_kernel or_f32_gemm__avx2, or_f32_gemm__avx512;
 extern const or_f64_gemm_kernel or_f64_gemm__avx2, or_f64_gemm__avx512;
 #endif
+#ifdef OR_HAVE_NEON_KERNELS
+extern const or_f32_gemm_kernel or_f32_gemm__neon;
+extern const or_f64_gemm_kernel or_f64_gemm__neon;
+#endif
 
 #endif

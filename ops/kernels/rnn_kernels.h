@@ -1,7 +1,7 @@
 /* Gate kernels of the recurrent ops (RNN, GRU, LSTM): one call handles one
  * batch row of one time step of one direction, after the driver in
  * ops/recurrent.c has run the GEMMs. Each kernel exists as a scalar reference
- * (__scalar, libm, every activation) and as SIMD variants (__avx2, __avx512)
+ * (__scalar, libm, every activation) and as SIMD variants (__avx2, __avx512, __neon)
  * that only implement Relu, Tanh and Sigmoid (fast approximations, error
  * bounds in rnn_gates_simd.h); or_rnn_simd_acts() says whether a cell may use them.
  *
@@ -97,6 +97,10 @@ OR_RNN_KERNEL_DECLS(f32, float, avx2)
 OR_RNN_KERNEL_DECLS(f64, double, avx2)
 OR_RNN_KERNEL_DECLS(f32, float, avx512)
 OR_RNN_KERNEL_DECLS(f64, double, avx512)
+#endif
+#if defined(OR_HAVE_NEON_KERNELS)
+OR_RNN_KERNEL_DECLS(f32, float, neon)
+OR_RNN_KERNEL_DECLS(f64, double, neon)
 #endif
 
 typedef void (*or_f32_rnn_gates_fn)(const or_rnn_cell_f32 *, const float *, const float *, float *,
