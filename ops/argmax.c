@@ -2,8 +2,10 @@
  * element along `axis` (default 0, negative from opset 11), keepdims
  * (default 1), ties resolved to the first index or, with select_last_index
  * (opset 12+), the last. A NaN wins over every number (numpy's rule). Types:
- * float, double and the 8- to 64-bit integers. */
+ * float, double, float16, bfloat16 (compared as float) and the 8- to 64-bit
+ * integers. */
 #include "../runtime/alloc.h"
+#include "convert.h"
 #include "op.h"
 
 #include <math.h>
@@ -16,7 +18,8 @@ typedef struct arg_plan {
 
 /* For each outer block the output row [inner] holds the best index so far;
  * the best value is re-read from x, so no scratch is needed. */
-#define ARG_LOOP(T, ISNAN)                                                                         \
+/* T is the stored type, V the compared one, LD converts (float16 -> float). */
+#define ARG_LOOP_LD(T, V, ISNAN, LD)                                                               \
     do {                                                                                           \
         const T *xs = x;                                                                           \
         for (int64_t o = 0; o < p->outer; o++) {                                                   \
@@ -25,7 +28,7 @@ typedef struct arg_plan {
             for (int64_t j = 0; j < p->inner; j++) yb[j] = 0;                                      \
             for (int64_t i = 1; i < p->len; i++)                                                   \
                 for (int64_t j = 0; j < p->inner; j++) {                                           \
-                    T v = xb[i * p->inner + j], b = xb[yb[j] * p->inner + j];                      \
+                    V v = LD(xb[i * p->inner + j]), b = LD(xb[yb[j] * p->inner + j]);              \
                     bool better;                                                                   \
                     if (ISNAN(b))                                                                  \
                         better = p->last && ISNAN(v);                                              \
@@ -40,6 +43,7 @@ typedef struct arg_plan {
         }                                                                                          \
     } while (0)
 
+#define ARG_LOOP(T, ISNAN) ARG_LOOP_LD(T, T, ISNAN, )
 #define NEVER_NAN(v) ((void)(v), false)
 
 static int arg_run(or_graph *g, or_node *n) {
@@ -54,6 +58,12 @@ static int arg_run(or_graph *g, or_node *n) {
         break;
     case OR_DOUBLE:
         ARG_LOOP(double, isnan);
+        break;
+    case OR_FLOAT16:
+        ARG_LOOP_LD(uint16_t, float, isnan, or_f16_to_f32);
+        break;
+    case OR_BFLOAT16:
+        ARG_LOOP_LD(uint16_t, float, isnan, or_bf16_to_f32);
         break;
     case OR_INT8:
         ARG_LOOP(int8_t, NEVER_NAN);
@@ -87,6 +97,8 @@ static bool dtype_ok(int dt) {
     switch (dt) {
     case OR_FLOAT:
     case OR_DOUBLE:
+    case OR_FLOAT16:
+    case OR_BFLOAT16:
     case OR_INT8:
     case OR_UINT8:
     case OR_INT16:

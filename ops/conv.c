@@ -1,10 +1,13 @@
-/* Conv (opsets 1-23): float and double, any number of spatial dims (1-D, 2-D,
+/* Conv (opsets 1-23): float and double (float16 and bfloat16 through float32
+ * copies made at run time into buffers sized while planning, the output
+ * rounded once), any number of spatial dims (1-D, 2-D,
  * 3-D, ...), with auto_pad (NOTSET, SAME_UPPER, SAME_LOWER, VALID),
  * dilations, group, kernel_shape (inferred from W when absent), pads,
  * strides and the optional bias B. Each (batch, group) pair is unfolded with
  * im2col into a scratch buffer sized while planning, then multiplied by that
  * group's slice of W through the shared GEMM. */
 #include "../runtime/alloc.h"
+#include "convert.h"
 #include "kernels/gemm.h"
 #include "op.h"
 
@@ -22,12 +25,15 @@ typedef struct conv_plan {
     int64_t kdim;                      /* GEMM K: (C/group) * k_size */
     bool direct;                       /* 1x1, stride 1, no pad: X is already the column matrix */
     void *col;                         /* [kdim, out_size] */
+    float *f32[4];                     /* float16/bfloat16: X, W, B, Y as float32 */
+    int64_t f32_len[4];                /* their element counts (B: 0 when absent) */
 } conv_plan;
 
 static void free_plan(void *state) {
     conv_plan *p = state;
     if (!p) return;
     or_free(p->col);
+    for (int i = 0; i < 4; i++) or_free(p->f32[i]);
     or_free(p);
 }
 
@@ -63,10 +69,10 @@ static void free_plan(void *state) {
 IM2COL(float)
 IM2COL(double)
 
-#define CONV_RUN(T, GEMM)                                                                          \
+#define CONV_RUN(T, GEMM, XD, WD, BD, YD)                                                          \
     do {                                                                                           \
-        const T *xs = x->data, *ws = w->data, *bs = b ? b->data : NULL;                            \
-        T *ys = y->data;                                                                           \
+        const T *xs = XD, *ws = WD, *bs = BD;                                                      \
+        T *ys = YD;                                                                                \
         int64_t cg = p->c / p->group, mg = p->m / p->group;                                        \
         for (int64_t bi = 0; bi < p->batch; bi++)                                                  \
             for (int64_t gi = 0; gi < p->group; gi++) {                                            \
@@ -91,13 +97,23 @@ static int conv_run(or_graph *g, or_node *n) {
     const or_tensor *x = or_input(g, n, 0), *w = or_input(g, n, 1), *b = or_input(g, n, 2);
     or_tensor *y = or_output(g, n, 0);
     if (p->batch == 0 || p->m == 0 || p->out_size == 0) return 0;
+    if (p->f32[0]) { /* float16/bfloat16 */
+        float *const *f = p->f32;
+        or_load_f32(x->dtype, x->data, f[0], p->f32_len[0]);
+        or_load_f32(w->dtype, w->data, f[1], p->f32_len[1]);
+        if (b) or_load_f32(b->dtype, b->data, f[2], p->f32_len[2]);
+        if (p->kdim == 0) memset(f[3], 0, (size_t)p->f32_len[3] * sizeof(float));
+        CONV_RUN(float, or_sgemm, f[0], f[1], b ? f[2] : NULL, f[3]);
+        or_store_f32(y->dtype, f[3], y->data, p->f32_len[3], true);
+        return 0;
+    }
     if (p->kdim == 0) { /* no input channels: only the bias remains */
         memset(y->data, 0, y->nbytes);
     }
     if (x->dtype == OR_FLOAT)
-        CONV_RUN(float, or_sgemm);
+        CONV_RUN(float, or_sgemm, x->data, w->data, b ? b->data : NULL, y->data);
     else
-        CONV_RUN(double, or_dgemm);
+        CONV_RUN(double, or_dgemm, x->data, w->data, b ? b->data : NULL, y->data);
     return 0;
 }
 
@@ -159,8 +175,9 @@ static int check_inputs(or_graph *g, or_node *n, const or_tensor *x, const or_te
                         const or_tensor *b) {
     if (!x || !w || n->n_outputs < 1)
         return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "expects inputs X, W and 1 output");
-    if ((x->dtype != OR_FLOAT && x->dtype != OR_DOUBLE) || w->dtype != x->dtype ||
-        (b && b->dtype != x->dtype))
+    if ((x->dtype != OR_FLOAT && x->dtype != OR_DOUBLE && x->dtype != OR_FLOAT16 &&
+         x->dtype != OR_BFLOAT16) ||
+        w->dtype != x->dtype || (b && b->dtype != x->dtype))
         return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "unsupported dtypes %s x %s",
                             or_dtype_name(x->dtype), or_dtype_name(w->dtype));
     if (x->rank < 3 || w->rank != x->rank || or_tensor_numel(x) < 0 || or_tensor_numel(w) < 0)
@@ -217,6 +234,23 @@ static int plan_buffers(or_graph *g, or_node *n, conv_plan *p, size_t esize) {
     return 0;
 }
 
+/* float16/bfloat16: float32 buffers for X, W, B and Y. */
+static int plan_f32(or_graph *g, or_node *n, conv_plan *p, const or_tensor *x, const or_tensor *w,
+                    const or_tensor *b) {
+    int64_t y_len;
+    if (!mul_ok(p->batch, p->m, &y_len) || !mul_ok(y_len, p->out_size, &y_len) ||
+        (uint64_t)y_len > SIZE_MAX / sizeof(float) - 1)
+        return or_node_fail(g, n, ONNXRUN_ERR_INPUT, "convolution size overflows");
+    const int64_t len[4] = {or_tensor_numel(x), or_tensor_numel(w), b ? or_tensor_numel(b) : 0,
+                            y_len};
+    for (int i = 0; i < 4; i++) {
+        p->f32_len[i] = len[i];
+        p->f32[i] = or_malloc(((size_t)len[i] + 1) * sizeof(float)); /* never zero bytes */
+        if (!p->f32[i]) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
+    }
+    return 0;
+}
+
 int conv_prepare(or_graph *g, or_node *n) {
     const or_tensor *x = or_input(g, n, 0), *w = or_input(g, n, 1), *b = or_input(g, n, 2);
     int rc = check_inputs(g, n, x, w, b);
@@ -226,7 +260,9 @@ int conv_prepare(or_graph *g, or_node *n) {
     n->state = p;
     n->free_state = free_plan;
     rc = plan_shapes(g, n, p, x, w);
-    if (!rc) rc = plan_buffers(g, n, p, or_dtype_size(x->dtype));
+    bool half = x->dtype == OR_FLOAT16 || x->dtype == OR_BFLOAT16;
+    if (!rc) rc = plan_buffers(g, n, p, half ? sizeof(float) : or_dtype_size(x->dtype));
+    if (!rc && half) rc = plan_f32(g, n, p, x, w, b);
     if (rc) return rc;
     n->run = conv_run;
     int64_t dims[OR_MAX_RANK] = {p->batch, p->m};

@@ -1,10 +1,12 @@
-/* Block conversions between dtypes (see convert.h): float8 coding, the
+/* Block conversions between dtypes (see convert.h): float8/float4 coding, the
  * float16/bfloat16/float8 <-> float blocks used by the elementwise ops, and
  * the any-to-any numeric conversion behind Cast. A cast goes through one of
  * three wide domains, chosen by the source: double for floating types, int64
  * for signed integers and bool, uint64 for unsigned integers; every value of
  * a source type is exact in its domain, so each cast rounds at most once
- * (float16/bfloat16/float8 targets round through float, as onnxruntime does). */
+ * (float16/bfloat16/float8/float4 targets round through float, as onnxruntime
+ * does). The 4- and 2-bit integers are stored one per byte (graph.h): they
+ * load as int64/uint64 and store by keeping the low bits, extended. */
 #include "convert.h"
 
 #include "../runtime/graph.h"
@@ -95,6 +97,43 @@ uint8_t or_f32_to_f8(int dtype, float x, bool saturate) {
     return (uint8_t)(code | sign);
 }
 
+/* ---- float4 E2M1 and float8 E8M0 ---- */
+
+float or_f4_to_f32(uint8_t v) {
+    int exp = (v >> 1) & 3, man = v & 1;
+    float x = exp == 0 ? 0.5f * (float)man : ldexpf((float)(2 + man), exp - 2);
+    return (v & 8) ? -x : x;
+}
+
+uint8_t or_f32_to_f4(float x) {
+    /* E2M1 rounds like a float8 format with one mantissa bit and bias 1. */
+    static const f8_format e2m1 = {1, 1, false, false, 0x7};
+    if (isnan(x)) return 0x8;
+    uint8_t sign = signbit(x) ? 0x8 : 0;
+    float a = fabsf(x);
+    int code = isinf(a) ? 0x100 : (a == 0 ? 0 : f8_round(&e2m1, a));
+    return (uint8_t)((code > 7 ? 7 : code) | sign);
+}
+
+float or_e8m0_to_f32(uint8_t v) {
+    return v == 0xff ? NAN : ldexpf(1.0f, (int)v - 127);
+}
+
+uint8_t or_f32_to_e8m0(float x, bool saturate, int round_mode) {
+    uint32_t u = or_f32_bits(x), e = (u >> 23) & 0xffu, frac = u & 0x7fffffu;
+    if (e == 0xff) return 0xff;
+    bool up = false;
+    if (round_mode == OR_ROUND_UP) {
+        up = frac != 0;
+    } else if (round_mode == OR_ROUND_NEAREST) {
+        /* At or above half way; a subnormal's exact half (no lower bits) stays. */
+        bool half = (frac & 0x400000u) != 0, rest = (frac & 0x3fffffu) != 0;
+        up = half && (rest || e > 0);
+    }
+    if (up && !(saturate && e == 0xfe)) e++;
+    return (uint8_t)e;
+}
+
 /* ---- via-float blocks ---- */
 
 bool or_dtype_via_f32(int dtype) {
@@ -156,6 +195,12 @@ bool or_cast_supported(int dtype) {
     case OR_UINT32:
     case OR_UINT64:
     case OR_BOOL:
+    case OR_UINT4:
+    case OR_INT4:
+    case OR_UINT2:
+    case OR_INT2:
+    case OR_FLOAT4E2M1:
+    case OR_FLOAT8E8M0:
         return true;
     default:
         return f8_fmt(dtype) != NULL;
@@ -183,6 +228,8 @@ static cast_domain load_wide(int dtype, const void *src, wide_block *w, int64_t 
         LOAD(uint16_t, f, or_bf16_to_f32(s[k]));
         return DOM_F64;
     case OR_INT8:
+    case OR_INT4: /* stored sign-extended */
+    case OR_INT2:
         LOAD(int8_t, i, s[k]);
         return DOM_I64;
     case OR_INT16:
@@ -198,6 +245,8 @@ static cast_domain load_wide(int dtype, const void *src, wide_block *w, int64_t 
         LOAD(uint8_t, i, s[k] != 0);
         return DOM_I64;
     case OR_UINT8:
+    case OR_UINT4:
+    case OR_UINT2:
         LOAD(uint8_t, u, s[k]);
         return DOM_U64;
     case OR_UINT16:
@@ -209,6 +258,12 @@ static cast_domain load_wide(int dtype, const void *src, wide_block *w, int64_t 
     case OR_UINT64:
         LOAD(uint64_t, u, s[k]);
         return DOM_U64;
+    case OR_FLOAT4E2M1:
+        LOAD(uint8_t, f, or_f4_to_f32(s[k]));
+        return DOM_F64;
+    case OR_FLOAT8E8M0:
+        LOAD(uint8_t, f, or_e8m0_to_f32(s[k]));
+        return DOM_F64;
     default:
         LOAD(uint8_t, f, or_f8_to_f32(dtype, s[k]));
         return DOM_F64;
@@ -236,6 +291,27 @@ static cast_domain load_wide(int dtype, const void *src, wide_block *w, int64_t 
 #define WRAP_U16(x) ((uint16_t)(x))
 #define WRAP_U32(x) ((uint32_t)(x))
 #define WRAP_U64(x) ((uint64_t)(x))
+/* Keep the low 4 or 2 bits; the signed types extend the sign into the byte. */
+static inline uint8_t wrap_u4(uint64_t x) {
+    return (uint8_t)(x & 0xfu);
+}
+static inline uint8_t wrap_u2(uint64_t x) {
+    return (uint8_t)(x & 0x3u);
+}
+static inline int8_t wrap_i4(uint64_t x) {
+    return (int8_t)((int)((x & 0xfu) ^ 0x8u) - 8);
+}
+static inline int8_t wrap_i2(uint64_t x) {
+    return (int8_t)((int)((x & 0x3u) ^ 0x2u) - 2);
+}
+#define WRAP_U4(x) wrap_u4((uint64_t)(x))
+#define WRAP_U2(x) wrap_u2((uint64_t)(x))
+#define WRAP_I4(x) wrap_i4((uint64_t)(x))
+#define WRAP_I2(x) wrap_i2((uint64_t)(x))
+#define F64_TO_U4(x) WRAP_U4(or_f64_to_i32(x))
+#define F64_TO_U2(x) WRAP_U2(or_f64_to_i32(x))
+#define F64_TO_I4(x) WRAP_I4(or_f64_to_i32(x))
+#define F64_TO_I2(x) WRAP_I2(or_f64_to_i32(x))
 
 /* Integer targets: from double with the x86-64 rules, from integers by wrapping. */
 #define STORE_INT(T, FROM_F64, WRAP)                                                               \
@@ -258,19 +334,22 @@ static cast_domain load_wide(int dtype, const void *src, wide_block *w, int64_t 
             STORE(T, u, CONV);                                                                     \
     } while (0)
 
-static void store_f8(int dtype, cast_domain dom, const wide_block *w, void *dst, int64_t n,
-                     bool saturate) {
+/* Float8/float4 targets: through float32, as the ONNX reference does. */
+static void store_small_float(int dtype, cast_domain dom, const wide_block *w, void *dst, int64_t n,
+                              bool saturate, int round_mode) {
     uint8_t *d = dst;
     for (int64_t i = 0; i < n; i++) {
         float x = dom == DOM_F64   ? (float)w->f[i]
                   : dom == DOM_I64 ? (float)w->i[i]
                                    : (float)w->u[i];
-        d[i] = or_f32_to_f8(dtype, x, saturate);
+        d[i] = dtype == OR_FLOAT4E2M1   ? or_f32_to_f4(x)
+               : dtype == OR_FLOAT8E8M0 ? or_f32_to_e8m0(x, saturate, round_mode)
+                                        : or_f32_to_f8(dtype, x, saturate);
     }
 }
 
 static void store_wide(int dtype, cast_domain dom, const wide_block *w, void *dst, int64_t n,
-                       bool saturate) {
+                       bool saturate, int round_mode) {
     switch (dtype) {
     case OR_FLOAT:
         STORE_ANY(float, TO_F32);
@@ -311,19 +390,36 @@ static void store_wide(int dtype, cast_domain dom, const wide_block *w, void *ds
     case OR_UINT64:
         STORE_INT(uint64_t, or_f64_to_u64, WRAP_U64);
         break;
+    case OR_UINT4:
+        STORE_INT(uint8_t, F64_TO_U4, WRAP_U4);
+        break;
+    case OR_INT4:
+        STORE_INT(int8_t, F64_TO_I4, WRAP_I4);
+        break;
+    case OR_UINT2:
+        STORE_INT(uint8_t, F64_TO_U2, WRAP_U2);
+        break;
+    case OR_INT2:
+        STORE_INT(int8_t, F64_TO_I2, WRAP_I2);
+        break;
     default:
-        store_f8(dtype, dom, w, dst, n, saturate);
+        store_small_float(dtype, dom, w, dst, n, saturate, round_mode);
         break;
     }
 }
 
 void or_cast_block(int src_dtype, const void *src, int dst_dtype, void *dst, int64_t n,
                    bool saturate) {
+    or_cast_block_mode(src_dtype, src, dst_dtype, dst, n, saturate, OR_ROUND_UP);
+}
+
+void or_cast_block_mode(int src_dtype, const void *src, int dst_dtype, void *dst, int64_t n,
+                        bool saturate, int round_mode) {
     size_t ss = or_dtype_size(src_dtype), ds = or_dtype_size(dst_dtype);
     wide_block w;
     for (int64_t off = 0; off < n; off += BLOCK) {
         int64_t m = n - off < BLOCK ? n - off : BLOCK;
         cast_domain dom = load_wide(src_dtype, (const char *)src + (size_t)off * ss, &w, m);
-        store_wide(dst_dtype, dom, &w, (char *)dst + (size_t)off * ds, m, saturate);
+        store_wide(dst_dtype, dom, &w, (char *)dst + (size_t)off * ds, m, saturate, round_mode);
     }
 }

@@ -104,6 +104,22 @@ float or_f8_to_f32(int dtype, uint8_t v);
  * the largest finite value; otherwise NaN (E4M3*, E5M2FNUZ) or inf (E5M2). */
 uint8_t or_f32_to_f8(int dtype, float f, bool saturate);
 
+/* ---- float4 E2M1 (opset 23+), one 4-bit code per byte ---- */
+/* Codes 0-7 are 0, 0.5, 1, 1.5, 2, 3, 4, 6; bit 3 is the sign. */
+float or_f4_to_f32(uint8_t v);
+/* Round to nearest even; beyond +/-6 (infinities too) saturates; NaN gives
+ * 0x8 (negative zero), as ml_dtypes (the ONNX reference) does. */
+uint8_t or_f32_to_f4(float f);
+
+/* ---- float8 E8M0 (opset 24+): a biased power of two, 0xff is NaN ---- */
+enum { OR_ROUND_UP = 0, OR_ROUND_DOWN = 1, OR_ROUND_NEAREST = 2 };
+float or_e8m0_to_f32(uint8_t v); /* 2^(v - 127) */
+/* Keeps the float32 exponent field (the sign is dropped) and rounds the
+ * mantissa away: up (any fraction increments), down (truncates) or nearest
+ * (ties up). NaN and infinity give 0xff; saturate keeps 0xfe from rounding
+ * up into 0xff. */
+uint8_t or_f32_to_e8m0(float f, bool saturate, int round_mode);
+
 /* ---- blocks ---- */
 /* Whether dtype is stored in a format computed through float (float16,
  * bfloat16, float8). */
@@ -112,10 +128,14 @@ bool or_dtype_via_f32(int dtype);
 void or_load_f32(int dtype, const void *src, float *dst, int64_t n);
 void or_store_f32(int dtype, const float *src, void *dst, int64_t n, bool saturate);
 
-/* Cast between any two numeric dtypes (including bool, float16, bfloat16
- * and float8), n elements. Returns false when a dtype is not supported. */
+/* Cast between any two numeric dtypes (including bool, float16, bfloat16,
+ * float8, float4 and the 4- and 2-bit integers, which wrap like the wider
+ * ones), n elements. or_cast_supported says whether a dtype is one. */
 bool or_cast_supported(int dtype);
 void or_cast_block(int src_dtype, const void *src, int dst_dtype, void *dst, int64_t n,
                    bool saturate);
+/* Same with Cast-24's round_mode (OR_ROUND_*) for float8e8m0 targets. */
+void or_cast_block_mode(int src_dtype, const void *src, int dst_dtype, void *dst, int64_t n,
+                        bool saturate, int round_mode);
 
 #endif

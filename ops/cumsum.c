@@ -1,8 +1,11 @@
 /* CumSum (opsets 11-23): running sums along the axis given by a scalar
  * int32/int64 input (known while planning), optionally exclusive (each
- * element leaves itself out) and/or reversed. Types: float, double, int32,
- * int64, uint32, uint64; integer sums wrap instead of overflowing. */
+ * element leaves itself out) and/or reversed. Types: float, double, float16,
+ * bfloat16, int32, int64, uint32, uint64; integer sums wrap instead of
+ * overflowing; float16/bfloat16 add in float and round each running sum, as
+ * numpy's cumsum of a float16 array does. */
 #include "../runtime/alloc.h"
+#include "convert.h"
 #include "shape_common.h"
 
 #include <stdlib.h>
@@ -12,8 +15,9 @@ typedef struct cumsum_plan {
     bool exclusive, reverse;
 } cumsum_plan;
 
-/* One [dim, inner] block per outer index; U is the type the sum is done in. */
-#define CUMSUM_LOOP(T, U)                                                                          \
+/* One [dim, inner] block per outer index; U is the type the sum is done in,
+ * LD converts T to U and ST back (both empty for plain types). */
+#define CUMSUM_LOOP_LD(T, U, LD, ST)                                                               \
     do {                                                                                           \
         const T *xs = x->data;                                                                     \
         T *ys = y->data;                                                                           \
@@ -29,10 +33,12 @@ typedef struct cumsum_plan {
                     continue;                                                                      \
                 }                                                                                  \
                 const T *xr = xb + (p->exclusive ? prev : i) * inner, *yp = yb + prev * inner;     \
-                for (int64_t j = 0; j < inner; j++) yr[j] = (T)((U)yp[j] + (U)xr[j]);              \
+                for (int64_t j = 0; j < inner; j++) yr[j] = ST((U)LD(yp[j]) + (U)LD(xr[j]));       \
             }                                                                                      \
         }                                                                                          \
     } while (0)
+
+#define CUMSUM_LOOP(T, U) CUMSUM_LOOP_LD(T, U, , (T))
 
 static int cumsum_run(or_graph *g, or_node *n) {
     const cumsum_plan *p = n->state;
@@ -46,6 +52,12 @@ static int cumsum_run(or_graph *g, or_node *n) {
         break;
     case OR_DOUBLE:
         CUMSUM_LOOP(double, double);
+        break;
+    case OR_FLOAT16:
+        CUMSUM_LOOP_LD(uint16_t, float, or_f16_to_f32, or_f32_to_f16);
+        break;
+    case OR_BFLOAT16:
+        CUMSUM_LOOP_LD(uint16_t, float, or_bf16_to_f32, or_f32_to_bf16);
         break;
     case OR_INT32:
         CUMSUM_LOOP(int32_t, uint32_t);
@@ -71,7 +83,7 @@ int cumsum_prepare(or_graph *g, or_node *n) {
         return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "expects 2 inputs and 1 output");
     int dt = x->dtype;
     if (dt != OR_FLOAT && dt != OR_DOUBLE && dt != OR_INT32 && dt != OR_INT64 && dt != OR_UINT32 &&
-        dt != OR_UINT64)
+        dt != OR_UINT64 && dt != OR_FLOAT16 && dt != OR_BFLOAT16)
         return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "dtype %s is not supported",
                             or_dtype_name(dt));
     if (or_tensor_numel(x) < 0)

@@ -4,8 +4,11 @@
  * < 7 is not needed: C is broadcast whenever its shape allows. float and
  * double go through the shared GEMM (a constant B is packed once and kept
  * across re-plans, unless transA); int32/int64/uint32/uint64 (opset 9+) use a
- * plain loop, alpha and beta being applied in double. */
+ * plain loop, alpha and beta being applied in double. float16 and bfloat16
+ * are copied to float32 buffers sized while planning, multiplied by the float
+ * GEMM and rounded once. */
 #include "../runtime/alloc.h"
+#include "convert.h"
 #include "packed_weights.h"
 
 #include <stdlib.h>
@@ -17,12 +20,15 @@ typedef struct gemm_plan {
     int64_t c_rs, c_cs; /* C's element strides along M and N, 0 where broadcast */
     const or_packed_b *packed;
     or_packed_b *owned; /* packed from a folded value */
+    float *f32[4];      /* float16/bfloat16: A, B, C, Y as float32 */
+    int64_t f32_len[4]; /* their element counts (C: 0 when absent) */
 } gemm_plan;
 
 static void free_plan(void *state) {
     gemm_plan *p = state;
     if (!p) return;
     or_packed_b_free(p->owned);
+    for (int i = 0; i < 4; i++) or_free(p->f32[i]);
     or_free(p);
 }
 
@@ -68,6 +74,26 @@ static void free_plan(void *state) {
             }                                                                                      \
     } while (0)
 
+static void gemm_f32(or_graph *g, const gemm_plan *p, const or_tensor *a, const or_tensor *b,
+                     const or_tensor *c, or_tensor *y) {
+    GEMM_FLOAT(float, or_sgemm, or_sgemm_packed);
+}
+
+/* float16/bfloat16: the float32 product on copies, rounded back once. */
+static void gemm_half(or_graph *g, const gemm_plan *p, const or_tensor *a, const or_tensor *b,
+                      const or_tensor *c, or_tensor *y) {
+    or_tensor fa = *a, fb = *b, fc = c ? *c : *a, fy = *y;
+    fa.data = p->f32[0];
+    fb.data = p->f32[1];
+    fc.data = p->f32[2];
+    fy.data = p->f32[3];
+    or_load_f32(a->dtype, a->data, p->f32[0], p->f32_len[0]);
+    or_load_f32(b->dtype, b->data, p->f32[1], p->f32_len[1]);
+    if (c) or_load_f32(c->dtype, c->data, p->f32[2], p->f32_len[2]);
+    gemm_f32(g, p, &fa, &fb, c ? &fc : NULL, &fy);
+    or_store_f32(y->dtype, p->f32[3], y->data, p->f32_len[3], true);
+}
+
 static int gemm_run(or_graph *g, or_node *n) {
     const gemm_plan *p = n->state;
     const or_tensor *a = or_input(g, n, 0), *b = or_input(g, n, 1), *c = or_input(g, n, 2);
@@ -75,7 +101,11 @@ static int gemm_run(or_graph *g, or_node *n) {
     if (p->M == 0 || p->N == 0) return 0;
     switch (a->dtype) {
     case OR_FLOAT:
-        GEMM_FLOAT(float, or_sgemm, or_sgemm_packed);
+        gemm_f32(g, p, a, b, c, y);
+        break;
+    case OR_FLOAT16:
+    case OR_BFLOAT16:
+        gemm_half(g, p, a, b, c, y);
         break;
     case OR_DOUBLE:
         GEMM_FLOAT(double, or_dgemm, or_dgemm_packed);
@@ -115,7 +145,8 @@ static int plan_c(or_graph *g, or_node *n, const or_tensor *c, gemm_plan *p) {
 }
 
 static bool gemm_dtype_ok(int dt, int opset) {
-    if (dt == OR_FLOAT || dt == OR_DOUBLE) return true;
+    if (dt == OR_FLOAT || dt == OR_DOUBLE || dt == OR_FLOAT16) return true;
+    if (dt == OR_BFLOAT16) return opset >= 13;
     return opset >= 9 && (dt == OR_INT32 || dt == OR_INT64 || dt == OR_UINT32 || dt == OR_UINT64);
 }
 
@@ -148,8 +179,21 @@ int gemm_prepare(or_graph *g, or_node *n) {
     }
     int rc = plan_c(g, n, c, p);
     if (rc) return rc;
-    /* The packed product takes A as stored, untransposed. */
-    if (!p->ta) p->packed = or_pack_weight(g, n, 1, p->tb, p->K, p->N, &p->owned);
+    if (a->dtype == OR_FLOAT16 || a->dtype == OR_BFLOAT16) {
+        if (p->N && p->M > INT64_MAX / p->N)
+            return or_node_fail(g, n, ONNXRUN_ERR_INPUT, "matrices too large");
+        const int64_t len[4] = {or_tensor_numel(a), or_tensor_numel(b), c ? or_tensor_numel(c) : 0,
+                                p->M * p->N};
+        for (int i = 0; i < 4; i++) {
+            if ((uint64_t)len[i] >= SIZE_MAX / sizeof(float))
+                return or_node_fail(g, n, ONNXRUN_ERR_INPUT, "matrices too large");
+            p->f32_len[i] = len[i];
+            p->f32[i] = or_malloc(((size_t)len[i] + 1) * sizeof(float)); /* never zero bytes */
+            if (!p->f32[i]) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
+        }
+    } else if (!p->ta) { /* the packed product takes A as stored, untransposed */
+        p->packed = or_pack_weight(g, n, 1, p->tb, p->K, p->N, &p->owned);
+    }
     n->run = gemm_run;
     int64_t dims[2] = {p->M, p->N};
     return or_set_output(g, n, 0, a->dtype, 2, dims);

@@ -1,8 +1,12 @@
 /* MatMul (opsets 1-23): numpy matmul. A 1-D A is a row [1,K] and a 1-D B a
  * column [K,1], their unit axis dropped from the output; leading (batch) axes
  * broadcast. float and double go through the shared GEMM (a constant 2-D B is
- * packed once); int32/int64/uint32/uint64 use a plain loop that wraps. */
+ * packed once); int32/int64/uint32/uint64 use a plain loop that wraps.
+ * float16 and bfloat16 are converted to float32 scratch buffers (allocated
+ * while planning), multiplied by the float32 GEMM and rounded back once, as
+ * onnxruntime does on x86. */
 #include "../runtime/alloc.h"
+#include "convert.h"
 #include "packed_weights.h"
 
 #include <stdlib.h>
@@ -16,12 +20,17 @@ typedef struct matmul_plan {
     int64_t bstride[OR_MAX_RANK]; /* same for B */
     const or_packed_b *packed;    /* B packed, or NULL */
     or_packed_b *owned;           /* packed from a folded value: freed with the plan */
+    float *fa, *fb, *fy;          /* float16/bfloat16: operands and result as float32 */
+    int64_t na, nb, ny;           /* their element counts */
 } matmul_plan;
 
 static void free_plan(void *state) {
     matmul_plan *p = state;
     if (!p) return;
     or_packed_b_free(p->owned);
+    or_free(p->fa);
+    or_free(p->fb);
+    or_free(p->fy);
     or_free(p);
 }
 
@@ -101,6 +110,11 @@ static int matmul_run(or_graph *g, or_node *n) {
     or_tensor *y = or_output(g, n, 0);
     if (p->M == 0 || p->N == 0 || p->batches == 0) return 0;
     mm_task t = {p, a->data, b->data, y->data, a->dtype, g->pool};
+    if (p->fa) { /* float16/bfloat16 through float32 */
+        or_load_f32(a->dtype, a->data, p->fa, p->na);
+        or_load_f32(b->dtype, b->data, p->fb, p->nb);
+        t = (mm_task){p, p->fa, p->fb, p->fy, OR_FLOAT, g->pool};
+    }
     /* Many small products (attention heads) split across threads as wholes. */
     double flops = 2.0 * (double)p->M * (double)p->N * (double)p->K;
     if (p->batches > 1 && flops < 4e6 && or_threadpool_size(g->pool) > 1) {
@@ -109,6 +123,7 @@ static int matmul_run(or_graph *g, or_node *n) {
     } else {
         mm_batches(&t, 0, p->batches, 0);
     }
+    if (p->fa) or_store_f32(y->dtype, p->fy, y->data, p->ny, true);
     return 0;
 }
 
@@ -147,7 +162,23 @@ static int plan_batches(or_graph *g, or_node *n, const or_tensor *a, const or_te
 
 static bool mm_dtype_ok(int dt) {
     return dt == OR_FLOAT || dt == OR_DOUBLE || dt == OR_INT32 || dt == OR_INT64 ||
-           dt == OR_UINT32 || dt == OR_UINT64;
+           dt == OR_UINT32 || dt == OR_UINT64 || dt == OR_FLOAT16 || dt == OR_BFLOAT16;
+}
+
+/* float16/bfloat16: float32 copies of A, B and the output. */
+static int alloc_f32_scratch(or_graph *g, or_node *n, matmul_plan *p, const or_tensor *a,
+                             const or_tensor *b, int rank, const int64_t *dims) {
+    p->na = or_tensor_numel(a);
+    p->nb = or_tensor_numel(b);
+    p->ny = or_shape_numel(rank, dims);
+    if (p->ny < 0 || (uint64_t)p->ny > SIZE_MAX / sizeof(float))
+        return or_node_fail(g, n, ONNXRUN_ERR_INPUT, "output too large");
+    /* One spare element each: no zero-sized allocation. */
+    p->fa = or_malloc(((size_t)p->na + 1) * sizeof(float));
+    p->fb = or_malloc(((size_t)p->nb + 1) * sizeof(float));
+    p->fy = or_malloc(((size_t)p->ny + 1) * sizeof(float));
+    if (!p->fa || !p->fb || !p->fy) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
+    return ONNXRUN_OK;
 }
 
 int matmul_prepare(or_graph *g, or_node *n) {
@@ -190,7 +221,12 @@ int matmul_prepare(or_graph *g, or_node *n) {
     if (rank > OR_MAX_RANK)
         return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "output rank %d exceeds %d", rank,
                             OR_MAX_RANK);
-    if (b->rank <= 2) p->packed = or_pack_weight(g, n, 1, false, p->K, p->N, &p->owned);
+    if (a->dtype == OR_FLOAT16 || a->dtype == OR_BFLOAT16) {
+        rc = alloc_f32_scratch(g, n, p, a, b, rank, dims);
+        if (rc) return rc;
+    } else if (b->rank <= 2) {
+        p->packed = or_pack_weight(g, n, 1, false, p->K, p->N, &p->owned);
+    }
     n->run = matmul_run;
     return or_set_output(g, n, 0, a->dtype, rank, dims);
 }

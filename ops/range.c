@@ -1,7 +1,9 @@
 /* Range (opsets 11-23): [start, start+delta, ...) up to limit, with
  * max(ceil((limit-start)/delta), 0) elements. The three scalar inputs share
- * a dtype (float, double, int16, int32, int64) and must be known while
- * planning, since they fix the output size. */
+ * a dtype (float, double, float16, bfloat16, int16, int32, int64) and must be
+ * known while planning, since they fix the output size. float16 and bfloat16
+ * compute start + i * delta in double and round each element once. */
+#include "convert.h"
 #include "shape_common.h"
 
 #include <math.h>
@@ -18,6 +20,12 @@ static double scalar_double(int dtype, const void *p) {
         double v;
         memcpy(&v, p, sizeof v);
         return v;
+    }
+    case OR_FLOAT16:
+    case OR_BFLOAT16: {
+        uint16_t v;
+        memcpy(&v, p, sizeof v);
+        return dtype == OR_FLOAT16 ? or_f16_to_f32(v) : or_bf16_to_f32(v);
     }
     default:
         return 0;
@@ -45,7 +53,7 @@ static int64_t scalar_int(int dtype, const void *p) {
 }
 
 static bool is_float(int dtype) {
-    return dtype == OR_FLOAT || dtype == OR_DOUBLE;
+    return dtype == OR_FLOAT || dtype == OR_DOUBLE || dtype == OR_FLOAT16 || dtype == OR_BFLOAT16;
 }
 
 /* Exact element count for integer ranges; unsigned arithmetic avoids overflow. */
@@ -71,6 +79,10 @@ static int range_run(or_graph *g, or_node *n) {
             if (y->dtype == OR_FLOAT) {
                 float f = (float)v;
                 memcpy(out + (size_t)i * es, &f, es);
+            } else if (es == 2) {
+                uint16_t h =
+                    y->dtype == OR_FLOAT16 ? or_f32_to_f16((float)v) : or_f32_to_bf16((float)v);
+                memcpy(out + (size_t)i * es, &h, es);
             } else {
                 memcpy(out + (size_t)i * es, &v, es);
             }

@@ -9,11 +9,13 @@
  * A reduction over zero elements yields the identity (0, 1, -inf, +inf,
  * log(0) = -inf; NaN for ReduceMean).
  *
- * Types: float, double, int32, int64, uint32, int8, uint8; bool for
- * ReduceMax/ReduceMin. Floating inputs accumulate in double; integers in
+ * Types: float, double, float16, bfloat16, int8-64, uint8-32;
+ * bool for ReduceMax/ReduceMin. Floating inputs accumulate in double (float16
+ * and bfloat16 results are rounded once at the end); integers in
  * int64 (wrapping), except L2/LogSum/LogSumExp which go through double.
  * ReduceLogSumExp subtracts the per-output maximum first. */
 #include "../runtime/alloc.h"
+#include "convert.h"
 #include "shape_common.h"
 
 #include <math.h>
@@ -78,6 +80,16 @@ static void to_double(int dt, const void *x, int64_t off, int64_t n, double *buf
         CONVERT(uint32_t, double) break;
     case OR_INT8:
         CONVERT(int8_t, double) break;
+    case OR_INT16:
+        CONVERT(int16_t, double) break;
+    case OR_UINT16:
+        CONVERT(uint16_t, double) break;
+    case OR_FLOAT16:
+        for (int64_t j = 0; j < n; j++) buf[j] = or_f16_to_f32(((const uint16_t *)x)[off + j]);
+        break;
+    case OR_BFLOAT16:
+        for (int64_t j = 0; j < n; j++) buf[j] = or_bf16_to_f32(((const uint16_t *)x)[off + j]);
+        break;
     default:
         CONVERT(uint8_t, double) break; /* uint8, bool */
     }
@@ -93,6 +105,10 @@ static void to_int64(int dt, const void *x, int64_t off, int64_t n, int64_t *buf
         CONVERT(uint32_t, int64_t) break;
     case OR_INT8:
         CONVERT(int8_t, int64_t) break;
+    case OR_INT16:
+        CONVERT(int16_t, int64_t) break;
+    case OR_UINT16:
+        CONVERT(uint16_t, int64_t) break;
     default:
         CONVERT(uint8_t, int64_t) break;
     }
@@ -196,6 +212,12 @@ static void int_limits(int dt, int64_t *lo, int64_t *hi) {
     case OR_UINT8:
         *lo = 0, *hi = UINT8_MAX;
         break;
+    case OR_INT16:
+        *lo = INT16_MIN, *hi = INT16_MAX;
+        break;
+    case OR_UINT16:
+        *lo = 0, *hi = UINT16_MAX;
+        break;
     case OR_BOOL:
         *lo = 0, *hi = 1;
         break;
@@ -270,6 +292,18 @@ static void store(const reduce_plan *p, void *y) {
         STORE(int8_t, value_i) break;
     case OR_UINT8:
         STORE(uint8_t, value_i) break;
+    case OR_INT16:
+        STORE(int16_t, value_i) break;
+    case OR_UINT16:
+        STORE(uint16_t, value_i) break;
+    case OR_FLOAT16:
+        for (int64_t i = 0; i < p->out_numel; i++)
+            ((uint16_t *)y)[i] = or_f32_to_f16((float)value_d(p, i));
+        break;
+    case OR_BFLOAT16:
+        for (int64_t i = 0; i < p->out_numel; i++)
+            ((uint16_t *)y)[i] = or_f32_to_bf16((float)value_d(p, i));
+        break;
     default:
         STORE(bool, value_i) break;
     }
@@ -350,7 +384,8 @@ static void plan_layout(reduce_plan *p, int rank, const int64_t *dims, const boo
 static bool dtype_ok(int dt, rop op) {
     if (dt == OR_BOOL) return op == R_MAX || op == R_MIN;
     return dt == OR_FLOAT || dt == OR_DOUBLE || dt == OR_INT32 || dt == OR_INT64 ||
-           dt == OR_UINT32 || dt == OR_INT8 || dt == OR_UINT8;
+           dt == OR_UINT32 || dt == OR_INT8 || dt == OR_UINT8 || dt == OR_INT16 ||
+           dt == OR_UINT16 || dt == OR_FLOAT16 || dt == OR_BFLOAT16;
 }
 
 static int prepare(or_graph *g, or_node *n, rop op, int axes_input_opset) {
@@ -376,8 +411,8 @@ static int prepare(or_graph *g, or_node *n, rop op, int axes_input_opset) {
     n->free_state = free_plan;
     p->op = op;
     p->dtype = x->dtype;
-    p->int_acc = x->dtype != OR_FLOAT && x->dtype != OR_DOUBLE && op != R_L2 && op != R_LOGSUM &&
-                 op != R_LOGSUMEXP;
+    p->int_acc = x->dtype != OR_FLOAT && x->dtype != OR_DOUBLE && x->dtype != OR_FLOAT16 &&
+                 x->dtype != OR_BFLOAT16 && op != R_L2 && op != R_LOGSUM && op != R_LOGSUMEXP;
     p->in_numel = or_tensor_numel(x);
     p->out_numel = or_shape_numel(rank, dims);
     plan_layout(p, x->rank, x->dims, reduced);

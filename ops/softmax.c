@@ -1,9 +1,11 @@
-/* Softmax and LogSoftmax (opsets 1-23), float and double. Before opset 13 the
+/* Softmax and LogSoftmax (opsets 1-23), float and double, and float16 and
+ * bfloat16 computed in double and rounded once. Before opset 13 the
  * input is coerced to 2-D [prod(dims[:axis]), prod(dims[axis:])] (default
  * axis 1) and each row normalised; from 13 the normalisation runs along the
  * one axis (default -1). The maximum is subtracted first, so large inputs do
  * not overflow; sums are taken in double. */
 #include "../runtime/alloc.h"
+#include "convert.h"
 #include "op.h"
 
 #include <math.h>
@@ -52,6 +54,32 @@ typedef struct sm_task {
 SOFTMAX_BLOCK(float)
 SOFTMAX_BLOCK(double)
 
+static double half_at(const uint16_t *x, int64_t i, bool bf16) {
+    return bf16 ? or_bf16_to_f32(x[i]) : or_f16_to_f32(x[i]);
+}
+
+/* float16/bfloat16: like the blocks above, but exp is recomputed in the last
+ * pass instead of being stored, so each output is rounded only once. */
+static void softmax_block_half(const uint16_t *x, uint16_t *y, int64_t len, int64_t inner,
+                               int64_t w, bool lg, bool bf16) {
+    double m[COLS], s[COLS];
+    for (int64_t j = 0; j < w; j++) m[j] = -INFINITY, s[j] = 0;
+    for (int64_t i = 0; i < len; i++)
+        for (int64_t j = 0; j < w; j++) {
+            double v = half_at(x, i * inner + j, bf16);
+            if (v > m[j] || isnan(v)) m[j] = v;
+        }
+    for (int64_t i = 0; i < len; i++)
+        for (int64_t j = 0; j < w; j++) s[j] += exp(half_at(x, i * inner + j, bf16) - m[j]);
+    for (int64_t j = 0; j < w; j++) s[j] = lg ? m[j] + log(s[j]) : 1.0 / s[j];
+    for (int64_t i = 0; i < len; i++)
+        for (int64_t j = 0; j < w; j++) {
+            double v = half_at(x, i * inner + j, bf16);
+            float r = (float)(lg ? v - s[j] : exp(v - m[j]) * s[j]);
+            y[i * inner + j] = bf16 ? or_f32_to_bf16(r) : or_f32_to_f16(r);
+        }
+}
+
 static void softmax_outer(void *arg, int64_t begin, int64_t end, int thread_index) {
     (void)thread_index;
     const sm_task *t = arg;
@@ -63,9 +91,12 @@ static void softmax_outer(void *arg, int64_t begin, int64_t end, int thread_inde
             if (t->dtype == OR_FLOAT)
                 softmax_block_float((const float *)t->x + off, (float *)t->y + off, p->len,
                                     p->inner, w, p->log);
-            else
+            else if (t->dtype == OR_DOUBLE)
                 softmax_block_double((const double *)t->x + off, (double *)t->y + off, p->len,
                                      p->inner, w, p->log);
+            else
+                softmax_block_half((const uint16_t *)t->x + off, (uint16_t *)t->y + off, p->len,
+                                   p->inner, w, p->log, t->dtype == OR_BFLOAT16);
         }
 }
 
@@ -82,7 +113,8 @@ static int prepare(or_graph *g, or_node *n, bool lg) {
     const or_tensor *x = or_input(g, n, 0);
     if (!x || n->n_outputs < 1)
         return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "expects 1 input and 1 output");
-    if (x->dtype != OR_FLOAT && x->dtype != OR_DOUBLE)
+    if (x->dtype != OR_FLOAT && x->dtype != OR_DOUBLE && x->dtype != OR_FLOAT16 &&
+        x->dtype != OR_BFLOAT16)
         return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "dtype %s is not supported",
                             or_dtype_name(x->dtype));
     if (or_tensor_numel(x) < 0)

@@ -3,8 +3,10 @@
  * k is an attribute before opset 10 and a 1-element int64 input from opset
  * 10, read while planning. Output is always sorted (sorted=0 leaves the order
  * unspecified); equal values keep the lower index first, as onnxruntime.
- * Types: float, double and the 8- to 64-bit integers. */
+ * Types: float, double, float16, bfloat16 (compared as float) and the 8- to
+ * 64-bit integers. */
 #include "../runtime/alloc.h"
+#include "convert.h"
 #include "shape_common.h"
 
 #include <stdlib.h>
@@ -23,13 +25,14 @@ static void topk_free(void *state) {
 }
 
 /* Stable bottom-up merge sort of the row's indices: stability gives the lower
- * index first among equal values. */
-#define TOPK_DEFINE(T, NAME)                                                                       \
+ * index first among equal values. T is the stored type, K the compared one
+ * and KEY converts (float16 -> float; empty for the others). */
+#define TOPK_DEFINE(T, K, KEY, NAME)                                                               \
     static void NAME##_merge(const T *x, int64_t st, bool lg, const int64_t *a, int64_t na,        \
                              const int64_t *b, int64_t nb, int64_t *out) {                         \
         int64_t i = 0, j = 0, o = 0;                                                               \
         while (i < na && j < nb) {                                                                 \
-            T va = x[a[i] * st], vb = x[b[j] * st];                                                \
+            K va = KEY(x[a[i] * st]), vb = KEY(x[b[j] * st]);                                      \
             bool take_b = lg ? vb > va : vb < va;                                                  \
             out[o++] = take_b ? b[j++] : a[i++];                                                   \
         }                                                                                          \
@@ -63,16 +66,18 @@ static void topk_free(void *state) {
             }                                                                                      \
     }
 
-TOPK_DEFINE(float, f32)
-TOPK_DEFINE(double, f64)
-TOPK_DEFINE(int8_t, i8)
-TOPK_DEFINE(uint8_t, u8)
-TOPK_DEFINE(int16_t, i16)
-TOPK_DEFINE(uint16_t, u16)
-TOPK_DEFINE(int32_t, i32)
-TOPK_DEFINE(uint32_t, u32)
-TOPK_DEFINE(int64_t, i64)
-TOPK_DEFINE(uint64_t, u64)
+TOPK_DEFINE(float, float, , f32)
+TOPK_DEFINE(double, double, , f64)
+TOPK_DEFINE(uint16_t, float, or_f16_to_f32, f16)
+TOPK_DEFINE(uint16_t, float, or_bf16_to_f32, bf16)
+TOPK_DEFINE(int8_t, int8_t, , i8)
+TOPK_DEFINE(uint8_t, uint8_t, , u8)
+TOPK_DEFINE(int16_t, int16_t, , i16)
+TOPK_DEFINE(uint16_t, uint16_t, , u16)
+TOPK_DEFINE(int32_t, int32_t, , i32)
+TOPK_DEFINE(uint32_t, uint32_t, , u32)
+TOPK_DEFINE(int64_t, int64_t, , i64)
+TOPK_DEFINE(uint64_t, uint64_t, , u64)
 
 static int topk_run(or_graph *g, or_node *n) {
     const topk_plan *p = n->state;
@@ -87,6 +92,12 @@ static int topk_run(or_graph *g, or_node *n) {
         break;
     case OR_DOUBLE:
         f64_run(p, xt->data, y, yi);
+        break;
+    case OR_FLOAT16:
+        f16_run(p, xt->data, y, yi);
+        break;
+    case OR_BFLOAT16:
+        bf16_run(p, xt->data, y, yi);
         break;
     case OR_INT8:
         i8_run(p, xt->data, y, yi);
@@ -120,6 +131,8 @@ static bool dtype_ok(int dt) {
     switch (dt) {
     case OR_FLOAT:
     case OR_DOUBLE:
+    case OR_FLOAT16:
+    case OR_BFLOAT16:
     case OR_INT8:
     case OR_UINT8:
     case OR_INT16:

@@ -380,6 +380,11 @@ static bool compare_output(test_case *c, const char *name, const or_tensor *want
     /* bfloat16 and float8 are written as '<u2' / '|u1' (raw bits): see runtime/npy.h. */
     if (want->dtype == OR_BFLOAT16 && gdt == OR_UINT16) gdt = OR_BFLOAT16;
     if (is_float8(want->dtype) && gdt == OR_UINT8) gdt = want->dtype;
+    /* The sub-byte types come one element per byte: int4/int2 as '|i1', the rest '|u1'. */
+    bool signed_sub = want->dtype == OR_INT4 || want->dtype == OR_INT2;
+    if (want->dtype >= OR_UINT4 && want->dtype <= OR_INT2 &&
+        gdt == (signed_sub ? OR_INT8 : OR_UINT8))
+        gdt = want->dtype;
     if (gdt != want->dtype)
         return fail(c, "output '%s': dtype %s, expected %s", name, or_dtype_name(gdt),
                     or_dtype_name(want->dtype));
