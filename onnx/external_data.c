@@ -147,8 +147,12 @@ static bool map_range(int fd, uint64_t offset, size_t nbytes, or_tensor *out) {
     uint64_t start = offset - offset % (uint64_t)page;
     size_t skip = (size_t)(offset - start);
     if (nbytes > SIZE_MAX - skip) return false;
+    if (!or_mem_charge(skip + nbytes)) return false; /* the read fallback reports the cap */
     void *map = mmap(NULL, skip + nbytes, PROT_READ, MAP_PRIVATE, fd, (off_t)start);
-    if (map == MAP_FAILED) return false;
+    if (map == MAP_FAILED) {
+        or_mem_uncharge(skip + nbytes);
+        return false;
+    }
     out->owned = map;
     out->owned_len = skip + nbytes;
     out->owned_is_mapping = true;

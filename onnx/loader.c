@@ -516,6 +516,19 @@ static int finish_error(int status, const char *model_path, const char *msg, cha
     return or_pb_err(errmsg, errlen, status, "%s", msg);
 }
 
+/* protobuf-c's own allocations go through the current memory context too. */
+static void *pb_alloc(void *unused, size_t size) {
+    (void)unused;
+    return or_malloc(size);
+}
+
+static void pb_free(void *unused, void *p) {
+    (void)unused;
+    or_free(p);
+}
+
+static ProtobufCAllocator pb_allocator = {pb_alloc, pb_free, NULL};
+
 int or_load_model(const void *buf, size_t len, const char *model_dir, const char *model_path,
                   or_graph **out_graph, char *errmsg, size_t errlen) {
     const char *label = model_path ? model_path : "model";
@@ -525,22 +538,25 @@ int or_load_model(const void *buf, size_t len, const char *model_dir, const char
     if (!or_pb_depth_ok(&onnx__model_proto__descriptor, buf, len, OR_PB_MAX_DEPTH))
         return or_pb_err(errmsg, errlen, ONNXRUN_ERR_MODEL,
                          "%s: messages nest more than %d levels deep", label, OR_PB_MAX_DEPTH);
-    Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
+    Onnx__ModelProto *m = onnx__model_proto__unpack(&pb_allocator, len, buf);
+    if (!m && or_mem_refused()) /* the session's memory cap, not a bad model */
+        return or_pb_err(errmsg, errlen, ONNXRUN_ERR_NOMEM, "%s: out of memory unpacking the model",
+                         label);
     if (!m)
         return or_pb_err(errmsg, errlen, ONNXRUN_ERR_MODEL,
                          "%s: not a valid ONNX model (corrupt or truncated protobuf)", label);
     if (!m->graph) {
-        onnx__model_proto__free_unpacked(m, NULL);
+        onnx__model_proto__free_unpacked(m, &pb_allocator);
         return or_pb_err(errmsg, errlen, ONNXRUN_ERR_MODEL, "%s: the model has no graph", label);
     }
     or_graph *g = or_graph_new();
     if (!g) {
-        onnx__model_proto__free_unpacked(m, NULL);
+        onnx__model_proto__free_unpacked(m, &pb_allocator);
         return or_pb_err(errmsg, errlen, ONNXRUN_ERR_NOMEM, "%s: out of memory", label);
     }
     load_ctx c = {g, m, m->graph, model_dir};
     int status = dup_opt(&g->model_path, model_path) ? load_graph(&c) : nomem(g);
-    onnx__model_proto__free_unpacked(m, NULL);
+    onnx__model_proto__free_unpacked(m, &pb_allocator);
     if (status != ONNXRUN_OK) {
         finish_error(status, model_path, g->errmsg[0] ? g->errmsg : "load failed", errmsg, errlen);
         or_graph_free(g);

@@ -8,6 +8,12 @@
  * int64_data INT64, double_data DOUBLE and COMPLEX128, uint64_data UINT32 and
  * UINT64. Every size is checked before anything is allocated, so dims alone
  * cannot make us allocate.
+ *
+ * The 4-bit (uint4, int4, float4e2m1) and 2-bit (uint2, int2) types are
+ * packed, first element in the low bits, in raw_data and in int32_data (one
+ * packed byte per value); they are unpacked to one byte per element here
+ * (sign-extended for int4/int2), which is how the rest of the engine stores
+ * them.
  */
 #include "../runtime/alloc.h"
 #include "loader.h"
@@ -129,6 +135,12 @@ static typed_field typed_field_for(const Onnx__TensorProto *tp, int dtype) {
     case OR_FLOAT8E4M3FNUZ:
     case OR_FLOAT8E5M2:
     case OR_FLOAT8E5M2FNUZ:
+    case OR_FLOAT8E8M0:
+    case OR_UINT4:
+    case OR_INT4:
+    case OR_FLOAT4E2M1:
+    case OR_UINT2:
+    case OR_INT2:
         return (typed_field){tp->int32_data, tp->n_int32_data, 4, "int32_data"};
     default:
         return f;
@@ -159,6 +171,36 @@ static void copy_typed(const typed_field *f, int dtype, size_t esize, void *dst)
     }
 }
 
+/* Unpacks numel elements of a sub-byte dtype from packed (bits each, low
+ * bits first) into one byte each. */
+static void unpack_sub_byte(int dtype, const uint8_t *packed, size_t numel, uint8_t *dst) {
+    int bits = or_dtype_pb_bits(dtype), per_byte = 8 / bits;
+    bool is_signed = dtype == OR_INT4 || dtype == OR_INT2;
+    unsigned mask = (1u << bits) - 1u, sign = 1u << (bits - 1);
+    for (size_t i = 0; i < numel; i++) {
+        unsigned v =
+            (packed[i / (size_t)per_byte] >> ((i % (size_t)per_byte) * (size_t)bits)) & mask;
+        if (is_signed && (v & sign)) v |= ~mask; /* two's complement: extend the sign */
+        dst[i] = (uint8_t)v;
+    }
+}
+
+/* Replaces out's packed data (nbytes) by its unpacked form, numel bytes. */
+static int unpack_tensor(or_tensor *out, size_t numel, const char *what, char *err, size_t errlen) {
+    uint8_t *buf = or_pb_aligned_alloc(numel);
+    if (!buf) return or_pb_err(err, errlen, ONNXRUN_ERR_NOMEM, "%s: out of memory", what);
+    if (numel) unpack_sub_byte(out->dtype, out->data, numel, buf);
+    or_tensor old = {0};
+    old.owned = out->owned;
+    old.owned_len = out->owned_len;
+    old.owned_is_mapping = out->owned_is_mapping;
+    or_tensor_free_contents(&old);
+    out->data = out->owned = buf;
+    out->owned_len = out->nbytes = numel;
+    out->owned_is_mapping = false;
+    return ONNXRUN_OK;
+}
+
 static int decode_inline(const Onnx__TensorProto *tp, const char *what, size_t nbytes, size_t numel,
                          size_t esize, or_tensor *out, char *err, size_t errlen) {
     typed_field f = {NULL, 0, 0, "raw_data"};
@@ -170,10 +212,11 @@ static int decode_inline(const Onnx__TensorProto *tp, const char *what, size_t n
     } else {
         f = typed_field_for(tp, out->dtype);
         size_t per_elem = esize == 2 * f.width ? 2 : 1; /* complex values are pairs */
-        if (f.count != numel * per_elem)
+        size_t want = or_dtype_pb_bits(out->dtype) < 8 ? nbytes : numel * per_elem;
+        if (f.count != want)
             return or_pb_err(err, errlen, ONNXRUN_ERR_MODEL,
                              "%s: %s has %zu values, expected %zu (%zu elements of %s)", what,
-                             f.name, f.count, numel * per_elem, numel, or_dtype_name(out->dtype));
+                             f.name, f.count, want, numel, or_dtype_name(out->dtype));
     }
     void *buf = or_pb_aligned_alloc(nbytes);
     if (!buf) return or_pb_err(err, errlen, ONNXRUN_ERR_NOMEM, "%s: out of memory", what);
@@ -203,10 +246,17 @@ int or_pb_decode_tensor(const Onnx__TensorProto *tp, const char *what, const cha
     if ((uint64_t)numel > SIZE_MAX / esize)
         return or_pb_err(err, errlen, ONNXRUN_ERR_MODEL, "%s: byte size overflows", what);
     out->dtype = tp->data_type;
-    size_t nbytes = (size_t)numel * esize;
+    int bits = or_dtype_pb_bits(out->dtype);
+    /* Packed sub-byte types: ceil(numel * bits / 8) bytes in the message. */
+    size_t nbytes = bits < 8 ? ((size_t)numel + (size_t)(8 / bits) - 1) / (size_t)(8 / bits)
+                             : (size_t)numel * esize;
     if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
-        return or_pb_load_external(tp, what, model_dir, nbytes, out, err, errlen);
-    return decode_inline(tp, what, nbytes, (size_t)numel, esize, out, err, errlen);
+        status = or_pb_load_external(tp, what, model_dir, nbytes, out, err, errlen);
+    else
+        status = decode_inline(tp, what, nbytes, (size_t)numel, esize, out, err, errlen);
+    if (status == ONNXRUN_OK && bits < 8)
+        status = unpack_tensor(out, (size_t)numel, what, err, errlen);
+    return status;
 }
 
 int or_parse_tensor_pb(const void *buf, size_t len, or_tensor *out, char *errmsg, size_t errlen) {

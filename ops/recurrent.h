@@ -13,7 +13,11 @@
  * Weights: static W and R (initializers, folded constants) are packed once
  * per plan for the shared GEMM into n->cache; initializers' packs survive
  * re-plans. W/R that are graph inputs are read in place by the unpacked GEMM
- * on every run, so they may change between runs. B and P are read on every
+ * on every run, so they may change between runs. With g->weight_precision
+ * BF16 or INT8 (float ops only), static W and R are packed instead into the
+ * reduced-precision panels of kernels/qgemm.h; with FP32 on AVX-512, a
+ * large R (or a batch of 3-7) goes to its float panels (use_f32_panels).
+ * B and P are read on every
  * run (summed biases go to scratch). All scratch is sized and allocated in
  * prepare; run never allocates.
  *
@@ -27,6 +31,7 @@
 #define OR_RECURRENT_H
 
 #include "kernels/gemm.h"
+#include "kernels/qgemm.h"
 #include "kernels/rnn_kernels.h"
 #include "op.h"
 
@@ -85,6 +90,7 @@ typedef struct or_rnn_state {
     unsigned char *bias; /* [dirs, gh] summed biases, layout in rnn_kernels.h */
     unsigned char *rbh;  /* [dirs, hidden] GRU with linear_before_reset: Rbh */
     int32_t *lens;       /* [batch] effective sequence lengths */
+    void *qwork;         /* reduced-precision weights: converted activations */
 
     /* Set at the start of each run. */
     int32_t max_len;

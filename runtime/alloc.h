@@ -1,10 +1,22 @@
 /* The library's allocation functions. Every allocation onnxrun makes goes
  * through these (never malloc/free directly), so that a session's custom
  * allocator and memory cap (onnxrun_options) govern all of its memory.
- * or_aligned_alloc's blocks are released with or_free like any other. */
+ * or_aligned_alloc's blocks are released with or_free like any other.
+ *
+ * Memory contexts: a session with a custom allocator or a memory cap owns an
+ * or_mem; its public API calls make it the calling thread's current context
+ * (or_mem_enter ... or_mem_leave). While a context is current, every block
+ * comes from its allocator with a small header (size and alignment offset,
+ * since the user's free takes no size) and counts against its cap. With no
+ * context current these are plain malloc/free, so code outside a session
+ * (the CLI, tests building graphs by hand) may mix them with the C library.
+ * Rule: a block is freed under the context that allocated it. */
 #ifndef OR_ALLOC_H
 #define OR_ALLOC_H
 
+#include "onnxrun.h"
+
+#include <stdbool.h>
 #include <stddef.h>
 
 void *or_malloc(size_t size);
@@ -13,5 +25,38 @@ void *or_realloc(void *ptr, size_t size);
 void *or_aligned_alloc(size_t alignment, size_t size);
 void or_free(void *ptr);
 char *or_strdup(const char *s);
+
+typedef struct or_mem or_mem;
+
+/* A context over `allocator` (NULL: the C library) capped at `cap` bytes (0:
+ * no cap), with one reference. The context itself comes from the allocator
+ * but is not counted. NULL when out of memory. */
+or_mem *or_mem_new(const onnxrun_allocator *allocator, size_t cap);
+void or_mem_retain(or_mem *m);
+/* Drops a reference; the last one frees the context (its blocks must be gone). */
+void or_mem_release(or_mem *m);
+/* Makes m (may be NULL) current on this thread; returns the previous one,
+ * which the caller restores with or_mem_leave. */
+or_mem *or_mem_enter(or_mem *m);
+void or_mem_leave(or_mem *previous);
+or_mem *or_mem_current(void);
+
+/* Counts bytes that are not heap blocks (mapped files) against the current
+ * context's cap; false (and nothing counted) when the cap would be exceeded. */
+bool or_mem_charge(size_t bytes);
+void or_mem_uncharge(size_t bytes);
+
+/* Bytes in use (blocks with their headers, plus charged bytes) and the peak. */
+size_t or_mem_used(const or_mem *m);
+size_t or_mem_peak(const or_mem *m);
+size_t or_mem_cap(const or_mem *m);
+/* Lets allocations exceed the cap while set (they are still counted). */
+void or_mem_set_uncapped(or_mem *m, bool uncapped);
+/* Whether the current context refused an allocation for its cap (and
+ * or_mem_take_refusal has not cleared it since). */
+bool or_mem_refused(void);
+/* Whether an allocation was refused for the cap since the last call, with
+ * the size asked for and the bytes in use then; clears the record. */
+bool or_mem_take_refusal(or_mem *m, size_t *request, size_t *in_use);
 
 #endif

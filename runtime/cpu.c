@@ -28,13 +28,30 @@ static or_isa detect_hardware(void) {
                   (b & bit_AVX512VL) && (xcr0 & 0xe6) == 0xe6;
     return avx512 ? OR_ISA_AVX512 : OR_ISA_AVX2;
 }
+
+/* Bit per or_cpu_feature; only meaningful when the hardware has AVX-512. */
+static unsigned detect_features(void) {
+    unsigned int a, b, c, d, bits = 0;
+    if (detect_hardware() != OR_ISA_AVX512) return 0;
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d) && (c & (1u << 11)))
+        bits |= 1u << OR_CPU_AVX512_VNNI;
+    if (__get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 5)))
+        bits |= 1u << OR_CPU_AVX512_BF16;
+    return bits;
+}
 #elif defined(__aarch64__)
 static or_isa detect_hardware(void) {
     return OR_ISA_NEON;
 }
+static unsigned detect_features(void) {
+    return 0;
+}
 #else
 static or_isa detect_hardware(void) {
     return OR_ISA_SCALAR;
+}
+static unsigned detect_features(void) {
+    return 0;
 }
 #endif
 
@@ -68,6 +85,18 @@ or_isa or_cpu_isa(void) {
 
 void or_cpu_reset(void) {
     atomic_store(&cached_isa, -1);
+}
+
+static atomic_int cached_features = -1;
+
+bool or_cpu_has(or_cpu_feature f) {
+    if (or_cpu_isa() != OR_ISA_AVX512) return false;
+    int bits = atomic_load(&cached_features);
+    if (bits < 0) {
+        bits = (int)detect_features();
+        atomic_store(&cached_features, bits);
+    }
+    return (bits >> f) & 1;
 }
 
 const char *or_isa_name(or_isa isa) {

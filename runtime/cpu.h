@@ -4,6 +4,8 @@
 #ifndef OR_CPU_H
 #define OR_CPU_H
 
+#include <stdbool.h>
+
 typedef enum or_isa {
     OR_ISA_SCALAR = 0,
     OR_ISA_AVX2 = 1,   /* AVX2 + FMA */
@@ -16,5 +18,13 @@ or_isa or_cpu_isa(void);
 /* Re-reads ONNXRUN_ISA (for tests that switch variants in one process). */
 void or_cpu_reset(void);
 const char *or_isa_name(or_isa isa);
+
+/* Optional extensions beyond the base ISA, reported only while or_cpu_isa()
+ * is OR_ISA_AVX512 (so ONNXRUN_ISA=avx2 or scalar turns them off too). */
+typedef enum or_cpu_feature {
+    OR_CPU_AVX512_BF16 = 0, /* VDPBF16PS */
+    OR_CPU_AVX512_VNNI = 1, /* VPDPBUSD */
+} or_cpu_feature;
+bool or_cpu_has(or_cpu_feature f);
 
 #endif

@@ -284,6 +284,10 @@ static int plan_arena(or_graph *g) {
     size_t arena_size = 0;
     for (int s = 0; s < count; s++) {
         slots[s].offset = place_slot(slots, s, &slots[s]);
+        if (slots[s].offset > SIZE_MAX - slots[s].size) { /* offsets must not wrap */
+            or_free(slots);
+            return or_fail(g, ONNXRUN_ERR_NOMEM, "out of memory: the activation arena overflows");
+        }
         if (slots[s].offset + slots[s].size > arena_size)
             arena_size = slots[s].offset + slots[s].size;
     }

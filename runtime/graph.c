@@ -18,9 +18,10 @@ void or_tensor_free_contents(or_tensor *t) {
     or_free(t->name);
     for (int i = 0; i < OR_MAX_RANK; i++) or_free(t->dim_params[i]);
     if (t->owned) {
-        if (t->owned_is_mapping)
+        if (t->owned_is_mapping) {
             munmap(t->owned, t->owned_len);
-        else
+            or_mem_uncharge(t->owned_len); /* counted against the session's cap */
+        } else
             or_free(t->owned);
     }
     memset(t, 0, sizeof *t);
@@ -59,6 +60,7 @@ void or_graph_free(or_graph *g) {
     or_free(g->nodes);
     for (int i = 0; i < g->n_tensors; i++) or_tensor_free_contents(&g->tensors[i]);
     or_free(g->tensors);
+    or_free(g->name_slots);
     or_free(g->inputs);
     or_free(g->outputs);
     for (int i = 0; i < g->n_opsets; i++) or_free(g->opsets[i].domain);
@@ -71,28 +73,59 @@ void or_graph_free(or_graph *g) {
     or_free(g);
 }
 
+/* FNV-1a: names are short and this only has to spread them. */
+static uint32_t name_hash(const char *name) {
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+/* The slot holding name, or the empty slot where it would go. */
+static int *name_slot(const or_graph *g, const char *name) {
+    uint32_t mask = (uint32_t)g->name_slot_count - 1u;
+    for (uint32_t i = name_hash(name) & mask;; i = (i + 1u) & mask) {
+        int *slot = &g->name_slots[i];
+        if (*slot == 0 || strcmp(g->tensors[*slot - 1].name, name) == 0) return slot;
+    }
+}
+
 int or_graph_find_tensor(const or_graph *g, const char *name) {
-    for (int i = 0; i < g->n_tensors; i++)
-        if (strcmp(g->tensors[i].name, name) == 0) return i;
-    return -1;
+    if (g->name_slot_count == 0) return -1;
+    return *name_slot(g, name) - 1;
+}
+
+/* Grows the tensor array and rebuilds the name index at twice its size, so
+ * the index stays at most half full. */
+static bool grow_tensors(or_graph *g) {
+    if (g->cap_tensors > INT32_MAX / 4) return false;
+    int cap = g->cap_tensors ? g->cap_tensors * 2 : 64;
+    int *slots = or_calloc((size_t)cap * 2, sizeof *slots);
+    if (!slots) return false;
+    or_tensor *grown = or_realloc(g->tensors, (size_t)cap * sizeof *grown);
+    if (!grown) {
+        or_free(slots);
+        return false;
+    }
+    g->tensors = grown;
+    g->cap_tensors = cap;
+    or_free(g->name_slots);
+    g->name_slots = slots;
+    g->name_slot_count = cap * 2;
+    for (int i = 0; i < g->n_tensors; i++) *name_slot(g, g->tensors[i].name) = i + 1;
+    return true;
 }
 
 int or_graph_tensor(or_graph *g, const char *name) {
     int found = or_graph_find_tensor(g, name);
     if (found >= 0) return found;
-    if (g->n_tensors == g->cap_tensors) {
-        int cap = g->cap_tensors ? g->cap_tensors * 2 : 64;
-        or_tensor *grown = or_realloc(g->tensors, (size_t)cap * sizeof *grown);
-        if (!grown) return -1;
-        g->tensors = grown;
-        g->cap_tensors = cap;
-    }
+    if (g->n_tensors == g->cap_tensors && !grow_tensors(g)) return -1;
     or_tensor *t = &g->tensors[g->n_tensors];
     memset(t, 0, sizeof *t);
     t->name = or_strdup(name);
     if (!t->name) return -1;
     t->rank = -1;
     t->producer = -1;
+    *name_slot(g, t->name) = g->n_tensors + 1;
     return g->n_tensors++;
 }
 
@@ -110,98 +143,145 @@ or_node *or_graph_add_node(or_graph *g) {
     return n;
 }
 
-/* Kahn's algorithm over tensor producers; ties keep file order so that
- * results are deterministic. */
-int or_graph_sort(or_graph *g) {
-    int status = ONNXRUN_ERR_NOMEM;
-    int *producer = or_malloc(sizeof(int) * (size_t)(g->n_tensors + 1));
-    int *pending = or_calloc((size_t)g->n_nodes + 1, sizeof(int));
-    int *order = or_malloc(sizeof(int) * (size_t)(g->n_nodes + 1));
-    bool *done = or_calloc((size_t)g->n_nodes + 1, sizeof(bool));
-    or_node *sorted = or_malloc(sizeof(or_node) * (size_t)(g->n_nodes + 1));
-    if (!producer || !pending || !order || !done || !sorted) goto out;
+typedef struct sort_work {
+    int *producer;       /* [n_tensors] node index or -1 */
+    int *pending;        /* [n_nodes] inputs not produced yet */
+    int *order;          /* [n_nodes] queue of ready nodes, then the result */
+    int *consumer_start; /* [n_tensors + 1] offsets into consumers */
+    int *consumers;      /* [input references] node per activation input */
+    or_node *sorted;     /* [n_nodes] */
+} sort_work;
 
-    for (int t = 0; t < g->n_tensors; t++) producer[t] = -1;
-    for (int i = 0; i < g->n_nodes; i++) {
+static void free_sort_work(sort_work *w) {
+    or_free(w->producer);
+    or_free(w->pending);
+    or_free(w->order);
+    or_free(w->consumer_start);
+    or_free(w->consumers);
+    or_free(w->sorted);
+}
+
+static int find_producers(or_graph *g, sort_work *w) {
+    for (int t = 0; t < g->n_tensors; t++) w->producer[t] = -1;
+    for (int i = 0; i < g->n_nodes; i++)
         for (int k = 0; k < g->nodes[i].n_outputs; k++) {
             int t = g->nodes[i].outputs[k];
             if (t < 0) continue;
-            if (producer[t] >= 0 || g->tensors[t].kind != OR_T_ACTIVATION) {
-                status =
-                    or_fail(g, ONNXRUN_ERR_MODEL, "tensor '%s' is produced twice (by node '%s')",
-                            g->tensors[t].name, g->nodes[i].name);
-                goto out;
-            }
-            producer[t] = i;
+            if (w->producer[t] >= 0 || g->tensors[t].kind != OR_T_ACTIVATION)
+                return or_fail(g, ONNXRUN_ERR_MODEL, "tensor '%s' is produced twice (by node '%s')",
+                               g->tensors[t].name, g->nodes[i].name);
+            w->producer[t] = i;
         }
-    }
-    for (int i = 0; i < g->n_nodes; i++) {
+    return ONNXRUN_OK;
+}
+
+/* Counts each node's unproduced inputs and lists each tensor's consumers. */
+static int link_consumers(or_graph *g, sort_work *w, int references) {
+    w->consumers = or_malloc(sizeof(int) * (size_t)(references + 1));
+    if (!w->consumers) return or_fail(g, ONNXRUN_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < g->n_nodes; i++)
         for (int k = 0; k < g->nodes[i].n_inputs; k++) {
             int t = g->nodes[i].inputs[k];
             if (t < 0 || g->tensors[t].kind != OR_T_ACTIVATION) continue;
-            if (producer[t] < 0) {
-                status = or_fail(g, ONNXRUN_ERR_MODEL,
-                                 "node '%s' reads tensor '%s', which nothing produces",
-                                 g->nodes[i].name, g->tensors[t].name);
-                goto out;
-            }
-            pending[i]++;
+            if (w->producer[t] < 0)
+                return or_fail(g, ONNXRUN_ERR_MODEL,
+                               "node '%s' reads tensor '%s', which nothing produces",
+                               g->nodes[i].name, g->tensors[t].name);
+            w->pending[i]++;
+            w->consumers[w->consumer_start[t + 1]++] = i;
+        }
+    return ONNXRUN_OK;
+}
+
+/* Offsets of each tensor's consumer list; returns the total, -1 on overflow. */
+static int count_consumers(const or_graph *g, sort_work *w) {
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_inputs; k++) {
+            int t = g->nodes[i].inputs[k];
+            if (t >= 0 && g->tensors[t].kind == OR_T_ACTIVATION) w->consumer_start[t + 1]++;
+        }
+    int total = 0;
+    for (int t = 0; t < g->n_tensors; t++) {
+        int count = w->consumer_start[t + 1];
+        w->consumer_start[t + 1] = total; /* t's start; the end once its consumers are added */
+        if (count > INT32_MAX - total) return -1;
+        total += count;
+    }
+    return total;
+}
+
+static int report_cycle(or_graph *g, const sort_work *w) {
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (w->pending[i] == 0) continue;
+        for (int k = 0; k < g->nodes[i].n_inputs; k++) {
+            int t = g->nodes[i].inputs[k];
+            if (t >= 0 && w->producer[t] >= 0 && w->pending[w->producer[t]] > 0)
+                return or_fail(g, ONNXRUN_ERR_MODEL,
+                               "the graph has a cycle through tensor '%s' (node '%s')",
+                               g->tensors[t].name, g->nodes[i].name);
         }
     }
-    int n_sorted = 0;
-    bool progress = true;
-    while (n_sorted < g->n_nodes && progress) {
-        progress = false;
-        for (int i = 0; i < g->n_nodes; i++) {
-            if (done[i] || pending[i] > 0) continue;
-            done[i] = true;
-            progress = true;
-            order[n_sorted++] = i;
-            for (int k = 0; k < g->nodes[i].n_outputs; k++) {
-                int t = g->nodes[i].outputs[k];
-                if (t < 0) continue;
-                for (int j = 0; j < g->n_nodes; j++)
-                    for (int m = 0; m < g->nodes[j].n_inputs; m++)
-                        if (g->nodes[j].inputs[m] == t) pending[j]--;
-            }
+    return or_fail(g, ONNXRUN_ERR_MODEL, "the graph has a cycle");
+}
+
+/* Kahn's algorithm with a FIFO seeded in file order: linear in nodes plus
+ * edges, and deterministic. */
+static int kahn_order(or_graph *g, sort_work *w) {
+    int head = 0, tail = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (w->pending[i] == 0) w->order[tail++] = i;
+    while (head < tail) {
+        const or_node *n = &g->nodes[w->order[head++]];
+        for (int k = 0; k < n->n_outputs; k++) {
+            int t = n->outputs[k];
+            if (t < 0) continue;
+            for (int c = w->consumer_start[t]; c < w->consumer_start[t + 1]; c++)
+                if (--w->pending[w->consumers[c]] == 0) w->order[tail++] = w->consumers[c];
         }
     }
-    if (n_sorted < g->n_nodes) {
-        for (int i = 0; i < g->n_nodes; i++) {
-            if (done[i]) continue;
-            for (int k = 0; k < g->nodes[i].n_inputs; k++) {
-                int t = g->nodes[i].inputs[k];
-                if (t >= 0 && producer[t] >= 0 && !done[producer[t]]) {
-                    status = or_fail(g, ONNXRUN_ERR_MODEL,
-                                     "the graph has a cycle through tensor '%s' (node '%s')",
-                                     g->tensors[t].name, g->nodes[i].name);
-                    goto out;
-                }
-            }
-        }
-        status = or_fail(g, ONNXRUN_ERR_MODEL, "the graph has a cycle");
+    return tail == g->n_nodes ? ONNXRUN_OK : report_cycle(g, w);
+}
+
+static int check_outputs_produced(or_graph *g) {
+    for (int k = 0; k < g->n_outputs; k++) {
+        or_tensor *t = &g->tensors[g->outputs[k]];
+        if (t->kind == OR_T_ACTIVATION && t->producer < 0)
+            return or_fail(g, ONNXRUN_ERR_MODEL, "graph output '%s' is never produced", t->name);
+    }
+    return ONNXRUN_OK;
+}
+
+int or_graph_sort(or_graph *g) {
+    sort_work w = {
+        .producer = or_malloc(sizeof(int) * (size_t)(g->n_tensors + 1)),
+        .pending = or_calloc((size_t)g->n_nodes + 1, sizeof(int)),
+        .order = or_malloc(sizeof(int) * (size_t)(g->n_nodes + 1)),
+        .consumer_start = or_calloc((size_t)g->n_tensors + 1, sizeof(int)),
+        .sorted = or_malloc(sizeof(or_node) * (size_t)(g->n_nodes + 1)),
+    };
+    int status = ONNXRUN_ERR_NOMEM;
+    if (!w.producer || !w.pending || !w.order || !w.consumer_start || !w.sorted) {
+        status = or_fail(g, status, "out of memory");
         goto out;
     }
-    for (int i = 0; i < g->n_nodes; i++) sorted[i] = g->nodes[order[i]];
-    memcpy(g->nodes, sorted, sizeof(or_node) * (size_t)g->n_nodes);
+    int references = count_consumers(g, &w);
+    if (references < 0) {
+        status = or_fail(g, ONNXRUN_ERR_MODEL, "the graph has too many edges");
+        goto out;
+    }
+    if ((status = find_producers(g, &w)) != ONNXRUN_OK ||
+        (status = link_consumers(g, &w, references)) != ONNXRUN_OK ||
+        (status = kahn_order(g, &w)) != ONNXRUN_OK)
+        goto out;
+    for (int i = 0; i < g->n_nodes; i++) w.sorted[i] = g->nodes[w.order[i]];
+    if (g->n_nodes) /* a graph without nodes has no node array: memcpy(NULL) is UB */
+        memcpy(g->nodes, w.sorted, sizeof(or_node) * (size_t)g->n_nodes);
     for (int i = 0; i < g->n_nodes; i++)
         for (int k = 0; k < g->nodes[i].n_outputs; k++)
             if (g->nodes[i].outputs[k] >= 0) g->tensors[g->nodes[i].outputs[k]].producer = i;
-    for (int k = 0; k < g->n_outputs; k++) {
-        or_tensor *t = &g->tensors[g->outputs[k]];
-        if (t->kind == OR_T_ACTIVATION && t->producer < 0) {
-            status = or_fail(g, ONNXRUN_ERR_MODEL, "graph output '%s' is never produced", t->name);
-            goto out;
-        }
-    }
-    status = ONNXRUN_OK;
+    status = check_outputs_produced(g);
 out:
-    if (status == ONNXRUN_ERR_NOMEM && !g->errmsg[0]) or_fail(g, status, "out of memory");
-    or_free(producer);
-    or_free(pending);
-    or_free(order);
-    or_free(done);
-    or_free(sorted);
+    free_sort_work(&w);
     return status;
 }
 
@@ -242,6 +322,12 @@ size_t or_dtype_size(int dtype) {
     case OR_FLOAT8E4M3FNUZ:
     case OR_FLOAT8E5M2:
     case OR_FLOAT8E5M2FNUZ:
+    case OR_FLOAT8E8M0:
+    case OR_UINT4:
+    case OR_INT4:
+    case OR_FLOAT4E2M1:
+    case OR_UINT2:
+    case OR_INT2:
         return 1;
     case OR_UINT16:
     case OR_INT16:
@@ -257,11 +343,27 @@ size_t or_dtype_size(int dtype) {
 
 const char *or_dtype_name(int dtype) {
     static const char *const names[OR_DTYPE_COUNT] = {
-        "undefined",      "float32",    "uint8",         "int8",       "uint16",   "int16",
-        "int32",          "int64",      "string",        "bool",       "float16",  "float64",
-        "uint32",         "uint64",     "complex64",     "complex128", "bfloat16", "float8e4m3fn",
-        "float8e4m3fnuz", "float8e5m2", "float8e5m2fnuz"};
+        "undefined",      "float32",  "uint8",        "int8",           "uint16",
+        "int16",          "int32",    "int64",        "string",         "bool",
+        "float16",        "float64",  "uint32",       "uint64",         "complex64",
+        "complex128",     "bfloat16", "float8e4m3fn", "float8e4m3fnuz", "float8e5m2",
+        "float8e5m2fnuz", "uint4",    "int4",         "float4e2m1",     "float8e8m0",
+        "uint2",          "int2"};
     return dtype >= 0 && dtype < OR_DTYPE_COUNT ? names[dtype] : "unknown";
+}
+
+int or_dtype_pb_bits(int dtype) {
+    switch (dtype) {
+    case OR_UINT4:
+    case OR_INT4:
+    case OR_FLOAT4E2M1:
+        return 4;
+    case OR_UINT2:
+    case OR_INT2:
+        return 2;
+    default:
+        return 8 * (int)or_dtype_size(dtype);
+    }
 }
 
 int64_t or_shape_numel(int rank, const int64_t *dims) {

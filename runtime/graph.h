@@ -37,6 +37,15 @@ enum {
     OR_FLOAT8E4M3FNUZ = 18,
     OR_FLOAT8E5M2 = 19,
     OR_FLOAT8E5M2FNUZ = 20,
+    /* Sub-byte types: packed in TensorProto, but one byte per element in
+     * memory (like ml_dtypes): int4/int2 sign-extended, uint4/uint2 zero-
+     * extended, float4e2m1 as its 4-bit code. */
+    OR_UINT4 = 21,
+    OR_INT4 = 22,
+    OR_FLOAT4E2M1 = 23,
+    OR_FLOAT8E8M0 = 24,
+    OR_UINT2 = 25,
+    OR_INT2 = 26,
     OR_DTYPE_COUNT
 };
 
@@ -137,7 +146,9 @@ struct or_threadpool;
 typedef struct or_graph {
     or_tensor *tensors;
     int n_tensors, cap_tensors;
-    or_node *nodes; /* in topological order once or_graph_sort succeeded */
+    int *name_slots;     /* [name_slot_count] open-addressing index by name: tensor + 1, 0 empty */
+    int name_slot_count; /* a power of two, at least twice cap_tensors */
+    or_node *nodes;      /* in topological order once or_graph_sort succeeded */
     int n_nodes, cap_nodes;
     int *inputs; /* non-initializer graph inputs (tensor indices) */
     int n_inputs;
@@ -154,6 +165,7 @@ typedef struct or_graph {
 
     struct or_threadpool *pool;
     int num_threads;
+    int weight_precision; /* onnxrun_precision: recurrent ops may store weights in it */
 
     unsigned char *arena; /* activations, planned from lifetimes */
     size_t arena_size;
@@ -189,6 +201,9 @@ int or_node_fail(or_graph *g, const or_node *n, int status, const char *fmt, ...
 
 /* ---- dtypes and shapes ---- */
 size_t or_dtype_size(int dtype); /* 0 for unknown/string */
+/* Bits per element in a TensorProto (4 or 2 for the packed sub-byte types,
+ * else 8 * or_dtype_size). */
+int or_dtype_pb_bits(int dtype);
 const char *or_dtype_name(int dtype);
 /* Element count; -1 when a dim is unknown or the product overflows. */
 int64_t or_shape_numel(int rank, const int64_t *dims);

@@ -60,6 +60,9 @@ const char *or_npy_descr(onnxrun_dtype dtype) {
      * stored as unsigned integers of the same width. */
     if (dtype == ONNXRUN_BFLOAT16) return "<u2";
     if ((int)dtype >= OR_FLOAT8E4M3FN && (int)dtype <= OR_FLOAT8E5M2FNUZ) return "|u1";
+    /* The sub-byte types are stored one element per byte (graph.h). */
+    if ((int)dtype == OR_INT4 || (int)dtype == OR_INT2) return "|i1";
+    if ((int)dtype >= OR_UINT4 && (int)dtype <= OR_INT2) return "|u1";
     for (size_t i = 0; i < N_NPY_TYPES; i++)
         if (npy_types[i].dtype == dtype) return npy_types[i].descr;
     return NULL;

@@ -3,10 +3,17 @@
  * Handles are opaque. Every call returns an onnxrun_status; on failure the
  * message is kept on the session (onnxrun_errmsg), as in SQLite. A session
  * whose creation failed is still returned (unless memory ran out) so that the
- * caller can read the message; it must be destroyed like any other.
+ * caller can read the message; it must be destroyed like any other. Results
+ * come back through the last parameters.
  *
- * A session is not thread-safe: use one session per thread (creating several
- * sessions from the same buffer is cheap).
+ * Threads: a session is used by one thread at a time (its bound inputs,
+ * outputs and states are per session). To run one model from several
+ * threads, give each thread a clone (onnxrun_session_clone), which shares
+ * the weights read-only. Functions that take no session are thread-safe.
+ *
+ * Memory: every allocation a session makes goes through its allocator
+ * (onnxrun_options.allocator) and, with max_memory_bytes set, fails cleanly
+ * with ONNXRUN_ERR_NOMEM instead of exceeding the cap.
  */
 #ifndef ONNXRUN_H
 #define ONNXRUN_H
@@ -16,6 +23,12 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/* The library is compiled with -fvisibility=hidden; libonnxrun.so exports
+ * exactly the functions declared in this header (up to the matching pop). */
+#if defined(ONNXRUN_BUILDING) && defined(__GNUC__)
+#pragma GCC visibility push(default)
 #endif
 
 #define ONNXRUN_MAX_RANK 8
@@ -59,9 +72,14 @@ typedef enum onnxrun_precision {
     ONNXRUN_PRECISION_INT8 = 2, /* int8 weights, per-row scales (VNNI where present) */
 } onnxrun_precision;
 
-/* A custom allocator for every allocation the session makes (weights, arena,
- * tensors, bookkeeping). alloc returns memory aligned to at least `alignment`
- * bytes (a power of two, at most 64) or NULL; free accepts NULL. */
+/* A custom allocator for every allocation the session makes (model bytes,
+ * weights, packed weights, arena, states, bookkeeping). alloc returns memory
+ * aligned to at least `alignment` bytes (a power of two, at most 64) or NULL;
+ * free receives only pointers alloc returned. They are called from the
+ * thread calling into the session; a session and its clones share the
+ * allocator (each with its own count against max_memory_bytes), so make it
+ * thread-safe when clones run in parallel. The struct is copied at creation;
+ * `user` must stay valid until the session and its clones are destroyed. */
 typedef struct onnxrun_allocator {
     void *(*alloc)(void *user, size_t size, size_t alignment);
     void (*free)(void *user, void *ptr);
@@ -72,7 +90,9 @@ typedef struct onnxrun_options {
     size_t size;     /* sizeof(onnxrun_options): lets the struct grow */
     int num_threads; /* intra-op threads, default 1 */
     /* Fails creation or a run with ONNXRUN_ERR_NOMEM instead of exceeding
-     * this many bytes of session memory; 0 means no limit. */
+     * this many bytes of session memory (heap blocks with a 32-64 byte header
+     * each, plus mapped external data; see onnxrun_memory_peak); 0 means no
+     * limit. */
     size_t max_memory_bytes;
     const onnxrun_allocator *allocator; /* NULL: the C library's malloc */
     onnxrun_precision weight_precision; /* default ONNXRUN_PRECISION_FP32 */
@@ -99,21 +119,66 @@ typedef struct onnxrun_tensor_view {
     size_t nbytes;
 } onnxrun_tensor_view;
 
+/* ---- Options ---------------------------------------------------------- */
+
+/* Fills *options with the defaults (size set, one thread, no memory cap, the C
+ * library's allocator, float32 weights). Set fields after calling this. */
 void onnxrun_options_init(onnxrun_options *options);
 
+/* ---- Sessions ----------------------------------------------------------
+ * A session holds one loaded, planned model, its bound inputs and outputs,
+ * its states and its memory. A session is used by one thread at a time:
+ * calls on the same session must not overlap, but different sessions
+ * (including clones of one another) run in parallel freely.
+ *
+ * Creation stores the new session in *out_session even when it fails (the
+ * status says so), so that onnxrun_errmsg can tell why; destroy it as
+ * usual. *out_session is NULL only when even the session could not be
+ * allocated. options may be NULL (defaults); it is copied, as is the
+ * allocator it points to: neither needs to outlive the call. The allocator's
+ * `user` pointer must stay valid until the session and its clones are gone.
+ * Errors: MODEL (invalid or unsupported model: the message names the node),
+ * IO, NOMEM (out of memory or over max_memory_bytes: the message gives the
+ * limit, the bytes in use and what needed more), ARGUMENT. */
+
+/* Loads path; external data is read relative to the file's folder. */
 onnxrun_status onnxrun_session_create_from_file(const char *path, const onnxrun_options *options,
                                                 onnxrun_session **out_session);
-/* The buffer is not retained; external data resolves relative to model_dir
- * (NULL forbids external data). */
+/* Loads a model from memory. The buffer is not retained; external data
+ * resolves relative to model_dir (NULL forbids external data). */
 onnxrun_status onnxrun_session_create_from_buffer(const void *buffer, size_t length,
                                                   const char *model_dir,
                                                   const onnxrun_options *options,
                                                   onnxrun_session **out_session);
+/* A new session for another thread over the same model, with the same
+ * options and state bindings (states start at zero; no inputs or output
+ * buffers bound). It shares the weights, and the packed weights of
+ * `session`'s current plan (a model with static input shapes is planned at
+ * creation, others at their first run: clone after it), with `session`
+ * read-only instead of copying them: they stay alive until the
+ * last of the sessions sharing them is destroyed, in any order. Memory the
+ * clone allocates itself (plan, activations, states) counts against its own
+ * max_memory_bytes; the shared weights stay counted by the original. Call it
+ * from the thread that owns `session`; the clone may then move to any
+ * thread. On failure *out_clone is NULL and the message is on `session`.
+ * Errors: NOMEM, ARGUMENT (no session, or one whose creation failed). */
+onnxrun_status onnxrun_session_clone(onnxrun_session *session, onnxrun_session **out_clone);
+/* Frees the session and everything it allocated; NULL is a no-op. Views and
+ * infos obtained from it become invalid. */
 void onnxrun_session_destroy(onnxrun_session *session);
 
-/* The message of the last failed call, or "" after a success. */
+/* ---- Errors ------------------------------------------------------------ */
+
+/* The message of the session's last failed call, or "" after a success.
+ * Valid until the next call on the session. */
 const char *onnxrun_errmsg(const onnxrun_session *session);
+/* A short constant name for a status ("out of memory", ...). */
 const char *onnxrun_status_name(onnxrun_status status);
+
+/* ---- Model inputs and outputs -------------------------------------------
+ * Graph inputs exclude initializers. Infos and names stay valid for the
+ * session's lifetime. Errors: ARGUMENT (index out of range), INPUT (no such
+ * name; the session's message says so). */
 
 size_t onnxrun_input_count(const onnxrun_session *session);
 size_t onnxrun_output_count(const onnxrun_session *session);
@@ -121,22 +186,83 @@ onnxrun_status onnxrun_input_info(const onnxrun_session *session, size_t index,
                                   onnxrun_tensor_info *out_info);
 onnxrun_status onnxrun_output_info(const onnxrun_session *session, size_t index,
                                    onnxrun_tensor_info *out_info);
-
-/* Binds an input by index. The data is borrowed, not copied, and must stay
- * valid and unchanged until onnxrun_run returns. */
-onnxrun_status onnxrun_set_input(onnxrun_session *session, size_t index, onnxrun_dtype dtype,
-                                 int rank, const int64_t *dims, const void *data, size_t nbytes);
-/* Finds an input's index by name. */
 onnxrun_status onnxrun_input_index(const onnxrun_session *session, const char *name,
                                    size_t *out_index);
+onnxrun_status onnxrun_output_index(const onnxrun_session *session, const char *name,
+                                    size_t *out_index);
 
+/* ---- Running -------------------------------------------------------------- */
+
+/* Binds an input by index: dtype, rank and dims must match the declaration
+ * (symbolic dims take any size) and nbytes the shape. The data is borrowed,
+ * not copied, and must stay valid and unchanged until onnxrun_run returns;
+ * a binding lasts until the input is set again. For an input bound to a
+ * state (onnxrun_bind_state) the data is copied instead and becomes the
+ * state's value. Errors: INPUT (dtype, shape or size), ARGUMENT, NOMEM. */
+onnxrun_status onnxrun_set_input(onnxrun_session *session, size_t index, onnxrun_dtype dtype,
+                                 int rank, const int64_t *dims, const void *data, size_t nbytes);
+
+/* Makes a run also write output `index` into the caller's buffer
+ * (row-major, densely packed), which must stay valid until the next run
+ * returns and stays owned by the caller. At each run the output's size is
+ * checked before anything is computed: a buffer smaller than the output
+ * fails the run with ARGUMENT, the message giving the shape and the bytes
+ * needed. data = NULL unbinds. The output's size is known from
+ * onnxrun_output_info when its shape is static, else from a previous run's
+ * view. Errors: ARGUMENT. */
+onnxrun_status onnxrun_set_output(onnxrun_session *session, size_t index, void *data,
+                                  size_t nbytes);
+
+/* Runs the model on the bound inputs; plans again first when input shapes
+ * changed. On success every output is available through onnxrun_get_output
+ * (and written into its buffer, if one was set) and every state has
+ * advanced. Errors: INPUT (an input missing or rejected while running, a
+ * state shape mismatch), MODEL (a node failed: the message names it), NOMEM,
+ * ARGUMENT (output buffer too small). */
 onnxrun_status onnxrun_run(onnxrun_session *session);
 
+/* A view of output `index` after a successful run: engine-owned memory (or
+ * the caller's buffer from onnxrun_set_output), valid until the next run,
+ * onnxrun_reset_state or destroy. Errors: ARGUMENT (bad index, not run). */
 onnxrun_status onnxrun_get_output(onnxrun_session *session, size_t index,
                                   onnxrun_tensor_view *out_view);
 
-const char *onnxrun_dtype_name(onnxrun_dtype dtype);
-size_t onnxrun_dtype_size(onnxrun_dtype dtype);
+/* ---- Streaming state -------------------------------------------------------
+ * For stateful models run over a long input in chunks (an LSTM exported with
+ * h0/c0 as inputs and hn/cn as outputs): after each successful run, output
+ * `output_index` becomes the value of input `input_index` for the next run.
+ * The caller does not set bound inputs: a state starts as zeros of the
+ * input's declared shape, its symbolic dimensions (such as the batch) taken
+ * from the other inputs' dimensions of the same name, or from the value given
+ * with onnxrun_set_input. The session owns the state's memory; after each run
+ * the output's bytes (batch x hidden: small) are copied into it.
+ * Binding checks that dtypes, ranks and static dimensions agree; each run
+ * checks the output's actual shape against the state's (INPUT otherwise),
+ * and that the state's named dimensions still match the inputs (INPUT when
+ * the batch changed: call onnxrun_reset_state). Binding the same pair twice
+ * is a no-op; an input or output already in another pair is ARGUMENT. */
+onnxrun_status onnxrun_bind_state(onnxrun_session *session, size_t output_index,
+                                  size_t input_index);
+/* Every state back to zeros (of the shape the next run's inputs give). */
+onnxrun_status onnxrun_reset_state(onnxrun_session *session);
+
+/* ---- Memory --------------------------------------------------------------- */
+
+/* Bytes the session holds now and at most so far (heap blocks with their
+ * bookkeeping, and mapped external data), as counted against
+ * max_memory_bytes. Counted only when the session has a custom allocator or
+ * a memory cap; 0 otherwise. */
+size_t onnxrun_memory_used(const onnxrun_session *session);
+size_t onnxrun_memory_peak(const onnxrun_session *session);
+
+/* ---- Data types ------------------------------------------------------------ */
+
+const char *onnxrun_dtype_name(onnxrun_dtype dtype); /* "float32", ... */
+size_t onnxrun_dtype_size(onnxrun_dtype dtype);      /* bytes; 0 for string/unknown */
+
+#if defined(ONNXRUN_BUILDING) && defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

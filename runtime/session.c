@@ -1,6 +1,9 @@
-/* The public API: sessions over a loaded, planned graph. */
+/* The public API: sessions over a loaded, planned graph. Every call that may
+ * allocate makes the session's memory context current for its duration
+ * (alloc.h), so the allocator hook and the memory cap see all of it. */
 #include "alloc.h"
 #include "onnxrun.h"
+#include "session_internal.h"
 
 #include "../onnx/loader.h"
 #include "exec.h"
@@ -13,24 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct onnxrun_session {
-    or_graph *graph; /* NULL when creation failed */
-    char errmsg[OR_ERRMSG_MAX];
-    onnxrun_tensor_info *inputs;  /* declared, [n_inputs] */
-    onnxrun_tensor_info *outputs; /* declared, [n_outputs] */
-    bool *bound;                  /* [n_inputs] */
-    /* What the current plan was made for: input shapes, and the bytes of the
-     * inputs whose values shaped it. */
-    int *planned_rank;                    /* [n_inputs] */
-    int64_t (*planned_dims)[OR_MAX_RANK]; /* [n_inputs] */
-    void **pinned_bytes;                  /* [n_inputs], NULL when not pinned */
-    size_t *pinned_len;                   /* [n_inputs] */
-};
-
-static onnxrun_status set_error(onnxrun_session *s, onnxrun_status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static onnxrun_status set_error(onnxrun_session *s, onnxrun_status status, const char *fmt, ...) {
+onnxrun_status or_session_error(onnxrun_session *s, onnxrun_status status, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(s->errmsg, sizeof s->errmsg, fmt, ap);
@@ -38,10 +24,14 @@ static onnxrun_status set_error(onnxrun_session *s, onnxrun_status status, const
     return status;
 }
 
-static onnxrun_status ok(onnxrun_session *s) {
+#define set_error or_session_error
+
+onnxrun_status or_session_ok(onnxrun_session *s) {
     s->errmsg[0] = '\0';
     return ONNXRUN_OK;
 }
+
+#define ok or_session_ok
 
 void onnxrun_options_init(onnxrun_options *options) {
     if (!options) return;
@@ -64,6 +54,52 @@ static onnxrun_options effective_options(const onnxrun_options *given) {
     return o;
 }
 
+onnxrun_status or_session_begin(const onnxrun_options *options, onnxrun_session **out,
+                                or_mem **previous) {
+    onnxrun_options o = effective_options(options);
+    or_mem *mem = NULL;
+    if (o.allocator || o.max_memory_bytes) {
+        mem = or_mem_new(o.allocator, o.max_memory_bytes);
+        if (!mem) {
+            *out = NULL;
+            *previous = or_mem_current();
+            return ONNXRUN_ERR_NOMEM;
+        }
+    }
+    *previous = or_mem_enter(mem);
+    /* Counted but never refused, so that a too small cap still yields a
+     * session that carries the message. */
+    or_mem_set_uncapped(mem, true);
+    onnxrun_session *s = or_calloc(1, sizeof *s);
+    or_mem_set_uncapped(mem, false);
+    *out = s;
+    if (!s) {
+        or_mem_leave(*previous);
+        or_mem_release(mem);
+        *previous = or_mem_current();
+        return ONNXRUN_ERR_NOMEM;
+    }
+    s->mem = mem;
+    s->opts = o;
+    if (o.allocator) { /* the caller's struct need not outlive this call */
+        s->allocator = *o.allocator;
+        s->opts.allocator = &s->allocator;
+    }
+    return ONNXRUN_OK;
+}
+
+onnxrun_status or_session_finish(onnxrun_session *s, onnxrun_status status) {
+    size_t request = 0, in_use = 0;
+    bool refused = or_mem_take_refusal(s->mem, &request, &in_use);
+    if (status != ONNXRUN_ERR_NOMEM || !refused) return status;
+    char what[OR_ERRMSG_MAX];
+    snprintf(what, sizeof what, "%s", s->errmsg[0] ? s->errmsg : "out of memory");
+    return set_error(s, status,
+                     "memory limit exceeded (max_memory_bytes = %zu): %zu bytes in use, %zu more "
+                     "needed: %.700s",
+                     or_mem_cap(s->mem), in_use, request, what);
+}
+
 static void describe(const or_tensor *t, onnxrun_tensor_info *info) {
     memset(info, 0, sizeof *info);
     info->name = t->name;
@@ -75,7 +111,7 @@ static void describe(const or_tensor *t, onnxrun_tensor_info *info) {
     }
 }
 
-static onnxrun_status snapshot_signature(onnxrun_session *s) {
+onnxrun_status or_session_snapshot(onnxrun_session *s) {
     or_graph *g = s->graph;
     size_t ni = (size_t)g->n_inputs + 1, no = (size_t)g->n_outputs + 1;
     s->inputs = or_calloc(ni, sizeof *s->inputs);
@@ -85,8 +121,10 @@ static onnxrun_status snapshot_signature(onnxrun_session *s) {
     s->planned_dims = or_calloc(ni, sizeof *s->planned_dims);
     s->pinned_bytes = or_calloc(ni, sizeof *s->pinned_bytes);
     s->pinned_len = or_calloc(ni, sizeof *s->pinned_len);
+    s->out_buf = or_calloc(no, sizeof *s->out_buf);
+    s->out_cap = or_calloc(no, sizeof *s->out_cap);
     if (!s->inputs || !s->outputs || !s->bound || !s->planned_rank || !s->planned_dims ||
-        !s->pinned_bytes || !s->pinned_len)
+        !s->pinned_bytes || !s->pinned_len || !s->out_buf || !s->out_cap)
         return set_error(s, ONNXRUN_ERR_NOMEM, "out of memory");
     for (int i = 0; i < g->n_inputs; i++) describe(&g->tensors[g->inputs[i]], &s->inputs[i]);
     for (int i = 0; i < g->n_outputs; i++) describe(&g->tensors[g->outputs[i]], &s->outputs[i]);
@@ -123,56 +161,63 @@ static onnxrun_status from_graph_status(onnxrun_session *s, int status) {
     return (onnxrun_status)status;
 }
 
-static onnxrun_status prepare_session(onnxrun_session *s, const onnxrun_options *opts) {
-    or_graph *g = s->graph;
-    int status = or_graph_check_ops(g);
-    if (status != ONNXRUN_OK) return from_graph_status(s, status);
-    status = snapshot_signature(s);
-    if (status != ONNXRUN_OK) return status;
-    g->num_threads = opts->num_threads;
-    if (opts->num_threads > 1) {
-        g->pool = or_threadpool_create(opts->num_threads);
-        if (!g->pool)
-            return set_error(s, ONNXRUN_ERR_NOMEM, "cannot start %d threads", opts->num_threads);
+static onnxrun_status plan(onnxrun_session *s) {
+    int status = or_graph_plan(s->graph);
+    if (status != ONNXRUN_OK) {
+        /* a plan that failed half-way may have pinned input bytes it no
+         * longer has; the next run must plan again */
+        forget_plan_signature(s);
+        return from_graph_status(s, status);
     }
-    if (!or_graph_inputs_static(g)) return ONNXRUN_OK; /* planned at the first run */
-    status = or_graph_plan(g);
-    if (status == ONNXRUN_OK) return remember_plan_signature(s);
-    if (g->plan_needs_input_values) return ONNXRUN_OK; /* needs input values: plan at run */
-    return from_graph_status(s, status);
+    status = remember_plan_signature(s);
+    if (status != ONNXRUN_OK) or_graph_unplan(s->graph);
+    return (onnxrun_status)status;
 }
 
-static onnxrun_status or_session_create(const void *buffer, size_t length, const char *model_dir,
-                                        const char *model_path, const onnxrun_options *options,
-                                        onnxrun_session **out_session);
+onnxrun_status or_session_prepare(onnxrun_session *s) {
+    or_graph *g = s->graph;
+    g->num_threads = s->opts.num_threads;
+    g->weight_precision = (int)s->opts.weight_precision;
+    if (s->opts.num_threads > 1) {
+        g->pool = or_threadpool_create(s->opts.num_threads);
+        if (!g->pool)
+            return set_error(s, ONNXRUN_ERR_NOMEM, "cannot start %d threads", s->opts.num_threads);
+    }
+    if (!or_graph_inputs_static(g)) return ONNXRUN_OK; /* planned at the first run */
+    int status = or_graph_plan(g);
+    if (status == ONNXRUN_OK) return remember_plan_signature(s);
+    if (g->plan_needs_input_values && status != ONNXRUN_ERR_NOMEM)
+        return ONNXRUN_OK; /* needs input values: plan at run */
+    return from_graph_status(s, status);
+}
 
 static void drop_graph(onnxrun_session *s) {
     if (!s->graph) return;
     forget_plan_signature(s);
     or_threadpool_destroy(s->graph->pool);
-    or_graph_free(s->graph);
+    s->graph->pool = NULL;
+    if (!s->shared) {
+        or_graph_free(s->graph);
+    } else if (s->graph == s->shared->graph) {
+        or_graph_unplan(s->graph); /* the rest stays for the clones */
+    } else {
+        or_clone_graph_free(s->graph, s->shared->graph);
+    }
     s->graph = NULL;
+    if (s->shared) or_shared_release(s->shared);
+    s->shared = NULL;
 }
 
-onnxrun_status onnxrun_session_create_from_buffer(const void *buffer, size_t length,
-                                                  const char *model_dir,
-                                                  const onnxrun_options *options,
-                                                  onnxrun_session **out_session) {
-    return or_session_create(buffer, length, model_dir, NULL, options, out_session);
-}
-
-static onnxrun_status or_session_create(const void *buffer, size_t length, const char *model_dir,
-                                        const char *model_path, const onnxrun_options *options,
-                                        onnxrun_session **out_session) {
-    if (!out_session) return ONNXRUN_ERR_ARGUMENT;
-    *out_session = or_calloc(1, sizeof **out_session);
-    onnxrun_session *s = *out_session;
-    if (!s) return ONNXRUN_ERR_NOMEM;
-    if (!buffer) return set_error(s, ONNXRUN_ERR_ARGUMENT, "no model buffer given");
-    onnxrun_options opts = effective_options(options);
+static onnxrun_status load_session(onnxrun_session *s, const void *buffer, size_t length,
+                                   const char *model_dir, const char *model_path) {
     int status = or_load_model(buffer, length, model_dir, model_path, &s->graph, s->errmsg,
                                sizeof s->errmsg);
-    if (status == ONNXRUN_OK) status = prepare_session(s, &opts);
+    if (status == ONNXRUN_OK) {
+        status = or_graph_check_ops(s->graph);
+        if (status != ONNXRUN_OK) status = from_graph_status(s, status);
+    }
+    if (status == ONNXRUN_OK) status = or_session_snapshot(s);
+    if (status == ONNXRUN_OK) status = or_session_prepare(s);
     if (status != ONNXRUN_OK) {
         drop_graph(s);
         return (onnxrun_status)status;
@@ -180,8 +225,34 @@ static onnxrun_status or_session_create(const void *buffer, size_t length, const
     return ok(s);
 }
 
-static char *read_whole_file(const char *path, size_t *len, char *err, size_t errlen) {
+/* Leaves the session's context and drops it when creation ran out of memory
+ * before the session existed. */
+static onnxrun_status end_create(onnxrun_session *s, onnxrun_status status, or_mem *previous) {
+    if (s) status = or_session_finish(s, status);
+    or_mem_leave(previous);
+    return status;
+}
+
+onnxrun_status onnxrun_session_create_from_buffer(const void *buffer, size_t length,
+                                                  const char *model_dir,
+                                                  const onnxrun_options *options,
+                                                  onnxrun_session **out_session) {
+    if (!out_session) return ONNXRUN_ERR_ARGUMENT;
+    or_mem *previous;
+    onnxrun_status status = or_session_begin(options, out_session, &previous);
+    onnxrun_session *s = *out_session;
+    if (status != ONNXRUN_OK) return status;
+    if (!buffer)
+        status = set_error(s, ONNXRUN_ERR_ARGUMENT, "no model buffer given");
+    else
+        status = load_session(s, buffer, length, model_dir, NULL);
+    return end_create(s, status, previous);
+}
+
+static char *read_whole_file(const char *path, size_t *len, char *err, size_t errlen,
+                             onnxrun_status *status) {
     FILE *f = fopen(path, "rb");
+    *status = ONNXRUN_ERR_IO;
     if (!f) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
@@ -193,6 +264,7 @@ static char *read_whole_file(const char *path, size_t *len, char *err, size_t er
         snprintf(err, errlen, "%s: cannot read: not a regular file", path);
     } else if (!(buf = or_malloc((size_t)size + 1))) {
         snprintf(err, errlen, "%s: out of memory reading %ld bytes", path, size);
+        *status = ONNXRUN_ERR_NOMEM;
     } else if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
         snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
         or_free(buf);
@@ -203,41 +275,47 @@ static char *read_whole_file(const char *path, size_t *len, char *err, size_t er
     return buf;
 }
 
-onnxrun_status onnxrun_session_create_from_file(const char *path, const onnxrun_options *options,
-                                                onnxrun_session **out_session) {
-    if (!out_session) return ONNXRUN_ERR_ARGUMENT;
-    if (!path) {
-        *out_session = or_calloc(1, sizeof **out_session);
-        if (!*out_session) return ONNXRUN_ERR_NOMEM;
-        return set_error(*out_session, ONNXRUN_ERR_ARGUMENT, "no model path given");
-    }
-    char err[OR_ERRMSG_MAX];
+static onnxrun_status load_file(onnxrun_session *s, const char *path) {
     size_t len = 0;
-    char *buf = read_whole_file(path, &len, err, sizeof err);
-    if (!buf) {
-        *out_session = or_calloc(1, sizeof **out_session);
-        if (!*out_session) return ONNXRUN_ERR_NOMEM;
-        return set_error(*out_session, ONNXRUN_ERR_IO, "%s", err);
-    }
+    onnxrun_status status;
+    char *buf = read_whole_file(path, &len, s->errmsg, sizeof s->errmsg, &status);
+    if (!buf) return status;
     char *dir = or_strdup(path);
     if (!dir) {
         or_free(buf);
-        return ONNXRUN_ERR_NOMEM;
+        return set_error(s, ONNXRUN_ERR_NOMEM, "%s: out of memory", path);
     }
     char *slash = strrchr(dir, '/');
     if (slash)
         slash[slash == dir ? 1 : 0] = '\0';
     else
         strcpy(dir, ".");
-    onnxrun_status status = or_session_create(buf, len, dir, path, options, out_session);
+    status = load_session(s, buf, len, dir, path);
     or_free(buf);
     or_free(dir);
     return status;
 }
 
+onnxrun_status onnxrun_session_create_from_file(const char *path, const onnxrun_options *options,
+                                                onnxrun_session **out_session) {
+    if (!out_session) return ONNXRUN_ERR_ARGUMENT;
+    or_mem *previous;
+    onnxrun_status status = or_session_begin(options, out_session, &previous);
+    onnxrun_session *s = *out_session;
+    if (status != ONNXRUN_OK) return status;
+    if (!path)
+        status = set_error(s, ONNXRUN_ERR_ARGUMENT, "no model path given");
+    else
+        status = load_file(s, path);
+    return end_create(s, status, previous);
+}
+
 void onnxrun_session_destroy(onnxrun_session *s) {
     if (!s) return;
+    or_mem *mem = s->mem;
+    or_mem *previous = or_mem_enter(mem);
     drop_graph(s);
+    or_states_free(s);
     or_free(s->inputs);
     or_free(s->outputs);
     or_free(s->bound);
@@ -245,7 +323,11 @@ void onnxrun_session_destroy(onnxrun_session *s) {
     or_free(s->planned_dims);
     or_free(s->pinned_bytes);
     or_free(s->pinned_len);
+    or_free(s->out_buf);
+    or_free(s->out_cap);
     or_free(s);
+    or_mem_leave(previous);
+    or_mem_release(mem);
 }
 
 const char *onnxrun_errmsg(const onnxrun_session *s) {
@@ -293,20 +375,31 @@ onnxrun_status onnxrun_output_info(const onnxrun_session *s, size_t index,
     return ONNXRUN_OK;
 }
 
-onnxrun_status onnxrun_input_index(const onnxrun_session *s, const char *name, size_t *out_index) {
-    if (!s || !name || !out_index) return ONNXRUN_ERR_ARGUMENT;
-    for (size_t i = 0; i < onnxrun_input_count(s); i++)
-        if (strcmp(s->inputs[i].name, name) == 0) {
+static onnxrun_status find_index(onnxrun_session *s, const onnxrun_tensor_info *infos, size_t n,
+                                 const char *what, const char *name, size_t *out_index) {
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(infos[i].name, name) == 0) {
             *out_index = i;
-            return ONNXRUN_OK;
+            return ok(s);
         }
-    return set_error((onnxrun_session *)s, ONNXRUN_ERR_INPUT, "the model has no input named '%s'",
-                     name);
+    return set_error(s, ONNXRUN_ERR_INPUT, "the model has no %s named '%s'", what, name);
 }
 
-static onnxrun_status check_input_shape(onnxrun_session *s, const onnxrun_tensor_info *decl,
-                                        onnxrun_dtype dtype, int rank, const int64_t *dims,
-                                        size_t nbytes) {
+onnxrun_status onnxrun_input_index(const onnxrun_session *s, const char *name, size_t *out_index) {
+    if (!s || !name || !out_index) return ONNXRUN_ERR_ARGUMENT;
+    return find_index((onnxrun_session *)s, s->inputs, onnxrun_input_count(s), "input", name,
+                      out_index);
+}
+
+onnxrun_status onnxrun_output_index(const onnxrun_session *s, const char *name, size_t *out_index) {
+    if (!s || !name || !out_index) return ONNXRUN_ERR_ARGUMENT;
+    return find_index((onnxrun_session *)s, s->outputs, onnxrun_output_count(s), "output", name,
+                      out_index);
+}
+
+onnxrun_status or_session_check_shape(onnxrun_session *s, const onnxrun_tensor_info *decl,
+                                      onnxrun_dtype dtype, int rank, const int64_t *dims,
+                                      size_t nbytes) {
     char want[128], got[128];
     if (rank < 0 || rank > OR_MAX_RANK || (rank > 0 && !dims))
         return set_error(s, ONNXRUN_ERR_INPUT, "input '%s': invalid rank %d", decl->name, rank);
@@ -331,17 +424,17 @@ static onnxrun_status check_input_shape(onnxrun_session *s, const onnxrun_tensor
     return ONNXRUN_OK;
 }
 
-onnxrun_status onnxrun_set_input(onnxrun_session *s, size_t index, onnxrun_dtype dtype, int rank,
-                                 const int64_t *dims, const void *data, size_t nbytes) {
-    if (!s) return ONNXRUN_ERR_ARGUMENT;
-    if (!s->graph) return ONNXRUN_ERR_ARGUMENT;
+static onnxrun_status set_input(onnxrun_session *s, size_t index, onnxrun_dtype dtype, int rank,
+                                const int64_t *dims, const void *data, size_t nbytes) {
     if (index >= onnxrun_input_count(s))
         return set_error(s, ONNXRUN_ERR_ARGUMENT, "input index %zu out of range (%zu inputs)",
                          index, onnxrun_input_count(s));
     if (!data && nbytes > 0)
         return set_error(s, ONNXRUN_ERR_ARGUMENT, "input '%s': no data", s->inputs[index].name);
-    onnxrun_status status = check_input_shape(s, &s->inputs[index], dtype, rank, dims, nbytes);
+    onnxrun_status status = or_session_check_shape(s, &s->inputs[index], dtype, rank, dims, nbytes);
     if (status != ONNXRUN_OK) return status;
+    int state = or_state_of_input(s, index);
+    if (state >= 0) return or_state_set_value(s, state, dtype, rank, dims, data, nbytes);
     or_tensor *t = &s->graph->tensors[s->graph->inputs[index]];
     static const unsigned char empty_input[64];
     t->dtype = dtype;
@@ -350,6 +443,29 @@ onnxrun_status onnxrun_set_input(onnxrun_session *s, size_t index, onnxrun_dtype
     t->data = nbytes ? (void *)data : (void *)empty_input;
     t->nbytes = nbytes;
     s->bound[index] = true;
+    return ok(s);
+}
+
+onnxrun_status onnxrun_set_input(onnxrun_session *s, size_t index, onnxrun_dtype dtype, int rank,
+                                 const int64_t *dims, const void *data, size_t nbytes) {
+    if (!s || !s->graph) return ONNXRUN_ERR_ARGUMENT;
+    or_mem *previous = or_mem_enter(s->mem);
+    onnxrun_status status =
+        or_session_finish(s, set_input(s, index, dtype, rank, dims, data, nbytes));
+    or_mem_leave(previous);
+    return status;
+}
+
+onnxrun_status onnxrun_set_output(onnxrun_session *s, size_t index, void *data, size_t nbytes) {
+    if (!s || !s->graph) return ONNXRUN_ERR_ARGUMENT;
+    if (index >= onnxrun_output_count(s))
+        return set_error(s, ONNXRUN_ERR_ARGUMENT, "output index %zu out of range (%zu outputs)",
+                         index, onnxrun_output_count(s));
+    if (data && nbytes == 0)
+        return set_error(s, ONNXRUN_ERR_ARGUMENT, "output '%s': the buffer has 0 bytes",
+                         s->outputs[index].name);
+    s->out_buf[index] = data;
+    s->out_cap[index] = data ? nbytes : 0;
     return ok(s);
 }
 
@@ -368,22 +484,53 @@ static bool plan_is_current(onnxrun_session *s) {
     return true;
 }
 
-onnxrun_status onnxrun_run(onnxrun_session *s) {
-    if (!s) return ONNXRUN_ERR_ARGUMENT;
-    if (!s->graph) return ONNXRUN_ERR_ARGUMENT;
+/* Caller-owned output buffers must hold the planned outputs. */
+static onnxrun_status check_output_buffers(onnxrun_session *s) {
     or_graph *g = s->graph;
+    for (int i = 0; i < g->n_outputs; i++) {
+        const or_tensor *t = &g->tensors[g->outputs[i]];
+        if (!s->out_buf[i] || t->nbytes <= s->out_cap[i]) continue;
+        char shape[128];
+        return set_error(s, ONNXRUN_ERR_ARGUMENT,
+                         "output '%s': the buffer given to onnxrun_set_output holds %zu bytes but "
+                         "shape %s of %s needs %zu",
+                         t->name, s->out_cap[i],
+                         or_shape_str(t->rank, t->dims, shape, sizeof shape),
+                         or_dtype_name(t->dtype), t->nbytes);
+    }
+    return ONNXRUN_OK;
+}
+
+static void copy_output_buffers(onnxrun_session *s) {
+    or_graph *g = s->graph;
+    for (int i = 0; i < g->n_outputs; i++) {
+        const or_tensor *t = &g->tensors[g->outputs[i]];
+        if (s->out_buf[i] && t->nbytes) memcpy(s->out_buf[i], t->data, t->nbytes);
+    }
+}
+
+static onnxrun_status run(onnxrun_session *s) {
+    or_graph *g = s->graph;
+    onnxrun_status status = or_states_bind(s);
+    if (status != ONNXRUN_OK) return status;
     for (int i = 0; i < g->n_inputs; i++)
         if (!s->bound[i])
             return set_error(s, ONNXRUN_ERR_INPUT, "input '%s' was not given", s->inputs[i].name);
-    if (!plan_is_current(s)) {
-        int status = or_graph_plan(g);
-        if (status != ONNXRUN_OK) return from_graph_status(s, status);
-        status = remember_plan_signature(s);
-        if (status != ONNXRUN_OK) return (onnxrun_status)status;
-    }
-    int status = or_graph_run(g);
-    if (status != ONNXRUN_OK) return from_graph_status(s, status);
+    if (!plan_is_current(s) && (status = plan(s)) != ONNXRUN_OK) return status;
+    if ((status = check_output_buffers(s)) != ONNXRUN_OK) return status;
+    int st = or_graph_run(g);
+    if (st != ONNXRUN_OK) return from_graph_status(s, st);
+    copy_output_buffers(s);
+    if ((status = or_states_advance(s)) != ONNXRUN_OK) return status;
     return ok(s);
+}
+
+onnxrun_status onnxrun_run(onnxrun_session *s) {
+    if (!s || !s->graph) return ONNXRUN_ERR_ARGUMENT;
+    or_mem *previous = or_mem_enter(s->mem);
+    onnxrun_status status = or_session_finish(s, run(s));
+    or_mem_leave(previous);
+    return status;
 }
 
 onnxrun_status onnxrun_get_output(onnxrun_session *s, size_t index, onnxrun_tensor_view *view) {
@@ -398,9 +545,17 @@ onnxrun_status onnxrun_get_output(onnxrun_session *s, size_t index, onnxrun_tens
     view->dtype = (onnxrun_dtype)t->dtype;
     view->rank = t->rank;
     for (int d = 0; d < t->rank; d++) view->dims[d] = t->dims[d];
-    view->data = t->data;
+    view->data = s->out_buf[index] ? s->out_buf[index] : t->data;
     view->nbytes = t->nbytes;
     return ok(s);
+}
+
+size_t onnxrun_memory_used(const onnxrun_session *s) {
+    return s ? or_mem_used(s->mem) : 0;
+}
+
+size_t onnxrun_memory_peak(const onnxrun_session *s) {
+    return s ? or_mem_peak(s->mem) : 0;
 }
 
 const char *onnxrun_dtype_name(onnxrun_dtype dtype) {

@@ -1,6 +1,14 @@
 /* Persistent worker pool. A parallel_for publishes one job; workers and the
  * caller take chunks from an atomic counter. Workers spin briefly before
- * sleeping because recurrent steps issue many small jobs back to back. */
+ * sleeping because recurrent steps issue many small jobs back to back.
+ *
+ * The caller never waits for a worker that has not started: once it has run
+ * out of chunks it closes the job and waits only for the workers that joined
+ * it. On a busy machine a descheduled worker then costs nothing (the caller
+ * just does all chunks) instead of a time slice per job. Joining is checked
+ * Dekker-style: a worker counts itself in `active`, then re-reads `state`;
+ * the caller closes `state`, then reads `active` (both seq_cst), so either
+ * the worker sees the job closed or the caller sees the worker. */
 #include "alloc.h"
 #include "threadpool.h"
 
@@ -15,11 +23,14 @@
 struct or_threadpool {
     int n_threads; /* including the caller */
     pthread_t *workers;
+    /* [n_threads - 1] worker_arg, freed here: memory from a session's context
+     * must be freed by the thread that has the context (runtime/alloc.h). */
+    void *worker_args;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     pthread_cond_t finished;
-    atomic_uint generation; /* bumped per job */
-    atomic_int busy_workers;
+    atomic_ullong state; /* job id << 1 | 1 while the job takes new workers */
+    atomic_int active;   /* workers inside the current job */
     atomic_bool stop;
 
     /* The current job. */
@@ -43,28 +54,35 @@ typedef struct {
     int index;
 } worker_arg;
 
+/* Blocks until a job newer than `seen` is published (or stop); returns its state. */
+static unsigned long long wait_for_job(or_threadpool *pool, unsigned long long seen) {
+    unsigned long long st = atomic_load(&pool->state);
+    for (int spin = 0; st >> 1 == seen && spin < SPIN_ITERATIONS; spin++) {
+        if (atomic_load(&pool->stop)) return st;
+        st = atomic_load(&pool->state);
+    }
+    if (st >> 1 == seen) {
+        pthread_mutex_lock(&pool->lock);
+        while ((st = atomic_load(&pool->state)) >> 1 == seen && !atomic_load(&pool->stop))
+            pthread_cond_wait(&pool->wake, &pool->lock);
+        pthread_mutex_unlock(&pool->lock);
+    }
+    return st;
+}
+
 static void *worker_main(void *arg_) {
     worker_arg *arg = arg_;
     or_threadpool *pool = arg->pool;
     int index = arg->index;
-    or_free(arg);
-    unsigned seen = 0;
+    unsigned long long seen = 0;
     for (;;) {
-        unsigned gen = atomic_load(&pool->generation);
-        for (int spin = 0; gen == seen && spin < SPIN_ITERATIONS; spin++) {
-            if (atomic_load(&pool->stop)) return NULL;
-            gen = atomic_load(&pool->generation);
-        }
-        if (gen == seen) {
-            pthread_mutex_lock(&pool->lock);
-            while ((gen = atomic_load(&pool->generation)) == seen && !atomic_load(&pool->stop))
-                pthread_cond_wait(&pool->wake, &pool->lock);
-            pthread_mutex_unlock(&pool->lock);
-        }
+        unsigned long long st = wait_for_job(pool, seen);
         if (atomic_load(&pool->stop)) return NULL;
-        seen = gen;
-        run_chunks(pool, index);
-        if (atomic_fetch_sub(&pool->busy_workers, 1) == 1) {
+        seen = st >> 1;
+        if (!(st & 1)) continue; /* closed before we got here */
+        atomic_fetch_add(&pool->active, 1);
+        if (atomic_load(&pool->state) == st) run_chunks(pool, index);
+        if (atomic_fetch_sub(&pool->active, 1) == 1) {
             pthread_mutex_lock(&pool->lock);
             pthread_cond_signal(&pool->finished);
             pthread_mutex_unlock(&pool->lock);
@@ -81,16 +99,15 @@ or_threadpool *or_threadpool_create(int threads) {
     pthread_cond_init(&pool->finished, NULL);
     if (pool->n_threads > 1) {
         pool->workers = or_calloc((size_t)pool->n_threads - 1, sizeof(pthread_t));
-        if (!pool->workers) goto fail;
+        worker_arg *args = or_calloc((size_t)pool->n_threads - 1, sizeof *args);
+        pool->worker_args = args;
+        if (!pool->workers || !args) goto fail;
         for (int i = 1; i < pool->n_threads; i++) {
-            worker_arg *arg = or_malloc(sizeof *arg);
-            if (!arg) goto fail_started;
+            worker_arg *arg = &args[i - 1];
             arg->pool = pool;
             arg->index = i;
-            if (pthread_create(&pool->workers[i - 1], NULL, worker_main, arg) != 0) {
-                or_free(arg);
+            if (pthread_create(&pool->workers[i - 1], NULL, worker_main, arg) != 0)
                 goto fail_started;
-            }
             continue;
         fail_started:
             pool->n_threads = i; /* only the started ones are joined */
@@ -101,6 +118,7 @@ or_threadpool *or_threadpool_create(int threads) {
     return pool;
 fail:
     or_free(pool->workers);
+    or_free(pool->worker_args);
     or_free(pool);
     return NULL;
 }
@@ -116,6 +134,7 @@ void or_threadpool_destroy(or_threadpool *pool) {
     pthread_cond_destroy(&pool->wake);
     pthread_cond_destroy(&pool->finished);
     or_free(pool->workers);
+    or_free(pool->worker_args);
     or_free(pool);
 }
 
@@ -137,18 +156,18 @@ void or_parallel_for(or_threadpool *pool, int64_t n, int64_t grain, or_task_fn f
     pool->n = n;
     pool->chunk = chunk;
     atomic_store(&pool->next, 0);
-    atomic_store(&pool->busy_workers, pool->n_threads - 1);
+    unsigned long long id = (atomic_load(&pool->state) >> 1) + 1;
     pthread_mutex_lock(&pool->lock);
-    atomic_fetch_add(&pool->generation, 1);
+    atomic_store(&pool->state, id << 1 | 1);
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->lock);
     run_chunks(pool, 0);
-    for (int spin = 0; atomic_load(&pool->busy_workers) > 0 && spin < SPIN_ITERATIONS; spin++)
+    atomic_store(&pool->state, id << 1); /* close: late workers leave the chunks alone */
+    for (int spin = 0; atomic_load(&pool->active) > 0 && spin < SPIN_ITERATIONS; spin++)
         sched_yield();
-    if (atomic_load(&pool->busy_workers) > 0) {
+    if (atomic_load(&pool->active) > 0) {
         pthread_mutex_lock(&pool->lock);
-        while (atomic_load(&pool->busy_workers) > 0)
-            pthread_cond_wait(&pool->finished, &pool->lock);
+        while (atomic_load(&pool->active) > 0) pthread_cond_wait(&pool->finished, &pool->lock);
         pthread_mutex_unlock(&pool->lock);
     }
 }

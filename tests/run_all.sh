@@ -31,11 +31,16 @@ run() {
 }
 run unit "$build/tests/unit_tests" --jobs 2
 run cli bash tests/cli_test.sh "$build/onnxrun"
+run stream_cli sh tests/stream_cli_test.sh "$build"
 run conformance "$build/tests/conformance" --onnxrun "$build/onnxrun" --data "$shared/onnx-backend-tests" \
   --expected tests/conformance_expected.txt
 run rnn_diff bash tests/rnn_diff.sh "$build"
 run models bash tests/models/check_models.sh "$build"
+run install bash tests/install_test.sh build-install
 run neon bash tests/cross/neon_check.sh build-neon
+run fuzz bash fuzz/run_fuzz.sh build-fuzz 15
+run asan bash fuzz/run_sanitizers.sh asan build-asan "$shared/onnx-backend-tests"
+run tsan bash fuzz/run_sanitizers.sh tsan build-tsan
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "suites failed: ${failed[*]}"

@@ -23,6 +23,7 @@ enum {
     EXIT_MODEL = 2,
     EXIT_INPUT = 3,
     EXIT_OUTPUT = 4,
+    EXIT_MEMORY = 5,
 };
 
 static const char usage_text[] =
@@ -36,6 +37,26 @@ static const char usage_text[] =
     "              bench: runs=N min_ms=X median_ms=Y mean_ms=Z\n"
     "              (outputs are then only written with -o, not printed)\n"
     "  --threads N intra-op threads (default 1)\n"
+    "  --precision fp32|bf16|int8\n"
+    "              weight precision of RNN/GRU/LSTM (default fp32; bf16 and int8 trade\n"
+    "              accuracy for speed and memory)\n"
+    "  --max-memory BYTES\n"
+    "              fail (exit 5) instead of using more than BYTES of memory for the model,\n"
+    "              its weights and its activations; K, M and G suffixes multiply by 1024\n"
+    "  --stream CHUNK\n"
+    "              run the model over its inputs in chunks of CHUNK steps along the stream\n"
+    "              axis, carrying state outputs into state inputs from chunk to chunk; prints\n"
+    "              each chunk's outputs, or with -o writes the outputs concatenated along the\n"
+    "              axis (state outputs: their final value)\n"
+    "  --stream-axis A\n"
+    "              the sequence axis of the streamed inputs (default 0: PyTorch's seq-first\n"
+    "              RNN inputs; 1 for batch_first)\n"
+    "  --state OUT=IN\n"
+    "              with --stream: feed graph output OUT back into graph input IN (repeat for\n"
+    "              each state). Default: the inputs after the first pair up in order with the\n"
+    "              last outputs (x, h0, c0 -> y, hn, cn gives hn=h0, cn=c0); '--state none'\n"
+    "              streams every input with no state. State inputs start at zero unless\n"
+    "              given as INPUT files\n"
     "  --info      print the model: producer, opsets, inputs and outputs with their shapes\n"
     "              and types, op histogram, and the ops this build does not support\n"
     "  --help      show this help\n"
@@ -45,7 +66,8 @@ static const char usage_text[] =
     "Exit status: 0 success, 1 usage error (bad option, too many inputs, unknown input\n"
     "name, input given twice), 2 model error (load, validation, unsupported op, run\n"
     "failure), 3 input error (missing, unreadable, malformed, wrong dtype or shape),\n"
-    "4 an output could not be written (I/O error, or a dtype .npy cannot hold).\n";
+    "4 an output could not be written (I/O error, or a dtype .npy cannot hold), 5 out of\n"
+    "memory or over --max-memory.\n";
 
 __attribute__((format(printf, 1, 2))) static void errorf(const char *fmt, ...) {
     va_list ap;
@@ -63,10 +85,36 @@ typedef struct cli {
     const char *outdir;
     int bench; /* 0: no benchmark */
     int threads;
+    int precision; /* onnxrun_precision */
     bool info;
     const char **inputs;
     int n_inputs;
+    size_t max_memory; /* 0: no cap */
+    int stream;        /* chunk length, 0: one run */
+    int stream_axis;
+    const char **states; /* OUT=IN */
+    int n_states;
+    bool no_states; /* --state none */
 } cli;
+
+/* BYTES with an optional K, M or G (powers of 1024). */
+static bool parse_bytes(const char *opt, const char *s, size_t *out) {
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = s && *s >= '0' && *s <= '9' ? strtoull(s, &end, 10) : 0;
+    int shift = 0;
+    if (end && (*end == 'K' || *end == 'k')) shift = 10;
+    if (end && (*end == 'M' || *end == 'm')) shift = 20;
+    if (end && (*end == 'G' || *end == 'g')) shift = 30;
+    if (end && shift) end++;
+    if (!end || *end || errno || v == 0 || v > (SIZE_MAX >> shift)) {
+        errorf("%s needs a positive byte count (K, M and G suffixes allowed), got '%s'", opt,
+               s ? s : "");
+        return false;
+    }
+    *out = (size_t)v << shift;
+    return true;
+}
 
 static bool parse_count(const char *opt, const char *s, int min, int *out) {
     char *end = NULL;
@@ -114,6 +162,37 @@ static int parse_option(int argc, char **argv, int *i, cli *c) {
     } else if (is_opt(a, "--threads")) {
         if (!parse_count("--threads", opt_value(argc, argv, i, "--threads"), 1, &c->threads))
             return EXIT_USAGE;
+    } else if (is_opt(a, "--precision")) {
+        const char *v = opt_value(argc, argv, i, "--precision");
+        const char *names[3] = {"fp32", "bf16", "int8"};
+        c->precision = -1;
+        for (int k = 0; v && k < 3; k++)
+            if (strcmp(v, names[k]) == 0) c->precision = k;
+        if (c->precision < 0) {
+            errorf("--precision needs fp32, bf16 or int8, got '%s'", v ? v : "");
+            return EXIT_USAGE;
+        }
+    } else if (is_opt(a, "--max-memory")) {
+        if (!parse_bytes("--max-memory", opt_value(argc, argv, i, "--max-memory"), &c->max_memory))
+            return EXIT_USAGE;
+    } else if (is_opt(a, "--stream-axis")) {
+        if (!parse_count("--stream-axis", opt_value(argc, argv, i, "--stream-axis"), 0,
+                         &c->stream_axis))
+            return EXIT_USAGE;
+    } else if (is_opt(a, "--stream")) {
+        if (!parse_count("--stream", opt_value(argc, argv, i, "--stream"), 1, &c->stream))
+            return EXIT_USAGE;
+    } else if (is_opt(a, "--state")) {
+        const char *v = opt_value(argc, argv, i, "--state");
+        const char *eq = v ? strchr(v, '=') : NULL;
+        if (v && strcmp(v, "none") == 0) {
+            c->no_states = true;
+        } else if (!eq || eq == v || !eq[1]) {
+            errorf("--state needs OUT=IN (a graph output and a graph input), got '%s'", v ? v : "");
+            return EXIT_USAGE;
+        } else {
+            c->states[c->n_states++] = v;
+        }
     } else {
         errorf("unknown option '%s' (try --help)", a);
         return EXIT_USAGE;
@@ -125,7 +204,8 @@ static int parse_cli(int argc, char **argv, cli *c) {
     memset(c, 0, sizeof *c);
     c->threads = 1;
     c->inputs = calloc((size_t)argc, sizeof *c->inputs);
-    if (!c->inputs) {
+    c->states = calloc((size_t)argc, sizeof *c->states);
+    if (!c->inputs || !c->states) {
         errorf("out of memory");
         return EXIT_USAGE;
     }
@@ -145,6 +225,14 @@ static int parse_cli(int argc, char **argv, cli *c) {
     }
     if (!c->model) {
         errorf("no MODEL given (usage: onnxrun [options] MODEL [INPUT ...]; see --help)");
+        return EXIT_USAGE;
+    }
+    if ((c->n_states || c->no_states) && !c->stream) {
+        errorf("--state needs --stream");
+        return EXIT_USAGE;
+    }
+    if (c->stream && c->bench) {
+        errorf("--stream and --bench cannot be combined");
         return EXIT_USAGE;
     }
     return -1;
@@ -446,18 +534,20 @@ static int check_and_set(onnxrun_session *s, input_file *f, const onnxrun_tensor
     }
     const void *data = f->is_npy ? f->npy.data : f->pb.data;
     size_t nbytes = f->is_npy ? f->npy.nbytes : f->pb.nbytes;
-    if (onnxrun_set_input(s, f->index, dtype, rank, dims, data, nbytes) != ONNXRUN_OK) {
+    onnxrun_status st = onnxrun_set_input(s, f->index, dtype, rank, dims, data, nbytes);
+    if (st != ONNXRUN_OK) {
         const char *msg = onnxrun_errmsg(s);
         char prefix[600];
         snprintf(prefix, sizeof prefix, "input '%s': ", decl->name);
         if (strncmp(msg, prefix, strlen(prefix)) == 0) msg += strlen(prefix);
         errorf("input '%s' (%s): %s", decl->name, f->path, msg);
-        return EXIT_INPUT;
+        return st == ONNXRUN_ERR_NOMEM ? EXIT_MEMORY : EXIT_INPUT;
     }
     return -1;
 }
 
-static int load_inputs(onnxrun_session *s, const cli *c, input_file *files) {
+/* state_in[k]: input k is fed by a state (--stream), so it may be missing. */
+static int load_inputs(onnxrun_session *s, const cli *c, input_file *files, const bool *state_in) {
     int rc = bind_args(s, c, files);
     if (rc >= 0) return rc;
     for (int i = 0; i < c->n_inputs; i++) {
@@ -469,7 +559,7 @@ static int load_inputs(onnxrun_session *s, const cli *c, input_file *files) {
     for (size_t k = 0; k < onnxrun_input_count(s); k++) {
         bool given = false;
         for (int i = 0; i < c->n_inputs; i++) given |= files[i].index == k;
-        if (given) continue;
+        if (given || (state_in && state_in[k])) continue;
         onnxrun_tensor_info decl;
         onnxrun_input_info(s, k, &decl);
         char shape[512];
@@ -654,6 +744,7 @@ static int run_once(onnxrun_session *s) {
     onnxrun_status st = onnxrun_run(s);
     if (st == ONNXRUN_OK) return -1;
     errorf("%s", onnxrun_errmsg(s));
+    if (st == ONNXRUN_ERR_NOMEM) return EXIT_MEMORY;
     return st == ONNXRUN_ERR_INPUT ? EXIT_INPUT : EXIT_MODEL;
 }
 
@@ -693,10 +784,297 @@ static int bench(onnxrun_session *s, int runs) {
     return -1;
 }
 
+/* ---- --stream ---- */
+
+static int bind_pair(onnxrun_session *s, size_t out, size_t in, bool *state_in, const char *hint) {
+    if (onnxrun_bind_state(s, out, in) != ONNXRUN_OK) {
+        errorf("state: %s%s", onnxrun_errmsg(s), hint);
+        return EXIT_USAGE;
+    }
+    state_in[in] = true;
+    return -1;
+}
+
+static int bind_named_states(onnxrun_session *s, const cli *c, bool *state_in) {
+    for (int k = 0; k < c->n_states; k++) {
+        char name[512];
+        const char *eq = strchr(c->states[k], '=');
+        snprintf(name, sizeof name, "%.*s", (int)(eq - c->states[k]), c->states[k]);
+        size_t out, in;
+        if (onnxrun_output_index(s, name, &out) != ONNXRUN_OK ||
+            onnxrun_input_index(s, eq + 1, &in) != ONNXRUN_OK) {
+            errorf("--state %s: %s", c->states[k], onnxrun_errmsg(s));
+            return EXIT_USAGE;
+        }
+        int rc = bind_pair(s, out, in, state_in, "");
+        if (rc >= 0) return rc;
+    }
+    return -1;
+}
+
+/* Without --state: inputs 1..n-1 pair in order with the last n-1 outputs. */
+static int bind_states(onnxrun_session *s, const cli *c, bool *state_in) {
+    if (c->n_states) return bind_named_states(s, c, state_in);
+    if (c->no_states) return -1;
+    size_t ni = onnxrun_input_count(s), no = onnxrun_output_count(s);
+    if (ni <= 1) return -1;
+    if (no < ni) {
+        errorf("cannot pair the %zu inputs after the first with state outputs: the model has "
+               "%zu outputs (give --state OUT=IN)",
+               ni - 1, no);
+        return EXIT_USAGE;
+    }
+    for (size_t k = 1; k < ni; k++) {
+        int rc = bind_pair(s, no - ni + k, k, state_in, " (give --state OUT=IN)");
+        if (rc >= 0) return rc;
+    }
+    return -1;
+}
+
+/* A streamed input: the whole tensor and the buffer one chunk is cut into. */
+typedef struct stream_in {
+    size_t index;
+    onnxrun_dtype dtype;
+    int rank;
+    const int64_t *dims;
+    const unsigned char *data;
+    size_t outer, step_bytes; /* dims before the axis; bytes of one step */
+    unsigned char *chunk;
+} stream_in;
+
+/* One output's chunks, concatenated along the axis at the end (-o). */
+typedef struct stream_out {
+    bool concat;
+    int n;
+    unsigned char **parts;
+    int64_t *lens;
+    onnxrun_tensor_view last;
+} stream_out;
+
+static void slice_dims(int rank, const int64_t *dims, int axis, size_t elem, size_t *outer,
+                       size_t *step) {
+    *outer = 1;
+    *step = elem;
+    for (int d = 0; d < axis; d++) *outer *= (size_t)dims[d];
+    for (int d = axis + 1; d < rank; d++) *step *= (size_t)dims[d];
+}
+
+static int stream_inputs(onnxrun_session *s, const cli *c, const input_file *files,
+                         const bool *state_in, stream_in *ins, int *n_ins, int64_t *length) {
+    *n_ins = 0;
+    *length = -1;
+    for (int i = 0; i < c->n_inputs; i++) {
+        const input_file *f = &files[i];
+        if (state_in[f->index]) continue;
+        stream_in *x = &ins[(*n_ins)++];
+        onnxrun_tensor_info decl;
+        onnxrun_input_info(s, f->index, &decl);
+        x->index = f->index;
+        x->dtype = f->is_npy ? f->npy.dtype : (onnxrun_dtype)f->pb.dtype;
+        x->rank = f->is_npy ? f->npy.rank : f->pb.rank;
+        x->dims = f->is_npy ? f->npy.dims : f->pb.dims;
+        x->data = f->is_npy ? f->npy.data : f->pb.data;
+        if (c->stream_axis >= x->rank) {
+            errorf("input '%s' (%s): rank %d has no stream axis %d", decl.name, f->path, x->rank,
+                   c->stream_axis);
+            return EXIT_INPUT;
+        }
+        int64_t len = x->dims[c->stream_axis];
+        if (*length >= 0 && len != *length) {
+            errorf("input '%s' (%s): %lld steps along axis %d, but the other streamed inputs "
+                   "have %lld",
+                   decl.name, f->path, (long long)len, c->stream_axis, (long long)*length);
+            return EXIT_INPUT;
+        }
+        *length = len;
+        slice_dims(x->rank, x->dims, c->stream_axis, onnxrun_dtype_size(x->dtype), &x->outer,
+                   &x->step_bytes);
+        x->chunk = malloc(x->outer * (size_t)c->stream * x->step_bytes + 1);
+        if (!x->chunk) {
+            errorf("out of memory");
+            return EXIT_MEMORY;
+        }
+    }
+    if (*length < 0) {
+        errorf("--stream: no input to stream (every input is a state)");
+        return EXIT_USAGE;
+    }
+    return -1;
+}
+
+static int set_chunk(onnxrun_session *s, const cli *c, stream_in *x, int64_t t, int64_t n) {
+    int64_t dims[ONNXRUN_MAX_RANK];
+    memcpy(dims, x->dims, sizeof(int64_t) * (size_t)x->rank);
+    dims[c->stream_axis] = n;
+    size_t len = x->dims[c->stream_axis] > 0 ? (size_t)x->dims[c->stream_axis] : 0;
+    size_t part = (size_t)n * x->step_bytes;
+    for (size_t o = 0; o < x->outer; o++)
+        memcpy(x->chunk + o * part, x->data + (o * len + (size_t)t) * x->step_bytes, part);
+    onnxrun_status st =
+        onnxrun_set_input(s, x->index, x->dtype, x->rank, dims, x->chunk, x->outer * part);
+    if (st == ONNXRUN_OK) return -1;
+    errorf("%s", onnxrun_errmsg(s));
+    return st == ONNXRUN_ERR_NOMEM ? EXIT_MEMORY : EXIT_INPUT;
+}
+
+static int keep_chunk(stream_out *o, const onnxrun_tensor_view *v, int axis) {
+    o->last = *v;
+    if (!o->concat) return -1;
+    unsigned char **parts = realloc(o->parts, sizeof *parts * (size_t)(o->n + 1));
+    int64_t *lens = parts ? realloc(o->lens, sizeof *lens * (size_t)(o->n + 1)) : NULL;
+    if (parts) o->parts = parts;
+    if (lens) o->lens = lens;
+    unsigned char *copy = lens ? malloc(v->nbytes + 1) : NULL;
+    if (!copy) {
+        errorf("out of memory");
+        return EXIT_MEMORY;
+    }
+    memcpy(copy, v->data, v->nbytes);
+    o->parts[o->n] = copy;
+    o->lens[o->n++] = v->dims[axis];
+    return -1;
+}
+
+static int keep_outputs(onnxrun_session *s, stream_out *outs, int axis) {
+    for (size_t i = 0; i < onnxrun_output_count(s); i++) {
+        onnxrun_tensor_view v;
+        if (onnxrun_get_output(s, i, &v) != ONNXRUN_OK) {
+            errorf("output %zu: %s", i, onnxrun_errmsg(s));
+            return EXIT_MODEL;
+        }
+        bool same = !outs[i].n || (v.rank == outs[i].last.rank && v.dtype == outs[i].last.dtype);
+        for (int d = 0; same && outs[i].n && d < v.rank; d++)
+            same = d == axis || v.dims[d] == outs[i].last.dims[d];
+        if (!same) {
+            errorf("output '%s' changes shape or dtype between chunks", v.name);
+            return EXIT_MODEL;
+        }
+        int rc = keep_chunk(&outs[i], &v, axis);
+        if (rc >= 0) return rc;
+    }
+    return -1;
+}
+
+/* Writes the chunks of one output concatenated along the axis. */
+static int write_concat(const stream_out *o, int axis, const char *path) {
+    const onnxrun_tensor_view *v = &o->last;
+    int64_t dims[ONNXRUN_MAX_RANK], total = 0;
+    memcpy(dims, v->dims, sizeof dims);
+    for (int k = 0; k < o->n; k++) total += o->lens[k];
+    dims[axis] = total;
+    size_t outer, step;
+    slice_dims(v->rank, v->dims, axis, onnxrun_dtype_size(v->dtype), &outer, &step);
+    size_t nbytes = outer * (size_t)total * step;
+    unsigned char *all = malloc(nbytes + 1), *p = all;
+    if (!all) {
+        errorf("out of memory");
+        return EXIT_MEMORY;
+    }
+    for (size_t r = 0; r < outer; r++)
+        for (int k = 0; k < o->n; k++) {
+            size_t part = (size_t)o->lens[k] * step;
+            memcpy(p, o->parts[k] + r * part, part);
+            p += part;
+        }
+    char err[512];
+    int rc = -1;
+    if (or_npy_write_file(path, v->dtype, v->rank, dims, all, nbytes, err, sizeof err)) {
+        errorf("output '%s' (%s): %s", v->name, path, err);
+        rc = EXIT_OUTPUT;
+    }
+    free(all);
+    return rc;
+}
+
+static int write_stream_outputs(onnxrun_session *s, const cli *c, const stream_out *outs) {
+    int rc = check_name_clash(s);
+    if (rc >= 0) return rc;
+    if (!make_dirs(c->outdir)) {
+        errorf("output directory '%s': %s", c->outdir, strerror(errno));
+        return EXIT_OUTPUT;
+    }
+    for (size_t i = 0; i < onnxrun_output_count(s) && rc < 0; i++) {
+        const onnxrun_tensor_view *v = &outs[i].last;
+        char safe[1024], path[4096], err[512];
+        sanitize(v->name, safe, sizeof safe);
+        snprintf(path, sizeof path, "%s/%s.npy", c->outdir, safe);
+        if (outs[i].concat) {
+            rc = write_concat(&outs[i], c->stream_axis, path);
+        } else if (or_npy_write_file(path, v->dtype, v->rank, v->dims, v->data, v->nbytes, err,
+                                     sizeof err)) {
+            errorf("output '%s' (%s): %s", v->name, path, err);
+            rc = EXIT_OUTPUT;
+        }
+    }
+    return rc;
+}
+
+static bool is_state_output(onnxrun_session *s, const cli *c, const bool *state_in, size_t out) {
+    (void)state_in;
+    onnxrun_tensor_info info;
+    if (onnxrun_output_info(s, out, &info) != ONNXRUN_OK) return false;
+    if (c->n_states) {
+        size_t n = strlen(info.name);
+        for (int k = 0; k < c->n_states; k++)
+            if (strncmp(c->states[k], info.name, n) == 0 && c->states[k][n] == '=') return true;
+        return false;
+    }
+    size_t ni = onnxrun_input_count(s), no = onnxrun_output_count(s);
+    return !c->no_states && ni > 1 && out >= no - ni + 1;
+}
+
+static int stream_chunks(onnxrun_session *s, const cli *c, stream_in *ins, int n_ins,
+                         int64_t length, stream_out *outs) {
+    int64_t n_chunks = (length + c->stream - 1) / c->stream;
+    for (int64_t t = 0, k = 0; t < length; t += c->stream, k++) {
+        int64_t n = length - t < c->stream ? length - t : c->stream;
+        int rc = -1;
+        for (int i = 0; i < n_ins && rc < 0; i++) rc = set_chunk(s, c, &ins[i], t, n);
+        if (rc < 0) rc = run_once(s);
+        if (rc >= 0) return rc;
+        if (c->outdir) {
+            if ((rc = keep_outputs(s, outs, c->stream_axis)) >= 0) return rc;
+            continue;
+        }
+        printf("chunk %lld/%lld: steps %lld-%lld\n", (long long)k + 1, (long long)n_chunks,
+               (long long)t, (long long)(t + n - 1));
+        if ((rc = print_outputs(s)) > 0) return rc;
+    }
+    return -1;
+}
+
+static int run_stream(onnxrun_session *s, const cli *c, input_file *files, const bool *state_in) {
+    size_t no = onnxrun_output_count(s);
+    stream_in *ins = calloc((size_t)c->n_inputs + 1, sizeof *ins);
+    stream_out *outs = calloc(no + 1, sizeof *outs);
+    int n_ins = 0, rc = ins && outs ? -1 : EXIT_MEMORY;
+    int64_t length = 0;
+    if (rc < 0) rc = stream_inputs(s, c, files, state_in, ins, &n_ins, &length);
+    for (size_t i = 0; rc < 0 && i < no; i++) {
+        onnxrun_tensor_info info;
+        onnxrun_output_info(s, i, &info);
+        outs[i].concat =
+            !is_state_output(s, c, state_in, i) && (info.rank < 0 || info.rank > c->stream_axis);
+    }
+    if (rc < 0) rc = stream_chunks(s, c, ins, n_ins, length, outs);
+    if (rc < 0 && c->outdir) rc = write_stream_outputs(s, c, outs);
+    for (int i = 0; ins && i < n_ins; i++) free(ins[i].chunk);
+    for (size_t i = 0; outs && i < no; i++) {
+        for (int k = 0; k < outs[i].n; k++) free(outs[i].parts[k]);
+        free(outs[i].parts);
+        free(outs[i].lens);
+    }
+    free(ins);
+    free(outs);
+    return rc;
+}
+
 static int create_session(const cli *c, onnxrun_session **s) {
     onnxrun_options opts;
     onnxrun_options_init(&opts);
     opts.num_threads = c->threads;
+    opts.weight_precision = (onnxrun_precision)c->precision;
+    opts.max_memory_bytes = c->max_memory;
     onnxrun_status st = onnxrun_session_create_from_file(c->model, &opts, s);
     if (st == ONNXRUN_OK) return -1;
     const char *msg = *s ? onnxrun_errmsg(*s) : "out of memory";
@@ -704,17 +1082,30 @@ static int create_session(const cli *c, onnxrun_session **s) {
         errorf("%s", msg);
     else
         errorf("model '%s': %s", c->model, msg);
-    return EXIT_MODEL;
+    return st == ONNXRUN_ERR_NOMEM ? EXIT_MEMORY : EXIT_MODEL;
 }
 
 static int run_model(const cli *c) {
     onnxrun_session *s = NULL;
     input_file *files = NULL;
+    bool *state_in = NULL;
     int rc = create_session(c, &s);
+    if (rc < 0 && c->stream) {
+        state_in = calloc(onnxrun_input_count(s) + 1, sizeof *state_in);
+        rc = state_in ? bind_states(s, c, state_in) : EXIT_MEMORY;
+    }
     if (rc < 0) {
         files = calloc((size_t)c->n_inputs + 1, sizeof *files);
-        rc = files ? load_inputs(s, c, files) : EXIT_INPUT;
+        rc = files ? load_inputs(s, c, files, state_in) : EXIT_INPUT;
     }
+    if (rc < 0 && c->stream) {
+        rc = run_stream(s, c, files, state_in);
+        free(state_in);
+        free_inputs(files, c->n_inputs);
+        onnxrun_session_destroy(s);
+        return rc < 0 ? 0 : rc;
+    }
+    free(state_in);
     if (rc < 0) rc = run_once(s);
     if (rc < 0 && c->bench) rc = bench(s, c->bench);
     if (rc < 0 && c->outdir) rc = write_outputs(s, c->outdir);
@@ -729,6 +1120,7 @@ int main(int argc, char **argv) {
     int rc = parse_cli(argc, argv, &c);
     if (rc < 0) rc = c.info ? run_info(c.model) : run_model(&c);
     free(c.inputs);
+    free(c.states);
     fflush(stdout);
     if (ferror(stdout) && rc == 0) rc = EXIT_OUTPUT;
     return rc;

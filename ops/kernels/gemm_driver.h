@@ -204,7 +204,7 @@ static or_packed_b *N_(pack_b_impl)(const KERN *kern, bool trans_b, int64_t K, i
     or_packed_b *p = or_calloc(1, sizeof *p);
     if (!p) return NULL;
     size_t bytes = (size_t)(npad * K) * sizeof(T);
-    p->data = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    p->data = or_aligned_alloc(64, (bytes + 63) / 64 * 64);
     if (!p->data) {
         or_free(p);
         return NULL;

@@ -674,6 +674,7 @@ Test(elementwise, dropout_training) {
     const float *y = result(&t, 0, OR_FLOAT, 1, DIMS(2));
     cr_assert(y[0] == 0 || y[0] == 10, "%g", y[0]);
     cr_assert(y[1] == 0 || y[1] == 12, "%g", y[1]);
+    or_graph_free(t.g);
     /* A zero ratio makes training deterministic: output = input. */
     t = node("Dropout", 13, 3, 1);
     feed(&t, 0, OR_FLOAT, 1, DIMS(2), F32(5, 6));

@@ -1,6 +1,7 @@
 /* Graph sorting, planning (shape inference, folding, arena reuse) and execution,
  * on graphs built by hand through the runtime's own structures. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,40 @@ Test(planner, sorts_nodes_given_in_reverse_order) {
     cr_assert_float_eq(y[0], 4.0f, 0);
     cr_assert_float_eq(y[1], 8.0f, 0);
     cr_assert_float_eq(y[2], 12.0f, 0);
+    or_graph_free(g);
+}
+
+/* A long chain listed backwards (t_k = x + t_{k-1}): the sort must restore it
+ * and the name index must keep finding every tensor as the table grows. */
+Test(planner, sorts_a_long_chain_given_backwards) {
+    enum { LENGTH = 20000 };
+    or_graph *g = new_graph();
+    float x[1] = {1};
+    bind_input(g, "x", x, 1);
+    char in[32], out[32], name[32];
+    for (int k = LENGTH; k >= 1; k--) {
+        snprintf(in, sizeof in, k == 1 ? "x" : "t%d", k - 1);
+        snprintf(out, sizeof out, "t%d", k);
+        snprintf(name, sizeof name, "n%d", k);
+        add_node(g, "Add", name, 2, (const char *[]){"x", in}, 1, (const char *[]){out});
+    }
+    snprintf(out, sizeof out, "t%d", LENGTH);
+    mark_output(g, out);
+    cr_assert_eq(or_graph_sort(g), ONNXRUN_OK, "%s", g->errmsg);
+    for (int k = 1; k <= LENGTH; k++) {
+        snprintf(name, sizeof name, "n%d", k);
+        cr_assert_str_eq(g->nodes[k - 1].name, name);
+        snprintf(out, sizeof out, "t%d", k);
+        int t = or_graph_find_tensor(g, out);
+        cr_assert(t >= 0 && strcmp(g->tensors[t].name, out) == 0, "lost %s", out);
+        cr_assert_eq(g->tensors[t].producer, k - 1);
+    }
+    cr_assert_eq(or_graph_find_tensor(g, "t0"), -1);
+    cr_assert_eq(or_graph_check_ops(g), ONNXRUN_OK, "%s", g->errmsg);
+    cr_assert_eq(or_graph_plan(g), ONNXRUN_OK, "%s", g->errmsg);
+    cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+    const float *y = g->tensors[or_graph_find_tensor(g, out)].data;
+    cr_assert_float_eq(y[0], (float)LENGTH + 1.0f, 0); /* 1 + LENGTH additions of 1 */
     or_graph_free(g);
 }
 

@@ -1,0 +1,353 @@
+#!/usr/bin/env node
+/* Benchmarks onnxrun against onnxruntime on the models bench/export_models.py
+ * wrote, and writes the report. bench/run.sh builds the tools and calls this.
+ *
+ *   node bench/bench.js --models DIR --driver BENCH_ONNXRUN --cli ONNXRUN
+ *        --peak-rss PEAK_RSS --fma-peak GFLOPS --out DIR [--budget S] [--only a,b]
+ *
+ * For each model and thread count (1, 2) it starts bench_onnxrun (one process
+ * per weight precision; bf16/int8 only with 1 thread and only when the CLI's
+ * --help lists --precision) and an onnxruntime session in this process, runs
+ * each engine twice to warm up, then alternates single timed runs, engine after
+ * engine, until the time budget is spent (at least MIN_RUNS each) and keeps
+ * the median. onnxrun's time is measured inside the driver around
+ * onnxrun_run; onnxruntime's around `await session.run(feeds)`.
+ * Outputs of the last run are compared (max abs difference). Peak RSS comes
+ * from separate processes (the onnxrun CLI, and node running ort_once.js).
+ */
+'use strict';
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const readline = require('readline');
+const { spawn, spawnSync } = require('child_process');
+const { readNpy } = require('./npy');
+
+const MIN_RUNS = 5;
+const MAX_RUNS = 200;
+const WARMUP = 2;
+const ATOL = 1e-4; /* fp32 outputs vs onnxruntime */
+
+function parseArgs(argv) {
+    const a = { budget: 4, only: null, threads: [1, 2] };
+    for (let i = 0; i < argv.length; i += 2) {
+        const key = argv[i].replace(/^--/, '').replace(/-(.)/g, (_, c) => c.toUpperCase());
+        a[key] = argv[i + 1];
+    }
+    a.budget = Number(a.budget);
+    a.fmaPeak = Number(a.fmaPeak);
+    if (typeof a.threads === 'string') a.threads = a.threads.split(',').map(Number);
+    for (const k of ['models', 'driver', 'cli', 'peakRss', 'out'])
+        if (!a[k]) throw new Error(`missing --${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`);
+    return a;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function median(xs) {
+    const s = [...xs].sort((x, y) => x - y);
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/* ---- the onnxrun driver, one line per command ---- */
+
+class Driver {
+    constructor(bin, threads, precision, model, inputs) {
+        const args = ['--threads', String(threads), '--precision', precision, model, ...inputs];
+        this.proc = spawn(bin, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+        this.lines = [];
+        this.waiters = [];
+        this.closed = false;
+        readline.createInterface({ input: this.proc.stdout }).on('line', (l) => {
+            if (this.waiters.length) this.waiters.shift()(l);
+            else this.lines.push(l);
+        });
+        this.proc.on('close', () => {
+            this.closed = true;
+            for (const w of this.waiters.splice(0)) w(null);
+        });
+    }
+
+    async line() {
+        if (this.lines.length) return this.lines.shift();
+        if (this.closed) return null;
+        return new Promise((r) => this.waiters.push(r));
+    }
+
+    async expect(prefix) {
+        const l = await this.line();
+        if (l === null || !l.startsWith(prefix + ' ') && l !== prefix)
+            throw new Error(`bench_onnxrun: ${l === null ? 'exited' : l}`);
+        return l.slice(prefix.length + 1);
+    }
+
+    async run() {
+        this.proc.stdin.write('run\n');
+        const [wall, , cpu] = (await this.expect('ms')).split(' ');
+        return { ms: Number(wall), cpu: Number(cpu) };
+    }
+
+    async dump(dir) {
+        fs.mkdirSync(dir, { recursive: true });
+        this.proc.stdin.write(`dump ${dir}\n`);
+        await this.expect('ok');
+    }
+
+    quit() {
+        this.proc.stdin.end('quit\n');
+    }
+}
+
+/* ---- onnxruntime ---- */
+
+let ort = null;
+
+function ortOptions(threads) {
+    return {
+        executionProviders: ['cpu'],
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+    };
+}
+
+function ortFeeds(inputs) {
+    const feeds = {};
+    for (const [name, file] of inputs) {
+        const t = readNpy(file);
+        feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+    }
+    return feeds;
+}
+
+function maxAbsDiff(a, b) {
+    if (a.length !== b.length) return Infinity;
+    let m = 0;
+    for (let i = 0; i < a.length; i++) {
+        const d = Math.abs(a[i] - b[i]);
+        if (!(d <= m)) m = d; /* NaN propagates as a failure */
+    }
+    return m;
+}
+
+function compareOutputs(dir, session, ortResults) {
+    let worst = 0;
+    session.outputNames.forEach((name, i) => {
+        const mine = readNpy(path.join(dir, `${i}.npy`));
+        worst = Math.max(worst, maxAbsDiff(mine.data, ortResults[name].data));
+        if (Number.isNaN(worst)) worst = Infinity;
+    });
+    return worst;
+}
+
+/* ---- one model at one thread count ---- */
+
+async function timeEngines(engines, budgetMs) {
+    for (let w = 0; w < WARMUP; w++) {
+        for (const e of engines) {
+            e.last = (await e.run()).ms;
+            if (w === 0) e.first = e.last;
+        }
+    }
+    const perRound = engines.reduce((s, e) => s + e.last, 0) + engines.length * 2;
+    const runs = Math.max(MIN_RUNS, Math.min(MAX_RUNS, Math.floor(budgetMs / perRound)));
+    for (let r = 0; r < runs; r++) {
+        for (const e of engines) {
+            const t = await e.run();
+            e.times.push(t.ms);
+            e.cpu.push(t.cpu);
+            /* Let spinning worker threads of the previous engine go idle. */
+            await sleep(2);
+        }
+    }
+    return runs;
+}
+
+async function benchThreads(a, m, threads, precisions) {
+    const drivers = {};
+    try {
+        return await benchEngines(a, m, threads, precisions, drivers);
+    } finally {
+        for (const d of Object.values(drivers)) if (!d.closed) d.proc.kill();
+    }
+}
+
+async function benchEngines(a, m, threads, precisions, drivers) {
+    const model = path.join(m.dir, 'model.onnx');
+    const inputArgs = m.inputs.map(([n, f]) => `${n}=${f}`);
+    const res = { threads };
+    for (const p of precisions) {
+        drivers[p] = new Driver(a.driver, threads, p, model, inputArgs);
+        res[`load_ms_${p}`] = Number(await drivers[p].expect('load_ms'));
+    }
+    const t0 = performance.now();
+    const session = await ort.InferenceSession.create(model, ortOptions(threads));
+    res.load_ms_ort = performance.now() - t0;
+    const feeds = ortFeeds(m.inputs);
+    let ortResults = null;
+    const engines = [];
+    for (const p of precisions) engines.push({ name: p, times: [], cpu: [], run: () => drivers[p].run() });
+    const ortEngine = {
+        name: 'ort',
+        times: [],
+        cpu: [],
+        run: async () => {
+            const c = process.cpuUsage();
+            const s = performance.now();
+            ortResults = await session.run(feeds);
+            const ms = performance.now() - s;
+            const d = process.cpuUsage(c);
+            return { ms, cpu: (d.user + d.system) / 1e3 };
+        },
+    };
+    engines.splice(1, 0, ortEngine);
+    res.runs = await timeEngines(engines, a.budget * 1000);
+    for (const e of engines) {
+        res[`ms_${e.name}`] = median(e.times);
+        res[`cpu_ms_${e.name}`] = median(e.cpu);
+        res[`first_ms_${e.name}`] = e.first;
+        const sorted = [...e.times].sort((x, y) => x - y);
+        res[`spread_ms_${e.name}`] = {
+            min: sorted[0],
+            p25: sorted[Math.floor((sorted.length - 1) / 4)],
+            p75: sorted[Math.ceil(((sorted.length - 1) * 3) / 4)],
+            max: sorted[sorted.length - 1],
+        };
+    }
+    for (const p of precisions) {
+        const dir = path.join(a.out, 'outputs', m.name, `t${threads}_${p}`);
+        await drivers[p].dump(dir);
+        res[`diff_${p}`] = compareOutputs(dir, session, ortResults);
+        drivers[p].quit();
+    }
+    await session.release();
+    return res;
+}
+
+/* ---- peak RSS, each engine in its own process ---- */
+
+const failures = [];
+
+function peakRss(a, cmd) {
+    const r = spawnSync(a.peakRss, cmd, { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+    const m = /peak_rss_kb (\d+) exit (\d+)/.exec(r.stderr || '');
+    if (!m || m[2] !== '0') {
+        const why = m ? `exit status ${m[2]}` : 'did not run';
+        failures.push(`\`${cmd.map((c) => path.basename(c)).join(' ')}\`: ${why}`);
+        process.stderr.write(`peak_rss ${cmd.join(' ')} failed:\n${r.stderr}`);
+        return null;
+    }
+    return Number(m[1]) / 1024;
+}
+
+function measureRss(a, m, reduced) {
+    const model = path.join(m.dir, 'model.onnx');
+    const inputs = m.inputs.map(([n, f]) => `${n}=${f}`);
+    const r = {
+        rss_onnxrun: peakRss(a, [a.cli, '--threads', '1', model, ...inputs]),
+        rss_ort: peakRss(a, [process.execPath, path.join(__dirname, 'ort_once.js'), '1', model, ...inputs]),
+    };
+    for (const p of reduced)
+        r[`rss_onnxrun_${p}`] = peakRss(a, [a.cli, '--threads', '1', '--precision', p, model, ...inputs]);
+    return r;
+}
+
+/* The per-run cost of each engine apart from the model: a one-node Identity model. */
+async function measureOverhead(a) {
+    const dir = path.join(a.models, '_overhead');
+    if (!fs.existsSync(path.join(dir, 'model.onnx'))) return null;
+    const m = { name: '_overhead', dir, inputs: [['x', path.join(dir, 'inputs', 'x.npy')]] };
+    const r = await benchThreads({ ...a, budget: 0.5 }, m, 1, ['fp32']);
+    return { onnxrun_ms: r.ms_fp32, ort_ms: r.ms_ort };
+}
+
+/* ---- main ---- */
+
+function loadModels(a) {
+    const names = fs.readdirSync(a.models).filter((n) => fs.existsSync(path.join(a.models, n, 'meta.json')));
+    const order = JSON.parse(fs.readFileSync(path.join(a.models, 'order.json'), 'utf8'));
+    const list = order.filter((n) => names.includes(n) && (!a.only || a.only.split(',').includes(n)));
+    return list.map((name) => {
+        const dir = path.join(a.models, name);
+        const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
+        meta.dir = dir;
+        meta.inputs = meta.inputs.map((n) => [n, path.join(dir, 'inputs', `${n}.npy`)]);
+        return meta;
+    });
+}
+
+function cliSupportsPrecision(cli) {
+    const r = spawnSync(cli, ['--help'], { encoding: 'utf8' });
+    const help = r.stdout || '';
+    return ['bf16', 'int8'].filter((p) => /--precision/.test(help) && help.includes(p));
+}
+
+async function main() {
+    const a = parseArgs(process.argv.slice(2));
+    ort = require(path.join(__dirname, '..', 'node_modules', 'onnxruntime-node'));
+    ort.env.logLevel = 'error';
+    fs.mkdirSync(a.out, { recursive: true });
+    const reduced = cliSupportsPrecision(a.cli);
+    const started = Date.now();
+    const loadStart = os.loadavg();
+    const results = [];
+    const nodeBaseline = peakRss(a, [process.execPath, '-e', '0']);
+    const overhead = await measureOverhead(a);
+    for (const m of loadModels(a)) {
+        const row = { model: m, by_threads: {} };
+        for (const t of a.threads) {
+            const precisions = t === 1 ? ['fp32', ...reduced] : ['fp32'];
+            let r;
+            try {
+                r = await benchThreads(a, m, t, precisions);
+            } catch (e) {
+                failures.push(`\`${m.name}\` with ${t} thread(s): ${e.message.split('\n')[0]}`);
+                process.stderr.write(`${m.name} ${t}T failed: ${e.message}\n`);
+                continue;
+            }
+            row.by_threads[t] = r;
+            process.stderr.write(
+                `${m.name.padEnd(22)} ${t}T  onnxrun ${r.ms_fp32.toFixed(3)} ms  ort ` +
+                    `${r.ms_ort.toFixed(3)} ms  ratio ${(r.ms_fp32 / r.ms_ort).toFixed(2)}  ` +
+                    `diff ${r.diff_fp32.toExponential(1)}  (${r.runs} runs)\n`
+            );
+        }
+        Object.assign(row, measureRss(a, m, reduced));
+        results.push(row);
+    }
+    const report = {
+        date: new Date().toISOString(),
+        cpu: os.cpus()[0].model,
+        cores: os.cpus().length,
+        fma_peak_gflops: a.fmaPeak,
+        fma_peak_line: a.fmaPeakLine || '',
+        onnxrun_static_bytes: fs.statSync(a.cli).size,
+        onnxrun_static: a.cliStatic === '1',
+        ort_version: require(path.join(__dirname, '..', 'node_modules', 'onnxruntime-node', 'package.json')).version,
+        reduced_precisions: reduced,
+        node_baseline_rss_mb: nodeBaseline,
+        budget_s: a.budget,
+        bench_seconds: (Date.now() - started) / 1000,
+        overhead,
+        failures,
+        loadavg_start: loadStart,
+        loadavg: os.loadavg(),
+        results,
+    };
+    fs.writeFileSync(path.join(a.out, 'results.json'), JSON.stringify(report, null, 1));
+    const { writeReport } = require('./report');
+    writeReport(report, a);
+    const wrong = results.filter((r) => Object.values(r.by_threads).some((t) => !(t.diff_fp32 <= ATOL)));
+    if (wrong.length) {
+        process.stderr.write(`bench: outputs differ from onnxruntime by more than ${ATOL}: ` +
+            `${wrong.map((r) => r.model.name).join(', ')}\n`);
+        process.exitCode = 3;
+    }
+}
+
+main().catch((e) => {
+    process.stderr.write(`bench: ${e.stack || e.message}\n`);
+    process.exit(1);
+});

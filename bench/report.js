@@ -1,0 +1,251 @@
+/* Turns bench.js's results into bench/results.md and the ratio chart
+ * (bench/ratios.png, drawn by gnuplot when it is installed). */
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const { spawnSync } = require('child_process');
+
+/* Targets from issue 5: small = at most 1M parameters, large = hidden >= 512. */
+function category(m) {
+    if (m.params <= 1e6) return 'small';
+    if (m.hidden >= 512) return 'large';
+    return 'medium';
+}
+
+const TARGETS = {
+    small: { t1: 0.5 },
+    large: { t1: 0.7, t2: 0.8, reduced_b1: 0.35 },
+    medium: {},
+};
+const RSS_TARGET = 1 / 3;
+const ATOL = 1e-4;
+
+const f = (x, d = 2) => (x === null || x === undefined || !isFinite(x) ? '—' : x.toFixed(d));
+const ms = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const gflop = (x) => (x / 1e9).toFixed(x < 1e8 ? 3 : 2);
+const params = (p) => (p >= 1e6 ? (p / 1e6).toFixed(2) + 'M' : (p / 1e3).toFixed(0) + 'k');
+
+/* onnxruntime's time less the part of its fixed per-run cost (measured on an Identity
+ * model) that onnxrun does not have: mostly onnxruntime-node's binding, which a C or C++
+ * user of onnxruntime would not pay. Errs in onnxruntime's favour. */
+function ortAdjusted(rep, ortMs) {
+    const o = rep.overhead;
+    return o ? ortMs - Math.max(0, Math.min(o.ort_ms - o.onnxrun_ms, ortMs / 2)) : ortMs;
+}
+
+const ratio = (rep, onnxMs, ortMs) => onnxMs / ortAdjusted(rep, ortMs);
+
+/* A ratio against its target; counts only measured values. Three decimals when two
+ * would print the value equal to the target. */
+function verdict(value, target, tally) {
+    if (value === null || value === undefined || !isFinite(value)) return '—';
+    if (target === undefined) return f(value);
+    const ok = value <= target;
+    tally.total++;
+    if (ok) tally.met++;
+    const shown = f(value) === f(target) ? f(value, 3) : f(value);
+    return `${shown} ${ok ? '✅' : '❌'} (≤${f(target)})`;
+}
+
+function latencyTable(rep, tally) {
+    const out = [
+        '| model | params | GFLOP/run | ORT 1T ms | onnxrun 1T ms | ratio 1T | CPU-time ratio 1T | ORT 2T ms | onnxrun 2T ms | ratio 2T | max abs diff |',
+        '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    ];
+    for (const row of rep.results) {
+        const m = row.model;
+        const tg = TARGETS[category(m)];
+        const t1 = row.by_threads[1], t2 = row.by_threads[2];
+        const diffs = [t1, t2].filter((t) => t).map((t) => t.diff_fp32);
+        const diff = Math.max(...diffs);
+        const diffCell = diffs.length ? `${diff.toExponential(1)} ${diff <= ATOL ? '✅' : '❌'}` : '—';
+        out.push(
+            `| \`${m.name}\` (${category(m)}) | ${params(m.params)} | ${gflop(m.flops)} | ` +
+                (t1
+                    ? `${ms(t1.ms_ort)} | ${ms(t1.ms_fp32)} | ${verdict(ratio(rep, t1.ms_fp32, t1.ms_ort), tg.t1, tally)} | ` +
+                      `${f(t1.cpu_ms_fp32 / t1.cpu_ms_ort)} | `
+                    : '— | — | — | — | ') +
+                (t2 ? `${ms(t2.ms_ort)} | ${ms(t2.ms_fp32)} | ${verdict(ratio(rep, t2.ms_fp32, t2.ms_ort), tg.t2, tally)} | ` : '— | — | — | ') +
+                `${diffCell} |`
+        );
+    }
+    return out;
+}
+
+/* Load time (best of the thread counts) and, in parentheses, the first run after it. */
+function loadCell(row, engine) {
+    const rs = Object.values(row.by_threads);
+    if (!rs.length) return '—';
+    const best = rs.reduce((b, r) => (r[`load_ms_${engine}`] < b[`load_ms_${engine}`] ? r : b));
+    const first = best[`first_ms_${engine}`];
+    return `${ms(best[`load_ms_${engine}`])}` + (first !== undefined ? ` (${ms(first)})` : '');
+}
+
+const pct = (x, peak) => (x === null ? '—' : `${f((x / peak) * 100, 1)}%`);
+
+function efficiencyTable(rep, tally) {
+    const peak = rep.fma_peak_gflops;
+    const out = [
+        '| model | onnxrun GFLOP/s 1T | % of 1-core peak | ORT GFLOP/s 1T | onnxrun GFLOP/s 2T | % of 2-core peak | load ms onnxrun (1st run) | load ms ORT (1st run) | peak RSS MB onnxrun | peak RSS MB ORT (net of node) | RSS ratio |',
+        '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    ];
+    for (const row of rep.results) {
+        const m = row.model;
+        const t1 = row.by_threads[1], t2 = row.by_threads[2];
+        const gf = (r) => (r ? m.flops / (r.ms_fp32 / 1e3) / 1e9 : null);
+        const ortNet = row.rss_ort !== null && rep.node_baseline_rss_mb ? row.rss_ort - rep.node_baseline_rss_mb : null;
+        const rssRatio = row.rss_onnxrun !== null && ortNet ? row.rss_onnxrun / ortNet : null;
+        out.push(
+            `| \`${m.name}\` | ${f(gf(t1), 1)} | ${pct(gf(t1), peak)} | ` +
+                `${t1 ? f(m.flops / (t1.ms_ort / 1e3) / 1e9, 1) : '—'} | ${f(gf(t2), 1)} | ` +
+                `${pct(gf(t2), 2 * peak)} | ${loadCell(row, 'fp32')} | ${loadCell(row, 'ort')} | ` +
+                `${f(row.rss_onnxrun, 1)} | ${f(row.rss_ort, 1)} (${f(ortNet, 1)}) | ${verdict(rssRatio, RSS_TARGET, tally)} |`
+        );
+    }
+    return out;
+}
+
+function reducedTable(rep, tally) {
+    const ps = rep.reduced_precisions;
+    const head = ['| model | ORT fp32 1T ms'];
+    for (const p of ps) head.push(`onnxrun ${p} ms | ${p} / ORT fp32 | ${p} max abs err | ${p} peak RSS MB`);
+    const out = [head.join(' | ') + ' |', '|---|--:|' + ps.map(() => '--:|--:|--:|--:|').join('')];
+    for (const row of rep.results) {
+        const m = row.model, t1 = row.by_threads[1];
+        if (!t1) continue;
+        const target = category(m) === 'large' && m.batch === 1 ? TARGETS.large.reduced_b1 : undefined;
+        const cells = [`| \`${m.name}\``, ms(t1.ms_ort)];
+        for (const p of ps)
+            cells.push(
+                `${ms(t1[`ms_${p}`])} | ${verdict(ratio(rep, t1[`ms_${p}`], t1.ms_ort), target, tally)} | ` +
+                    `${t1[`diff_${p}`].toExponential(1)} | ${f(row[`rss_onnxrun_${p}`], 1)}`
+            );
+        out.push(cells.join(' | ') + ' |');
+    }
+    return out;
+}
+
+function header(rep) {
+    const sizeKb = (rep.onnxrun_static_bytes / 1024).toFixed(0);
+    const load = (l) => l.map((x) => x.toFixed(1)).join(' / ');
+    const busy = Math.max(rep.loadavg_start[0], rep.loadavg[0]) > rep.cores;
+    return [
+        `Measured ${rep.date.slice(0, 16).replace('T', ' ')} UTC by \`bash bench/run.sh\` on ${rep.cpu} ` +
+            `(${rep.cores} cores), onnxruntime ${rep.ort_version} (onnxruntime-node, CPU provider, ` +
+            `default graph optimizations). One-core FMA peak measured by \`bench/fma_peak\`: ` +
+            `**${f(rep.fma_peak_gflops, 1)} GFLOP/s** (${rep.fma_peak_line}).`,
+        '',
+        `\`onnxrun\` CLI binary${rep.onnxrun_static ? ', statically linked' : ' (NOT static)'}: ` +
+            `**${sizeKb} KiB**. Benchmark time ${(rep.bench_seconds / 60).toFixed(1)} min ` +
+            `(${rep.budget_s} s per model and thread count); load average (1/5/15 min) ` +
+            `${load(rep.loadavg_start)} at the start, ${load(rep.loadavg)} at the end.` +
+            (busy
+                ? ' **The machine was oversubscribed (load above its core count): latencies are ' +
+                  'inflated by time-slicing, and 2-thread figures (onnxruntime spins its workers) ' +
+                  'are unreliable; the CPU-time ratio is the steadier 1-thread comparison.**'
+                : ''),
+    ];
+}
+
+function notes(rep) {
+    return [
+        'How it is measured: each model runs in onnxrun (`bench/bench_onnxrun`, public C API) and',
+        'onnxruntime in the same run, alternating one run of each engine after two warm-up runs,',
+        'with the median kept (at least 5 runs each). CPU-time ratio: the same with each run\'s',
+        'process CPU time (`CLOCK_PROCESS_CPUTIME_ID` / `process.cpuUsage()`), which time-slicing',
+        'by other processes does not inflate. ORT: `intraOpNumThreads` = T,',
+        '`interOpNumThreads` = 1, sequential execution; onnxrun: `num_threads` = T. GFLOP/run counts',
+        'the recurrent FLOPs (formula in `bench/export_models.py`: 2·G·H·(I+H) for the two',
+        'projections + 3·G·H gate math + the cell update, per step, row, layer and direction; plus',
+        'Linear heads). Peak RSS: one process per engine running the model once (the static',
+        '`onnxrun` CLI; `node bench/ort_once.js`), `ru_maxrss` from `bench/peak_rss`; ORT\'s',
+        `figure in parentheses subtracts a bare \`node\` process (${f(rep.node_baseline_rss_mb, 1)} MB), and the`,
+        'RSS ratio uses it.' +
+            (rep.overhead
+                ? ` Fixed cost of one run (a one-node Identity model): onnxrun ${f(rep.overhead.onnxrun_ms * 1e3, 0)} µs, ` +
+                  `onnxruntime through onnxruntime-node ${f(rep.overhead.ort_ms * 1e3, 0)} µs. The latencies include it; ` +
+                  'the latency ratios (and the chart) take the difference off onnxruntime\'s time first, as a C/C++ ' +
+                  'caller of onnxruntime would not pay the node binding (this errs in onnxruntime\'s favour). ' +
+                  'The CPU-time ratio is not adjusted.'
+                : ''),
+        'Max abs diff: onnxrun fp32 vs onnxruntime outputs (tolerance 1e-4).',
+        'Targets: small (≤1M parameters) 1T ≤0.5; large (hidden ≥512) 1T ≤0.7, 2T ≤0.8,',
+        'bf16/int8 batch 1 ≤0.35 × ORT fp32; peak RSS ≤1/3 of ORT\'s. The machine is shared, so',
+        'absolute times move between runs; ratios are steadier because the engines alternate.',
+    ];
+}
+
+function writeChart(rep, a) {
+    const cols = ['1 thread', '2 threads', ...rep.reduced_precisions.map((p) => `${p} 1T`)];
+    const lines = ['# model ' + cols.map((c) => `"${c}"`).join(' ')];
+    for (const row of rep.results) {
+        const t1 = row.by_threads[1], t2 = row.by_threads[2];
+        const vals = [t1 ? ratio(rep, t1.ms_fp32, t1.ms_ort) : NaN, t2 ? ratio(rep, t2.ms_fp32, t2.ms_ort) : NaN];
+        for (const p of rep.reduced_precisions) vals.push(t1 ? ratio(rep, t1[`ms_${p}`], t1.ms_ort) : NaN);
+        lines.push(`"${row.model.name}" ` + vals.map((v) => (isFinite(v) ? v.toFixed(4) : 'NaN')).join(' '));
+    }
+    const dat = path.join(a.out, 'ratios.dat');
+    fs.writeFileSync(dat, lines.join('\n') + '\n');
+    const png = a.png || path.join(a.out, 'ratios.png');
+    const plots = cols.map((c, i) => `'${dat}' using ${i + 2}:xtic(1) title '${c}'`).join(', \\\n  ');
+    const gp = [
+        `set terminal pngcairo size 1200,560 font 'DejaVu Sans,10'`,
+        `set output '${png}'`,
+        'set termoption noenhanced',
+        `set title 'onnxrun latency / onnxruntime latency (lower is better; 1 = parity)'`,
+        'set style data histograms',
+        'set style histogram clustered gap 1',
+        'set style fill solid 0.85 border -1',
+        'set boxwidth 0.9',
+        'set yrange [0:1.15<*]',
+        'set grid ytics',
+        'set xtics rotate by -30 left',
+        'set rmargin 12',
+        'set bmargin 7',
+        'set key top left',
+        'set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2 lc rgb "black" front',
+        `plot ${plots}`,
+    ].join('\n');
+    const gpFile = path.join(a.out, 'ratios.gp');
+    fs.writeFileSync(gpFile, gp + '\n');
+    const r = spawnSync('gnuplot', [gpFile], { encoding: 'utf8' });
+    if (r.status !== 0) process.stderr.write(`gnuplot failed (chart not drawn): ${r.stderr || r.error}\n`);
+}
+
+function writeReport(rep, a) {
+    const tally = { met: 0, total: 0 };
+    const body = [
+        ...header(rep),
+        '',
+        '**Latency** (median ms; T = threads; ratio = onnxrun / onnxruntime, lower is better, ' +
+            'with onnxruntime-node\'s fixed binding cost taken off onnxruntime\'s time: see the notes)',
+        '',
+        ...latencyTable(rep, tally),
+        '',
+        '**Throughput, load time, memory** (fp32)',
+        '',
+        ...efficiencyTable(rep, tally),
+    ];
+    if (rep.reduced_precisions.length) {
+        body.push('', '**Reduced-precision weights** (1 thread; error vs onnxruntime fp32 outputs)', '');
+        body.push(...reducedTable(rep, tally));
+    } else {
+        body.push('', 'Reduced-precision weights: not offered by this build (`onnxrun --help` has no `--precision`).');
+    }
+    body.push('', `Targets met: **${tally.met} of ${tally.total}**.`);
+    if (rep.failures && rep.failures.length)
+        body.push('', 'Failed measurements (shown as —):', '', ...rep.failures.map((x) => `- ${x}`));
+    body.push('', ...notes(rep), '');
+    const md = a.md || path.join(a.out, 'results.md');
+    fs.writeFileSync(md, body.join('\n'));
+    writeChart(rep, a);
+}
+
+module.exports = { writeReport };
+
+/* `node bench/report.js RESULTS.json OUTDIR MD PNG` redraws from saved results. */
+if (require.main === module) {
+    const [json, out, md, png] = process.argv.slice(2);
+    writeReport(JSON.parse(fs.readFileSync(json, 'utf8')), { out, md, png });
+}

@@ -1,0 +1,208 @@
+/* Packing and per-call activation conversion for the reduced-precision
+ * weight kernels (scheme in qgemm.h). */
+#include "../../runtime/alloc.h"
+#include "qgemm.h"
+
+#include "../../runtime/cpu.h"
+
+#include <math.h>
+#include <string.h>
+
+#define ALIGN 64
+
+static size_t round_up(size_t x) {
+    return (x + ALIGN - 1) / ALIGN * ALIGN;
+}
+
+static void pick_kernel(or_qmat *q, int force_scalar) {
+    q->kern = q->kind == OR_Q_BF16 ? or_bf16_qgemm__scalar
+              : q->kind == OR_Q_S8 ? or_s8_qgemm__scalar
+                                   : or_f32_qgemm__scalar;
+    q->kern_name = "scalar";
+#ifdef OR_HAVE_X86_KERNELS
+    if (force_scalar) return;
+    if (q->kind == OR_Q_F32 && or_cpu_isa() == OR_ISA_AVX512) {
+        q->kern = or_f32_qgemm__avx512;
+        q->kern_name = "avx512";
+    }
+    if (q->kind == OR_Q_BF16 && or_cpu_has(OR_CPU_AVX512_BF16)) {
+        q->kern = or_bf16_qgemm__avx512;
+        q->kern_name = "avx512bf16";
+    } else if (q->kind == OR_Q_S8 && or_cpu_has(OR_CPU_AVX512_VNNI)) {
+        q->kern = or_s8_qgemm__avx512;
+        q->kern_name = "avx512vnni";
+    }
+#else
+    (void)force_scalar;
+#endif
+}
+
+static void pack_bf16(or_qmat *q, const float *B, int64_t ldb) {
+    uint16_t *d = q->data;
+    const int64_t kq = q->kpad / 2;
+    for (int64_t p = 0; p < q->npan; p++)
+        for (int64_t kk = 0; kk < kq; kk++)
+            for (int j = 0; j < OR_Q_PANEL; j++)
+                for (int e = 0; e < 2; e++) {
+                    int64_t n = p * OR_Q_PANEL + j, k = 2 * kk + e;
+                    float x = n < q->N && k < q->K ? B[n * ldb + k] : 0.0f;
+                    d[((p * kq + kk) * OR_Q_PANEL + j) * 2 + e] = or_f32_to_bf16(x);
+                }
+}
+
+static void pack_f32(or_qmat *q, const float *B, int64_t ldb) {
+    float *d = q->data;
+    for (int64_t p = 0; p < q->npan; p++)
+        for (int64_t k = 0; k < q->K; k++)
+            for (int j = 0; j < OR_Q_PANEL; j++) {
+                int64_t n = p * OR_Q_PANEL + j;
+                d[(p * q->K + k) * OR_Q_PANEL + j] = n < q->N ? B[n * ldb + k] : 0.0f;
+            }
+}
+
+static int8_t quant(float x, float inv) {
+    float r = rintf(x * inv);
+    return (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
+}
+
+static void pack_s8(or_qmat *q, const float *B, int64_t ldb) {
+    int8_t *d = q->data;
+    const int64_t kq = q->kpad / 4;
+    for (int64_t n = 0; n < q->N; n++) {
+        float amax = 0;
+        for (int64_t k = 0; k < q->K; k++) amax = fmaxf(amax, fabsf(B[n * ldb + k]));
+        /* A non-finite row gives a non-finite scale and so non-finite outputs. */
+        q->scale[n] = isfinite(amax) ? amax / 127.0f : amax + NAN;
+        float inv = amax > 0 && isfinite(amax) ? 127.0f / amax : 0.0f;
+        int64_t p = n / OR_Q_PANEL, j = n % OR_Q_PANEL;
+        int32_t sum = 0;
+        for (int64_t k = 0; k < q->K; k++) {
+            int8_t v = quant(B[n * ldb + k], inv);
+            d[((p * kq + k / 4) * OR_Q_PANEL + j) * 4 + k % 4] = v;
+            sum += v;
+        }
+        q->rowsum[n] = sum;
+    }
+}
+
+/* Bytes per packed weight and per converted activation. */
+static int64_t qesz(or_qkind kind) {
+    return kind == OR_Q_BF16 ? 2 : kind == OR_Q_S8 ? 1 : 4;
+}
+
+or_qmat *or_qmat_pack(or_qkind kind, int64_t N, int64_t K, const float *B, int64_t ldb,
+                      int force_scalar) {
+    if (N <= 0 || K <= 0 || !B || kind < OR_Q_BF16 || kind > OR_Q_F32) return NULL;
+    if (N > INT32_MAX || K > INT32_MAX / 2) return NULL;
+    int64_t quad = kind == OR_Q_BF16 ? 2 : kind == OR_Q_S8 ? 4 : 1, esz = qesz(kind);
+    int64_t npan = (N + OR_Q_PANEL - 1) / OR_Q_PANEL, kpad = (K + quad - 1) / quad * quad;
+    int64_t elems;
+    if (__builtin_mul_overflow(npan * OR_Q_PANEL, kpad, &elems) || elems > INT64_MAX / esz)
+        return NULL;
+    or_qmat *q = or_calloc(1, sizeof *q);
+    if (!q) return NULL;
+    *q = (or_qmat){.kind = kind, .N = N, .K = K, .npan = npan, .kpad = kpad};
+    q->data = or_aligned_alloc(ALIGN, round_up((size_t)(elems * esz)));
+    if (kind == OR_Q_S8) {
+        q->scale = or_calloc((size_t)(npan * OR_Q_PANEL), sizeof(float));
+        q->rowsum = or_calloc((size_t)(npan * OR_Q_PANEL), sizeof(int32_t));
+    }
+    if (!q->data || (kind == OR_Q_S8 && (!q->scale || !q->rowsum))) {
+        or_qmat_free(q);
+        return NULL;
+    }
+    if (kind == OR_Q_BF16) {
+        pack_bf16(q, B, ldb);
+    } else if (kind == OR_Q_F32) {
+        pack_f32(q, B, ldb);
+    } else {
+        memset(q->data, 0, (size_t)elems);
+        pack_s8(q, B, ldb);
+    }
+    pick_kernel(q, force_scalar);
+    return q;
+}
+
+void or_qmat_free(or_qmat *q) {
+    if (!q) return;
+    or_free(q->data);
+    or_free(q->scale);
+    or_free(q->rowsum);
+    or_free(q);
+}
+
+size_t or_qmat_work_size(const or_qmat *q, int64_t M) {
+    if (M <= 0) return ALIGN;
+    size_t esz = (size_t)qesz(q->kind), a, s;
+    if (__builtin_mul_overflow((size_t)M, (size_t)q->kpad * esz, &a) ||
+        __builtin_mul_overflow((size_t)M, sizeof(float), &s) || a > SIZE_MAX / 4 ||
+        s > SIZE_MAX / 4)
+        return 0;
+    return round_up(a) + round_up(s);
+}
+
+static void prep_bf16(const or_qmat *q, int64_t M, const float *A, int64_t lda, uint16_t *a16) {
+    for (int64_t i = 0; i < M; i++) {
+        uint16_t *d = a16 + i * q->kpad;
+        for (int64_t k = 0; k < q->K; k++) d[k] = or_f32_to_bf16(A[i * lda + k]);
+        for (int64_t k = q->K; k < q->kpad; k++) d[k] = 0;
+    }
+}
+
+static void prep_s8(const or_qmat *q, int64_t M, const float *A, int64_t lda, uint8_t *a8,
+                    float *ascale) {
+    for (int64_t i = 0; i < M; i++) {
+        const float *x = A + i * lda;
+        uint8_t *d = a8 + i * q->kpad;
+        float amax = 0;
+        for (int64_t k = 0; k < q->K; k++) amax = fmaxf(amax, fabsf(x[k]));
+        ascale[i] = isfinite(amax) ? amax / 127.0f : amax + NAN;
+        float inv = amax > 0 && isfinite(amax) ? 127.0f / amax : 0.0f;
+        for (int64_t k = 0; k < q->K; k++) d[k] = (uint8_t)(quant(x[k], inv) + 128);
+        for (int64_t k = q->K; k < q->kpad; k++) d[k] = 128;
+    }
+}
+
+typedef struct qtask {
+    const or_qmat *q;
+    int64_t M, ldc;
+    const void *a;
+    const float *ascale;
+    float *C;
+} qtask;
+
+/* Threads split panels in groups of 8 so each keeps a block of whole panels. */
+#define GROUP 8
+
+static void qrun(void *ctx, int64_t begin, int64_t end, int thread_index) {
+    (void)thread_index;
+    const qtask *t = ctx;
+    int64_t p0 = begin * GROUP, p1 = end * GROUP < t->q->npan ? end * GROUP : t->q->npan;
+    t->q->kern(t->q, t->M, t->a, t->ascale, p0, p1, t->C, t->ldc);
+}
+
+void or_qmat_gemm(const or_qmat *q, int64_t M, const float *A, int64_t lda, float *C, int64_t ldc,
+                  void *work, or_threadpool *pool) {
+    if (M <= 0) return;
+    size_t esz = (size_t)qesz(q->kind);
+    float *ascale = q->kind == OR_Q_S8
+                        ? (float *)((unsigned char *)work + round_up((size_t)(M * q->kpad) * esz))
+                        : NULL;
+    if (q->kind == OR_Q_BF16)
+        prep_bf16(q, M, A, lda, work);
+    else if (q->kind == OR_Q_F32 && lda != q->kpad)
+        for (int64_t i = 0; i < M; i++)
+            memcpy((float *)work + i * q->kpad, A + i * lda, sizeof(float) * (size_t)q->K);
+    else if (q->kind == OR_Q_S8)
+        prep_s8(q, M, A, lda, work, ascale);
+    /* Float rows already laid out as the kernel reads them are not copied. */
+    const void *a = q->kind == OR_Q_F32 && lda == q->kpad ? (const void *)A : work;
+    qtask t = {q, M, ldc, a, ascale, C};
+    int64_t groups = (q->npan + GROUP - 1) / GROUP;
+    /* Below ~1M multiply-adds a handoff costs more than it saves. */
+    double work_ops = (double)M * (double)q->npan * OR_Q_PANEL * (double)q->kpad;
+    if (groups > 1 && work_ops >= 1e6 && or_threadpool_size(pool) > 1)
+        or_parallel_for(pool, groups, 1, qrun, &t);
+    else
+        qrun(&t, 0, groups, 0);
+}

@@ -1,0 +1,106 @@
+/* Reduced-precision weights for the recurrent ops: C[M,N] = A[M,K] · Bᵀ with
+ * B [N,K] float quantized once at planning time and A float, converted per
+ * call (the activations change every time step).
+ *
+ *   BF16: B rounded to bfloat16 (round to nearest even); A rounded to
+ *         bfloat16 per call; products summed in float (VDPBF16PS where the
+ *         CPU has AVX512-BF16). Relative error of one product ~2^-8.
+ *   S8:   B per row n as int8 q = round(B / s_n), s_n = max_k |B[n,k]| / 127;
+ *         A per row i as a = round(A / t_i), t_i = max_k |A[i,k]| / 127,
+ *         stored offset by 128 as unsigned bytes; the dot products are exact
+ *         int32 sums (VPDPBUSD where the CPU has AVX512-VNNI), then
+ *         C = s_n * t_i * (Σ (a + 128) q - 128 Σ q).
+ *   F32:  no conversion: the same panel layout for exact float weights, a
+ *         GEMV-shaped kernel for the recurrent step of small batches (the
+ *         AVX-512 kernel; other ISAs keep the blocked GEMM of gemm.h).
+ *
+ * Packed layouts: 16 output rows per panel, K interleaved in pairs (BF16) or
+ * quads (S8) so that one 32-bit broadcast of A feeds 16 rows:
+ *   BF16 data[p][k/2][16][2] (uint16 bits), S8 data[p][k/4][16][4] (int8),
+ *   F32 data[p][k][16];
+ * rows past N and k past K are zero. The scalar kernels read the same layout
+ * and are the reference for the SIMD ones; the kernel is picked at pack time
+ * from runtime/cpu.h (or_cpu_has), so a pack always runs one kernel.
+ */
+#ifndef OR_QGEMM_H
+#define OR_QGEMM_H
+
+#include "../../runtime/threadpool.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum or_qkind { OR_Q_BF16 = 1, OR_Q_S8 = 2, OR_Q_F32 = 3 } or_qkind;
+
+#define OR_Q_PANEL 16
+
+typedef struct or_qmat or_qmat;
+
+/* One kernel: C rows [0, m) x panels [p0, p1) from prepared activations
+ * (BF16: a16 [m, kpad] bits; S8: a8 [m, kpad] offset bytes and ascale [m];
+ * F32: [m, kpad] floats). */
+typedef void (*or_qgemm_fn)(const or_qmat *q, int64_t m, const void *a, const float *ascale,
+                            int64_t p0, int64_t p1, float *c, int64_t ldc);
+
+struct or_qmat {
+    or_qkind kind;
+    int64_t N, K;
+    int64_t npan, kpad; /* panels of OR_Q_PANEL rows; K rounded up to 2 (BF16), 4 (S8) */
+    void *data;         /* packed B, layout above */
+    float *scale;       /* S8: [npan * 16] s_n (0 past N) */
+    int32_t *rowsum;    /* S8: [npan * 16] Σ_k q[n,k] */
+    or_qgemm_fn kern;
+    const char *kern_name;
+};
+
+/* B [N,K] with row stride ldb. NULL on allocation failure or size overflow.
+ * force_scalar picks the scalar kernel whatever the CPU has (tests). */
+or_qmat *or_qmat_pack(or_qkind kind, int64_t N, int64_t K, const float *B, int64_t ldb,
+                      int force_scalar);
+void or_qmat_free(or_qmat *q);
+
+/* Bytes of scratch or_qmat_gemm needs for M rows (0 on overflow). */
+size_t or_qmat_work_size(const or_qmat *q, int64_t M);
+
+/* C[M,N] (row stride ldc) = A[M,K] (row stride lda) · Bᵀ. work holds
+ * or_qmat_work_size(q, M) bytes, 64-byte aligned; F32 with lda == K reads A
+ * in place and does not touch work (it may then be NULL). Never allocates. */
+void or_qmat_gemm(const or_qmat *q, int64_t M, const float *A, int64_t lda, float *C, int64_t ldc,
+                  void *work, or_threadpool *pool);
+
+/* float -> bfloat16 bits, round to nearest even (NaN stays NaN). */
+static inline uint16_t or_f32_to_bf16(float x) {
+    union {
+        float f;
+        uint32_t u;
+    } v = {x};
+    if ((v.u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((v.u >> 16) | 0x40u);
+    v.u += 0x7fffu + ((v.u >> 16) & 1u);
+    return (uint16_t)(v.u >> 16);
+}
+
+static inline float or_bf16_to_f32(uint16_t b) {
+    union {
+        uint32_t u;
+        float f;
+    } v = {(uint32_t)b << 16};
+    return v.f;
+}
+
+/* The kernels (ops/kernels/{bf16,s8}_qgemm__<isa>.c). */
+void or_bf16_qgemm__scalar(const or_qmat *q, int64_t m, const void *a, const float *ascale,
+                           int64_t p0, int64_t p1, float *c, int64_t ldc);
+void or_s8_qgemm__scalar(const or_qmat *q, int64_t m, const void *a, const float *ascale,
+                         int64_t p0, int64_t p1, float *c, int64_t ldc);
+void or_f32_qgemm__scalar(const or_qmat *q, int64_t m, const void *a, const float *ascale,
+                          int64_t p0, int64_t p1, float *c, int64_t ldc);
+#ifdef OR_HAVE_X86_KERNELS
+void or_bf16_qgemm__avx512(const or_qmat *q, int64_t m, const void *a, const float *ascale,
+                           int64_t p0, int64_t p1, float *c, int64_t ldc);
+void or_s8_qgemm__avx512(const or_qmat *q, int64_t m, const void *a, const float *ascale,
+                         int64_t p0, int64_t p1, float *c, int64_t ldc);
+void or_f32_qgemm__avx512(const or_qmat *q, int64_t m, const void *a, const float *ascale,
+                          int64_t p0, int64_t p1, float *c, int64_t ldc);
+#endif
+
+#endif

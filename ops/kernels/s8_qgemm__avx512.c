@@ -1,0 +1,35 @@
+/* int8 weight kernel with VPDPBUSD (AVX512-VNNI; chosen only when
+ * or_cpu_has(OR_CPU_AVX512_VNNI)). The int32 sums equal the scalar
+ * reference's exactly; only the final float scaling may round differently. */
+#include "qgemm.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#define QT int8_t
+#define QE 4
+#define QACC __m512i
+#define QTARGET "avx512f,avx512vnni"
+
+__attribute__((target(QTARGET))) static inline __m512i qzero(void) {
+    return _mm512_setzero_si512();
+}
+__attribute__((target(QTARGET))) static inline __m512i qdot(__m512i acc, __m512i a, __m512i w) {
+    return _mm512_dpbusd_epi32(acc, a, w);
+}
+__attribute__((target(QTARGET))) static inline void qstore(const or_qmat *q, __m512i acc, float *c,
+                                                           int64_t n, float ascale, int valid) {
+    __m512i fix = _mm512_slli_epi32(_mm512_loadu_si512((const void *)(q->rowsum + n)), 7);
+    __m512 dot = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc, fix));
+    __m512 s = _mm512_mul_ps(_mm512_loadu_ps(q->scale + n), _mm512_set1_ps(ascale));
+    _mm512_mask_storeu_ps(c, (__mmask16)((1u << valid) - 1u), _mm512_mul_ps(dot, s));
+}
+
+#include "qgemm_simd.h"
+
+__attribute__((target(QTARGET))) void or_s8_qgemm__avx512(const or_qmat *q, int64_t m,
+                                                          const void *a, const float *ascale,
+                                                          int64_t p0, int64_t p1, float *c,
+                                                          int64_t ldc) {
+    qkernel(q, m, a, ascale, p0, p1, c, ldc);
+}

@@ -1,0 +1,217 @@
+/* Panel-packed weights (ops/kernels/qgemm.h): hand-derived values, the
+ * AVX-512 BF16/VNNI/F32 kernels against the scalar reference, error bounds
+ * against a double-precision product, and LSTM/GRU with bf16/int8 weights
+ * against float weights. */
+#include "../../ops/kernels/qgemm.h"
+#include "../../runtime/cpu.h"
+#include "one_node_graph.h"
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+
+static uint64_t rng = 0x2545F4914F6CDD1Du;
+static float rndf(float lo, float hi) {
+    rng = rng * 6364136223846793005u + 1442695040888963407u;
+    return lo + (hi - lo) * (float)(rng >> 40) / (float)(1u << 24);
+}
+
+Test(qgemm, bf16_rounding) {
+    cr_expect_eq(or_f32_to_bf16(1.0f), 0x3f80);
+    cr_expect_eq(or_f32_to_bf16(-2.0f), 0xc000);
+    cr_expect_eq(or_f32_to_bf16(1.0f + 0x1p-8f), 0x3f80);           /* tie: to even */
+    cr_expect_eq(or_f32_to_bf16(1.0f + 0x1p-7f + 0x1p-8f), 0x3f82); /* tie: to even (up) */
+    cr_expect_eq(or_f32_to_bf16(1.0f + 0x1p-8f + 0x1p-12f), 0x3f81);
+    cr_expect(isnan(or_bf16_to_f32(or_f32_to_bf16(NAN))));
+    cr_expect_eq(or_bf16_to_f32(0x3fc0), 1.5f);
+}
+
+/* B = [1, -0.5, 0.25, 0], A = [1, 1, 1, 1]: weights quantize to 127, -64
+ * (-63.5 rounds to even), 32 (31.75), 0 with scale 1/127; A to 127 with
+ * scale 1/127, so C = 127 * (127 - 64 + 32) / 127^2 = 95/127. */
+Test(qgemm, s8_hand_value) {
+    const float B[4] = {1, -0.5f, 0.25f, 0}, A[4] = {1, 1, 1, 1};
+    for (int scalar = 1; scalar >= 0; scalar--) {
+        or_qmat *q = or_qmat_pack(OR_Q_S8, 1, 4, B, 4, scalar);
+        cr_assert_not_null(q);
+        void *work = aligned_alloc(64, or_qmat_work_size(q, 1));
+        float c = 0;
+        or_qmat_gemm(q, 1, A, 4, &c, 1, work, NULL);
+        cr_expect_float_eq(c, 95.0f / 127.0f, 1e-6f, "%s: %g", q->kern_name, (double)c);
+        free(work);
+        or_qmat_free(q);
+    }
+}
+
+/* B = [1.5, 3], A = [0.5, -0.25] are exact in bfloat16: C = 0.75 - 0.75 = 0. */
+Test(qgemm, bf16_hand_value) {
+    const float B[4] = {1.5f, 3, 2, 0}, A[2] = {0.5f, -0.25f};
+    for (int scalar = 1; scalar >= 0; scalar--) {
+        or_qmat *q = or_qmat_pack(OR_Q_BF16, 2, 2, B, 2, scalar);
+        void *work = aligned_alloc(64, or_qmat_work_size(q, 1));
+        float c[2] = {9, 9};
+        or_qmat_gemm(q, 1, A, 2, c, 2, work, NULL);
+        cr_expect_eq(c[0], 0.0f, "%s", q->kern_name);
+        cr_expect_eq(c[1], 1.0f, "%s", q->kern_name);
+        free(work);
+        or_qmat_free(q);
+    }
+}
+
+Test(qgemm, features_follow_isa_cap) {
+    setenv("ONNXRUN_ISA", "avx2", 1);
+    or_cpu_reset();
+    cr_expect(!or_cpu_has(OR_CPU_AVX512_BF16));
+    cr_expect(!or_cpu_has(OR_CPU_AVX512_VNNI));
+    unsetenv("ONNXRUN_ISA");
+    or_cpu_reset();
+}
+
+/* One random product: the chosen kernel vs the scalar reference (s8 exact,
+ * bf16 to float rounding) and both vs double within the scheme's bound. */
+static void check_random(or_qkind kind, int64_t M, int64_t N, int64_t K, or_threadpool *pool) {
+    float *B = malloc(sizeof(float) * (size_t)(N * K)),
+          *A = malloc(sizeof(float) * (size_t)(M * K));
+    float *c0 = malloc(sizeof(float) * (size_t)(M * N)),
+          *c1 = malloc(sizeof(float) * (size_t)(M * N));
+    for (int64_t i = 0; i < N * K; i++) B[i] = rndf(-0.5f, 0.5f);
+    for (int64_t i = 0; i < M * K; i++) A[i] = rndf(-1, 1);
+    or_qmat *qs = or_qmat_pack(kind, N, K, B, K, 1), *qv = or_qmat_pack(kind, N, K, B, K, 0);
+    cr_assert(qs && qv);
+    void *work = aligned_alloc(64, or_qmat_work_size(qs, M));
+    or_qmat_gemm(qs, M, A, K, c0, N, work, NULL);
+    or_qmat_gemm(qv, M, A, K, c1, N, work, pool);
+    for (int64_t i = 0; i < M; i++) {
+        double amax = 0;
+        for (int64_t k = 0; k < K; k++) amax = fmax(amax, fabs(A[i * K + k]));
+        for (int64_t n = 0; n < N; n++) {
+            double exact = 0, sa = 0, sb = 0, bmax = 0;
+            for (int64_t k = 0; k < K; k++) {
+                exact += (double)A[i * K + k] * B[n * K + k];
+                sa += fabs(A[i * K + k]), sb += fabs(B[n * K + k]);
+                bmax = fmax(bmax, fabs(B[n * K + k]));
+            }
+            double abs_prod = 0;
+            for (int64_t k = 0; k < K; k++) abs_prod += fabs((double)A[i * K + k] * B[n * K + k]);
+            /* bf16: each operand off by <= 2^-8 relative; s8: each by half a step. */
+            double bound = kind == OR_Q_F32 ? 1e-5 * abs_prod + 1e-7
+                           : kind == OR_Q_BF16
+                               ? abs_prod * (2 * 0x1p-8 + 0x1p-16) + 1e-6 * abs_prod + 1e-7
+                               : 0.5 * amax / 127 * sb + 0.5 * bmax / 127 * sa +
+                                     0.25 * (double)K * amax * bmax / (127.0 * 127.0) + 1e-6;
+            float s = c0[i * N + n], v = c1[i * N + n];
+            cr_assert(fabs(s - exact) <= bound,
+                      "%s M%lld N%lld K%lld [%lld,%lld]: %g vs %g (bound %g)",
+                      kind == OR_Q_BF16 ? "bf16"
+                      : kind == OR_Q_S8 ? "s8"
+                                        : "f32",
+                      (long long)M, (long long)N, (long long)K, (long long)i, (long long)n,
+                      (double)s, exact, bound);
+            double tol = kind == OR_Q_S8 ? 0 : 1e-5 * abs_prod + 1e-7;
+            cr_assert(fabs(s - v) <= tol, "%s kernel %s [%lld,%lld]: %g vs scalar %g",
+                      kind == OR_Q_BF16 ? "bf16"
+                      : kind == OR_Q_S8 ? "s8"
+                                        : "f32",
+                      qv->kern_name, (long long)i, (long long)n, (double)v, (double)s);
+        }
+    }
+    free(work);
+    or_qmat_free(qs);
+    or_qmat_free(qv);
+    free(A), free(B), free(c0), free(c1);
+}
+
+Test(qgemm, kernels_match_reference) {
+    static const int64_t shapes[][3] = {{1, 16, 4},   {1, 17, 5},    {2, 128, 64},
+                                        {3, 100, 37}, {4, 256, 128}, {5, 40, 130},
+                                        {7, 512, 64}, {16, 96, 33},  {1, 2048, 512}};
+    or_threadpool *pool = or_threadpool_create(2);
+    for (int kind = OR_Q_BF16; kind <= OR_Q_F32; kind++)
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+            check_random((or_qkind)kind, shapes[s][0], shapes[s][1], shapes[s][2],
+                         s % 2 ? pool : NULL);
+    or_threadpool_destroy(pool);
+}
+
+/* ---- through the ops: reduced-precision weights vs float weights ---- */
+
+enum { SEQ = 30, BATCH = 2, IN = 24, HID = 48 };
+
+/* Y of one LSTM (gates 4) or GRU (gates 3) with seeded weights. */
+static void run_cell(const char *op, int gates, int precision, float *y) {
+    static float x[SEQ * BATCH * IN], w[4 * HID * IN], r[4 * HID * HID], b[8 * HID];
+    rng = 12345;
+    for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) x[i] = rndf(-1, 1);
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) w[i] = rndf(-0.3f, 0.3f);
+    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) r[i] = rndf(-0.3f, 0.3f);
+    for (size_t i = 0; i < sizeof b / sizeof b[0]; i++) b[i] = rndf(-0.2f, 0.2f);
+    test_graph tg = make(op, 14, 4, IN("X", "W", "R", "B"), 1, IN("Y"));
+    input(&tg, "X", OR_FLOAT, 3, DIMS(SEQ, BATCH, IN), x);
+    init(&tg, "W", OR_FLOAT, 3, DIMS(1, gates * HID, IN), w);
+    init(&tg, "R", OR_FLOAT, 3, DIMS(1, gates * HID, HID), r);
+    init(&tg, "B", OR_FLOAT, 2, DIMS(1, 2 * gates * HID), b);
+    attr_int(&tg, "hidden_size", HID);
+    tg.g->weight_precision = precision;
+    run_ok(&tg);
+    memcpy(y, out(&tg, "Y")->data, sizeof(float) * SEQ * BATCH * HID);
+    or_graph_free(tg.g);
+}
+
+/* Documented bounds (README): max |Y - Y_fp32| <= 0.01 (bf16), 0.03 (int8). */
+static void check_op(const char *op, int gates) {
+    static float ref[SEQ * BATCH * HID], got[SEQ * BATCH * HID];
+    run_cell(op, gates, ONNXRUN_PRECISION_FP32, ref);
+    const double bounds[3] = {0, 0.01, 0.03};
+    for (int p = ONNXRUN_PRECISION_BF16; p <= ONNXRUN_PRECISION_INT8; p++) {
+        run_cell(op, gates, p, got);
+        double err = 0, diff_any = 0;
+        for (int i = 0; i < SEQ * BATCH * HID; i++) {
+            err = fmax(err, fabs((double)got[i] - ref[i]));
+            diff_any += got[i] != ref[i];
+        }
+        cr_expect(err <= bounds[p], "%s precision %d: max error %g > %g", op, p, err, bounds[p]);
+        cr_expect(diff_any > 0, "%s precision %d: identical to fp32 (not applied?)", op, p);
+    }
+}
+
+Test(qgemm, lstm_reduced_precision) {
+    check_op("LSTM", 4);
+}
+
+Test(qgemm, gru_reduced_precision) {
+    check_op("GRU", 3);
+}
+
+/* Batch-1 float LSTM whose R_d (16 MiB) takes the float panel kernel on
+ * AVX-512: same Y as the blocked GEMM of the AVX2 variant up to rounding. */
+static void run_big_lstm(const char *isa, float *y) {
+    enum { H = 1024, S = 3, I = 8 };
+    float *x = malloc(sizeof(float) * S * I), *w = malloc(sizeof(float) * 4 * H * I);
+    float *r = malloc(sizeof(float) * 4 * H * H);
+    rng = 777;
+    for (int i = 0; i < S * I; i++) x[i] = rndf(-1, 1);
+    for (int i = 0; i < 4 * H * I; i++) w[i] = rndf(-0.2f, 0.2f);
+    for (int i = 0; i < 4 * H * H; i++) r[i] = rndf(-0.05f, 0.05f);
+    setenv("ONNXRUN_ISA", isa, 1);
+    or_cpu_reset();
+    test_graph tg = make("LSTM", 14, 3, IN("X", "W", "R"), 1, IN("Y"));
+    input(&tg, "X", OR_FLOAT, 3, DIMS(S, 1, I), x);
+    init(&tg, "W", OR_FLOAT, 3, DIMS(1, 4 * H, I), w);
+    init(&tg, "R", OR_FLOAT, 3, DIMS(1, 4 * H, H), r);
+    attr_int(&tg, "hidden_size", H);
+    run_ok(&tg);
+    memcpy(y, out(&tg, "Y")->data, sizeof(float) * S * H);
+    or_graph_free(tg.g);
+    unsetenv("ONNXRUN_ISA");
+    or_cpu_reset();
+    free(x), free(w), free(r);
+}
+
+Test(qgemm, lstm_f32_panels_match_blocked_gemm) {
+    static float a[3 * 1024], b[3 * 1024];
+    run_big_lstm("avx2", a);
+    run_big_lstm("avx512", b);
+    double err = 0;
+    for (int i = 0; i < 3 * 1024; i++) err = fmax(err, fabs((double)a[i] - b[i]));
+    cr_expect(err <= 1e-5, "max difference %g", err);
+}

@@ -1,0 +1,541 @@
+/* The session API beyond set_input/run/get_output: the allocator hook and
+ * memory cap, caller-owned outputs, streaming state and clones. The model is
+ * examples/kws_stream/kws.onnx (a PyTorch LSTM + Linear exported with h0/c0
+ * inputs and hn/cn outputs); expected values are PyTorch's, saved by
+ * examples/kws_stream/export.py. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "npy.h"
+#include "onnx.pb-c.h"
+#include "onnxrun.h"
+
+#define KWS ONNXRUN_SOURCE_DIR "/examples/kws_stream/"
+#define TOL 1e-5f
+#define FEATS 10
+#define HIDDEN 16
+#define CLASSES 3
+
+/* ---- a counting allocator: checks alignment and that every block is freed ---- */
+
+typedef struct counter {
+    long live, total;
+    size_t bytes, max_alignment;
+    bool misaligned;
+} counter;
+
+static void *count_alloc(void *user, size_t size, size_t alignment) {
+    counter *c = user;
+    void *p = NULL;
+    if (posix_memalign(&p, alignment < sizeof(void *) ? sizeof(void *) : alignment,
+                       size ? size : 1))
+        return NULL;
+    if ((uintptr_t)p % alignment) c->misaligned = true;
+    if (alignment > c->max_alignment) c->max_alignment = alignment;
+    c->live++;
+    c->total++;
+    c->bytes += size;
+    return p;
+}
+
+static void count_free(void *user, void *p) {
+    counter *c = user;
+    if (p) c->live--;
+    free(p);
+}
+
+static onnxrun_options counted(counter *c, size_t cap) {
+    memset(c, 0, sizeof *c);
+    onnxrun_options o;
+    onnxrun_options_init(&o);
+    static onnxrun_allocator a; /* copied by the session: a local would do too */
+    a = (onnxrun_allocator){count_alloc, count_free, c};
+    o.allocator = &a;
+    o.max_memory_bytes = cap;
+    return o;
+}
+
+/* ---- fixtures ---- */
+
+typedef struct kws {
+    or_npy stream, logits, hn, cn; /* [64,1,10], [64,1,3], [1,1,16], [1,1,16] */
+} kws;
+
+static void load_npy(const char *name, or_npy *out) {
+    char path[512], err[256];
+    snprintf(path, sizeof path, KWS "%s", name);
+    cr_assert_eq(or_npy_load_file(path, out, err, sizeof err), ONNXRUN_OK, "%s", err);
+}
+
+static kws load_kws(void) {
+    kws k;
+    load_npy("stream.npy", &k.stream);
+    load_npy("expected_logits.npy", &k.logits);
+    load_npy("expected_hn.npy", &k.hn);
+    load_npy("expected_cn.npy", &k.cn);
+    cr_assert_eq(k.stream.dims[0], 64);
+    return k;
+}
+
+static void free_kws(kws *k) {
+    or_npy_free(&k->stream);
+    or_npy_free(&k->logits);
+    or_npy_free(&k->hn);
+    or_npy_free(&k->cn);
+}
+
+static onnxrun_session *open_kws(const onnxrun_options *o) {
+    onnxrun_session *s = NULL;
+    onnxrun_status st = onnxrun_session_create_from_file(KWS "kws.onnx", o, &s);
+    cr_assert_eq(st, ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+    return s;
+}
+
+static void bind_kws_states(onnxrun_session *s) {
+    size_t hn, cn, h0, c0;
+    cr_assert_eq(onnxrun_output_index(s, "hn", &hn), ONNXRUN_OK);
+    cr_assert_eq(onnxrun_output_index(s, "cn", &cn), ONNXRUN_OK);
+    cr_assert_eq(onnxrun_input_index(s, "h0", &h0), ONNXRUN_OK);
+    cr_assert_eq(onnxrun_input_index(s, "c0", &c0), ONNXRUN_OK);
+    cr_assert_eq(onnxrun_bind_state(s, hn, h0), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+    cr_assert_eq(onnxrun_bind_state(s, cn, c0), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+}
+
+static onnxrun_status set_frames(onnxrun_session *s, const kws *k, int64_t start, int64_t n) {
+    int64_t dims[3] = {n, 1, FEATS};
+    const float *x = (const float *)k->stream.data + start * FEATS;
+    return onnxrun_set_input(s, 0, ONNXRUN_FLOAT, 3, dims, x, sizeof(float) * (size_t)(n * FEATS));
+}
+
+static void expect_close(const float *got, const float *want, size_t n, const char *what) {
+    for (size_t i = 0; i < n; i++)
+        cr_assert(fabsf(got[i] - want[i]) <= TOL, "%s[%zu]: %g, expected %g", what, i,
+                  (double)got[i], (double)want[i]);
+}
+
+static void expect_output(onnxrun_session *s, size_t index, const or_npy *want, size_t offset,
+                          size_t count, const char *what) {
+    onnxrun_tensor_view v;
+    cr_assert_eq(onnxrun_get_output(s, index, &v), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+    cr_assert_eq(v.nbytes, count * sizeof(float), "%s: %zu bytes", what, v.nbytes);
+    expect_close(v.data, (const float *)want->data + offset, count, what);
+}
+
+/* Runs the stream in chunks of `chunk` frames (the last may be shorter) and
+ * checks every chunk's logits and the final state against PyTorch's run of
+ * the whole stream. */
+static void stream_in_chunks(onnxrun_session *s, const kws *k, int64_t chunk) {
+    for (int64_t t = 0; t < 64; t += chunk) {
+        int64_t n = t + chunk <= 64 ? chunk : 64 - t;
+        cr_assert_eq(set_frames(s, k, t, n), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+        cr_assert_eq(onnxrun_run(s), ONNXRUN_OK, "chunk at %lld: %s", (long long)t,
+                     onnxrun_errmsg(s));
+        expect_output(s, 0, &k->logits, (size_t)(t * CLASSES), (size_t)(n * CLASSES), "logits");
+    }
+    expect_output(s, 1, &k->hn, 0, HIDDEN, "hn");
+    expect_output(s, 2, &k->cn, 0, HIDDEN, "cn");
+}
+
+/* ---- streaming state ---- */
+
+Test(session_state, chunks_of_any_size_equal_the_whole_run) {
+    kws k = load_kws();
+    const int64_t chunks[] = {64, 1, 5, 16, 37};
+    for (size_t i = 0; i < sizeof chunks / sizeof *chunks; i++) {
+        onnxrun_session *s = open_kws(NULL);
+        bind_kws_states(s);
+        stream_in_chunks(s, &k, chunks[i]);
+        onnxrun_session_destroy(s);
+    }
+    free_kws(&k);
+}
+
+Test(session_state, reset_starts_again_from_zero) {
+    kws k = load_kws();
+    onnxrun_session *s = open_kws(NULL);
+    bind_kws_states(s);
+    stream_in_chunks(s, &k, 8);
+    cr_assert_eq(onnxrun_reset_state(s), ONNXRUN_OK);
+    stream_in_chunks(s, &k, 16);
+    onnxrun_session_destroy(s);
+    free_kws(&k);
+}
+
+Test(session_state, set_input_gives_a_state_its_value) {
+    kws k = load_kws();
+    onnxrun_session *a = open_kws(NULL);
+    bind_kws_states(a);
+    cr_assert_eq(set_frames(a, &k, 0, 30), ONNXRUN_OK);
+    cr_assert_eq(onnxrun_run(a), ONNXRUN_OK, "%s", onnxrun_errmsg(a));
+    onnxrun_tensor_view h, c;
+    cr_assert_eq(onnxrun_get_output(a, 1, &h), ONNXRUN_OK);
+    cr_assert_eq(onnxrun_get_output(a, 2, &c), ONNXRUN_OK);
+    /* a fresh session continues from the first one's state */
+    onnxrun_session *b = open_kws(NULL);
+    bind_kws_states(b);
+    cr_assert_eq(onnxrun_set_input(b, 1, ONNXRUN_FLOAT, 3, h.dims, h.data, h.nbytes), ONNXRUN_OK,
+                 "%s", onnxrun_errmsg(b));
+    cr_assert_eq(onnxrun_set_input(b, 2, ONNXRUN_FLOAT, 3, c.dims, c.data, c.nbytes), ONNXRUN_OK);
+    cr_assert_eq(set_frames(b, &k, 30, 34), ONNXRUN_OK);
+    cr_assert_eq(onnxrun_run(b), ONNXRUN_OK, "%s", onnxrun_errmsg(b));
+    expect_output(b, 0, &k.logits, 30 * CLASSES, 34 * CLASSES, "logits");
+    expect_output(b, 1, &k.hn, 0, HIDDEN, "hn");
+    onnxrun_session_destroy(a);
+    onnxrun_session_destroy(b);
+    free_kws(&k);
+}
+
+Test(session_state, mismatched_or_repeated_bindings_are_refused) {
+    onnxrun_session *s = open_kws(NULL);
+    cr_assert_eq(onnxrun_bind_state(s, 0, 1),
+                 ONNXRUN_ERR_ARGUMENT); /* logits -> h0: rank 3 vs 3, 3 vs 16 */
+    cr_assert(strstr(onnxrun_errmsg(s), "does not match"), "%s", onnxrun_errmsg(s));
+    cr_assert_eq(onnxrun_bind_state(s, 7, 1), ONNXRUN_ERR_ARGUMENT);
+    cr_assert_eq(onnxrun_bind_state(s, 1, 1), ONNXRUN_OK);
+    cr_assert_eq(onnxrun_bind_state(s, 1, 1), ONNXRUN_OK); /* the same pair again */
+    cr_assert_eq(onnxrun_bind_state(s, 2, 1), ONNXRUN_ERR_ARGUMENT);
+    cr_assert(strstr(onnxrun_errmsg(s), "already bound"), "%s", onnxrun_errmsg(s));
+    onnxrun_session_destroy(s);
+}
+
+Test(session_state, batch_change_needs_a_reset) {
+    onnxrun_session *s = open_kws(NULL);
+    bind_kws_states(s);
+    float x[2 * 2 * FEATS] = {0};
+    int64_t one[3] = {4, 1, FEATS}, two[3] = {2, 2, FEATS};
+    cr_assert_eq(onnxrun_set_input(s, 0, ONNXRUN_FLOAT, 3, one, x, sizeof(float) * 4 * FEATS),
+                 ONNXRUN_OK);
+    cr_assert_eq(onnxrun_run(s), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+    cr_assert_eq(onnxrun_set_input(s, 0, ONNXRUN_FLOAT, 3, two, x, sizeof x), ONNXRUN_OK);
+    cr_assert_eq(onnxrun_run(s), ONNXRUN_ERR_INPUT);
+    cr_assert(strstr(onnxrun_errmsg(s), "'batch' is 1 in the state but 2"), "%s",
+              onnxrun_errmsg(s));
+    cr_assert_eq(onnxrun_reset_state(s), ONNXRUN_OK);
+    cr_assert_eq(onnxrun_run(s), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+    onnxrun_tensor_view v;
+    cr_assert_eq(onnxrun_get_output(s, 1, &v), ONNXRUN_OK);
+    cr_assert_eq(v.dims[1], 2);
+    onnxrun_session_destroy(s);
+}
+
+/* ---- caller-owned outputs ---- */
+
+Test(session_output, written_into_the_callers_buffer) {
+    kws k = load_kws();
+    onnxrun_session *s = open_kws(NULL);
+    bind_kws_states(s);
+    float small[10], logits[64 * CLASSES + 1];
+    logits[64 * CLASSES] = 42.0f;
+    cr_assert_eq(onnxrun_set_output(s, 0, small, sizeof small), ONNXRUN_OK);
+    cr_assert_eq(set_frames(s, &k, 0, 64), ONNXRUN_OK);
+    cr_assert_eq(onnxrun_run(s), ONNXRUN_ERR_ARGUMENT);
+    cr_assert(strstr(onnxrun_errmsg(s), "holds 40 bytes but shape [64,1,3] of float32 needs 768"),
+              "%s", onnxrun_errmsg(s));
+    cr_assert_eq(onnxrun_set_output(s, 0, logits, sizeof logits), ONNXRUN_OK);
+    cr_assert_eq(onnxrun_run(s), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+    expect_close(logits, k.logits.data, 64 * CLASSES, "logits");
+    cr_assert_eq(logits[64 * CLASSES], 42.0f, "wrote past the output");
+    onnxrun_tensor_view v;
+    cr_assert_eq(onnxrun_get_output(s, 0, &v), ONNXRUN_OK);
+    cr_assert_eq(v.data, logits);
+    cr_assert_eq(onnxrun_set_output(s, 0, NULL, 0), ONNXRUN_OK); /* back to engine-owned */
+    cr_assert_eq(onnxrun_run(s), ONNXRUN_OK);
+    cr_assert_eq(onnxrun_get_output(s, 0, &v), ONNXRUN_OK);
+    cr_assert_neq(v.data, logits);
+    cr_assert_eq(onnxrun_set_output(s, 3, logits, sizeof logits), ONNXRUN_ERR_ARGUMENT);
+    onnxrun_session_destroy(s);
+    free_kws(&k);
+}
+
+/* ---- allocator hook and memory cap ---- */
+
+Test(session_memory, everything_goes_through_the_allocator_and_is_freed) {
+    kws k = load_kws();
+    counter c;
+    onnxrun_options o = counted(&c, 0);
+    o.num_threads = 2; /* the pool's workers must not free the session's memory */
+    onnxrun_session *s = open_kws(&o);
+    cr_assert_gt(c.total, 10);
+    bind_kws_states(s);
+    stream_in_chunks(s, &k, 16);
+    cr_assert_gt(onnxrun_memory_used(s), 7372); /* at least the weights */
+    cr_assert_geq(onnxrun_memory_peak(s), onnxrun_memory_used(s));
+    onnxrun_session_destroy(s);
+    cr_assert_eq(c.live, 0, "%ld blocks not freed", c.live);
+    cr_assert_not(c.misaligned);
+    cr_assert_geq(c.max_alignment, 64);
+    free_kws(&k);
+}
+
+Test(session_memory, a_small_cap_fails_creation_with_a_message) {
+    counter c;
+    onnxrun_options o = counted(&c, 4096);
+    onnxrun_session *s = NULL;
+    cr_assert_eq(onnxrun_session_create_from_file(KWS "kws.onnx", &o, &s), ONNXRUN_ERR_NOMEM);
+    cr_assert_not_null(s);
+    cr_assert(strstr(onnxrun_errmsg(s), "memory limit exceeded (max_memory_bytes = 4096)"), "%s",
+              onnxrun_errmsg(s));
+    onnxrun_session_destroy(s);
+    cr_assert_eq(c.live, 0);
+    onnxrun_options big;
+    onnxrun_options_init(&big);
+    big.max_memory_bytes = 64u << 20; /* no allocator: the C library's, capped */
+    s = open_kws(&big);
+    cr_assert_lt(onnxrun_memory_used(s), 64u << 20);
+    onnxrun_session_destroy(s);
+}
+
+/* Every cap from 0 to what a create + 2 runs need: each fails cleanly with
+ * NOMEM or succeeds, and nothing leaks; from the peak on, everything works. */
+Test(session_memory, every_cap_fails_cleanly_or_works, .timeout = 120) {
+    kws k = load_kws();
+    counter c;
+    onnxrun_options o = counted(&c, 0);
+    onnxrun_session *s = open_kws(&o);
+    bind_kws_states(s);
+    stream_in_chunks(s, &k, 32);
+    size_t peak = onnxrun_memory_peak(s);
+    onnxrun_session_destroy(s);
+    int worked = 0, failed = 0;
+    for (size_t cap = 0; cap <= peak + 64; cap += cap < 8192 ? 97 : 61) {
+        o = counted(&c, cap ? cap : 1);
+        s = NULL;
+        onnxrun_status st = onnxrun_session_create_from_file(KWS "kws.onnx", &o, &s);
+        if (st == ONNXRUN_OK) {
+            bind_kws_states(s);
+            for (int t = 0; t < 64 && st == ONNXRUN_OK; t += 32) {
+                st = set_frames(s, &k, t, 32);
+                if (st == ONNXRUN_OK) st = onnxrun_run(s);
+            }
+        }
+        cr_assert(st == ONNXRUN_OK || st == ONNXRUN_ERR_NOMEM, "cap %zu: status %d: %s", cap, st,
+                  onnxrun_errmsg(s));
+        if (st == ONNXRUN_ERR_NOMEM)
+            cr_assert(strstr(onnxrun_errmsg(s), "memory limit exceeded"), "cap %zu: %s", cap,
+                      onnxrun_errmsg(s));
+        if (cap >= peak) cr_assert_eq(st, ONNXRUN_OK, "cap %zu >= peak %zu", cap, peak);
+        st == ONNXRUN_OK ? worked++ : failed++;
+        onnxrun_session_destroy(s);
+        cr_assert_eq(c.live, 0, "cap %zu: %ld blocks leaked", cap, c.live);
+    }
+    cr_assert_gt(failed, 50);
+    cr_assert_gt(worked, 0);
+    free_kws(&k);
+}
+
+/* ---- clones ---- */
+
+typedef struct clone_job {
+    onnxrun_session *s;
+    const kws *k;
+    int64_t chunk;
+} clone_job;
+
+static void *stream_job(void *p) {
+    clone_job *j = p;
+    stream_in_chunks(j->s, j->k, j->chunk);
+    return NULL;
+}
+
+Test(session_clone, clones_share_weights_and_run_in_threads) {
+    kws k = load_kws();
+    counter c;
+    onnxrun_options o = counted(&c, 0);
+    onnxrun_session *s = open_kws(&o);
+    bind_kws_states(s);
+    stream_in_chunks(s, &k, 64); /* planned: the packed weights exist */
+    size_t original = onnxrun_memory_used(s);
+    onnxrun_session *c1 = NULL, *c2 = NULL;
+    cr_assert_eq(onnxrun_session_clone(s, &c1), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+    cr_assert_eq(onnxrun_session_clone(c1, &c2), ONNXRUN_OK, "%s", onnxrun_errmsg(c1));
+    onnxrun_tensor_info info; /* declared shapes, not the original's last run's */
+    cr_assert_eq(onnxrun_output_info(c2, 0, &info), ONNXRUN_OK);
+    cr_assert_eq(info.dims[0], -1);
+    cr_assert_str_eq(info.dim_names[0], "time");
+    cr_assert_eq(onnxrun_reset_state(s), ONNXRUN_OK);
+    clone_job jobs[3] = {{s, &k, 7}, {c1, &k, 16}, {c2, &k, 3}};
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) pthread_create(&th[i], NULL, stream_job, &jobs[i]);
+    for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);
+    /* a clone holds no copy of the weights (7372 bytes raw, as much packed) */
+    cr_assert_lt(onnxrun_memory_used(c1), original, "clone %zu, original %zu",
+                 onnxrun_memory_used(c1), original);
+    onnxrun_session_destroy(s); /* the clones keep the shared graph alive */
+    cr_assert_eq(onnxrun_reset_state(c1), ONNXRUN_OK);
+    stream_in_chunks(c1, &k, 64);
+    onnxrun_session_destroy(c1);
+    cr_assert_eq(onnxrun_reset_state(c2), ONNXRUN_OK);
+    stream_in_chunks(c2, &k, 10);
+    onnxrun_session_destroy(c2);
+    cr_assert_eq(c.live, 0, "%ld blocks not freed", c.live);
+    free_kws(&k);
+}
+
+Test(session_clone, refuses_bad_arguments) {
+    onnxrun_session *s = NULL, *c = (onnxrun_session *)1;
+    cr_assert_eq(onnxrun_session_clone(NULL, &c), ONNXRUN_ERR_ARGUMENT);
+    cr_assert_null(c);
+    s = open_kws(NULL);
+    cr_assert_eq(onnxrun_session_clone(s, NULL), ONNXRUN_ERR_ARGUMENT);
+    onnxrun_session_destroy(s);
+}
+
+/* ---- mapped external data counts against the cap ---- */
+
+#define BIG (64 * 1024) /* floats: 256 KiB, above the loader's mmap threshold */
+
+/* y = x + W, x and W float [BIG], W in external file w.bin of dir. */
+static void write_external_model(const char *dir) {
+    Onnx__TensorShapeProto__Dimension d0 = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT;
+    d0.value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+    d0.dim_value = BIG;
+    Onnx__TensorShapeProto__Dimension *dims[] = {&d0};
+    Onnx__TensorShapeProto shape = ONNX__TENSOR_SHAPE_PROTO__INIT;
+    shape.n_dim = 1;
+    shape.dim = dims;
+    Onnx__TypeProto__Tensor tt = ONNX__TYPE_PROTO__TENSOR__INIT;
+    tt.has_elem_type = 1;
+    tt.elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    tt.shape = &shape;
+    Onnx__TypeProto type = ONNX__TYPE_PROTO__INIT;
+    type.value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+    type.tensor_type = &tt;
+    Onnx__ValueInfoProto in = ONNX__VALUE_INFO_PROTO__INIT, out = ONNX__VALUE_INFO_PROTO__INIT;
+    in.name = "x";
+    in.type = &type;
+    out.name = "y";
+    out.type = &type;
+    Onnx__ValueInfoProto *ins[] = {&in}, *outs[] = {&out};
+    Onnx__StringStringEntryProto loc = ONNX__STRING_STRING_ENTRY_PROTO__INIT;
+    loc.key = "location";
+    loc.value = "w.bin";
+    Onnx__StringStringEntryProto *locs[] = {&loc};
+    int64_t wdims[] = {BIG};
+    Onnx__TensorProto w = ONNX__TENSOR_PROTO__INIT;
+    w.name = "W";
+    w.has_data_type = 1;
+    w.data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    w.n_dims = 1;
+    w.dims = wdims;
+    w.has_data_location = 1;
+    w.data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    w.n_external_data = 1;
+    w.external_data = locs;
+    Onnx__TensorProto *inits[] = {&w};
+    Onnx__NodeProto node = ONNX__NODE_PROTO__INIT;
+    char *node_in[] = {"x", "W"}, *node_out[] = {"y"};
+    node.op_type = "Add";
+    node.n_input = 2;
+    node.input = node_in;
+    node.n_output = 1;
+    node.output = node_out;
+    Onnx__NodeProto *nodes[] = {&node};
+    Onnx__GraphProto graph = ONNX__GRAPH_PROTO__INIT;
+    graph.name = "g";
+    graph.n_node = 1;
+    graph.node = nodes;
+    graph.n_input = 1;
+    graph.input = ins;
+    graph.n_output = 1;
+    graph.output = outs;
+    graph.n_initializer = 1;
+    graph.initializer = inits;
+    Onnx__OperatorSetIdProto opset = ONNX__OPERATOR_SET_ID_PROTO__INIT;
+    opset.domain = "";
+    opset.has_version = 1;
+    opset.version = 17;
+    Onnx__OperatorSetIdProto *opsets[] = {&opset};
+    Onnx__ModelProto model = ONNX__MODEL_PROTO__INIT;
+    model.has_ir_version = 1;
+    model.ir_version = 8;
+    model.n_opset_import = 1;
+    model.opset_import = opsets;
+    model.graph = &graph;
+    size_t len = onnx__model_proto__get_packed_size(&model);
+    uint8_t *buf = malloc(len);
+    onnx__model_proto__pack(&model, buf);
+    char path[256];
+    snprintf(path, sizeof path, "%s/model.onnx", dir);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(buf, 1, len, f), len);
+    fclose(f);
+    free(buf);
+    static float ones[BIG];
+    for (int i = 0; i < BIG; i++) ones[i] = 1.0f;
+    snprintf(path, sizeof path, "%s/w.bin", dir);
+    f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(ones, sizeof(float), BIG, f), (size_t)BIG);
+    fclose(f);
+}
+
+static void remove_external_model(const char *dir) {
+    char path[256];
+    snprintf(path, sizeof path, "%s/model.onnx", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/w.bin", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
+Test(session_memory, mapped_external_data_counts_against_the_cap) {
+    char dir[] = "/tmp/onnxrun_cap_XXXXXX", path[256];
+    cr_assert_not_null(mkdtemp(dir));
+    write_external_model(dir);
+    snprintf(path, sizeof path, "%s/model.onnx", dir);
+    counter c;
+    onnxrun_options o = counted(&c, 0);
+    onnxrun_session *s = NULL;
+    cr_assert_eq(onnxrun_session_create_from_file(path, &o, &s), ONNXRUN_OK, "%s",
+                 onnxrun_errmsg(s));
+    /* W is mapped, not allocated, but counted */
+    cr_assert_lt(c.bytes, (size_t)BIG * sizeof(float) * 2, "%zu bytes allocated", c.bytes);
+    size_t used = onnxrun_memory_used(s);
+    cr_assert_geq(used, (size_t)BIG * sizeof(float));
+    static float x[BIG];
+    for (int i = 0; i < BIG; i++) x[i] = 2.0f;
+    int64_t dims[1] = {BIG};
+    cr_assert_eq(onnxrun_set_input(s, 0, ONNXRUN_FLOAT, 1, dims, x, sizeof x), ONNXRUN_OK);
+    cr_assert_eq(onnxrun_run(s), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+    onnxrun_tensor_view v;
+    cr_assert_eq(onnxrun_get_output(s, 0, &v), ONNXRUN_OK);
+    cr_assert_eq(((const float *)v.data)[BIG - 1], 3.0f);
+    onnxrun_session_destroy(s);
+    cr_assert_eq(c.live, 0);
+    /* a cap below the mapping fails cleanly, mapped or read */
+    o = counted(&c, (size_t)BIG * sizeof(float) - 1);
+    cr_assert_eq(onnxrun_session_create_from_file(path, &o, &s), ONNXRUN_ERR_NOMEM);
+    cr_assert(strstr(onnxrun_errmsg(s), "memory limit exceeded"), "%s", onnxrun_errmsg(s));
+    onnxrun_session_destroy(s);
+    cr_assert_eq(c.live, 0);
+    remove_external_model(dir);
+}
+
+/* A clone made before the original ran packs its own weights; a clone of
+ * that clone borrows nothing from it, so either can go first. */
+Test(session_clone, clone_of_a_clone_with_its_own_packed_weights) {
+    kws k = load_kws();
+    counter c;
+    onnxrun_options o = counted(&c, 0);
+    onnxrun_session *s = open_kws(&o), *c1 = NULL, *c2 = NULL;
+    bind_kws_states(s);
+    cr_assert_eq(onnxrun_session_clone(s, &c1), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+    stream_in_chunks(c1, &k, 32);
+    cr_assert_eq(onnxrun_session_clone(c1, &c2), ONNXRUN_OK, "%s", onnxrun_errmsg(c1));
+    stream_in_chunks(c2, &k, 16);
+    onnxrun_session_destroy(c2);
+    cr_assert_eq(onnxrun_reset_state(c1), ONNXRUN_OK);
+    stream_in_chunks(c1, &k, 8);
+    stream_in_chunks(s, &k, 64);
+    onnxrun_session_destroy(c1);
+    onnxrun_session_destroy(s);
+    cr_assert_eq(c.live, 0, "%ld blocks not freed", c.live);
+    free_kws(&k);
+}
