@@ -8,6 +8,7 @@
 #include "registry.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1074,4 +1075,158 @@ Test(external_data, bad_ranges, .init = ext_setup, .fini = ext_teardown) {
     b.w_dims[0] = (int64_t)1 << 61; /* byte count computed with overflow checks */
     set_external(&b, "w.bin", NULL, NULL);
     mb_expect(&b, model_dir, ONNXRUN_ERR_MODEL, "expected 9223372036854775808", NULL);
+}
+
+/* ---- hostile shapes and values through the session API ---- */
+
+static onnxrun_status mb_session(const model_builder *b, onnxrun_session **s) {
+    size_t len;
+    unsigned char *buf = mb_pack(b, &len);
+    *s = NULL;
+    onnxrun_status st = onnxrun_session_create_from_buffer(buf, len, NULL, NULL, s);
+    free(buf);
+    cr_assert_not_null(*s);
+    return st;
+}
+
+/* Creating the session fails with status and a message holding needle. */
+static void expect_create_fails(const model_builder *b, onnxrun_status status, const char *needle) {
+    onnxrun_session *s;
+    onnxrun_status st = mb_session(b, &s);
+    cr_expect_eq(st, status, "status %d, expected %d: %s", st, status, onnxrun_errmsg(s));
+    cr_expect_not_null(strstr(onnxrun_errmsg(s), needle), "'%s' not in '%s'", needle,
+                       onnxrun_errmsg(s));
+    onnxrun_session_destroy(s);
+}
+
+Test(hostile_shapes, huge_declared_input_shapes) {
+    model_builder b;
+    mb_init(&b);
+    b.node.op_type = "Identity";
+    b.node.n_input = 1;
+    b.xs.n_dim = 2;
+    b.xd.dim_value = (int64_t)1 << 40; /* [2^40, 2^40]: the element count overflows */
+    onnxrun_session *s;
+    cr_assert_eq(mb_session(&b, &s), ONNXRUN_OK, "planning waits for a bound input");
+    float x[2] = {0};
+    const int64_t dims[2] = {(int64_t)1 << 40, (int64_t)1 << 40};
+    cr_assert_eq(onnxrun_set_input(s, 0, ONNXRUN_FLOAT, 2, dims, x, sizeof x), ONNXRUN_ERR_INPUT);
+    cr_assert_neq(onnxrun_run(s), ONNXRUN_OK);
+    onnxrun_session_destroy(s);
+    b.xs.n_dim = 1;
+    b.xd.dim_value = (int64_t)1 << 62; /* 2^62 floats: the byte count overflows */
+    expect_create_fails(&b, ONNXRUN_ERR_MODEL, "node 'Identity_0' (Identity): output 'Y'");
+    b.xd.dim_value = -3;
+    expect_create_fails(&b, ONNXRUN_ERR_MODEL, "negative dimension");
+    b.xd.dim_value = 2;
+    b.xs.n_dim = OR_MAX_RANK + 1;
+    expect_create_fails(&b, ONNXRUN_ERR_MODEL, "rank 9");
+}
+
+Test(hostile_shapes, bound_input_shapes_are_checked) {
+    model_builder b;
+    mb_init(&b);
+    b.node.op_type = "Identity";
+    b.node.n_input = 1;
+    b.xs.n_dim = 2;
+    b.xd.value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+    b.xd.dim_param = "N"; /* [N, N]: any shape may be bound */
+    onnxrun_session *s;
+    cr_assert_eq(mb_session(&b, &s), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+    float x[4] = {1, 2, 3, 4};
+    const int64_t overflow[2] = {(int64_t)1 << 40, (int64_t)1 << 40};
+    const int64_t bytes_overflow[2] = {(int64_t)1 << 31, (int64_t)1 << 31};
+    const int64_t negative[2] = {-2, -2};
+    const int64_t ok[OR_MAX_RANK + 1] = {2, 2};
+    cr_assert_eq(onnxrun_set_input(s, 0, ONNXRUN_FLOAT, 2, overflow, x, sizeof x),
+                 ONNXRUN_ERR_INPUT);
+    cr_assert_eq(onnxrun_set_input(s, 0, ONNXRUN_FLOAT, 2, bytes_overflow, x, sizeof x),
+                 ONNXRUN_ERR_INPUT);
+    cr_assert_eq(onnxrun_set_input(s, 0, ONNXRUN_FLOAT, 2, negative, x, sizeof x),
+                 ONNXRUN_ERR_INPUT);
+    cr_assert_neq(onnxrun_set_input(s, 0, ONNXRUN_FLOAT, OR_MAX_RANK + 1, ok, x, sizeof x),
+                  ONNXRUN_OK);
+    cr_assert_neq(onnxrun_set_input(s, 0, ONNXRUN_FLOAT, -1, ok, x, sizeof x), ONNXRUN_OK);
+    cr_assert_eq(onnxrun_set_input(s, 0, ONNXRUN_FLOAT, 2, ok, x, sizeof x - 1), ONNXRUN_ERR_INPUT);
+    cr_assert_eq(onnxrun_set_input(s, 0, ONNXRUN_FLOAT, 2, ok, x, sizeof x), ONNXRUN_OK);
+    cr_assert_eq(onnxrun_run(s), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+    onnxrun_tensor_view v;
+    cr_assert_eq(onnxrun_get_output(s, 0, &v), ONNXRUN_OK);
+    cr_assert_eq(v.nbytes, sizeof x);
+    cr_assert_eq(((const float *)v.data)[3], 4.0f);
+    onnxrun_session_destroy(s);
+}
+
+/* Under ASan a refused huge allocation must return NULL, as malloc does,
+ * rather than abort: the library's handling of it is what is tested. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) {
+    return "allocator_may_return_null=1";
+}
+
+/* ConstantOfShape(W) with W an int64 initializer: the shape comes from data. */
+static void shape_from_data(model_builder *b, int64_t *shape, int rank) {
+    mb_init(b);
+    b->node.op_type = "ConstantOfShape";
+    b->node.n_input = 1;
+    b->node_in[0] = "W";
+    b->graph.n_input = 0;
+    b->w.data_type = OR_INT64;
+    b->w_dims[0] = rank;
+    b->w.raw_data.len = sizeof(int64_t) * (size_t)rank;
+    b->w.raw_data.data = (uint8_t *)shape;
+}
+
+Test(hostile_shapes, shapes_computed_from_data) {
+    model_builder b;
+    int64_t overflow[3] = {(int64_t)1 << 21, (int64_t)1 << 21, (int64_t)1 << 21};
+    shape_from_data(&b, overflow, 3);
+    expect_create_fails(&b, ONNXRUN_ERR_INPUT, "[2097152,2097152,2097152] is too large");
+    int64_t negative[2] = {4, -1};
+    shape_from_data(&b, negative, 2);
+    expect_create_fails(&b, ONNXRUN_ERR_INPUT, "node 'ConstantOfShape_0' (ConstantOfShape)");
+    int64_t too_many[OR_MAX_RANK + 1] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+    shape_from_data(&b, too_many, OR_MAX_RANK + 1);
+    expect_create_fails(&b, ONNXRUN_ERR_MODEL, "ConstantOfShape");
+    /* 2^52 floats fit size_t but not memory: a clean allocation failure */
+    int64_t absurd[3] = {(int64_t)1 << 20, (int64_t)1 << 20, (int64_t)1 << 12};
+    shape_from_data(&b, absurd, 3);
+    expect_create_fails(&b, ONNXRUN_ERR_NOMEM, "out of memory");
+}
+
+/* ---- fuzz findings (inputs under fuzz/regressions/) ---- */
+
+/* An empty node list: the topological sort once did memcpy(NULL, ..., 0). */
+Test(fuzz_regressions, graph_without_nodes) {
+    model_builder b;
+    mb_init(&b);
+    b.graph.n_node = 0;
+    mb_expect(&b, NULL, ONNXRUN_ERR_MODEL, "'Y'", NULL);
+    b.graph.n_output = 0;
+    b.graph.n_input = 0;
+    or_graph *g = mb_load_ok(&b, NULL);
+    cr_assert_eq(g->n_nodes, 0);
+    or_graph_free(g);
+}
+
+/* Every committed model finding loads (or fails cleanly) through the API. */
+Test(fuzz_regressions, committed_model_inputs) {
+    const char *dir = ONNXRUN_SOURCE_DIR "/fuzz/regressions/fuzz_model_load";
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "%s", dir);
+    int files = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        onnxrun_session *s = NULL;
+        onnxrun_status st = onnxrun_session_create_from_file(path, NULL, &s);
+        cr_assert_not_null(s, "%s", path);
+        if (st != ONNXRUN_OK)
+            cr_assert_neq(onnxrun_errmsg(s)[0], '\0', "%s: status %d without a message", path, st);
+        onnxrun_session_destroy(s);
+        files++;
+    }
+    closedir(d);
+    cr_assert_geq(files, 1);
 }

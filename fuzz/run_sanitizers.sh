@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Sanitizer runs of the test suites, each in its own build directory:
+#   asan BUILD_DIR: -DONNXRUN_SANITIZE=ON (ASan + UBSan + LeakSanitizer); runs
+#        the unit tests and the conformance runner (same expected list as the
+#        normal run).
+#   tsan BUILD_DIR: -DONNXRUN_TSAN=ON (ThreadSanitizer); runs tests/tsan_sessions
+#        on PyTorch-exported models and a synthetic one: concurrent sessions,
+#        with and without the intra-op pool; and tests/tsan_clones (session
+#        clones streaming from several threads) when it exists.
+# Every report is written under BUILD_DIR/sanitizer-reports/ (log_path), so a
+# report in a child process (the conformance runner's onnxrun, Criterion's
+# test workers) fails the run even when the child's exit status is not
+# looked at. Ends with "<mode>: N passed, M failed".
+#
+# usage: fuzz/run_sanitizers.sh asan|tsan [BUILD_DIR] [BACKEND_TESTS_DIR]
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+mode=${1:?usage: run_sanitizers.sh asan|tsan [BUILD_DIR] [BACKEND_TESTS_DIR]}
+build=${2:-$root/build-$mode}
+data=${3:-${ONNXRUN_SHARED:-$root/../shared}/onnx-backend-tests}
+reports=$build/sanitizer-reports
+
+case $mode in
+asan) flags=(-DONNXRUN_SANITIZE=ON -DONNXRUN_TESTS=ON); targets=(unit_tests conformance onnxrun) ;;
+tsan) flags=(-DONNXRUN_TSAN=ON -DONNXRUN_TESTS=OFF); targets=(tsan_sessions)
+  [ -f "$root/tests/tsan_clones.c" ] && targets+=(tsan_clones) ;;
+*) echo "run_sanitizers.sh: unknown mode '$mode'" >&2; exit 2 ;;
+esac
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "${flags[@]}" >/dev/null || exit 1
+cmake --build "$build" -j2 --target "${targets[@]}" >"$build/build.log" 2>&1 ||
+  { tail -n 30 "$build/build.log"; exit 1; }
+
+rm -rf "$reports"
+mkdir -p "$reports"
+common="halt_on_error=1:exitcode=86:log_path=$reports/report"
+export ASAN_OPTIONS="$common:detect_leaks=1:allocator_may_return_null=1"
+export UBSAN_OPTIONS="$common:print_stacktrace=1"
+export LSAN_OPTIONS="exitcode=86"
+export TSAN_OPTIONS="$common:second_deadlock_stack=1"
+
+passed=0 failed=0
+step() {
+  local name=$1; shift
+  echo "--- $mode $name"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "--- $mode $name: FAILED"; fi
+}
+if [ "$mode" = asan ]; then
+  step unit "$build/tests/unit_tests" --jobs 2
+  step conformance "$build/tests/conformance" --onnxrun "$build/onnxrun" --data "$data" \
+    --expected "$root/tests/conformance_expected.txt" --log "$build/conformance.log"
+else
+  models=(synthetic) # large enough ops to be split across the intra-op pool
+  for m in lstm_h0c0 gru_bidir_batch_first conv1d_gru rnn_tanh_3layer; do
+    models+=("$root/tests/models/$m")
+  done
+  step sessions "$build/tests/tsan_sessions" "${models[@]}"
+  # onnxrun_session_clone from several threads (tests/tsan_clones.c, when present)
+  [ -x "$build/tests/tsan_clones" ] && step clones "$build/tests/tsan_clones" "$root/examples/kws_stream"
+fi
+
+# ASan also logs warnings there (a refused huge allocation with
+# allocator_may_return_null=1, which the library must survive): only errors count.
+found=$(grep -l -E "ERROR: (Address|Leak|Undefined|Thread)Sanitizer|runtime error:|WARNING: ThreadSanitizer" \
+  -r "$reports" 2>/dev/null)
+n_reports=$(echo -n "$found" | grep -c .)
+if [ "$n_reports" -gt 0 ]; then
+  echo "$mode: $n_reports sanitizer report(s):"
+  for f in $(echo "$found" | head -n 5); do echo "== $f"; head -n 40 "$f"; done
+  failed=$((failed + 1))
+else
+  passed=$((passed + 1))
+fi
+echo "$mode: $passed passed, $failed failed"
+[ $failed -eq 0 ]
