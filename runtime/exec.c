@@ -258,7 +258,7 @@ static int collect_slots(or_graph *g, arena_slot *slots) {
         if (n->folded) continue;
         for (int k = 0; k < n->n_outputs; k++) {
             int t = n->outputs[k];
-            if (t < 0) continue;
+            if (t < 0 || g->tensors[t].external) continue;
             size_t size = (g->tensors[t].nbytes + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
             slots[count++] = (arena_slot){t, i, i, size ? size : ARENA_ALIGN, 0};
             g->tensors[t].last_use = i;

@@ -73,6 +73,8 @@ typedef struct or_tensor {
                      folded values) */
     size_t owned_len;
     bool owned_is_mapping; /* owned came from mmap */
+    bool external;         /* activation whose buffer the session sets before each run (a
+                              streaming state's next value): kept out of the arena */
     size_t arena_offset;
 } or_tensor;
 

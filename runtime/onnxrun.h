@@ -234,8 +234,11 @@ onnxrun_status onnxrun_get_output(onnxrun_session *session, size_t index,
  * The caller does not set bound inputs: a state starts as zeros of the
  * input's declared shape, its symbolic dimensions (such as the batch) taken
  * from the other inputs' dimensions of the same name, or from the value given
- * with onnxrun_set_input. The session owns the state's memory; after each run
- * the output's bytes (batch x hidden: small) are copied into it.
+ * with onnxrun_set_input. The session owns the state's memory: two buffers
+ * per state, one read as the input while the run writes the output straight
+ * into the other, swapped after the run, so no bytes are copied (the
+ * output's view points into the state buffer and stays valid until the
+ * next run).
  * Binding checks that dtypes, ranks and static dimensions agree; each run
  * checks the output's actual shape against the state's (INPUT otherwise),
  * and that the state's named dimensions still match the inputs (INPUT when

@@ -518,10 +518,11 @@ static onnxrun_status run(onnxrun_session *s) {
             return set_error(s, ONNXRUN_ERR_INPUT, "input '%s' was not given", s->inputs[i].name);
     if (!plan_is_current(s) && (status = plan(s)) != ONNXRUN_OK) return status;
     if ((status = check_output_buffers(s)) != ONNXRUN_OK) return status;
+    if ((status = or_states_attach_outputs(s)) != ONNXRUN_OK) return status;
     int st = or_graph_run(g);
     if (st != ONNXRUN_OK) return from_graph_status(s, st);
     copy_output_buffers(s);
-    if ((status = or_states_advance(s)) != ONNXRUN_OK) return status;
+    or_states_advance(s);
     return ok(s);
 }
 

@@ -12,8 +12,10 @@
  * value lives in buf, which the input tensor points at while running. */
 typedef struct or_state {
     size_t output, input; /* graph output / input indices */
-    void *buf;            /* [nbytes], session-owned */
+    void *buf;            /* [nbytes] this run's input value, session-owned */
     size_t buf_cap;
+    void *next; /* [nbytes] where the output writes the next value; swapped with buf */
+    size_t next_cap;
     size_t nbytes;
     int rank;
     int64_t dims[OR_MAX_RANK];
@@ -76,8 +78,11 @@ onnxrun_status or_state_set_value(onnxrun_session *s, int state, onnxrun_dtype d
                                   const int64_t *dims, const void *data, size_t nbytes);
 /* Before a run: binds every state input to its buffer (zeros when reset). */
 onnxrun_status or_states_bind(onnxrun_session *s);
-/* After a run: copies each state output into its buffer. */
-onnxrun_status or_states_advance(onnxrun_session *s);
+/* After planning, before a run: checks each state output's planned shape
+ * and points it at the state's next buffer, so the run writes it in place. */
+onnxrun_status or_states_attach_outputs(onnxrun_session *s);
+/* After a run: the next buffers become the inputs (a swap, no copy). */
+void or_states_advance(onnxrun_session *s);
 void or_states_free(onnxrun_session *s);
 
 /* session_clone.c */

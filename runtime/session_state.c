@@ -64,6 +64,8 @@ static onnxrun_status bind_state(onnxrun_session *s, size_t out, size_t in) {
     s->states = grown;
     s->states[s->n_states++] = (or_state){.output = out, .input = in};
     s->bound[in] = false;
+    or_tensor *o = &s->graph->tensors[s->graph->outputs[out]];
+    o->external = o->kind == OR_T_ACTIVATION; /* kept out of the arena from the next plan on */
     return or_session_ok(s);
 }
 
@@ -81,14 +83,18 @@ onnxrun_status onnxrun_reset_state(onnxrun_session *s) {
     return or_session_ok(s);
 }
 
-static bool reserve(or_state *st, size_t nbytes) {
-    if (nbytes <= st->buf_cap && st->buf) return true;
-    void *buf = or_malloc(nbytes ? nbytes : 1);
-    if (!buf) return false;
-    or_free(st->buf);
-    st->buf = buf;
-    st->buf_cap = nbytes;
+static bool reserve_buffer(void **buf, size_t *cap, size_t nbytes) {
+    if (nbytes <= *cap && *buf) return true;
+    void *grown = or_malloc(nbytes ? nbytes : 1);
+    if (!grown) return false;
+    or_free(*buf);
+    *buf = grown;
+    *cap = nbytes;
     return true;
+}
+
+static bool reserve(or_state *st, size_t nbytes) {
+    return reserve_buffer(&st->buf, &st->buf_cap, nbytes);
 }
 
 onnxrun_status or_state_set_value(onnxrun_session *s, int k, onnxrun_dtype dtype, int rank,
@@ -193,21 +199,41 @@ static onnxrun_status check_advance(onnxrun_session *s, const or_state *st) {
                      or_shape_str(st->rank, st->dims, b, sizeof b));
 }
 
-onnxrun_status or_states_advance(onnxrun_session *s) {
-    for (int k = 0; k < s->n_states; k++) {
-        onnxrun_status status = check_advance(s, &s->states[k]);
-        if (status != ONNXRUN_OK) return status;
-    }
+onnxrun_status or_states_attach_outputs(onnxrun_session *s) {
     for (int k = 0; k < s->n_states; k++) {
         or_state *st = &s->states[k];
-        const or_tensor *o = &s->graph->tensors[s->graph->outputs[st->output]];
-        if (st->nbytes) memmove(st->buf, o->data, st->nbytes);
+        onnxrun_status status = check_advance(s, st);
+        if (status != ONNXRUN_OK) return status;
+        if (!reserve_buffer(&st->next, &st->next_cap, st->nbytes))
+            return set_error(s, ONNXRUN_ERR_NOMEM, "out of memory for state '%s' (%zu bytes)",
+                             s->inputs[st->input].name, st->nbytes);
+        or_tensor *o = &s->graph->tensors[s->graph->outputs[st->output]];
+        if (o->external && !o->is_static) o->data = st->next;
     }
     return ONNXRUN_OK;
 }
 
+void or_states_advance(onnxrun_session *s) {
+    for (int k = 0; k < s->n_states; k++) {
+        or_state *st = &s->states[k];
+        const or_tensor *o = &s->graph->tensors[s->graph->outputs[st->output]];
+        /* An output the planner computed, or a graph input passed through,
+         * lives elsewhere: the one case that needs a copy. */
+        if (o->data != st->next && st->nbytes) memmove(st->next, o->data, st->nbytes);
+        void *buf = st->buf;
+        size_t cap = st->buf_cap;
+        st->buf = st->next;
+        st->buf_cap = st->next_cap;
+        st->next = buf;
+        st->next_cap = cap;
+    }
+}
+
 void or_states_free(onnxrun_session *s) {
-    for (int k = 0; k < s->n_states; k++) or_free(s->states[k].buf);
+    for (int k = 0; k < s->n_states; k++) {
+        or_free(s->states[k].buf);
+        or_free(s->states[k].next);
+    }
     or_free(s->states);
     s->states = NULL;
     s->n_states = 0;

@@ -156,6 +156,30 @@ Test(session_state, chunks_of_any_size_equal_the_whole_run) {
     free_kws(&k);
 }
 
+/* The state is carried without copies: the LSTM writes hn straight into the
+ * state's spare buffer, which becomes h0 for the next run (two buffers that
+ * swap), and the values still equal the whole run's. */
+Test(session_state, outputs_are_written_into_swapping_state_buffers) {
+    kws k = load_kws();
+    onnxrun_session *s = open_kws(NULL);
+    bind_kws_states(s);
+    const void *seen[8];
+    for (int run = 0; run < 8; run++) { /* 8 chunks of 8 frames: the whole stream */
+        cr_assert_eq(set_frames(s, &k, run * 8, 8), ONNXRUN_OK);
+        cr_assert_eq(onnxrun_run(s), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+        onnxrun_tensor_view h;
+        cr_assert_eq(onnxrun_get_output(s, 1, &h), ONNXRUN_OK);
+        seen[run] = h.data;
+    }
+    for (int run = 1; run < 8; run++) {
+        cr_assert_neq(seen[run], seen[run - 1], "hn must not stay in one buffer");
+        if (run >= 2) cr_assert_eq(seen[run], seen[run - 2], "hn must alternate two buffers");
+    }
+    expect_output(s, 1, &k.hn, 0, HIDDEN, "hn"); /* PyTorch's hn after the whole stream */
+    onnxrun_session_destroy(s);
+    free_kws(&k);
+}
+
 Test(session_state, reset_starts_again_from_zero) {
     kws k = load_kws();
     onnxrun_session *s = open_kws(NULL);
