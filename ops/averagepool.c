@@ -24,20 +24,6 @@ typedef struct avgpool_ctx {
     void *y;       /* [N*C, out_size] */
 } avgpool_ctx;
 
-static inline float ld_f16(uint16_t v) {
-    return or_f16_to_f32(v);
-}
-static inline float ld_bf16(uint16_t v) {
-    return or_bf16_to_f32(v);
-}
-static inline uint16_t st_f16(float v) {
-    return or_f32_to_f16(v);
-}
-static inline uint16_t st_bf16(float v) {
-    return or_f32_to_bf16(v);
-}
-#define SAME(v) (v)
-
 /* One plane: y[o] = sum of the in-bounds taps of o's window / divisor. An
  * all-padding window without count_include_pad gives 0/0 = NaN. */
 #define AVGPOOL_PLANE(NAME, S, T, LOAD, STORE)                                                     \
@@ -74,10 +60,10 @@ static inline uint16_t st_bf16(float v) {
         }                                                                                          \
     }
 
-AVGPOOL_PLANE(avg_f32, float, float, SAME, SAME)
-AVGPOOL_PLANE(avg_f64, double, double, SAME, SAME)
-AVGPOOL_PLANE(avg_f16, uint16_t, float, ld_f16, st_f16)
-AVGPOOL_PLANE(avg_bf16, uint16_t, float, ld_bf16, st_bf16)
+AVGPOOL_PLANE(avg_f32, float, float, POOL_SAME, POOL_SAME)
+AVGPOOL_PLANE(avg_f64, double, double, POOL_SAME, POOL_SAME)
+AVGPOOL_PLANE(avg_f16, uint16_t, float, or_f16_to_f32, or_f32_to_f16)
+AVGPOOL_PLANE(avg_bf16, uint16_t, float, or_bf16_to_f32, or_f32_to_bf16)
 
 static void avgpool_task(void *vctx, int64_t begin, int64_t end, int thread_index) {
     (void)thread_index;

@@ -40,20 +40,6 @@ static int64_t col_major_offset(const pool_geom *p, int64_t at) {
     return col;
 }
 
-static inline float ld_f16(uint16_t v) {
-    return or_f16_to_f32(v);
-}
-static inline float ld_bf16(uint16_t v) {
-    return or_bf16_to_f32(v);
-}
-static inline uint16_t st_f16(float v) {
-    return or_f32_to_f16(v);
-}
-static inline uint16_t st_bf16(float v) {
-    return or_f32_to_bf16(v);
-}
-#define SAME(v) (v)
-
 /* One plane: y[o] = max over the in-bounds taps of o's window, starting
  * from the first tap (so a leading NaN propagates); with TRACK, at_out[o] =
  * that tap's row-major spatial offset (translated later), -1 for an empty
@@ -112,12 +98,12 @@ static inline uint16_t st_bf16(float v) {
             NAME##_vals(p, x, y, at);                                                              \
     }
 
-MAXPOOL_KERNELS(max_f32, float, float, -INFINITY, SAME, SAME)
-MAXPOOL_KERNELS(max_f64, double, double, -INFINITY, SAME, SAME)
-MAXPOOL_KERNELS(max_f16, uint16_t, float, -INFINITY, ld_f16, st_f16)
-MAXPOOL_KERNELS(max_bf16, uint16_t, float, -INFINITY, ld_bf16, st_bf16)
-MAXPOOL_KERNELS(max_i8, int8_t, int8_t, INT8_MIN, SAME, SAME)
-MAXPOOL_KERNELS(max_u8, uint8_t, uint8_t, 0, SAME, SAME)
+MAXPOOL_KERNELS(max_f32, float, float, -INFINITY, POOL_SAME, POOL_SAME)
+MAXPOOL_KERNELS(max_f64, double, double, -INFINITY, POOL_SAME, POOL_SAME)
+MAXPOOL_KERNELS(max_f16, uint16_t, float, -INFINITY, or_f16_to_f32, or_f32_to_f16)
+MAXPOOL_KERNELS(max_bf16, uint16_t, float, -INFINITY, or_bf16_to_f32, or_f32_to_bf16)
+MAXPOOL_KERNELS(max_i8, int8_t, int8_t, INT8_MIN, POOL_SAME, POOL_SAME)
+MAXPOOL_KERNELS(max_u8, uint8_t, uint8_t, 0, POOL_SAME, POOL_SAME)
 
 static void plane(const maxpool_plan *m, const void *x, void *y, int64_t *at) {
     const pool_geom *p = &m->geom;

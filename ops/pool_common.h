@@ -12,6 +12,10 @@
 
 #define POOL_MAX_SPATIAL (OR_MAX_RANK - 2)
 
+/* Load/store conversion of the plane kernels for types computed as they are
+ * (float16 and bfloat16 use ops/convert.h's conversions instead). */
+#define POOL_SAME(v) (v)
+
 typedef struct pool_geom {
     int nd;         /* spatial rank */
     int64_t planes; /* N * C */
