@@ -258,6 +258,35 @@ onnxrun_status onnxrun_reset_state(onnxrun_session *session);
 size_t onnxrun_memory_used(const onnxrun_session *session);
 size_t onnxrun_memory_peak(const onnxrun_session *session);
 
+/* ---- Tensors ---------------------------------------------------------------
+ * An opaque, caller-owned tensor: a dtype, a shape and a densely packed
+ * row-major buffer that the tensor owns. Use it to keep an output beyond the
+ * next run, or to hand inputs around without tracking shapes by hand. A
+ * tensor belongs to no session and may be used with any, from any thread
+ * (not concurrently with its own destruction). */
+typedef struct onnxrun_tensor onnxrun_tensor;
+
+/* A new tensor holding a copy of data (nbytes must equal the shape's size),
+ * or zeros when data is NULL. Errors: ARGUMENT (rank above ONNXRUN_MAX_RANK,
+ * a negative dim, an unknown or string dtype, a size that overflows or
+ * disagrees with nbytes), NOMEM. */
+onnxrun_status onnxrun_tensor_create(onnxrun_dtype dtype, int rank, const int64_t *dims,
+                                     const void *data, size_t nbytes, onnxrun_tensor **out_tensor);
+void onnxrun_tensor_destroy(onnxrun_tensor *tensor);
+/* The tensor's dtype, shape and data (name NULL), valid until destroy. */
+onnxrun_status onnxrun_tensor_get_view(const onnxrun_tensor *tensor, onnxrun_tensor_view *out_view);
+/* Writable access to the tensor's bytes (for filling it in place). */
+void *onnxrun_tensor_data(onnxrun_tensor *tensor);
+
+/* onnxrun_set_input with a tensor's dtype, shape and data: borrowed, so the
+ * tensor must outlive the run. */
+onnxrun_status onnxrun_set_input_tensor(onnxrun_session *session, size_t index,
+                                        const onnxrun_tensor *tensor);
+/* A new tensor holding a copy of output `index` after a successful run; the
+ * caller destroys it. Errors: ARGUMENT (bad index, not run), NOMEM. */
+onnxrun_status onnxrun_get_output_tensor(onnxrun_session *session, size_t index,
+                                         onnxrun_tensor **out_tensor);
+
 /* ---- Data types ------------------------------------------------------------ */
 
 const char *onnxrun_dtype_name(onnxrun_dtype dtype); /* "float32", ... */

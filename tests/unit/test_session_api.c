@@ -563,3 +563,94 @@ Test(session_clone, clone_of_a_clone_with_its_own_packed_weights) {
     cr_assert_eq(c.live, 0, "%ld blocks not freed", c.live);
     free_kws(&k);
 }
+
+/* ---- Opaque tensors ---- */
+
+Test(tensor, create_copies_data_and_describes_itself) {
+    const float values[6] = {1, 2, 3, 4, 5, 6};
+    const int64_t dims[2] = {2, 3};
+    onnxrun_tensor *t = NULL;
+    cr_assert_eq(onnxrun_tensor_create(ONNXRUN_FLOAT, 2, dims, values, sizeof values, &t),
+                 ONNXRUN_OK);
+    onnxrun_tensor_view v;
+    cr_assert_eq(onnxrun_tensor_get_view(t, &v), ONNXRUN_OK);
+    cr_assert_eq(v.dtype, ONNXRUN_FLOAT);
+    cr_assert_eq(v.rank, 2);
+    cr_assert_eq(v.dims[0], 2);
+    cr_assert_eq(v.dims[1], 3);
+    cr_assert_eq(v.nbytes, sizeof values);
+    cr_assert_neq(v.data, (const void *)values, "the tensor must own a copy");
+    cr_assert_eq(memcmp(v.data, values, sizeof values), 0);
+    cr_assert_eq((uintptr_t)v.data % 64, 0);
+    ((float *)onnxrun_tensor_data(t))[5] = -1; /* writable in place */
+    cr_assert_eq(((const float *)v.data)[5], -1.0f);
+    onnxrun_tensor_destroy(t);
+
+    const int64_t scalar_dims[1] = {0};
+    cr_assert_eq(onnxrun_tensor_create(ONNXRUN_INT64, 0, NULL, NULL, 0, &t), ONNXRUN_OK);
+    cr_assert_eq(onnxrun_tensor_get_view(t, &v), ONNXRUN_OK);
+    cr_assert_eq(v.nbytes, 8); /* a scalar: one element, zero */
+    cr_assert_eq(*(const int64_t *)v.data, 0);
+    onnxrun_tensor_destroy(t);
+    cr_assert_eq(onnxrun_tensor_create(ONNXRUN_FLOAT, 1, scalar_dims, NULL, 0, &t), ONNXRUN_OK);
+    onnxrun_tensor_destroy(t); /* empty tensors are fine */
+    onnxrun_tensor_destroy(NULL);
+}
+
+Test(tensor, bad_shapes_and_sizes_are_refused) {
+    onnxrun_tensor *t = (onnxrun_tensor *)&t; /* must be reset to NULL on failure */
+    const int64_t nine[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1}, negative[2] = {2, -1};
+    const int64_t huge[3] = {INT64_MAX, INT64_MAX, 4}, two[1] = {2};
+    const float data[2] = {1, 2};
+    cr_assert_eq(onnxrun_tensor_create(ONNXRUN_FLOAT, 9, nine, NULL, 0, &t), ONNXRUN_ERR_ARGUMENT);
+    cr_assert_null(t);
+    cr_assert_eq(onnxrun_tensor_create(ONNXRUN_FLOAT, 2, negative, NULL, 0, &t),
+                 ONNXRUN_ERR_ARGUMENT);
+    cr_assert_eq(onnxrun_tensor_create(ONNXRUN_FLOAT, 3, huge, NULL, 0, &t), ONNXRUN_ERR_ARGUMENT);
+    cr_assert_eq(onnxrun_tensor_create(ONNXRUN_FLOAT, 1, two, data, 4, &t), ONNXRUN_ERR_ARGUMENT);
+    cr_assert_eq(onnxrun_tensor_create(ONNXRUN_STRING, 1, two, NULL, 0, &t), ONNXRUN_ERR_ARGUMENT);
+    cr_assert_eq(onnxrun_tensor_create(ONNXRUN_FLOAT, 1, two, data, sizeof data, NULL),
+                 ONNXRUN_ERR_ARGUMENT);
+    cr_assert_eq(onnxrun_tensor_get_view(NULL, NULL), ONNXRUN_ERR_ARGUMENT);
+}
+
+/* Inputs given as tensors, outputs kept as tensors past the next run: the
+ * first chunk's hn equals what the session reported then, and the whole
+ * stream still matches PyTorch. */
+Test(tensor, inputs_and_outputs_as_tensors) {
+    kws k = load_kws();
+    onnxrun_session *s = open_kws(NULL);
+    bind_kws_states(s);
+    onnxrun_tensor *first_hn = NULL;
+    for (int run = 0; run < 4; run++) { /* 4 chunks of 16 frames */
+        const int64_t dims[3] = {16, 1, FEATS};
+        onnxrun_tensor *x = NULL;
+        cr_assert_eq(onnxrun_tensor_create(ONNXRUN_FLOAT, 3, dims,
+                                           (const float *)k.stream.data + run * 16 * FEATS,
+                                           sizeof(float) * 16 * FEATS, &x),
+                     ONNXRUN_OK);
+        cr_assert_eq(onnxrun_set_input_tensor(s, 0, x), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+        cr_assert_eq(onnxrun_run(s), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+        onnxrun_tensor_destroy(x);
+        if (run == 0) {
+            cr_assert_eq(onnxrun_get_output_tensor(s, 1, &first_hn), ONNXRUN_OK);
+            onnxrun_tensor_view now, kept;
+            cr_assert_eq(onnxrun_get_output(s, 1, &now), ONNXRUN_OK);
+            cr_assert_eq(onnxrun_tensor_get_view(first_hn, &kept), ONNXRUN_OK);
+            cr_assert_eq(kept.nbytes, now.nbytes);
+            cr_assert_eq(memcmp(kept.data, now.data, now.nbytes), 0);
+        }
+    }
+    expect_output(s, 1, &k.hn, 0, HIDDEN, "hn");
+    onnxrun_tensor_view kept, last;
+    cr_assert_eq(onnxrun_tensor_get_view(first_hn, &kept), ONNXRUN_OK);
+    cr_assert_eq(onnxrun_get_output(s, 1, &last), ONNXRUN_OK);
+    cr_assert_neq(memcmp(kept.data, last.data, last.nbytes), 0, "the copy must not follow runs");
+    onnxrun_tensor *none = (onnxrun_tensor *)&none;
+    cr_assert_eq(onnxrun_get_output_tensor(s, 99, &none), ONNXRUN_ERR_ARGUMENT);
+    cr_assert_null(none);
+    cr_assert_eq(onnxrun_set_input_tensor(s, 0, NULL), ONNXRUN_ERR_ARGUMENT);
+    onnxrun_tensor_destroy(first_hn);
+    onnxrun_session_destroy(s);
+    free_kws(&k);
+}
