@@ -13,6 +13,7 @@
  */
 #include "npy.h"
 #include "onnx.pb-c.h"
+#include "pack_model.h"
 #include "onnxrun.h"
 
 #include <math.h>
@@ -179,21 +180,7 @@ static unsigned char *synthetic_model(size_t *len) {
     graph.input = ins;
     graph.n_output = 1;
     graph.output = outs;
-    Onnx__OperatorSetIdProto opset = ONNX__OPERATOR_SET_ID_PROTO__INIT;
-    opset.domain = "";
-    opset.has_version = 1;
-    opset.version = 17;
-    Onnx__OperatorSetIdProto *opsets[] = {&opset};
-    Onnx__ModelProto model = ONNX__MODEL_PROTO__INIT;
-    model.has_ir_version = 1;
-    model.ir_version = 8;
-    model.n_opset_import = 1;
-    model.opset_import = opsets;
-    model.graph = &graph;
-    *len = onnx__model_proto__get_packed_size(&model);
-    unsigned char *buf = malloc(*len);
-    if (buf) onnx__model_proto__pack(&model, buf);
-    return buf;
+    return pack_model(&graph, 17, len);
 }
 
 static bool synthetic(model *m) {

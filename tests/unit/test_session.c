@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "onnx.pb-c.h"
+#include "../pack_model.h"
 #include "onnxrun.h"
 
 /* y = x + x for a float input x of shape [N, 3], N symbolic; op_type is
@@ -53,23 +54,7 @@ static void *add_model(const char *op_type, size_t *len) {
     graph.n_output = 1;
     graph.output = outs;
 
-    Onnx__OperatorSetIdProto opset = ONNX__OPERATOR_SET_ID_PROTO__INIT;
-    opset.domain = "";
-    opset.has_version = 1;
-    opset.version = 17;
-    Onnx__OperatorSetIdProto *opsets[] = {&opset};
-    Onnx__ModelProto model = ONNX__MODEL_PROTO__INIT;
-    model.has_ir_version = 1;
-    model.ir_version = 8;
-    model.n_opset_import = 1;
-    model.opset_import = opsets;
-    model.graph = &graph;
-    model.producer_name = "test";
-
-    *len = onnx__model_proto__get_packed_size(&model);
-    void *buf = malloc(*len);
-    onnx__model_proto__pack(&model, buf);
-    return buf;
+    return pack_model(&graph, 17, len);
 }
 
 static onnxrun_session *open_add(void) {

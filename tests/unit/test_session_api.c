@@ -14,6 +14,7 @@
 
 #include "npy.h"
 #include "onnx.pb-c.h"
+#include "../pack_model.h"
 #include "onnxrun.h"
 
 #define KWS ONNXRUN_SOURCE_DIR "/examples/kws_stream/"
@@ -470,20 +471,9 @@ static void write_external_model(const char *dir) {
     graph.output = outs;
     graph.n_initializer = 1;
     graph.initializer = inits;
-    Onnx__OperatorSetIdProto opset = ONNX__OPERATOR_SET_ID_PROTO__INIT;
-    opset.domain = "";
-    opset.has_version = 1;
-    opset.version = 17;
-    Onnx__OperatorSetIdProto *opsets[] = {&opset};
-    Onnx__ModelProto model = ONNX__MODEL_PROTO__INIT;
-    model.has_ir_version = 1;
-    model.ir_version = 8;
-    model.n_opset_import = 1;
-    model.opset_import = opsets;
-    model.graph = &graph;
-    size_t len = onnx__model_proto__get_packed_size(&model);
-    uint8_t *buf = malloc(len);
-    onnx__model_proto__pack(&model, buf);
+    size_t len;
+    uint8_t *buf = pack_model(&graph, 17, &len);
+    cr_assert_not_null(buf);
     char path[256];
     snprintf(path, sizeof path, "%s/model.onnx", dir);
     FILE *f = fopen(path, "wb");
