@@ -54,6 +54,8 @@ else
     models+=("$root/tests/models/$m")
   done
   step sessions "$build/tests/tsan_sessions" "${models[@]}"
+  # the fused recurrent engine forced on, threads taking over each other's chunks
+  step rnn_team env ONNXRUN_RNN_TEAM=3 "$build/tests/tsan_sessions" "${models[@]:1}"
   # onnxrun_session_clone from several threads (tests/tsan_clones.c, when present)
   [ -x "$build/tests/tsan_clones" ] && step clones "$build/tests/tsan_clones" "$root/examples/kws_stream"
 fi

@@ -21,9 +21,14 @@
 
 typedef struct load_ctx {
     or_graph *g;
-    const Onnx__ModelProto *model;
-    const Onnx__GraphProto *graph;
+    Onnx__ModelProto *model;
+    Onnx__GraphProto *graph;
     const char *model_dir;
+    const uint8_t *buf;         /* the serialized model */
+    const or_pb_layout *layout; /* NULL: the initializers are in graph */
+    int flags;                  /* OR_LOAD_* */
+    size_t released;            /* mapped bytes dropped so far */
+    or_load_stats *stats;
 } load_ctx;
 
 static const char *str_or_empty(const char *s) {
@@ -105,23 +110,140 @@ static int load_header(load_ctx *c) {
 
 /* ---- initializers ---- */
 
-static int load_initializers(load_ctx *c) {
+/* tp came from or_pb_allocator: its raw_data may be adopted. */
+static int load_initializer(load_ctx *c, Onnx__TensorProto *tp, size_t i) {
     or_graph *g = c->g;
+    const char *name = str_or_empty(tp->name);
+    if (!name[0]) return or_fail(g, ONNXRUN_ERR_MODEL, "initializer %zu has no name", i);
+    if (or_graph_find_tensor(g, name) >= 0)
+        return or_fail(g, ONNXRUN_ERR_MODEL, "initializer '%s' is defined twice", name);
+    int idx = or_graph_tensor(g, name);
+    if (idx < 0) return nomem(g);
+    char what[300];
+    snprintf(what, sizeof what, "initializer '%s'", name);
+    or_tensor *t = &g->tensors[idx];
+    bool adopted = false;
+    int status =
+        or_pb_decode_tensor_adopt(tp, what, c->model_dir, t, &adopted, g->errmsg, sizeof g->errmsg);
+    if (status != ONNXRUN_OK) return status;
+    t->kind = OR_T_INITIALIZER;
+    t->is_static = true;
+    c->stats->initializers++;
+    c->stats->adopted += adopted;
+    return ONNXRUN_OK;
+}
+
+static int load_initializers(load_ctx *c) {
     for (size_t i = 0; i < c->graph->n_initializer; i++) {
-        const Onnx__TensorProto *tp = c->graph->initializer[i];
-        const char *name = str_or_empty(tp->name);
-        if (!name[0]) return or_fail(g, ONNXRUN_ERR_MODEL, "initializer %zu has no name", i);
-        if (or_graph_find_tensor(g, name) >= 0)
-            return or_fail(g, ONNXRUN_ERR_MODEL, "initializer '%s' is defined twice", name);
-        int idx = or_graph_tensor(g, name);
-        if (idx < 0) return nomem(g);
-        char what[300];
-        snprintf(what, sizeof what, "initializer '%s'", name);
-        or_tensor *t = &g->tensors[idx];
-        int status = or_pb_decode_tensor(tp, what, c->model_dir, t, g->errmsg, sizeof g->errmsg);
+        int status = load_initializer(c, c->graph->initializer[i], i);
         if (status != ONNXRUN_OK) return status;
-        t->kind = OR_T_INITIALIZER;
-        t->is_static = true;
+    }
+    return ONNXRUN_OK;
+}
+
+/* Where the whole-model unpack would just have failed, the streaming path
+ * can say which initializer is broken. */
+static int corrupt_initializer(load_ctx *c, size_t i) {
+    const or_pb_span *s = &c->layout->inits[i];
+    const char *name;
+    size_t name_len;
+    (void)or_pb_tensor_wire_ok(c->buf + s->value, s->end - s->value, &name, &name_len);
+    if (name && name_len && memchr(name, '\0', name_len) == NULL)
+        return or_fail(c->g, ONNXRUN_ERR_MODEL,
+                       "not a valid ONNX model (corrupt or truncated protobuf in initializer "
+                       "'%.*s')",
+                       (int)(name_len < 200 ? name_len : 200), name);
+    return or_fail(c->g, ONNXRUN_ERR_MODEL,
+                   "not a valid ONNX model (corrupt or truncated protobuf in initializer %zu)", i);
+}
+
+/* Malformed top-level fields are reported before anything else, as the
+ * whole-model unpack would. The wire check is stricter than protobuf-c (a
+ * key over 32 bits, say), so protobuf-c has the last word. */
+static int check_initializer_wire(load_ctx *c) {
+    for (size_t i = 0; i < c->layout->n_inits; i++) {
+        const or_pb_span *s = &c->layout->inits[i];
+        const char *name;
+        size_t name_len;
+        if (or_pb_tensor_wire_ok(c->buf + s->value, s->end - s->value, &name, &name_len)) continue;
+        Onnx__TensorProto *tp =
+            onnx__tensor_proto__unpack(&or_pb_allocator, s->end - s->value, c->buf + s->value);
+        if (tp) {
+            onnx__tensor_proto__free_unpacked(tp, &or_pb_allocator);
+            continue;
+        }
+        if (or_mem_refused())
+            return or_fail(c->g, ONNXRUN_ERR_NOMEM, "out of memory unpacking the model");
+        return corrupt_initializer(c, i);
+    }
+    return ONNXRUN_OK;
+}
+
+/* Copies n bytes at offset from of the model, dropping the mapped pages
+ * behind it as it goes. */
+/* Drops the mapped pages before offset upto; they no longer count against
+ * the memory cap (the caller charged the whole mapping). */
+static void release_before(load_ctx *c, size_t upto) {
+    if (!(c->flags & OR_LOAD_MAPPED)) return;
+    size_t before = c->released;
+    c->released = or_pb_release_pages(c->buf, c->released, upto);
+    or_mem_uncharge(c->released - before);
+}
+
+static void copy_from_model(load_ctx *c, uint8_t *dst, size_t from, size_t n) {
+    const size_t chunk = (size_t)1 << 20;
+    for (size_t done = 0; done < n;) {
+        size_t k = n - done < chunk ? n - done : chunk;
+        memcpy(dst + done, c->buf + from + done, k);
+        done += k;
+        release_before(c, from + done);
+    }
+}
+
+/* Unpacks an initializer entry. When it has one raw_data field, the rest of
+ * the message is unpacked alone and raw_data is then copied in by us, so
+ * that the file pages can go as soon as they are copied; the result is what
+ * protobuf-c would have built. */
+static Onnx__TensorProto *unpack_initializer(load_ctx *c, const or_pb_span *s) {
+    const uint8_t *msg = c->buf + s->value;
+    size_t len = s->end - s->value;
+    or_pb_span raw;
+    if (!or_pb_find_raw_data(msg, len, &raw))
+        return onnx__tensor_proto__unpack(&or_pb_allocator, len, msg);
+    size_t rest = len - (raw.end - raw.start), n = raw.end - raw.value;
+    uint8_t *head = or_malloc(rest ? rest : 1);
+    if (!head) return NULL;
+    memcpy(head, msg, raw.start);
+    memcpy(head + raw.start, msg + raw.end, len - raw.end);
+    Onnx__TensorProto *tp = onnx__tensor_proto__unpack(&or_pb_allocator, rest, head);
+    or_free(head);
+    if (!tp) return NULL;
+    uint8_t *data = n ? or_pb_allocator.alloc(or_pb_allocator.allocator_data, n) : NULL;
+    if (n && !data) {
+        onnx__tensor_proto__free_unpacked(tp, &or_pb_allocator);
+        return NULL;
+    }
+    if (n) copy_from_model(c, data, s->value + raw.value, n);
+    tp->has_raw_data = 1;
+    tp->raw_data.data = data;
+    tp->raw_data.len = n;
+    return tp;
+}
+
+/* One TensorProto at a time, each freed (and its file pages dropped when the
+ * model is mapped) before the next is unpacked. */
+static int stream_initializers(load_ctx *c) {
+    c->stats->streamed = true;
+    for (size_t i = 0; i < c->layout->n_inits; i++) {
+        const or_pb_span *s = &c->layout->inits[i];
+        Onnx__TensorProto *tp = unpack_initializer(c, s);
+        if (!tp && or_mem_refused())
+            return or_fail(c->g, ONNXRUN_ERR_NOMEM, "out of memory unpacking the model");
+        if (!tp) return corrupt_initializer(c, i);
+        int status = load_initializer(c, tp, i);
+        onnx__tensor_proto__free_unpacked(tp, &or_pb_allocator);
+        release_before(c, s->end);
+        if (status != ONNXRUN_OK) return status;
     }
     return ONNXRUN_OK;
 }
@@ -500,8 +622,9 @@ static int load_nodes(load_ctx *c) {
 /* ---- entry point ---- */
 
 static int load_graph(load_ctx *c) {
-    int status = load_header(c);
-    if (status == ONNXRUN_OK) status = load_initializers(c);
+    int status = c->layout ? check_initializer_wire(c) : ONNXRUN_OK;
+    if (status == ONNXRUN_OK) status = load_header(c);
+    if (status == ONNXRUN_OK) status = c->layout ? stream_initializers(c) : load_initializers(c);
     if (status == ONNXRUN_OK) status = load_inputs(c);
     if (status == ONNXRUN_OK) status = load_outputs(c);
     if (status == ONNXRUN_OK) status = load_nodes(c);
@@ -516,47 +639,76 @@ static int finish_error(int status, const char *model_path, const char *msg, cha
     return or_pb_err(errmsg, errlen, status, "%s", msg);
 }
 
-/* protobuf-c's own allocations go through the current memory context too. */
-static void *pb_alloc(void *unused, size_t size) {
-    (void)unused;
-    return or_malloc(size);
+/* Unpacks the model without its initializers when the split handles it
+ * (*layout then lists them), else the whole model (layout stays empty). */
+static Onnx__ModelProto *unpack_model(const uint8_t *buf, size_t len, int flags,
+                                      or_pb_layout *layout, or_load_stats *stats, int *split) {
+    *split = flags & OR_LOAD_WHOLE ? OR_SPLIT_FALLBACK : or_pb_split_model(buf, len, layout);
+    if (*split == OR_SPLIT_NOMEM) return NULL;
+    if (*split == OR_SPLIT_OK) {
+        stats->skeleton_bytes = layout->skeleton_len;
+        Onnx__ModelProto *m =
+            onnx__model_proto__unpack(&or_pb_allocator, layout->skeleton_len, layout->skeleton);
+        or_free(layout->skeleton); /* protobuf-c copied what it needs */
+        layout->skeleton = NULL;
+        if (m || or_mem_refused()) return m;
+        or_pb_layout_free(layout); /* the whole unpack gives the usual message */
+        *split = OR_SPLIT_FALLBACK;
+    }
+    return onnx__model_proto__unpack(&or_pb_allocator, len, buf);
 }
-
-static void pb_free(void *unused, void *p) {
-    (void)unused;
-    or_free(p);
-}
-
-static ProtobufCAllocator pb_allocator = {pb_alloc, pb_free, NULL};
 
 int or_load_model(const void *buf, size_t len, const char *model_dir, const char *model_path,
                   or_graph **out_graph, char *errmsg, size_t errlen) {
+    return or_load_model_ex(buf, len, model_dir, model_path, 0, NULL, out_graph, errmsg, errlen);
+}
+
+int or_load_model_ex(const void *buf, size_t len, const char *model_dir, const char *model_path,
+                     int flags, or_load_stats *stats, or_graph **out_graph, char *errmsg,
+                     size_t errlen) {
     const char *label = model_path ? model_path : "model";
+    or_load_stats unused_stats;
+    if (!stats) stats = &unused_stats;
+    memset(stats, 0, sizeof *stats);
     *out_graph = NULL;
     if (!buf && len)
         return or_pb_err(errmsg, errlen, ONNXRUN_ERR_ARGUMENT, "%s: no buffer given", label);
     if (!or_pb_depth_ok(&onnx__model_proto__descriptor, buf, len, OR_PB_MAX_DEPTH))
         return or_pb_err(errmsg, errlen, ONNXRUN_ERR_MODEL,
                          "%s: messages nest more than %d levels deep", label, OR_PB_MAX_DEPTH);
-    Onnx__ModelProto *m = onnx__model_proto__unpack(&pb_allocator, len, buf);
-    if (!m && or_mem_refused()) /* the session's memory cap, not a bad model */
+    or_pb_layout layout = {0};
+    int split;
+    Onnx__ModelProto *m = unpack_model(buf, len, flags, &layout, stats, &split);
+    if (!m) or_pb_layout_free(&layout);
+    if (!m && (split == OR_SPLIT_NOMEM || or_mem_refused())) /* the memory cap, not a bad model */
         return or_pb_err(errmsg, errlen, ONNXRUN_ERR_NOMEM, "%s: out of memory unpacking the model",
                          label);
     if (!m)
         return or_pb_err(errmsg, errlen, ONNXRUN_ERR_MODEL,
                          "%s: not a valid ONNX model (corrupt or truncated protobuf)", label);
     if (!m->graph) {
-        onnx__model_proto__free_unpacked(m, &pb_allocator);
+        onnx__model_proto__free_unpacked(m, &or_pb_allocator);
+        or_pb_layout_free(&layout);
         return or_pb_err(errmsg, errlen, ONNXRUN_ERR_MODEL, "%s: the model has no graph", label);
     }
     or_graph *g = or_graph_new();
     if (!g) {
-        onnx__model_proto__free_unpacked(m, &pb_allocator);
+        onnx__model_proto__free_unpacked(m, &or_pb_allocator);
+        or_pb_layout_free(&layout);
         return or_pb_err(errmsg, errlen, ONNXRUN_ERR_NOMEM, "%s: out of memory", label);
     }
-    load_ctx c = {g, m, m->graph, model_dir};
+    load_ctx c = {.g = g,
+                  .model = m,
+                  .graph = m->graph,
+                  .model_dir = model_dir,
+                  .buf = buf,
+                  .layout = split == OR_SPLIT_OK ? &layout : NULL,
+                  .flags = flags,
+                  .stats = stats};
     int status = dup_opt(&g->model_path, model_path) ? load_graph(&c) : nomem(g);
-    onnx__model_proto__free_unpacked(m, &pb_allocator);
+    stats->released_bytes = c.released;
+    onnx__model_proto__free_unpacked(m, &or_pb_allocator);
+    or_pb_layout_free(&layout);
     if (status != ONNXRUN_OK) {
         finish_error(status, model_path, g->errmsg[0] ? g->errmsg : "load failed", errmsg, errlen);
         or_graph_free(g);

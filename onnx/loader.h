@@ -22,6 +22,32 @@
 int or_load_model(const void *buf, size_t len, const char *model_dir, const char *model_path,
                   or_graph **out_graph, char *errmsg, size_t errlen);
 
+/* or_load_model's flags. */
+enum {
+    /* buf is a whole file mapped read-only and private (page-aligned),
+     * charged against the memory cap (or_mem_charge): pages already
+     * consumed are dropped while loading and uncharged (stats' released_bytes
+     * says how many, also on failure). */
+    OR_LOAD_MAPPED = 1,
+    /* Unpack the whole model at once instead of one initializer at a time
+     * (the path every model the split does not handle takes; for tests). */
+    OR_LOAD_WHOLE = 2,
+};
+
+/* What a load did, for tests and diagnostics. */
+typedef struct or_load_stats {
+    bool streamed;         /* initializers were unpacked one at a time */
+    size_t initializers;   /* graph initializers converted */
+    size_t adopted;        /* of which raw_data was taken over, not copied */
+    size_t released_bytes; /* mapped file bytes dropped while loading */
+    size_t skeleton_bytes; /* the model without its initializers */
+} or_load_stats;
+
+/* or_load_model with flags (OR_LOAD_*) and statistics (stats may be NULL). */
+int or_load_model_ex(const void *buf, size_t len, const char *model_dir, const char *model_path,
+                     int flags, or_load_stats *stats, or_graph **out_graph, char *errmsg,
+                     size_t errlen);
+
 /* Parses a serialized TensorProto (as in the backend tests' input_K.pb) into a
  * standalone tensor: name strdup'ed, data owned (64-byte aligned). Release it
  * with or_tensor_free_contents. External data is not allowed. On failure out

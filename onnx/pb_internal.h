@@ -30,6 +30,54 @@ bool or_pb_depth_ok(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, 
 int or_pb_decode_tensor(const Onnx__TensorProto *tp, const char *what, const char *model_dir,
                         or_tensor *out, char *err, size_t errlen);
 
+/* Like or_pb_decode_tensor for a tp unpacked with or_pb_allocator: a large
+ * raw_data block may become out's buffer instead of being copied (then
+ * tp->raw_data.data is NULL and *adopted is true). */
+int or_pb_decode_tensor_adopt(Onnx__TensorProto *tp, const char *what, const char *model_dir,
+                              or_tensor *out, bool *adopted, char *err, size_t errlen);
+
+/* protobuf-c allocations through or_malloc; blocks of OR_PB_ADOPT_MIN bytes
+ * or more are 64-byte aligned and padded like or_pb_aligned_alloc's. */
+#define OR_PB_ADOPT_MIN 256
+extern ProtobufCAllocator or_pb_allocator;
+
+/* A graph initializer entry inside a serialized model: the key's first byte,
+ * the TensorProto's first byte and the end. */
+typedef struct or_pb_span {
+    size_t start, value, end;
+} or_pb_span;
+
+/* A model split for streaming: the skeleton is the model without the graph's
+ * initializer entries, which are listed in file order. */
+typedef struct or_pb_layout {
+    uint8_t *skeleton;
+    size_t skeleton_len;
+    or_pb_span *inits;
+    size_t n_inits;
+} or_pb_layout;
+
+enum { OR_SPLIT_OK, OR_SPLIT_FALLBACK, OR_SPLIT_NOMEM };
+
+/* Splits a serialized ModelProto. OR_SPLIT_FALLBACK: the model is malformed
+ * or uses an encoding the split does not handle (groups, the graph field
+ * twice...) or has no initializers; unpack it whole instead. out is empty
+ * unless OR_SPLIT_OK. */
+int or_pb_split_model(const uint8_t *buf, size_t len, or_pb_layout *out);
+void or_pb_layout_free(or_pb_layout *l);
+
+/* Whether a TensorProto's top-level fields are well formed; *name (not
+ * terminated, may be NULL) is the last name field seen before any fault. */
+bool or_pb_tensor_wire_ok(const uint8_t *buf, size_t len, const char **name, size_t *name_len);
+
+/* Finds a TensorProto's raw_data field (offsets into buf); false when it is
+ * absent, repeated or the message is malformed. */
+bool or_pb_find_raw_data(const uint8_t *buf, size_t len, or_pb_span *raw);
+
+/* Drops the pages of a read-only private file mapping from map + done up to
+ * the page holding byte upto (exclusive; done is page-aligned); returns the
+ * new done. */
+size_t or_pb_release_pages(const void *map, size_t done, size_t upto);
+
 /* Loads external data (data_location = EXTERNAL) into out->data/owned. */
 int or_pb_load_external(const Onnx__TensorProto *tp, const char *what, const char *model_dir,
                         size_t nbytes, or_tensor *out, char *err, size_t errlen);

@@ -43,6 +43,20 @@ void *or_pb_aligned_alloc(size_t nbytes) {
     return or_aligned_alloc(64, rounded);
 }
 
+/* Large blocks come out as or_pb_aligned_alloc would make them, so that a
+ * tensor may adopt a raw_data block instead of copying it. */
+static void *pb_alloc(void *unused, size_t size) {
+    (void)unused;
+    return size >= OR_PB_ADOPT_MIN ? or_pb_aligned_alloc(size) : or_malloc(size);
+}
+
+static void pb_free(void *unused, void *p) {
+    (void)unused;
+    or_free(p);
+}
+
+ProtobufCAllocator or_pb_allocator = {pb_alloc, pb_free, NULL};
+
 void or_pb_le_to_host(void *data, size_t nbytes, size_t esize) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
     /* Complex values swap each component separately. */
@@ -201,8 +215,34 @@ static int unpack_tensor(or_tensor *out, size_t numel, const char *what, char *e
     return ONNXRUN_OK;
 }
 
-static int decode_inline(const Onnx__TensorProto *tp, const char *what, size_t nbytes, size_t numel,
-                         size_t esize, or_tensor *out, char *err, size_t errlen) {
+/* Whether raw_data's block can become the tensor's own buffer: it came from
+ * or_pb_allocator's aligned blocks and its bytes are already what the engine
+ * stores (little-endian host, whole-byte elements). */
+static bool can_adopt(const Onnx__TensorProto *tp, int dtype, size_t nbytes) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return tp->raw_data.data && nbytes >= OR_PB_ADOPT_MIN && or_dtype_pb_bits(dtype) >= 8 &&
+           (uintptr_t)tp->raw_data.data % 64 == 0;
+#else
+    (void)tp;
+    (void)dtype;
+    (void)nbytes;
+    return false;
+#endif
+}
+
+static void adopt_raw(Onnx__TensorProto *tp, size_t nbytes, or_tensor *out) {
+    out->data = out->owned = tp->raw_data.data;
+    out->owned_len = nbytes;
+    out->owned_is_mapping = false;
+    out->nbytes = nbytes;
+    tp->raw_data.data = NULL; /* free_unpacked now leaves it alone */
+    tp->raw_data.len = 0;
+}
+
+/* adopt: tp came from or_pb_allocator and its raw_data may be taken over. */
+static int decode_inline(const Onnx__TensorProto *tp, Onnx__TensorProto *adopt, const char *what,
+                         size_t nbytes, size_t numel, size_t esize, or_tensor *out, char *err,
+                         size_t errlen) {
     typed_field f = {NULL, 0, 0, "raw_data"};
     if (tp->has_raw_data) {
         if (tp->raw_data.len != nbytes)
@@ -217,6 +257,10 @@ static int decode_inline(const Onnx__TensorProto *tp, const char *what, size_t n
             return or_pb_err(err, errlen, ONNXRUN_ERR_MODEL,
                              "%s: %s has %zu values, expected %zu (%zu elements of %s)", what,
                              f.name, f.count, want, numel, or_dtype_name(out->dtype));
+    }
+    if (adopt && tp->has_raw_data && can_adopt(tp, out->dtype, nbytes)) {
+        adopt_raw(adopt, nbytes, out);
+        return ONNXRUN_OK;
     }
     void *buf = or_pb_aligned_alloc(nbytes);
     if (!buf) return or_pb_err(err, errlen, ONNXRUN_ERR_NOMEM, "%s: out of memory", what);
@@ -233,8 +277,8 @@ static int decode_inline(const Onnx__TensorProto *tp, const char *what, size_t n
     return ONNXRUN_OK;
 }
 
-int or_pb_decode_tensor(const Onnx__TensorProto *tp, const char *what, const char *model_dir,
-                        or_tensor *out, char *err, size_t errlen) {
+static int decode_tensor(const Onnx__TensorProto *tp, Onnx__TensorProto *adopt, const char *what,
+                         const char *model_dir, or_tensor *out, char *err, size_t errlen) {
     size_t esize = 0;
     int64_t numel = 0;
     int status = check_dtype(tp, what, &esize, err, errlen);
@@ -253,9 +297,22 @@ int or_pb_decode_tensor(const Onnx__TensorProto *tp, const char *what, const cha
     if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
         status = or_pb_load_external(tp, what, model_dir, nbytes, out, err, errlen);
     else
-        status = decode_inline(tp, what, nbytes, (size_t)numel, esize, out, err, errlen);
+        status = decode_inline(tp, adopt, what, nbytes, (size_t)numel, esize, out, err, errlen);
     if (status == ONNXRUN_OK && bits < 8)
         status = unpack_tensor(out, (size_t)numel, what, err, errlen);
+    return status;
+}
+
+int or_pb_decode_tensor(const Onnx__TensorProto *tp, const char *what, const char *model_dir,
+                        or_tensor *out, char *err, size_t errlen) {
+    return decode_tensor(tp, NULL, what, model_dir, out, err, errlen);
+}
+
+int or_pb_decode_tensor_adopt(Onnx__TensorProto *tp, const char *what, const char *model_dir,
+                              or_tensor *out, bool *adopted, char *err, size_t errlen) {
+    const void *raw = tp->raw_data.data;
+    int status = decode_tensor(tp, tp, what, model_dir, out, err, errlen);
+    *adopted = status == ONNXRUN_OK && raw && out->owned == raw;
     return status;
 }
 

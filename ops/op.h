@@ -17,6 +17,11 @@ int or_set_output(or_graph *g, or_node *n, int i, int dtype, int rank, const int
  * Use it for shape-like inputs (Reshape's shape, Slice's starts, ...). */
 const void *or_input_value(or_graph *g, or_node *n, int i);
 
+/* Asks, from prepare, for `bytes` of working memory while the node runs: run
+ * finds it at n->scratch (64-byte aligned). It lives in the activation arena
+ * (runtime/graph.h), so it costs nothing while other nodes run. */
+void or_request_scratch(or_node *n, size_t bytes);
+
 /* Reads an integer tensor (int32 or int64) element as int64. */
 int64_t or_read_int(const or_tensor *t, int64_t index);
 /* Reads a numeric tensor element as double (any numeric dtype). */

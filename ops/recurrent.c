@@ -4,6 +4,8 @@
 #include "../runtime/alloc.h"
 #include "recurrent.h"
 
+#include "../runtime/weights.h"
+
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
@@ -237,7 +239,7 @@ static int set_outputs(or_graph *g, or_node *n, const or_rnn_state *s) {
 static void state_free(void *p) {
     or_rnn_state *s = p;
     if (!s) return;
-    or_free(s->block);
+    or_rnn_team_free(s->team);
     or_free(s);
 }
 
@@ -328,25 +330,30 @@ struct or_rnn_cache {
     int dtype;
     int64_t dirs, gh, input, hidden;
     bool split_r;         /* GRU without linear_before_reset: R's h rows apart */
-    or_packed_b *w;       /* Wᵀ: [input, dirs * gh] */
+    or_packed_b *w[2];    /* per direction W_dᵀ: [input, gh] */
     or_packed_b *r[2][2]; /* per direction: R_dᵀ (or its z r rows), then its h rows */
     int precision;        /* onnxrun_precision; not FP32: qw/qr replace w/r */
     bool r_panels;        /* FP32 on AVX-512, see use_f32_panels: R in float panels (qr) */
     int isa;              /* or_cpu_isa() when packed */
-    or_qmat *qw;          /* W [dirs * gh, input] */
+    or_qmat *qw[2];       /* per direction W_d [gh, input] */
     or_qmat *qr[2][2];    /* as r */
+    int team_members;     /* recurrent_team.h: with `team`, R is packed only there */
+    or_rnn_team_pack *team;
 };
 
 static void cache_free(void *p) {
     or_rnn_cache *c = p;
     if (!c) return;
-    or_packed_b_free(c->w);
-    or_qmat_free(c->qw);
+    for (int d = 0; d < 2; d++) {
+        or_packed_b_free(c->w[d]);
+        or_qmat_free(c->qw[d]);
+    }
     for (int d = 0; d < 2; d++)
         for (int b = 0; b < 2; b++) {
             or_packed_b_free(c->r[d][b]);
             or_qmat_free(c->qr[d][b]);
         }
+    or_rnn_team_pack_free(c->team);
     or_free(c);
 }
 
@@ -364,9 +371,10 @@ static bool is_initializer(or_graph *g, const or_node *n, int i) {
     return t && t->kind == OR_T_INITIALIZER;
 }
 
-static or_packed_b *pack(const or_rnn_state *s, int64_t K, int64_t N, const void *B) {
-    if (s->dtype == OR_FLOAT) return or_sgemm_pack_b(true, K, N, B, K);
-    return or_dgemm_pack_b(true, K, N, B, K);
+static or_packed_b *pack(const or_rnn_state *s, int64_t K, int64_t N, const void *B,
+                         or_src_release *rel) {
+    if (s->dtype == OR_FLOAT) return or_sgemm_pack_bt_from(K, N, B, K, rel);
+    return or_dgemm_pack_bt_from(K, N, B, K, rel);
 }
 
 static bool cache_matches(const or_rnn_cache *c, const or_rnn_state *s, const void *w,
@@ -413,45 +421,87 @@ static or_qkind w_kind(or_qkind kind) {
 }
 
 /* Packs W and the R blocks either for the float GEMM or as reduced-precision
- * rows (qgemm.h); false when memory ran out. */
+ * rows (qgemm.h), handing back source pages to wrel/rrel as it goes; false
+ * when memory ran out. */
 static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, const void *r,
-                     bool split) {
+                     bool split, or_src_release *wrel, or_src_release *rrel) {
     or_qkind kind = c->precision == ONNXRUN_PRECISION_BF16   ? OR_Q_BF16
                     : c->precision == ONNXRUN_PRECISION_INT8 ? OR_Q_S8
                                                              : OR_Q_F32;
     bool q = c->precision != ONNXRUN_PRECISION_FP32, ok = true;
-    if (w && s->input > 0) {
+    for (int d = 0; w && s->input > 0 && ok && d < s->dirs; d++) {
+        /* Per direction: a chunk of steps computes one direction's X·Wᵀ at a time. */
+        const unsigned char *wd =
+            (const unsigned char *)w + (size_t)(d * s->gh * s->input) * s->esz;
         if (q)
-            ok = (c->qw = or_qmat_pack(w_kind(kind), s->dirs * s->gh, s->input, w, s->input, 0)) !=
-                 NULL;
+            ok = (c->qw[d] = or_qmat_pack_from(w_kind(kind), s->gh, s->input, (const float *)wd,
+                                               s->input, 0, wrel)) != NULL;
         else
-            ok = (c->w = pack(s, s->input, s->dirs * s->gh, w)) != NULL;
+            ok = (c->w[d] = pack(s, s->input, s->gh, wd, wrel)) != NULL;
     }
-    for (int d = 0; r && ok && d < s->dirs; d++) {
+    if (r && ok && c->team_members)
+        ok = (c->team = or_rnn_team_pack_new(s, c->team_members, kind, r, rrel)) != NULL;
+    for (int d = 0; r && ok && !c->team_members && d < s->dirs; d++) {
         const unsigned char *rd =
             (const unsigned char *)r + (size_t)(d * s->gh * s->hidden) * s->esz;
         int64_t rows[2] = {split ? 2 * s->hidden : s->gh, s->hidden};
         for (int b = 0; ok && b < (split ? 2 : 1); b++) {
             const unsigned char *src = rd + (size_t)(b * rows[0] * s->hidden) * s->esz;
             if (q || c->r_panels)
-                ok = (c->qr[d][b] = or_qmat_pack(kind, rows[b], s->hidden, (const float *)src,
-                                                 s->hidden, 0)) != NULL;
+                ok = (c->qr[d][b] = or_qmat_pack_from(kind, rows[b], s->hidden, (const float *)src,
+                                                      s->hidden, 0, rrel)) != NULL;
             else
-                ok = (c->r[d][b] = pack(s, s->hidden, rows[b], src)) != NULL;
+                ok = (c->r[d][b] = pack(s, s->hidden, rows[b], src, rrel)) != NULL;
         }
     }
     return ok;
 }
 
+/* A cache whose sources were released is the only copy of the weights: it
+ * is kept whichever R layout this batch would prefer. */
+static int reuse_released(or_graph *g, or_node *n, or_rnn_state *s, bool split, int precision) {
+    or_rnn_cache *c = n->cache;
+    if (c && n->free_cache == cache_free && c->dtype == s->dtype && c->dirs == s->dirs &&
+        c->gh == s->gh && c->input == s->input && c->hidden == s->hidden && c->split_r == split &&
+        c->precision == precision && c->isa == (int)or_cpu_isa()) {
+        s->cache = c;
+        return ONNXRUN_OK;
+    }
+    return or_node_fail(g, n, ONNXRUN_ERR_NOMEM,
+                        "W or R was handed back while packing ran out of memory; create the "
+                        "session again");
+}
+
+/* Packs, then releases W and R where this node is their only reader
+ * (runtime/weights.h), returning their pages while it packs. */
+static bool pack_and_release(or_graph *g, or_node *n, or_rnn_cache *c, const or_rnn_state *s,
+                             bool split) {
+    const void *w = c->w_src, *r = c->r_src;
+    const or_tensor *wt = or_input(g, n, 1), *rt = or_input(g, n, 2);
+    or_src_release *wrel =
+        w && or_weight_releasable(g, n, 1) ? or_src_release_begin(w, wt->nbytes) : NULL;
+    or_src_release *rrel =
+        r && or_weight_releasable(g, n, 2) ? or_src_release_begin(r, rt->nbytes) : NULL;
+    bool ok = pack_all(c, s, w, r, split, wrel, rrel);
+    bool w_gone = or_src_release_end(wrel), r_gone = or_src_release_end(rrel);
+    /* A failed pack may already have handed back pages: never read them again. */
+    if (ok ? w && (c->w[0] || c->qw[0]) : w_gone) or_weight_release(g, n, 1);
+    if (ok ? r != NULL : r_gone) or_weight_release(g, n, 2);
+    return ok;
+}
+
 static int pack_weights(or_graph *g, or_node *n, or_rnn_state *s) {
-    const void *w = static_weight(g, n, 1), *r = static_weight(g, n, 2);
     bool split = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset;
+    int precision = weight_precision(g, s);
+    if (or_weight_released(g, n, 1) || or_weight_released(g, n, 2))
+        return reuse_released(g, n, s, split, precision);
+    const void *w = static_weight(g, n, 1), *r = static_weight(g, n, 2);
     or_rnn_cache *c = n->cache;
     bool reusable = (!w || is_initializer(g, n, 1)) && (!r || is_initializer(g, n, 2));
-    int precision = weight_precision(g, s);
     bool r_panels = use_f32_panels(s, precision);
+    int team = r ? or_rnn_team_members(g, s, precision) : 0;
     if (c && n->free_cache == cache_free && reusable &&
-        cache_matches(c, s, w, r, split, precision, r_panels)) {
+        cache_matches(c, s, w, r, split, precision, r_panels) && c->team_members == team) {
         s->cache = c;
         return ONNXRUN_OK;
     }
@@ -471,11 +521,16 @@ static int pack_weights(or_graph *g, or_node *n, or_rnn_state *s) {
                         .split_r = split,
                         .precision = precision,
                         .r_panels = r_panels,
+                        .team_members = team,
                         .isa = (int)or_cpu_isa()};
     n->cache = c;
     n->free_cache = cache_free;
-    if (!pack_all(c, s, w, r, split))
+    if (!pack_and_release(g, n, c, s, split)) {
+        cache_free(c); /* a half-filled cache must not be taken for a finished one */
+        n->cache = NULL;
+        n->free_cache = NULL;
         return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory packing the weights");
+    }
     s->cache = c;
     return ONNXRUN_OK;
 }
@@ -499,21 +554,42 @@ static size_t qwork_size(const or_rnn_state *s, int64_t rows) {
     const or_rnn_cache *c = s->cache;
     if (!c || (c->precision == ONNXRUN_PRECISION_FP32 && !c->r_panels)) return 0;
     size_t need = 0;
-    const or_qmat *all[5] = {c->qw, c->qr[0][0], c->qr[0][1], c->qr[1][0], c->qr[1][1]};
-    for (int i = 0; i < 5; i++) {
+    const or_qmat *all[6] = {c->qw[0],    c->qw[1],    c->qr[0][0],
+                             c->qr[0][1], c->qr[1][0], c->qr[1][1]};
+    for (int i = 0; i < 6; i++) {
         if (!all[i] || all[i]->kind == OR_Q_F32) continue; /* read in place (lda == K) */
-        size_t one = or_qmat_work_size(all[i], i == 0 ? rows : s->batch);
+        size_t one = or_qmat_work_size(all[i], i < 2 ? rows : s->batch);
         if (one == 0 || one > SIZE_MAX / 2) return SIZE_MAX;
         if (one > need) need = one;
     }
     return (need + SCRATCH_ALIGN - 1) / SCRATCH_ALIGN * SCRATCH_ALIGN;
 }
 
+/* X·Wᵀ of a chunk of steps: about this much, unless that is under 4 steps.
+ * Measured at batch 16 (LSTM hidden 512, GRU hidden 1024): chunks of 4 steps
+ * cost 1-2% against one product for the whole sequence, whose buffer was the
+ * largest allocation of the run. */
+#define XW_CHUNK_BYTES (512u << 10)
+#define XW_CHUNK_MIN_STEPS 4
+
+/* Steps per chunk of the input product. The team engine (recurrent_team.h)
+ * reads every step's product at once, so it keeps the whole sequence. */
+static int64_t chunk_steps(const or_rnn_state *s) {
+    if (s->cache && s->cache->team) return s->seq;
+    const char *forced = getenv("ONNXRUN_RNN_CHUNK"); /* tests: any chunk size, down to 1 */
+    if (forced && atoll(forced) > 0) return atoll(forced) < s->seq ? atoll(forced) : s->seq;
+    double step_bytes = (double)s->batch * (double)(s->dirs * s->gh) * (double)s->esz;
+    int64_t steps = step_bytes > 0 ? (int64_t)(XW_CHUNK_BYTES / step_bytes) : s->seq;
+    if (steps < XW_CHUNK_MIN_STEPS) steps = XW_CHUNK_MIN_STEPS;
+    return steps < s->seq ? steps : s->seq;
+}
+
 static int alloc_scratch(or_graph *g, or_node *n, or_rnn_state *s) {
     bool lstm = s->spec->kind == OR_RNN_LSTM, gru = s->spec->kind == OR_RNN_GRU;
     int64_t D = s->dirs, B = s->batch, H = s->hidden, rows;
     size_t sz[9];
-    bool ok = !__builtin_mul_overflow(s->seq, B, &rows) &&
+    s->chunk = chunk_steps(s);
+    bool ok = !__builtin_mul_overflow(s->chunk, B, &rows) &&
               region(rows, D, s->gh, s->esz, &sz[0]) &&                               /* xw */
               region(B, s->gh, 1, s->esz, &sz[1]) &&                                  /* rg */
               region(gru && !s->linear_before_reset ? B : 0, H, 1, s->esz, &sz[2]) && /* rh */
@@ -527,27 +603,27 @@ static int alloc_scratch(or_graph *g, or_node *n, or_rnn_state *s) {
     size_t total = 0;
     for (int i = 0; ok && i < 9; i++) ok = !__builtin_add_overflow(total, sz[i], &total);
     if (!ok) return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "scratch size overflows");
-    s->block = or_aligned_alloc(SCRATCH_ALIGN, total);
-    if (!s->block) {
-        return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory: scratch needs %zu bytes",
-                            total);
-    }
-    memset(s->block, 0, total ? total : SCRATCH_ALIGN);
-    unsigned char *p = s->block;
+    memcpy(s->parts, sz, sizeof sz);
+    or_request_scratch(n, total);
+    return ONNXRUN_OK;
+}
+
+/* Points the scratch regions into this run's n->scratch (SCRATCH_ALIGN-aligned). */
+static void carve_scratch(or_rnn_state *s, unsigned char *p) {
     unsigned char **dst[7] = {&s->xw, &s->rg, &s->rh, &s->h, &s->c, &s->bias, &s->rbh};
     for (int i = 0; i < 7; i++) {
-        *dst[i] = sz[i] ? p : NULL;
-        p += sz[i];
+        *dst[i] = s->parts[i] ? p : NULL;
+        p += s->parts[i];
     }
     s->lens = (int32_t *)p;
-    s->qwork = sz[8] ? p + sz[7] : NULL;
-    return ONNXRUN_OK;
+    s->qwork = s->parts[8] ? p + s->parts[7] : NULL;
 }
 
 int or_rnn_finish(or_graph *g, or_node *n, or_rnn_state *s, or_run_fn run) {
     pick_kernels(s);
     int status = pack_weights(g, n, s);
     if (!status) status = alloc_scratch(g, n, s);
+    if (!status && s->cache && s->cache->team) status = or_rnn_team_setup(g, n, s, s->cache->team);
     if (status) {
         state_free(s);
         return status;
@@ -559,15 +635,6 @@ int or_rnn_finish(or_graph *g, or_node *n, or_rnn_state *s, or_run_fn run) {
 }
 
 /* ---- run ---- */
-
-static inline bool reversed(const or_rnn_state *s, int d) {
-    return d == 1 || s->reverse;
-}
-
-/* Row of X (and xw) holding time t of sequence b. */
-static inline int64_t x_row(const or_rnn_state *s, int64_t t, int64_t b) {
-    return s->layout ? b * s->seq + t : t * s->batch + b;
-}
 
 /* Element offset of Y[t, d, b, :] (layout 0) or Y[b, t, d, :] (layout 1). */
 static inline int64_t y_off(const or_rnn_state *s, int64_t t, int d, int64_t b) {
@@ -639,30 +706,93 @@ static void build_cells(or_graph *g, const or_node *n, or_rnn_state *s) {
     }
 }
 
-static void input_gemm(or_graph *g, const or_node *n, or_rnn_state *s) {
-    const void *x = or_input(g, n, 0)->data, *w = or_input(g, n, 1)->data;
-    int64_t M = s->seq * s->batch, N = s->dirs * s->gh, K = s->input;
+/* C[M, gh] (row stride ldc) = A[M, input] (row stride lda) · W_dᵀ. */
+static void gemm_w(or_graph *g, const or_node *n, or_rnn_state *s, int d, int64_t M, const void *A,
+                   int64_t lda, void *C, int64_t ldc) {
+    const int64_t N = s->gh, K = s->input;
+    const or_rnn_cache *c = s->cache;
     if (M == 0) return;
     if (K == 0) {
-        memset(s->xw, 0, (size_t)(M * N) * s->esz);
+        for (int64_t i = 0; i < M; i++)
+            memset((unsigned char *)C + (size_t)(i * ldc) * s->esz, 0, (size_t)N * s->esz);
         return;
     }
-    or_packed_b *pw = s->cache ? s->cache->w : NULL;
-    if (s->cache && s->cache->qw) {
-        or_qmat_gemm(s->cache->qw, M, x, K, (float *)s->xw, N, s->qwork, g->pool);
+    if (c && c->qw[d]) {
+        or_qmat_gemm(c->qw[d], M, A, lda, C, ldc, s->qwork, g->pool);
         return;
     }
+    or_packed_b *pw = c ? c->w[d] : NULL;
+    /* Unpacked W (a graph input) is read in place; a packed one may be released. */
+    const unsigned char *w =
+        pw ? NULL : (const unsigned char *)or_input(g, n, 1)->data + (size_t)(d * N * K) * s->esz;
     if (s->dtype == OR_FLOAT) {
         if (pw)
-            or_sgemm_packed(M, N, K, 1, x, K, pw, 0, (float *)s->xw, N, g->pool);
+            or_sgemm_packed(M, N, K, 1, A, lda, pw, 0, C, ldc, g->pool);
         else
-            or_sgemm(false, true, M, N, K, 1, x, K, w, K, 0, (float *)s->xw, N, g->pool);
+            or_sgemm(false, true, M, N, K, 1, A, lda, (const float *)w, K, 0, C, ldc, g->pool);
     } else {
         if (pw)
-            or_dgemm_packed(M, N, K, 1, x, K, pw, 0, (double *)s->xw, N, g->pool);
+            or_dgemm_packed(M, N, K, 1, A, lda, pw, 0, C, ldc, g->pool);
         else
-            or_dgemm(false, true, M, N, K, 1, x, K, w, K, 0, (double *)s->xw, N, g->pool);
+            or_dgemm(false, true, M, N, K, 1, A, lda, (const double *)w, K, 0, C, ldc, g->pool);
     }
+}
+
+/* The team engine's X·Wᵀ for every step: xw [seq * batch, dirs * gh], rows in X's order. */
+static void input_gemm_all(or_graph *g, const or_node *n, or_rnn_state *s) {
+    const unsigned char *x = or_input(g, n, 0)->data;
+    for (int d = 0; d < s->dirs; d++)
+        gemm_w(g, n, s, d, s->seq * s->batch, x, s->input, s->xw + (size_t)(d * s->gh) * s->esz,
+               s->dirs * s->gh);
+}
+
+/* Last iteration (exclusive) of [k0, k1) that row b takes part in. */
+static inline int64_t row_end(const or_rnn_state *s, int64_t b, int64_t k1) {
+    return s->lens[b] < k1 ? s->lens[b] : k1;
+}
+
+static inline bool reversed(const or_rnn_state *s, int d) {
+    return d == 1 || s->reverse;
+}
+
+/* Row of X (and of the team's xw) holding time t of sequence b. */
+static inline int64_t x_row(const or_rnn_state *s, int64_t t, int64_t b) {
+    return s->layout ? b * s->seq + t : t * s->batch + b;
+}
+
+/* X·Wᵀ of direction d for iterations [k0, k1) into the chunk buffer,
+ * xw [dirs][chunk][batch][gh]: row b's steps are stored in time order, so
+ * iteration k sits at k - k0 (forward) or kb - 1 - k (reverse), kb =
+ * row_end. Rows of equal length in layout 0 make one GEMM over contiguous X
+ * rows; otherwise one GEMM per row over X's strided rows. */
+static void chunk_gemm(or_graph *g, const or_node *n, or_rnn_state *s, int d, int64_t k0,
+                       int64_t k1, bool equal_lens) {
+    const unsigned char *x = or_input(g, n, 0)->data;
+    unsigned char *xw = s->xw + (size_t)(d * s->chunk * s->batch * s->gh) * s->esz;
+    const size_t xrow = (size_t)s->input * s->esz;
+    if (equal_lens && !s->layout) {
+        int64_t t0 = reversed(s, d) ? s->max_len - k1 : k0;
+        gemm_w(g, n, s, d, (k1 - k0) * s->batch, x + (size_t)(t0 * s->batch) * xrow, s->input, xw,
+               s->gh);
+        return;
+    }
+    for (int64_t b = 0; b < s->batch; b++) {
+        int64_t kb = row_end(s, b, k1);
+        if (kb <= k0) continue;
+        int64_t t0 = reversed(s, d) ? s->lens[b] - kb : k0;
+        int64_t lda = s->layout ? s->input : s->batch * s->input;
+        gemm_w(g, n, s, d, kb - k0, x + (size_t)x_row(s, t0, b) * xrow, lda,
+               xw + (size_t)(b * s->gh) * s->esz, s->batch * s->gh);
+    }
+}
+
+/* The X·Wᵀ slice of row b at iteration k of direction d. */
+static inline const unsigned char *xw_at(const or_rnn_state *s, int d, int64_t k, int64_t b,
+                                         int64_t t) {
+    if (s->team) /* the whole sequence, in X's row order */
+        return s->xw + (size_t)(x_row(s, t, b) * s->dirs * s->gh + d * s->gh) * s->esz;
+    int64_t kb = row_end(s, b, s->k1), local = reversed(s, d) ? kb - 1 - k : k - s->k0;
+    return s->xw + (size_t)(((d * s->chunk + local) * s->batch + b) * s->gh) * s->esz;
 }
 
 /* Copies initial_h / initial_c (or zeros) into a [dirs, batch, hidden] state. */
@@ -699,24 +829,44 @@ static void zero_y_step(or_rnn_state *s, int d, int64_t k) {
         memset(s->y + (size_t)y_off(s, k, d, b) * s->esz, 0, (size_t)s->hidden * s->esz);
 }
 
+static bool lens_equal(const or_rnn_state *s) {
+    for (int64_t b = 0; b < s->batch; b++)
+        if (s->lens[b] != s->max_len) return false;
+    return true;
+}
+
+/* The time loop in chunks of s->chunk iterations: the chunk's X·Wᵀ for
+ * every direction, then its steps (directions are independent). */
+static void run_chunks(or_graph *g, or_node *n, or_rnn_state *s, or_rnn_step_fn step) {
+    bool equal = lens_equal(s);
+    for (int64_t k0 = 0; k0 < s->max_len; k0 += s->chunk) {
+        s->k0 = k0;
+        s->k1 = k0 + s->chunk < s->max_len ? k0 + s->chunk : s->max_len;
+        for (int d = 0; d < s->dirs; d++) chunk_gemm(g, n, s, d, s->k0, s->k1, equal);
+        for (int d = 0; d < s->dirs; d++)
+            for (int64_t k = s->k0; k < s->k1; k++) step(g, n, s, d, k);
+    }
+}
+
 int or_rnn_run(or_graph *g, or_node *n, or_rnn_step_fn step) {
     or_rnn_state *s = n->state;
+    carve_scratch(s, n->scratch);
     int status = read_lens(g, n, s);
     if (status) return status;
     or_tensor *y = or_output(g, n, 0);
     s->y = y ? y->data : NULL;
     build_biases(g, n, s);
     build_cells(g, n, s);
-    input_gemm(g, n, s);
     init_state(s, or_input(g, n, 5), s->h);
     if (s->c) init_state(s, or_input(g, n, 6), s->c);
+    if (s->team) {
+        input_gemm_all(g, n, s);
+        or_rnn_team_run(g, s);
+    } else {
+        run_chunks(g, n, s, step);
+    }
     for (int d = 0; d < s->dirs; d++)
-        for (int64_t k = 0; k < s->seq; k++) {
-            if (k < s->max_len)
-                step(g, n, s, d, k);
-            else
-                zero_y_step(s, d, k);
-        }
+        for (int64_t k = s->max_len; k < s->seq; k++) zero_y_step(s, d, k);
     write_final(s, s->h, or_output(g, n, 1));
     if (s->c) write_final(s, s->c, or_output(g, n, 2));
     return ONNXRUN_OK;
@@ -735,12 +885,12 @@ static void rows_run(void *ctx, int64_t begin, int64_t end, int thread_index) {
     const rows_task *task = ctx;
     or_rnn_state *s = task->s;
     const int d = task->d;
-    const int64_t k = task->k, dgh = s->dirs * s->gh;
+    const int64_t k = task->k;
     for (int64_t b = begin; b < end; b++) {
         int64_t len = s->lens[b];
         if (k < len) {
             int64_t t = reversed(s, d) ? len - 1 - k : k;
-            const unsigned char *xw = s->xw + (size_t)(x_row(s, t, b) * dgh + d * s->gh) * s->esz;
+            const unsigned char *xw = xw_at(s, d, k, b, t);
             void *y = s->y ? s->y + (size_t)y_off(s, t, d, b) * s->esz : NULL;
             task->row(s, d, b, xw, y);
         } else if (task->zero_y && s->y) {
@@ -766,13 +916,15 @@ void or_rnn_gemm_r(or_graph *g, or_node *n, or_rnn_state *s, int d, int block, i
                    int64_t nrows, const void *A, void *C) {
     const int64_t M = s->batch, K = s->hidden;
     or_packed_b *pr = s->cache ? s->cache->r[d][block] : NULL;
-    const unsigned char *r =
-        (const unsigned char *)or_input(g, n, 2)->data + (size_t)((d * s->gh + r0) * K) * s->esz;
     if (M == 0) return;
     if (s->cache && s->cache->qr[d][block]) {
         or_qmat_gemm(s->cache->qr[d][block], M, A, K, C, s->gh, s->qwork, g->pool);
         return;
     }
+    /* Unpacked R (a graph input) is read in place; a packed one may be released. */
+    const unsigned char *r = pr ? NULL
+                                : (const unsigned char *)or_input(g, n, 2)->data +
+                                      (size_t)((d * s->gh + r0) * K) * s->esz;
     if (s->dtype == OR_FLOAT) {
         if (pr)
             or_sgemm_packed(M, nrows, K, 1, A, K, pr, 0, C, s->gh, g->pool);

@@ -34,6 +34,7 @@
 #include "kernels/qgemm.h"
 #include "kernels/rnn_kernels.h"
 #include "op.h"
+#include "recurrent_team.h"
 
 #include "../runtime/cpu.h"
 
@@ -79,10 +80,15 @@ typedef struct or_rnn_state {
         } f64;
     } k;
     or_rnn_cache *cache; /* == n->cache, NULL when nothing was packed */
+    or_rnn_team *team;   /* the fused engine's scratch when the cache has its pack */
 
-    /* Scratch, one zeroed allocation made in prepare. */
-    void *block;
-    unsigned char *xw;   /* [seq * batch, dirs * gh] X·Wᵀ, rows in X's order */
+    /* Scratch: n->scratch (an arena slot alive while the node runs, sized in
+     * prepare), cut into these at the start of each run. */
+    size_t parts[9];     /* byte size of each region below, in order (qwork last) */
+    unsigned char *xw;   /* X·Wᵀ: [dirs][chunk][batch][gh] for a chunk of steps (see
+                            chunk_gemm); with the team engine [seq * batch, dirs * gh],
+                            rows in X's order */
+    int64_t chunk;       /* steps per chunk of xw (seq with the team engine) */
     unsigned char *rg;   /* [batch, gh] H_{t-1}·R_dᵀ (GRU: z r parts, then h) */
     unsigned char *rh;   /* [batch, hidden] GRU without linear_before_reset: r ⊙ H_{t-1} */
     unsigned char *h;    /* [dirs, batch, hidden] hidden state */
@@ -94,6 +100,7 @@ typedef struct or_rnn_state {
 
     /* Set at the start of each run. */
     int32_t max_len;
+    int64_t k0, k1;   /* the chunk of iterations whose X·Wᵀ is in xw */
     unsigned char *y; /* Y output or NULL */
     or_rnn_cell_f32 cell32[2];
     or_rnn_cell_f64 cell64[2];

@@ -8,6 +8,7 @@
  * lifetimes, so a dead tensor's bytes are reused. Running is a plain loop. */
 #include "alloc.h"
 #include "exec.h"
+#include "weights.h"
 
 #include "../ops/op.h"
 
@@ -153,6 +154,8 @@ void or_graph_unplan(or_graph *g) {
         n->free_state = NULL;
         n->run = NULL;
         n->folded = false;
+        n->scratch_bytes = 0;
+        n->scratch = NULL;
     }
     for (int i = 0; i < g->n_tensors; i++) {
         or_tensor *t = &g->tensors[i];
@@ -181,6 +184,21 @@ static bool inputs_all_static(or_graph *g, const or_node *n) {
     return true;
 }
 
+void or_request_scratch(or_node *n, size_t bytes) {
+    n->scratch_bytes = bytes;
+}
+
+/* A folded node runs before the arena exists: its scratch is temporary. */
+static int run_folded(or_graph *g, or_node *n) {
+    if (!n->scratch_bytes) return n->run(g, n);
+    n->scratch = aligned_bytes(n->scratch_bytes);
+    if (!n->scratch) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
+    int status = n->run(g, n);
+    or_free(n->scratch);
+    n->scratch = NULL;
+    return status;
+}
+
 static int fold_node(or_graph *g, or_node *n) {
     for (int k = 0; k < n->n_outputs; k++) {
         or_tensor *t = or_output(g, n, k);
@@ -190,7 +208,7 @@ static int fold_node(or_graph *g, or_node *n) {
         t->owned_len = t->nbytes;
         t->data = t->owned;
     }
-    int status = n->run(g, n);
+    int status = run_folded(g, n);
     if (status != ONNXRUN_OK) return status;
     for (int k = 0; k < n->n_outputs; k++) {
         or_tensor *t = or_output(g, n, k);
@@ -200,7 +218,16 @@ static int fold_node(or_graph *g, or_node *n) {
     return ONNXRUN_OK;
 }
 
+/* Only the recurrent ops may leave their first output (Y) unnamed; every
+ * other op writes output 0, so an absent one is a malformed model. */
+static bool output0_optional(const or_node *n) {
+    return strcmp(n->op_type, "LSTM") == 0 || strcmp(n->op_type, "GRU") == 0 ||
+           strcmp(n->op_type, "RNN") == 0;
+}
+
 static int prepare_node(or_graph *g, or_node *n) {
+    if ((n->n_outputs < 1 || n->outputs[0] < 0) && !output0_optional(n))
+        return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "output 0 is required");
     for (int k = 0; k < n->n_outputs; k++) {
         or_tensor *t = or_output(g, n, k);
         if (t) t->rank = -1;
@@ -217,7 +244,7 @@ static int prepare_node(or_graph *g, or_node *n) {
 }
 
 typedef struct {
-    int tensor;
+    int tensor;      /* -1 - node index for a node's scratch */
     int first, last; /* schedule positions */
     size_t size;     /* rounded to ARENA_ALIGN */
     size_t offset;
@@ -271,15 +298,26 @@ static int collect_slots(or_graph *g, arena_slot *slots) {
         }
     for (int k = 0; k < g->n_outputs; k++) g->tensors[g->outputs[k]].last_use = g->n_nodes;
     for (int s = 0; s < count; s++) slots[s].last = g->tensors[slots[s].tensor].last_use;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const or_node *n = &g->nodes[i];
+        if (n->folded || !n->scratch_bytes) continue;
+        size_t size = (n->scratch_bytes + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+        if (size < n->scratch_bytes) return -1;
+        slots[count++] = (arena_slot){-1 - i, i, i, size, 0};
+    }
     return count;
 }
 
 static int plan_arena(or_graph *g) {
-    int total_outputs = 0;
-    for (int i = 0; i < g->n_nodes; i++) total_outputs += g->nodes[i].n_outputs;
-    arena_slot *slots = or_malloc(sizeof *slots * (size_t)(total_outputs + 1));
+    int total_slots = g->n_nodes; /* one scratch per node at most */
+    for (int i = 0; i < g->n_nodes; i++) total_slots += g->nodes[i].n_outputs;
+    arena_slot *slots = or_malloc(sizeof *slots * (size_t)(total_slots + 1));
     if (!slots) return or_fail(g, ONNXRUN_ERR_NOMEM, "out of memory planning the arena");
     int count = collect_slots(g, slots);
+    if (count < 0) {
+        or_free(slots);
+        return or_fail(g, ONNXRUN_ERR_NOMEM, "out of memory: a node's scratch size overflows");
+    }
     qsort(slots, (size_t)count, sizeof *slots, by_size_desc);
     size_t arena_size = 0;
     for (int s = 0; s < count; s++) {
@@ -302,6 +340,10 @@ static int plan_arena(or_graph *g) {
         }
     }
     for (int s = 0; s < count; s++) {
+        if (slots[s].tensor < 0) {
+            g->nodes[-1 - slots[s].tensor].scratch = g->arena + slots[s].offset;
+            continue;
+        }
         or_tensor *t = &g->tensors[slots[s].tensor];
         t->arena_offset = slots[s].offset;
         t->data = g->arena + slots[s].offset;
@@ -327,6 +369,7 @@ int or_graph_plan(or_graph *g) {
         return status;
     }
     g->planned = true;
+    or_weights_settle(g);
     return ONNXRUN_OK;
 }
 

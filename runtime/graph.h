@@ -73,6 +73,8 @@ typedef struct or_tensor {
                      folded values) */
     size_t owned_len;
     bool owned_is_mapping; /* owned came from mmap */
+    bool released;         /* initializer freed after its only reader packed it
+                              (runtime/weights.h): data is NULL, shape kept */
     bool external;         /* activation whose buffer the session sets before each run (a
                               streaming state's next value): kept out of the arena */
     size_t arena_offset;
@@ -132,6 +134,12 @@ typedef struct or_node {
     void *state;
     void (*free_state)(void *state);
     bool folded; /* ran while planning: outputs are static */
+    /* Working memory the op asked for in prepare (or_request_scratch): a
+     * slot of the arena alive only while this node runs, shared with other
+     * nodes' activations and scratch at other times. Its contents do not
+     * survive between runs. */
+    size_t scratch_bytes;
+    void *scratch;
 
     /* Op-owned data kept across re-plans (e.g. packed weights). */
     void *cache;
@@ -168,6 +176,8 @@ typedef struct or_graph {
     struct or_threadpool *pool;
     int num_threads;
     int weight_precision; /* onnxrun_precision: recurrent ops may store weights in it */
+    bool weights_shared;  /* a clone borrows the initializers: none may be released */
+    bool weights_trim;    /* weights were released while planning (or_weights_settle) */
 
     unsigned char *arena; /* activations, planned from lifetimes */
     size_t arena_size;

@@ -11,10 +11,16 @@
 #include "threadpool.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 onnxrun_status or_session_error(onnxrun_session *s, onnxrun_status status, const char *fmt, ...) {
     va_list ap;
@@ -208,10 +214,22 @@ static void drop_graph(onnxrun_session *s) {
     s->shared = NULL;
 }
 
+/* released: bytes the loader already dropped and uncharged. */
+static void unmap_model(void *map, size_t len, size_t released) {
+    munmap(map, len);
+    or_mem_uncharge(len - released);
+}
+
+/* mapped: buffer is load_file's mapping of that many bytes (0: not a
+ * mapping); it is unmapped as soon as the model is parsed, before planning
+ * makes its own copies of the weights. */
 static onnxrun_status load_session(onnxrun_session *s, const void *buffer, size_t length,
-                                   const char *model_dir, const char *model_path) {
-    int status = or_load_model(buffer, length, model_dir, model_path, &s->graph, s->errmsg,
-                               sizeof s->errmsg);
+                                   const char *model_dir, const char *model_path, size_t mapped) {
+    or_load_stats stats;
+    int status =
+        or_load_model_ex(buffer, length, model_dir, model_path, mapped ? OR_LOAD_MAPPED : 0, &stats,
+                         &s->graph, s->errmsg, sizeof s->errmsg);
+    if (mapped) unmap_model((void *)buffer, mapped, stats.released_bytes);
     if (status == ONNXRUN_OK) {
         status = or_graph_check_ops(s->graph);
         if (status != ONNXRUN_OK) status = from_graph_status(s, status);
@@ -245,7 +263,7 @@ onnxrun_status onnxrun_session_create_from_buffer(const void *buffer, size_t len
     if (!buffer)
         status = set_error(s, ONNXRUN_ERR_ARGUMENT, "no model buffer given");
     else
-        status = load_session(s, buffer, length, model_dir, NULL);
+        status = load_session(s, buffer, length, model_dir, NULL, 0);
     return end_create(s, status, previous);
 }
 
@@ -275,14 +293,44 @@ static char *read_whole_file(const char *path, size_t *len, char *err, size_t er
     return buf;
 }
 
+/* Maps a regular, non-empty file read-only; NULL when that is not possible
+ * (pipes, /dev/stdin, empty files...): the caller reads it instead. The
+ * mapping counts against the memory cap like the buffer it replaces. */
+static char *map_file(onnxrun_session *s, const char *path, size_t *len, onnxrun_status *status) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    struct stat st;
+    void *map = MAP_FAILED;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        (uint64_t)st.st_size < SIZE_MAX && st.st_size < LONG_MAX)
+        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) return NULL;
+    if (!or_mem_charge((size_t)st.st_size)) {
+        munmap(map, (size_t)st.st_size);
+        *status = set_error(s, ONNXRUN_ERR_NOMEM, "%s: out of memory reading %ld bytes", path,
+                            (long)st.st_size);
+        return NULL;
+    }
+    *len = (size_t)st.st_size;
+    return map;
+}
+
 static onnxrun_status load_file(onnxrun_session *s, const char *path) {
-    size_t len = 0;
-    onnxrun_status status;
-    char *buf = read_whole_file(path, &len, s->errmsg, sizeof s->errmsg, &status);
-    if (!buf) return status;
+    size_t len = 0, mapped = 0;
+    onnxrun_status status = ONNXRUN_OK;
+    char *buf = map_file(s, path, &mapped, &status);
+    if (status != ONNXRUN_OK) return status;
+    if (buf)
+        len = mapped;
+    else if (!(buf = read_whole_file(path, &len, s->errmsg, sizeof s->errmsg, &status)))
+        return status;
     char *dir = or_strdup(path);
     if (!dir) {
-        or_free(buf);
+        if (mapped)
+            unmap_model(buf, mapped, 0);
+        else
+            or_free(buf);
         return set_error(s, ONNXRUN_ERR_NOMEM, "%s: out of memory", path);
     }
     char *slash = strrchr(dir, '/');
@@ -290,8 +338,8 @@ static onnxrun_status load_file(onnxrun_session *s, const char *path) {
         slash[slash == dir ? 1 : 0] = '\0';
     else
         strcpy(dir, ".");
-    status = load_session(s, buf, len, dir, path);
-    or_free(buf);
+    status = load_session(s, buf, len, dir, path, mapped);
+    if (!mapped) or_free(buf);
     or_free(dir);
     return status;
 }

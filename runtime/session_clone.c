@@ -24,16 +24,18 @@ void or_shared_release(or_shared_graph *sh) {
 
 /* Packed weights can be borrowed when the node packed them from
  * initializers only: an op repacks (and frees) a cache built from folded
- * values at every plan. */
+ * values at every plan, unless it released a source (runtime/weights.h). */
 static bool cache_is_shareable(const or_graph *src, const or_node *n) {
-    if (!n->cache || !src->planned) return false;
+    if (!n->cache) return false;
+    bool folded = false;
     for (int k = 0; k < n->n_inputs; k++) {
         int t = n->inputs[k];
         if (t < 0) continue;
         const or_tensor *x = &src->tensors[t];
-        if (x->kind != OR_T_INITIALIZER && x->is_static) return false;
+        if (x->released) return true; /* the cache is the only copy: never repacked */
+        if (x->kind != OR_T_INITIALIZER && x->is_static) folded = true;
     }
-    return true;
+    return src->planned && !folded;
 }
 
 static void reset_tensor(or_tensor *t, const onnxrun_tensor_info *decl) {
@@ -81,6 +83,8 @@ static or_graph *copy_graph(const onnxrun_session *src) {
         n->state = NULL;
         n->free_state = NULL;
         n->folded = false;
+        n->scratch_bytes = 0;
+        n->scratch = NULL;
         /* a clone's own packed weights (a clone of a clone) die with it */
         bool owned_by_shared = g0->nodes[i].cache == src->shared->graph->nodes[i].cache;
         if (!owned_by_shared || !cache_is_shareable(g0, &g0->nodes[i])) {
@@ -108,6 +112,7 @@ void or_clone_graph_free(or_graph *g, const or_graph *src) {
 }
 
 static onnxrun_status share_graph(onnxrun_session *s) {
+    s->graph->weights_shared = true;
     if (s->shared) return ONNXRUN_OK;
     or_mem *previous = or_mem_enter(s->mem);
     or_shared_graph *sh = or_malloc(sizeof *sh);

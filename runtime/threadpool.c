@@ -171,3 +171,55 @@ void or_parallel_for(or_threadpool *pool, int64_t n, int64_t grain, or_task_fn f
         pthread_mutex_unlock(&pool->lock);
     }
 }
+
+/* Every member must get its own thread: a member blocked in a barrier keeps
+ * its thread, so chunks of one member each (chunk = 1 since members <= the
+ * pool size) are claimed one by one by the caller and by the workers, and the
+ * caller cannot close the job (or return) before all of them are claimed and
+ * done. The caller may only run several members itself when none waits for
+ * another. */
+typedef struct team_job {
+    or_team_fn fn;
+    void *ctx;
+    int members;
+} team_job;
+
+static void team_run(void *ctx, int64_t begin, int64_t end, int thread_index) {
+    (void)thread_index;
+    const team_job *job = ctx;
+    for (int64_t m = begin; m < end; m++) job->fn(job->ctx, (int)m, job->members);
+}
+
+void or_threadpool_team(or_threadpool *pool, int members, or_team_fn fn, void *ctx) {
+    int size = or_threadpool_size(pool);
+    if (members > size) members = size;
+    if (members < 1) members = 1;
+    team_job job = {fn, ctx, members};
+    if (members == 1) {
+        fn(ctx, 0, 1);
+        return;
+    }
+    or_parallel_for(pool, members, 1, team_run, &job);
+}
+
+/* Spins before yielding: a step of a recurrent team is a few microseconds. */
+#define BARRIER_SPINS 4000
+
+void or_barrier_init(or_barrier *b, int members) {
+    atomic_init(&b->count, 0);
+    atomic_init(&b->sense, 0);
+    b->members = members;
+}
+
+void or_barrier_wait(or_barrier *b, int *sense) {
+    int want = !*sense;
+    *sense = want;
+    if (b->members <= 1) return;
+    if (atomic_fetch_add(&b->count, 1) == b->members - 1) {
+        atomic_store(&b->count, 0);
+        atomic_store(&b->sense, want); /* releases the others (seq_cst) */
+        return;
+    }
+    for (int spin = 0; atomic_load(&b->sense) != want; spin++)
+        if (spin >= BARRIER_SPINS) sched_yield();
+}

@@ -17,6 +17,12 @@
 
 #include "../../runtime/threadpool.h"
 
+#include <stddef.h>
+
+/* runtime/weights.h: packers report source bytes they are done with. */
+typedef struct or_src_release or_src_release;
+void or_src_release_consumed(or_src_release *r, const void *p, size_t bytes);
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -34,6 +40,12 @@ typedef struct or_packed_b or_packed_b;
 /* NULL on allocation failure or a size overflow. */
 or_packed_b *or_sgemm_pack_b(bool trans_b, int64_t K, int64_t N, const float *B, int64_t ldb);
 or_packed_b *or_dgemm_pack_b(bool trans_b, int64_t K, int64_t N, const double *B, int64_t ldb);
+/* The same for a transposed B [N,K], reporting each row of B to rel once it
+ * is packed (runtime/weights.h; rel may be NULL). */
+or_packed_b *or_sgemm_pack_bt_from(int64_t K, int64_t N, const float *B, int64_t ldb,
+                                   or_src_release *rel);
+or_packed_b *or_dgemm_pack_bt_from(int64_t K, int64_t N, const double *B, int64_t ldb,
+                                   or_src_release *rel);
 void or_packed_b_free(or_packed_b *p);
 /* The K and N the handle was packed with. */
 int64_t or_packed_b_k(const or_packed_b *p);

@@ -196,8 +196,23 @@ static void N_(dispatch)(N_(ctx) * x, or_threadpool *pool) {
         N_(run_tiles)(x, 0, tiles, 0);
 }
 
+/* Transposed B panel by panel, every K block of a panel at once, so each
+ * source row is finished (and reported to rel) in one go. */
+static void N_(pack_bt_rows)(const KERN *kern, int64_t K, int64_t N, const T *B, int64_t ldb,
+                             int64_t npad, T *data, or_src_release *rel) {
+    for (int64_t j0 = 0; j0 < N; j0 += kern->nr) {
+        int64_t n = N - j0 < kern->nr ? N - j0 : kern->nr;
+        for (int64_t k0 = 0; k0 < K; k0 += kern->kc) {
+            int64_t kc = K - k0 < kern->kc ? K - k0 : kern->kc;
+            N_(pack_b)(kern, true, B, ldb, k0, kc, j0, n, data + k0 * npad + j0 * kc);
+        }
+        for (int64_t j = j0; j < j0 + n; j++)
+            or_src_release_consumed(rel, B + j * ldb, (size_t)K * sizeof(T));
+    }
+}
+
 static or_packed_b *N_(pack_b_impl)(const KERN *kern, bool trans_b, int64_t K, int64_t N,
-                                    const T *B, int64_t ldb) {
+                                    const T *B, int64_t ldb, or_src_release *rel) {
     if (K <= 0 || N <= 0 || !B) return NULL;
     int64_t npad = (N + kern->nr - 1) / kern->nr * kern->nr;
     if (npad > INT64_MAX / K || (uint64_t)(npad * K) > SIZE_MAX / sizeof(T) / 2) return NULL;
@@ -214,6 +229,10 @@ static or_packed_b *N_(pack_b_impl)(const KERN *kern, bool trans_b, int64_t K, i
     p->K = K;
     p->N = N;
     p->npad = npad;
+    if (trans_b) {
+        N_(pack_bt_rows)(kern, K, N, B, ldb, npad, p->data, rel);
+        return p;
+    }
     for (int64_t k0 = 0; k0 < K; k0 += kern->kc) {
         int64_t kc = K - k0 < kern->kc ? K - k0 : kern->kc;
         N_(pack_b)(kern, trans_b, B, ldb, k0, kc, 0, N, (T *)p->data + k0 * npad);

@@ -37,10 +37,17 @@ static void pick_kernel(or_qmat *q, int force_scalar) {
 #endif
 }
 
-static void pack_bf16(or_qmat *q, const float *B, int64_t ldb) {
+/* Rows of panel p are done: report them. */
+static void panel_done(const or_qmat *q, int64_t p, const float *B, int64_t ldb,
+                       or_src_release *rel) {
+    for (int64_t n = p * OR_Q_PANEL; n < (p + 1) * OR_Q_PANEL && n < q->N; n++)
+        or_src_release_consumed(rel, B + n * ldb, (size_t)q->K * sizeof(float));
+}
+
+static void pack_bf16(or_qmat *q, const float *B, int64_t ldb, or_src_release *rel) {
     uint16_t *d = q->data;
     const int64_t kq = q->kpad / 2;
-    for (int64_t p = 0; p < q->npan; p++)
+    for (int64_t p = 0; p < q->npan; panel_done(q, p, B, ldb, rel), p++)
         for (int64_t kk = 0; kk < kq; kk++)
             for (int j = 0; j < OR_Q_PANEL; j++)
                 for (int e = 0; e < 2; e++) {
@@ -50,9 +57,9 @@ static void pack_bf16(or_qmat *q, const float *B, int64_t ldb) {
                 }
 }
 
-static void pack_f32(or_qmat *q, const float *B, int64_t ldb) {
+static void pack_f32(or_qmat *q, const float *B, int64_t ldb, or_src_release *rel) {
     float *d = q->data;
-    for (int64_t p = 0; p < q->npan; p++)
+    for (int64_t p = 0; p < q->npan; panel_done(q, p, B, ldb, rel), p++)
         for (int64_t k = 0; k < q->K; k++)
             for (int j = 0; j < OR_Q_PANEL; j++) {
                 int64_t n = p * OR_Q_PANEL + j;
@@ -65,7 +72,7 @@ static int8_t quant(float x, float inv) {
     return (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
 }
 
-static void pack_s8(or_qmat *q, const float *B, int64_t ldb) {
+static void pack_s8(or_qmat *q, const float *B, int64_t ldb, or_src_release *rel) {
     int8_t *d = q->data;
     const int64_t kq = q->kpad / 4;
     for (int64_t n = 0; n < q->N; n++) {
@@ -82,6 +89,7 @@ static void pack_s8(or_qmat *q, const float *B, int64_t ldb) {
             sum += v;
         }
         q->rowsum[n] = sum;
+        or_src_release_consumed(rel, B + n * ldb, (size_t)q->K * sizeof(float));
     }
 }
 
@@ -92,6 +100,11 @@ static int64_t qesz(or_qkind kind) {
 
 or_qmat *or_qmat_pack(or_qkind kind, int64_t N, int64_t K, const float *B, int64_t ldb,
                       int force_scalar) {
+    return or_qmat_pack_from(kind, N, K, B, ldb, force_scalar, NULL);
+}
+
+or_qmat *or_qmat_pack_from(or_qkind kind, int64_t N, int64_t K, const float *B, int64_t ldb,
+                           int force_scalar, or_src_release *rel) {
     if (N <= 0 || K <= 0 || !B || kind < OR_Q_BF16 || kind > OR_Q_F32) return NULL;
     if (N > INT32_MAX || K > INT32_MAX / 2) return NULL;
     int64_t quad = kind == OR_Q_BF16 ? 2 : kind == OR_Q_S8 ? 4 : 1, esz = qesz(kind);
@@ -112,12 +125,12 @@ or_qmat *or_qmat_pack(or_qkind kind, int64_t N, int64_t K, const float *B, int64
         return NULL;
     }
     if (kind == OR_Q_BF16) {
-        pack_bf16(q, B, ldb);
+        pack_bf16(q, B, ldb, rel);
     } else if (kind == OR_Q_F32) {
-        pack_f32(q, B, ldb);
+        pack_f32(q, B, ldb, rel);
     } else {
         memset(q->data, 0, (size_t)elems);
-        pack_s8(q, B, ldb);
+        pack_s8(q, B, ldb, rel);
     }
     pick_kernel(q, force_scalar);
     return q;

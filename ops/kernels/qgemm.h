@@ -28,6 +28,12 @@
 #include "../../runtime/threadpool.h"
 
 #include <stddef.h>
+
+/* runtime/weights.h: packers report source bytes they are done with. */
+typedef struct or_src_release or_src_release;
+void or_src_release_consumed(or_src_release *r, const void *p, size_t bytes);
+
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum or_qkind { OR_Q_BF16 = 1, OR_Q_S8 = 2, OR_Q_F32 = 3 } or_qkind;
@@ -57,6 +63,9 @@ struct or_qmat {
  * force_scalar picks the scalar kernel whatever the CPU has (tests). */
 or_qmat *or_qmat_pack(or_qkind kind, int64_t N, int64_t K, const float *B, int64_t ldb,
                       int force_scalar);
+/* The same, reporting each row of B to rel once it is packed (rel may be NULL). */
+or_qmat *or_qmat_pack_from(or_qkind kind, int64_t N, int64_t K, const float *B, int64_t ldb,
+                           int force_scalar, or_src_release *rel);
 void or_qmat_free(or_qmat *q);
 
 /* Bytes of scratch or_qmat_gemm needs for M rows (0 on overflow). */

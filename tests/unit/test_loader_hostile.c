@@ -1209,6 +1209,17 @@ Test(fuzz_regressions, graph_without_nodes) {
     or_graph_free(g);
 }
 
+/* A Shape node whose only output is unnamed: its run once wrote through a
+ * NULL output. Only RNN/GRU/LSTM may leave output 0 out. */
+Test(fuzz_regressions, shape_without_output) {
+    const char *path =
+        ONNXRUN_SOURCE_DIR "/fuzz/regressions/fuzz_model_load/shape_without_output.onnx";
+    onnxrun_session *s = NULL;
+    cr_assert_eq(onnxrun_session_create_from_file(path, NULL, &s), ONNXRUN_ERR_MODEL);
+    cr_assert(strstr(onnxrun_errmsg(s), "(Shape): output 0 is required"), "%s", onnxrun_errmsg(s));
+    onnxrun_session_destroy(s);
+}
+
 /* Every committed model finding loads (or fails cleanly) through the API. */
 Test(fuzz_regressions, committed_model_inputs) {
     const char *dir = ONNXRUN_SOURCE_DIR "/fuzz/regressions/fuzz_model_load";

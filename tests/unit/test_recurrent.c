@@ -12,6 +12,7 @@
 #include "exec.h"
 #include "graph.h"
 #include "kernels/rnn_kernels.h"
+#include "recurrent.h"
 #include "registry.h"
 #include "threadpool.h"
 
@@ -932,4 +933,218 @@ Test(recurrent, sequence_length_out_of_range_fails_the_run) {
                   g->errmsg);
         or_graph_free(g);
     }
+}
+
+/* ---- releasing packed-away weights (runtime/weights.h) ---- */
+
+static void fill_random(float *dst, int64_t n, uint32_t seed) {
+    for (int64_t i = 0; i < n; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        dst[i] = (float)((seed >> 8) & 0xffff) / 65536.0f - 0.5f;
+    }
+}
+
+/* LSTM, hidden 32, input 24, batch 2: W and R span several pages. */
+static rnn_desc release_lstm(float *buf, bool graph_weights) {
+    static const int64_t H = 32, I = 24, T = 3, B = 2;
+    float *x = buf, *w = x + T * B * I, *r = w + 4 * H * I, *b = r + 4 * H * H;
+    fill_random(buf, T * B * I + 4 * H * I + 4 * H * H + 8 * H, 7);
+    rnn_desc d = {.op = "LSTM",
+                  .opset = 14,
+                  .dtype = OR_FLOAT,
+                  .T = T,
+                  .B = B,
+                  .I = I,
+                  .H = H,
+                  .D = 1,
+                  .clip = NAN,
+                  .layout = -1,
+                  .in = {x, w, r, b},
+                  .graph_weights = graph_weights,
+                  .want = {true, true, true}};
+    return d;
+}
+
+#define RELEASE_BUF (3 * 2 * 24 + 4 * 32 * 24 + 4 * 32 * 32 + 8 * 32)
+
+static bool released(or_graph *g, const char *name) {
+    const or_tensor *t = &g->tensors[or_graph_find_tensor(g, name)];
+    return t->released && t->data == NULL;
+}
+
+/* Packing frees W and R when the node is their only reader; outputs equal a
+ * graph that reads the same weights unpacked, also after a re-plan. */
+Test(recurrent, packing_releases_weights_it_alone_reads) {
+    static float buf[RELEASE_BUF];
+    rnn_desc d = release_lstm(buf, false), ref = release_lstm(buf, true);
+    or_graph *g, *gr;
+    cr_assert_eq(build_run(&d, NULL, &g), ONNXRUN_OK, "%s", g->errmsg);
+    cr_assert_eq(build_run(&ref, NULL, &gr), ONNXRUN_OK, "%s", gr->errmsg);
+    cr_assert(released(g, "W") && released(g, "R"));
+    cr_assert_not(released(g, "B"), "B is read at every run, not packed");
+    cr_assert_not(released(gr, "W") || released(gr, "R"), "graph inputs are never released");
+    double got[3 * 2 * 32], want[3 * 2 * 32];
+    for (int pass = 0; pass < 2; pass++) {
+        for (int o = 0; o < 3; o++) {
+            int64_t n = fetch(g, OUT_NAMES[o], got, 3 * 2 * 32);
+            fetch(gr, OUT_NAMES[o], want, 3 * 2 * 32);
+            expect_close(OUT_NAMES[o], got, want, n, 1e-6, 1e-6);
+        }
+        /* one step shorter: a re-plan must reuse the packed copy */
+        for (int k = 0; k < 2; k++) {
+            or_graph *h = k ? gr : g;
+            h->tensors[or_graph_find_tensor(h, "X")].dims[0] = 2;
+            h->tensors[or_graph_find_tensor(h, "X")].nbytes = 2 * 2 * 24 * sizeof(float);
+            cr_assert_eq(or_graph_plan(h), ONNXRUN_OK, "%s", h->errmsg);
+            cr_assert_eq(or_graph_run(h), ONNXRUN_OK, "%s", h->errmsg);
+        }
+    }
+    or_graph_free(g);
+    or_graph_free(gr);
+}
+
+/* Builds without running; `tweak` marks R before the plan. */
+static or_graph *build_with(const rnn_desc *d, void (*tweak)(or_graph *)) {
+    or_graph *g = or_graph_new();
+    cr_assert_not_null(g);
+    g->opset = d->opset;
+    for (int i = 0; i < 8; i++)
+        if (i < 3 || d->in[i] != NULL) add_input(g, d, i);
+    add_node(g, d);
+    tweak(g);
+    cr_assert_eq(or_graph_sort(g), ONNXRUN_OK, "%s", g->errmsg);
+    cr_assert_eq(or_graph_check_ops(g), ONNXRUN_OK, "%s", g->errmsg);
+    cr_assert_eq(or_graph_plan(g), ONNXRUN_OK, "%s", g->errmsg);
+    cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+    return g;
+}
+
+static void r_is_output(or_graph *g) {
+    int t = or_graph_find_tensor(g, "R");
+    g->tensors[t].is_graph_output = true;
+    g->outputs = realloc(g->outputs, sizeof(int) * (size_t)(g->n_outputs + 1));
+    g->outputs[g->n_outputs++] = t;
+}
+
+static void r_read_twice(or_graph *g) {
+    g->nodes[0].inputs[1] = or_graph_find_tensor(g, "R"); /* W = R: 4H x H both */
+}
+
+static void shared_with_clone(or_graph *g) {
+    g->weights_shared = true;
+}
+
+static void r_borrowed(or_graph *g) {
+    g->tensors[or_graph_find_tensor(g, "R")].owned = NULL; /* a clone's view */
+}
+
+/* R stays when something else may read it: a graph output, a second input
+ * slot, a clone sharing the graph, or bytes the graph does not own. */
+Test(recurrent, weights_read_elsewhere_are_kept) {
+    static float buf[RELEASE_BUF];
+    void (*tweaks[4])(or_graph *) = {r_is_output, r_read_twice, shared_with_clone, r_borrowed};
+    for (int k = 0; k < 4; k++) {
+        rnn_desc d = release_lstm(buf, false);
+        if (k == 1) d.I = d.H; /* W takes R's shape */
+        or_graph *g = build_with(&d, tweaks[k]);
+        cr_assert_not(released(g, "R"), "case %d", k);
+        or_tensor *r = &g->tensors[or_graph_find_tensor(g, "R")];
+        if (k == 3) r->owned = r->data; /* freed with the graph */
+        or_graph_free(g);
+    }
+}
+
+/* ---- scratch in the activation arena (or_request_scratch) ---- */
+
+static bool overlaps(const unsigned char *a, size_t na, const unsigned char *b, size_t nb) {
+    return a < b + nb && b < a + na;
+}
+
+/* The node's scratch is an arena slot apart from its own inputs and outputs. */
+Test(recurrent, scratch_lives_in_the_arena_apart_from_live_tensors) {
+    static float buf[RELEASE_BUF];
+    rnn_desc d = release_lstm(buf, true);
+    or_graph *g;
+    cr_assert_eq(build_run(&d, NULL, &g), ONNXRUN_OK, "%s", g->errmsg);
+    const or_node *n = &g->nodes[0];
+    const unsigned char *sc = n->scratch;
+    cr_assert_gt(n->scratch_bytes, (size_t)(3 * 2 * 4 * 32 * sizeof(float)), "holds X·Wᵀ");
+    cr_assert(sc >= g->arena && sc + n->scratch_bytes <= g->arena + g->arena_size);
+    for (int o = 0; o < 3; o++) {
+        const or_tensor *t = &g->tensors[or_graph_find_tensor(g, OUT_NAMES[o])];
+        cr_assert_not(overlaps(sc, n->scratch_bytes, t->data, t->nbytes), "%s", OUT_NAMES[o]);
+    }
+    or_graph_free(g);
+}
+
+static void x_is_constant(or_graph *g) {
+    int x = or_graph_find_tensor(g, "X");
+    g->tensors[x].kind = OR_T_INITIALIZER;
+    g->tensors[x].is_static = true;
+    int k = 0;
+    for (int i = 0; i < g->n_inputs; i++)
+        if (g->inputs[i] != x) g->inputs[k++] = g->inputs[i];
+    g->n_inputs = k;
+}
+
+/* With every input constant the node runs while planning, before the arena
+ * exists, on a temporary scratch: the same outputs as a normal run. */
+Test(recurrent, folded_node_gets_a_temporary_scratch) {
+    static float buf[RELEASE_BUF];
+    rnn_desc d = release_lstm(buf, false), ref = release_lstm(buf, true);
+    or_graph *g = build_with(&d, x_is_constant), *gr;
+    cr_assert(g->nodes[0].folded);
+    cr_assert_null(g->nodes[0].scratch, "the temporary scratch is freed after folding");
+    cr_assert_eq(build_run(&ref, NULL, &gr), ONNXRUN_OK, "%s", gr->errmsg);
+    double got[3 * 2 * 32], want[3 * 2 * 32];
+    for (int o = 0; o < 3; o++) {
+        int64_t n = fetch(g, OUT_NAMES[o], got, 3 * 2 * 32);
+        fetch(gr, OUT_NAMES[o], want, 3 * 2 * 32);
+        expect_close(OUT_NAMES[o], got, want, n, 1e-6, 1e-6);
+    }
+    or_graph_free(g);
+    or_graph_free(gr);
+}
+
+/* ---- X·Wᵀ in chunks of steps (ONNXRUN_RNN_CHUNK forces the size) ---- */
+
+/* Chunks of 1, 2 and 3 steps give what one chunk of the whole sequence
+ * gives, over random cases: every op, direction, layout, sequence_lens. */
+Test(recurrent, chunked_input_product_matches_whole_sequence) {
+    int compared = 0;
+    for (int index = 0; index < 90; index++) {
+        random_case rc;
+        make_random(&rc, index);
+        const rnn_desc *d = &rc.d;
+        double ref[3][OUT_CAP], got[OUT_CAP];
+        int64_t n_ref[3] = {0};
+        or_graph *g;
+        setenv("ONNXRUN_RNN_CHUNK", "1000", 1);
+        cr_assert_eq(build_run(d, NULL, &g), ONNXRUN_OK, "case %d: %s", index, g->errmsg);
+        cr_assert_eq(((or_rnn_state *)g->nodes[0].state)->chunk, d->T, "case %d", index);
+        for (int o = 0; o < 3; o++)
+            if (d->want[o]) n_ref[o] = fetch(g, OUT_NAMES[o], ref[o], OUT_CAP);
+        or_graph_free(g);
+        for (int chunk = 1; chunk <= 3 && chunk < d->T; chunk++) {
+            char env[8];
+            snprintf(env, sizeof env, "%d", chunk);
+            setenv("ONNXRUN_RNN_CHUNK", env, 1);
+            cr_assert_eq(build_run(d, NULL, &g), ONNXRUN_OK, "case %d: %s", index, g->errmsg);
+            for (int o = 0; o < 3; o++) {
+                if (!d->want[o]) continue;
+                cr_assert_eq(fetch(g, OUT_NAMES[o], got, OUT_CAP), n_ref[o]);
+                char what[96];
+                snprintf(what, sizeof what, "case %d %s chunk %d %s", index, d->op, chunk,
+                         OUT_NAMES[o]);
+                /* only the GEMM's summation order may differ (gemv for small M) */
+                double tol = d->dtype == OR_FLOAT ? 1e-6 : 1e-13;
+                expect_close(what, got, ref[o], n_ref[o], tol, tol);
+            }
+            or_graph_free(g);
+            compared++;
+        }
+        free_random(&rc);
+    }
+    unsetenv("ONNXRUN_RNN_CHUNK");
+    cr_assert(compared >= 60, "%d", compared);
 }

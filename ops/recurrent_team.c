@@ -1,0 +1,509 @@
+/* The fused, persistent-team recurrent engine (see recurrent_team.h) for
+ * float RNN, GRU and LSTM: packing of each member's R rows, per-plan
+ * scratch, and the team job that runs the time loop. */
+#include "recurrent_team.h"
+
+#include "../runtime/alloc.h"
+#include "../runtime/threadpool.h"
+#include "recurrent.h"
+
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ALIGN 64
+#define UNIT_BLOCK 16 /* slice boundaries: whole 16-row panels per gate */
+#define MAX_MEMBERS 64
+/* Float R of at least this many bytes per direction is read through the
+ * qgemm.h panels, smaller through the blocked GEMM (recurrent.c's rule). */
+#define PANEL_MIN_BYTES (8 << 20)
+
+/* Units [u0, u0 + ns) of member m: blocks of 16 split as evenly as possible. */
+static void slice_of(int64_t hidden, int members, int m, int64_t *u0, int64_t *ns) {
+    int64_t blocks = (hidden + UNIT_BLOCK - 1) / UNIT_BLOCK;
+    int64_t b0 = blocks * m / members, b1 = blocks * (m + 1) / members;
+    int64_t a = b0 * UNIT_BLOCK, b = b1 * UNIT_BLOCK < hidden ? b1 * UNIT_BLOCK : hidden;
+    *u0 = a;
+    *ns = b > a ? b - a : 0;
+}
+
+/* One packed block of rows [N, hidden]: qgemm.h panels (BF16, S8, and float
+ * where the panels are faster) or the blocked GEMM's pack (gemm.h). */
+typedef struct or_rmat {
+    int64_t N;       /* rows */
+    or_qmat *q;      /* panels, or NULL */
+    or_packed_b *pb; /* the blocked GEMM's Rᵀ, or NULL */
+} or_rmat;
+
+struct or_rnn_team_pack {
+    int members, dirs;
+    bool by_dir; /* one member per direction, owning every unit (q[d][0]) */
+    bool split;  /* GRU without linear_before_reset: block 1 holds the h rows */
+    /* [dirs][members][2]: block 0 = gates' rows of the slice (z r only when
+     * split), block 1 = h rows when split. */
+    or_rmat q[2][MAX_MEMBERS][2];
+};
+
+/* ---- when ---- */
+
+/* ONNXRUN_RNN_TEAM: -1 unset, 0 off, 1 forced wherever it can run, 2 forced
+ * and splitting units even for two directions, 3 as 1 with threads taking
+ * over each other's chunks at once (tests). */
+static int team_env(void) {
+    const char *e = getenv("ONNXRUN_RNN_TEAM");
+    if (!e || !*e) return -1;
+    return e[0] == '0' ? 0 : e[0] == '2' ? 2 : e[0] == '3' ? 3 : 1;
+}
+
+static bool kind_fast(int precision) {
+    if (or_cpu_isa() != OR_ISA_AVX512) return false;
+    if (precision == ONNXRUN_PRECISION_BF16) return or_cpu_has(OR_CPU_AVX512_BF16);
+    if (precision == ONNXRUN_PRECISION_INT8) return or_cpu_has(OR_CPU_AVX512_VNNI);
+    return true;
+}
+
+/* Default: bidirectional nodes on 2+ threads run by direction (bench/run.sh
+ * on the shared 2-core Zen 5, 2 threads, ratio to onnxruntime over two runs
+ * each, old path -> engine: emb_lstm_classifier 1.48-1.80 -> 1.17-1.19,
+ * lstm_h256_l3_bi_b16 1.32-1.37 -> 1.28-1.29, gru_h512_bi_b1 0.95-1.68 ->
+ * 1.30-1.32, rnn_h256_l2_bi_b16 0.33 -> 0.34). Splitting units runs only
+ * when forced:
+ * alone on an idle machine a version with fixed owners and a barrier per
+ * phase ran LSTM hidden 512 (2 layers) in 6.2-6.5 ms against 7.3-9.5 ms for
+ * the old path, hidden 1024 in 4.9 against 6.6, RNN hidden 1024 in 12.5
+ * against 15.7; but in bench/run.sh, whose runs alternate with
+ * onnxruntime's in one process, neither it nor the takeover scheme above
+ * beat the old path (lstm_h1024_b1 1.50-1.68 old, 1.59-2.84 split;
+ * gru_h1024_b16 1.13 old, 1.47 split): each phase waits for a thread that
+ * another process keeps off its core. With one thread the engine runs the
+ * same products as the old path and measured the same CPU time within
+ * noise. */
+int or_rnn_team_members(const or_graph *g, const or_rnn_state *s, int precision) {
+    int env = team_env();
+    if (env == 0 || s->dtype != OR_FLOAT || s->hidden <= 0 || !kind_fast(precision)) return 0;
+    int64_t blocks = (s->hidden + UNIT_BLOCK - 1) / UNIT_BLOCK;
+    int threads = or_threadpool_size(g->pool);
+    if (threads > MAX_MEMBERS) threads = MAX_MEMBERS;
+    /* Two directions on two threads need no synchronisation at all. */
+    if (s->dirs == 2 && threads >= 2 && env != 2) return 2 | OR_RNN_TEAM_BY_DIR;
+    if (env < 1) return 0;
+    return threads < blocks ? threads : (int)blocks;
+}
+
+/* ---- packing ---- */
+
+void or_rnn_team_pack_free(or_rnn_team_pack *p) {
+    if (!p) return;
+    for (int d = 0; d < 2; d++)
+        for (int m = 0; m < MAX_MEMBERS; m++)
+            for (int b = 0; b < 2; b++) {
+                or_qmat_free(p->q[d][m][b].q);
+                or_packed_b_free(p->q[d][m][b].pb);
+            }
+    or_free(p);
+}
+
+/* Gates g0..g1-1 of units [u0, u0 + ns) of R_d: gathered into tmp, or read
+ * in place when the slice is every unit (the rows are then contiguous). */
+static bool pack_rows(or_rmat *out, or_qkind kind, bool panels, const float *rd, int64_t H, int g0,
+                      int g1, int64_t u0, int64_t ns, float *tmp, or_src_release *rel) {
+    const float *rows = rd + (size_t)(g0 * H * H);
+    if (ns < H) {
+        for (int gate = g0; gate < g1; gate++)
+            memcpy(tmp + (size_t)((gate - g0) * ns * H), rd + (size_t)((gate * H + u0) * H),
+                   sizeof(float) * (size_t)(ns * H));
+        rows = tmp;
+    }
+    out->N = (int64_t)(g1 - g0) * ns;
+    bool ok = kind == OR_Q_F32 && !panels
+                  ? (out->pb = or_sgemm_pack_b(true, H, out->N, rows, H)) != NULL
+                  : (out->q = or_qmat_pack(kind, out->N, H, rows, H, 0)) != NULL;
+    for (int gate = g0; gate < g1; gate++)
+        or_src_release_consumed(rel, rd + (size_t)((gate * H + u0) * H),
+                                sizeof(float) * (size_t)(ns * H));
+    return ok;
+}
+
+or_rnn_team_pack *or_rnn_team_pack_new(const or_rnn_state *s, int plan, or_qkind kind,
+                                       const float *r, or_src_release *rel) {
+    bool by_dir = (plan & OR_RNN_TEAM_BY_DIR) != 0;
+    int members = by_dir ? 1 : plan; /* per direction */
+    if (members < 1 || members > MAX_MEMBERS || !r) return NULL;
+    const int64_t H = s->hidden;
+    const int G = s->spec->gates;
+    or_rnn_team_pack *p = or_calloc(1, sizeof *p);
+    int64_t u0, ns, most = 0;
+    for (int m = 0; m < members; m++) {
+        slice_of(H, members, m, &u0, &ns);
+        if (ns > most) most = ns;
+    }
+    /* One member's rows at a time (none when a member has every unit). */
+    float *tmp = most < H ? or_malloc(sizeof(float) * (size_t)(G * most * H)) : NULL;
+    if (!p || (most < H && !tmp)) goto fail;
+    /* Float: the rule of recurrent.c's use_f32_panels (measured there). */
+    double r_bytes = (double)s->gh * (double)H * sizeof(float);
+    bool panels = kind != OR_Q_F32 || r_bytes >= PANEL_MIN_BYTES || (s->batch > 2 && s->batch < 8);
+    p->members = members;
+    p->by_dir = by_dir;
+    p->dirs = (int)s->dirs;
+    p->split = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset;
+    for (int d = 0; d < p->dirs; d++) {
+        const float *rd = r + (size_t)(d * s->gh * H);
+        for (int m = 0; m < members; m++) {
+            slice_of(H, members, m, &u0, &ns);
+            if (ns == 0) continue;
+            if (!pack_rows(&p->q[d][m][0], kind, panels, rd, H, 0, p->split ? 2 : G, u0, ns, tmp,
+                           rel))
+                goto fail;
+            if (p->split && !pack_rows(&p->q[d][m][1], kind, panels, rd, H, 2, 3, u0, ns, tmp, rel))
+                goto fail;
+        }
+    }
+    or_free(tmp);
+    return p;
+fail:
+    or_free(tmp);
+    or_rnn_team_pack_free(p);
+    return NULL;
+}
+
+/* ---- scratch ---- */
+
+/* One member's buffers (floats); each region starts on a cache line. */
+typedef struct member {
+    int64_t u0, ns;
+    or_rnn_cell_f32 cell[2];
+    float *bias; /* [dirs, gates * ns] */
+    float *peep; /* [dirs, 3 * ns] (LSTM with P) */
+    float *rbh;  /* [dirs, ns] (GRU with linear_before_reset) */
+    float *rg;   /* [batch, gates * ns] (split: [batch, 2 * ns]) */
+    float *rgh;  /* [batch, ns] split GRU: (r ⊙ H)·Rhᵀ */
+    float *xw;   /* [batch, gates * ns] this step's X·Wᵀ of the slice */
+    void *work;  /* activation conversion of the qgemm (BF16/S8) */
+} member;
+
+struct or_rnn_team {
+    const or_rnn_team_pack *pack;
+    int members;
+    void *block;
+    bool by_dir;
+    float *hbuf[2]; /* [batch, hidden] per direction: second half of the double-buffered state */
+    float *rh[2];   /* [batch, hidden] per direction, split GRU: r ⊙ H_{t-1} */
+    /* Split units, see team_units: chunks done so far (all phases), and per
+     * member 1 + the last phase it was claimed for. */
+    bool steal_at_once; /* ONNXRUN_RNN_TEAM=3 */
+    _Alignas(64) atomic_llong done;
+    _Alignas(64) atomic_llong claim[MAX_MEMBERS];
+    member m[MAX_MEMBERS];
+};
+
+void or_rnn_team_free(or_rnn_team *t) {
+    if (!t) return;
+    or_free(t->block);
+    or_free(t);
+}
+
+static size_t up(size_t x) {
+    return (x + ALIGN - 1) / ALIGN * ALIGN;
+}
+
+/* Block b of direction d of team member mi (by_dir: member d has direction d). */
+static const or_rmat *qm(const or_rnn_team_pack *p, int d, int mi, int b) {
+    if (p->by_dir) return d == mi ? &p->q[d][0][b] : NULL;
+    return &p->q[d][mi][b];
+}
+
+/* Bytes of one member's buffers; also places them when base is not NULL. */
+static size_t member_bytes(const or_rnn_state *s, const or_rnn_team_pack *p, int mi, member *m,
+                           unsigned char *base) {
+    const int64_t G = s->spec->gates, B = s->batch, ns = m->ns, D = s->dirs;
+    size_t f = sizeof(float), work = 0;
+    for (int d = 0; d < D; d++)
+        for (int b = 0; b < 2; b++) {
+            const or_rmat *r = qm(p, d, mi, b);
+            size_t one = r && r->q && r->q->kind != OR_Q_F32 ? or_qmat_work_size(r->q, B) : 0;
+            if (one > work) work = one;
+        }
+    size_t sz[7] = {up(f * (size_t)(D * G * ns)),
+                    up(f * (size_t)(D * 3 * ns)),
+                    up(f * (size_t)(D * ns)),
+                    up(f * (size_t)(B * G * ns)),
+                    up(f * (size_t)(B * ns)),
+                    up(f * (size_t)(B * G * ns)),
+                    up(work)};
+    float **dst[6] = {&m->bias, &m->peep, &m->rbh, &m->rg, &m->rgh, &m->xw};
+    size_t total = 0;
+    for (int i = 0; i < 7; i++) {
+        if (base && i < 6) *dst[i] = (float *)(base + total);
+        if (base && i == 6) m->work = sz[6] ? base + total : NULL;
+        total += sz[i];
+    }
+    return total;
+}
+
+int or_rnn_team_setup(or_graph *g, or_node *n, or_rnn_state *s, const or_rnn_team_pack *pack) {
+    /* Sizes are bounded by scratch recurrent.c already allocated (xw holds
+     * seq * batch * dirs * gates * hidden floats), so these cannot overflow. */
+    or_rnn_team *t = or_calloc(1, sizeof *t);
+    if (!t) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
+    t->pack = pack;
+    t->by_dir = pack->by_dir;
+    t->steal_at_once = team_env() == 3;
+    t->members = pack->by_dir ? pack->dirs : pack->members;
+    size_t shared = up(sizeof(float) * (size_t)(s->batch * s->hidden)), total = 4 * shared;
+    for (int i = 0; i < t->members; i++) {
+        if (t->by_dir)
+            t->m[i].u0 = 0, t->m[i].ns = s->hidden;
+        else
+            slice_of(s->hidden, t->members, i, &t->m[i].u0, &t->m[i].ns);
+        total += member_bytes(s, pack, i, &t->m[i], NULL);
+    }
+    t->block = or_aligned_alloc(ALIGN, total);
+    if (!t->block) {
+        or_free(t);
+        return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory: scratch needs %zu bytes",
+                            total);
+    }
+    memset(t->block, 0, total);
+    unsigned char *p = t->block;
+    for (int d = 0; d < 2; d++) {
+        t->hbuf[d] = (float *)(p + 2 * d * shared);
+        t->rh[d] = (float *)(p + (2 * d + 1) * shared);
+    }
+    p += 4 * shared;
+    for (int i = 0; i < t->members; i++) p += member_bytes(s, pack, i, &t->m[i], p);
+    s->team = t;
+    return ONNXRUN_OK;
+}
+
+/* ---- run ---- */
+
+/* The same indexing as recurrent.c's run. */
+static inline bool reversed(const or_rnn_state *s, int d) {
+    return d == 1 || s->reverse;
+}
+static inline int64_t x_row(const or_rnn_state *s, int64_t t, int64_t b) {
+    return s->layout ? b * s->seq + t : t * s->batch + b;
+}
+static inline int64_t y_off(const or_rnn_state *s, int64_t t, int d, int64_t b) {
+    int64_t row = s->layout ? (b * s->seq + t) * s->dirs + d : (t * s->dirs + d) * s->batch + b;
+    return row * s->hidden;
+}
+
+/* The member's cells: biases, peepholes and Rbh of its units. */
+static void member_cells(const or_rnn_state *s, member *m) {
+    const int64_t G = s->spec->gates, H = s->hidden, ns = m->ns, u0 = m->u0;
+    for (int d = 0; d < s->dirs; d++) {
+        const or_rnn_cell_f32 *full = &s->cell32[d];
+        or_rnn_cell_f32 *c = &m->cell[d];
+        *c = *full;
+        c->hidden = ns;
+        c->bias = m->bias + d * G * ns;
+        for (int64_t gate = 0; gate < G; gate++)
+            memcpy(m->bias + (d * G + gate) * ns, full->bias + gate * H + u0,
+                   sizeof(float) * (size_t)ns);
+        if (full->peep) {
+            c->peep = m->peep + d * 3 * ns;
+            for (int64_t gate = 0; gate < 3; gate++)
+                memcpy(m->peep + (d * 3 + gate) * ns, full->peep + gate * H + u0,
+                       sizeof(float) * (size_t)ns);
+        }
+        if (full->rbh) {
+            c->rbh = m->rbh + d * ns;
+            memcpy(m->rbh + d * ns, full->rbh + u0, sizeof(float) * (size_t)ns);
+        }
+    }
+}
+
+typedef struct team_ctx {
+    or_rnn_state *s;
+    or_rnn_team *t;
+} team_ctx;
+
+/* Time of row b at iteration k, or -1 when the row is past its length. */
+static inline int64_t row_time(const or_rnn_state *s, int d, int64_t k, int64_t b) {
+    int64_t len = s->lens[b];
+    if (k >= len) return -1;
+    return reversed(s, d) ? len - 1 - k : k;
+}
+
+/* Gathers X_t·Wᵀ of the member's units for the active rows. */
+static void gather_xw(const or_rnn_state *s, const member *m, int d, int64_t k) {
+    const int64_t G = s->spec->gates, H = s->hidden, ns = m->ns, dgh = s->dirs * s->gh;
+    for (int64_t b = 0; b < s->batch; b++) {
+        int64_t t = row_time(s, d, k, b);
+        if (t < 0) continue;
+        const float *src = (const float *)s->xw + x_row(s, t, b) * dgh + d * s->gh + m->u0;
+        float *dst = m->xw + b * G * ns;
+        for (int64_t gate = 0; gate < G; gate++)
+            memcpy(dst + gate * ns, src + gate * H, sizeof(float) * (size_t)ns);
+    }
+}
+
+/* The gate kernel on the member's units of every row: H_t into hn. */
+static void gates(const or_rnn_state *s, const member *m, int d, int64_t k, const float *hp,
+                  float *hn) {
+    const int64_t G = s->spec->gates, H = s->hidden, ns = m->ns, u0 = m->u0;
+    const bool split = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset;
+    const or_rnn_cell_f32 *cell = &m->cell[d];
+    for (int64_t b = 0; b < s->batch; b++) {
+        float *h = hn + b * H + u0;
+        memcpy(h, hp + b * H + u0, sizeof(float) * (size_t)ns);
+        int64_t t = row_time(s, d, k, b);
+        if (t < 0) {
+            if (s->y) memset((float *)s->y + y_off(s, k, d, b) + u0, 0, sizeof(float) * (size_t)ns);
+            continue;
+        }
+        float *y = s->y ? (float *)s->y + y_off(s, t, d, b) + u0 : NULL;
+        const float *xw = m->xw + b * G * ns;
+        switch (s->spec->kind) {
+        case OR_RNN_SIMPLE:
+            s->k.f32.rnn(cell, m->rg + b * ns, xw, h, y);
+            break;
+        case OR_RNN_LSTM:
+            s->k.f32.lstm(cell, m->rg + b * G * ns, xw,
+                          (float *)s->c + or_rnn_state_off(s, d, b) + u0, h, y);
+            break;
+        case OR_RNN_GRU:
+            if (split)
+                s->k.f32.gru(cell, m->rg + b * 2 * ns, m->rgh + b * ns, xw, h, y);
+            else
+                s->k.f32.gru(cell, m->rg + b * 3 * ns, m->rg + b * 3 * ns + 2 * ns, xw, h, y);
+            break;
+        }
+    }
+}
+
+/* GRU without linear_before_reset: r ⊙ H_{t-1} of the member's units. */
+static void reset_rows(const or_rnn_state *s, const member *m, int d, int64_t k, const float *hp,
+                       float *rh) {
+    const int64_t H = s->hidden, ns = m->ns;
+    for (int64_t b = 0; b < s->batch; b++) {
+        if (row_time(s, d, k, b) < 0) continue;
+        s->k.f32.gru_reset(&m->cell[d], m->rg + b * 2 * ns, m->xw + b * 3 * ns, hp + b * H + m->u0,
+                           rh + b * H + m->u0);
+    }
+}
+
+/* C[B, r->N] = A[B, H] · rowsᵀ, on the calling thread. */
+static void product(const or_rmat *r, int64_t B, int64_t H, const float *A, float *C, void *work) {
+    if (r->q)
+        or_qmat_gemm(r->q, B, A, H, C, r->N, work, NULL);
+    else
+        or_sgemm_packed(B, r->N, H, 1, A, H, r->pb, 0, C, r->N, NULL);
+}
+
+/* Step k of direction d, phase `phase` (0: the product, the input slice and,
+ * for split GRU, r ⊙ H; 1, split GRU only: the h-gate product) for member
+ * mi; the gate kernel ends the last phase. Step k reads H_{t-1} from one half
+ * of the double-buffered state (s->h for even k) and writes the other. */
+static void run_phase(or_rnn_state *s, or_rnn_team *t, int d, int64_t k, int phase, int mi) {
+    const int64_t B = s->batch, H = s->hidden;
+    const bool split = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset;
+    float *h0 = (float *)s->h + or_rnn_state_off(s, d, 0), *h1 = t->hbuf[d];
+    float *hp = k % 2 ? h1 : h0, *hn = k % 2 ? h0 : h1, *rh = t->rh[d];
+    member *m = &t->m[mi];
+    if (phase == 0) {
+        product(qm(t->pack, d, mi, 0), B, H, hp, m->rg, m->work);
+        gather_xw(s, m, d, k);
+        if (split) {
+            reset_rows(s, m, d, k, hp, rh);
+            return;
+        }
+    } else {
+        product(qm(t->pack, d, mi, 1), B, H, rh, m->rgh, m->work);
+    }
+    gates(s, m, d, k, hp, hn);
+}
+
+/* Waiting on the done counter: spins, then yields the CPU (oversubscribed
+ * machines); a finished thread takes over a chunk whose owner has not
+ * claimed it after STEAL_NS (a running owner claims its chunk within ~0.1 us
+ * of the phase opening; a descheduled one is gone for a time slice, ms). */
+#define WAIT_SPINS 20000
+#define STEAL_NS 30000
+
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static bool claim(or_rnn_team *t, int mi, long long phi) {
+    long long want = phi;
+    return atomic_compare_exchange_strong(&t->claim[mi], &want, phi + 1);
+}
+
+/* Split units, phases ordered (direction, step, phase), members owned by
+ * thread mi % nt. A phase opens when every chunk of the previous ones is
+ * done; its owner claims each chunk and runs it, so each thread keeps its
+ * rows of R in its own caches (measured: taking chunks first-come from a
+ * shared counter instead ran LSTM hidden 512-1024 on 2 threads 1.5x slower
+ * than fixed owners). A thread that finished waits for the phase to close
+ * and takes over chunks still unclaimed after a while: an owner descheduled
+ * between chunks (another process on its core) then delays the step by
+ * microseconds instead of a time slice, as or_parallel_for's caller does.
+ * Only an owner preempted inside a chunk is waited for. */
+static void team_units(or_rnn_state *s, or_rnn_team *t, int ti, int nt) {
+    const int P = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset ? 2 : 1;
+    const long long C = t->members, total = (long long)s->dirs * s->max_len * P;
+    for (;;) {
+        long long phi = atomic_load(&t->done) / C;
+        if (phi >= total) return;
+        long long step = phi / P;
+        int d = (int)(step / s->max_len), phase = (int)(phi % P);
+        int64_t k = step % s->max_len;
+        for (int mi = ti; mi < C; mi += nt)
+            if (claim(t, mi, phi)) {
+                run_phase(s, t, d, k, phase, mi);
+                atomic_fetch_add(&t->done, 1);
+            }
+        int64_t since = 0;
+        for (int spins = 0; atomic_load(&t->done) < (phi + 1) * C; spins++) {
+            if (spins % 256 == 255 && !since) since = now_ns();
+            if (t->steal_at_once || (since && spins % 256 == 255 && now_ns() - since > STEAL_NS))
+                for (int mi = 0; mi < C; mi++)
+                    if (claim(t, mi, phi)) {
+                        run_phase(s, t, d, k, phase, mi);
+                        atomic_fetch_add(&t->done, 1);
+                    }
+            if (spins > WAIT_SPINS) sched_yield();
+        }
+    }
+}
+
+/* Thread ti of nt. By direction: the thread runs directions ti, ti + nt, ...
+ * whole, on their own member and state buffers, without waiting for
+ * anybody. Split units: team_units. Any thread count works (a clone sharing
+ * the pack may run without a pool). */
+static void team_thread(void *ctx, int ti, int nt) {
+    const team_ctx *tc = ctx;
+    or_rnn_state *s = tc->s;
+    or_rnn_team *t = tc->t;
+    const int P = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset ? 2 : 1;
+    if (!t->by_dir) {
+        team_units(s, t, ti, nt);
+        return;
+    }
+    for (int d = ti; d < s->dirs; d += nt)
+        for (int64_t k = 0; k < s->max_len; k++)
+            for (int phase = 0; phase < P; phase++) run_phase(s, t, d, k, phase, d);
+}
+
+void or_rnn_team_run(or_graph *g, or_rnn_state *s) {
+    or_rnn_team *t = s->team;
+    team_ctx tc = {s, t};
+    for (int mi = 0; mi < t->members; mi++) member_cells(s, &t->m[mi]);
+    atomic_store(&t->done, 0);
+    for (int mi = 0; mi < t->members; mi++) atomic_store(&t->claim[mi], 0);
+    int threads = or_threadpool_size(g->pool);
+    if (threads > t->members) threads = t->members;
+    or_threadpool_team(g->pool, threads, team_thread, &tc);
+    /* After an odd number of steps the final state is in the second half. */
+    if (s->max_len % 2)
+        for (int d = 0; d < s->dirs; d++)
+            memcpy((float *)s->h + or_rnn_state_off(s, d, 0), t->hbuf[d],
+                   sizeof(float) * (size_t)(s->batch * s->hidden));
+}

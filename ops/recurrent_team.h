@@ -1,0 +1,72 @@
+/* The fused recurrent engine: one team job (runtime/threadpool.h) runs the
+ * whole time loop of an RNN/GRU/LSTM node, with no pool handoff per step.
+ *
+ * Split units (one direction at a time): the hidden units are split into one
+ * slice per thread (multiples of 16 units); each slice's member owns the
+ * rows of R of every gate for its units, packed at plan time as one matrix
+ * whose rows are gate 0's units, then gate 1's, ... (the blocked GEMM's pack,
+ * or qgemm.h panels where recurrent.c would use them, and for BF16/S8), so
+ * its pre-activations come out as [gates][slice]. Per step a member
+ * multiplies the whole H_{t-1} (every batch row) by its rows, runs the op's
+ * gate kernel on its units only (a copy of the cell with hidden = slice) and
+ * writes its units of H_t into the other half of a double-buffered state.
+ * A step is one phase (GRU without linear_before_reset: two, the h-gate
+ * product needs r ⊙ H_{t-1} of every unit); a phase opens when all chunks
+ * of the previous one are done. A member runs on its owner thread, which
+ * keeps its R rows in its caches; a thread that is done takes over a chunk
+ * whose owner has not started it after 30 us (owner descheduled).
+ *
+ * By direction (bidirectional, 2+ threads): each direction runs whole on its
+ * own thread with its own state, no synchronisation at all.
+ *
+ * Used for float on AVX-512 (BF16/S8 weights where the CPU has the fast
+ * kernels) with static R, when the pool has 2+ threads and a step has
+ * enough work (see or_rnn_team_members); everything else keeps the
+ * step-by-step path of recurrent.c. ONNXRUN_RNN_TEAM=0 forces the old path,
+ * =1 forces the engine wherever it can run (also one thread, small sizes),
+ * =2 as 1 but splitting units of bidirectional nodes too, =3 as 1 with
+ * threads taking over each other's chunks at once (tests, benchmarks).
+ */
+#ifndef OR_RECURRENT_TEAM_H
+#define OR_RECURRENT_TEAM_H
+
+#include "kernels/qgemm.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct or_graph;
+struct or_node;
+struct or_rnn_state;
+
+/* Packed per-member R rows, kept in the op's n->cache. */
+typedef struct or_rnn_team_pack or_rnn_team_pack;
+/* Per-plan scratch (per-member buffers, second hidden state), in n->state. */
+typedef struct or_rnn_team or_rnn_team;
+
+/* The engine's plan for this node (weights in precision, an
+ * onnxrun_precision): 0 when the old path should run, else the members
+ * splitting the units, or 2 | OR_RNN_TEAM_BY_DIR: each direction of a
+ * bidirectional node runs whole on its own thread, without barriers. */
+#define OR_RNN_TEAM_BY_DIR 0x100
+int or_rnn_team_members(const struct or_graph *g, const struct or_rnn_state *s, int precision);
+
+/* Packs R [dirs, gates * hidden, hidden] (float) for plan, reporting
+ * each source row to rel once copied (rel may be NULL); NULL when out of
+ * memory. kind is the qgemm.h kind of the weights. */
+or_rnn_team_pack *or_rnn_team_pack_new(const struct or_rnn_state *s, int plan, or_qkind kind,
+                                       const float *r, or_src_release *rel);
+void or_rnn_team_pack_free(or_rnn_team_pack *p);
+
+/* Allocates s->team for pack; fails the node on overflow or out of memory. */
+int or_rnn_team_setup(struct or_graph *g, struct or_node *n, struct or_rnn_state *s,
+                      const or_rnn_team_pack *pack);
+void or_rnn_team_free(or_rnn_team *t);
+
+/* Any thread count works (members are spread over the threads the pool
+ * has). Iterations [0, s->max_len) of every direction, as or_rnn_run's steps do:
+ * reads s->xw, s->h (initial state, receives the final one), s->c, s->lens,
+ * s->cell32; writes Y. */
+void or_rnn_team_run(struct or_graph *g, struct or_rnn_state *s);
+
+#endif

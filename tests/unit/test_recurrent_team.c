@@ -1,0 +1,486 @@
+/* The fused recurrent engine (ops/recurrent_team.c) against a plain double
+ * reference written here from the ONNX equations, and against the
+ * step-by-step path (ONNXRUN_RNN_TEAM=0): every op and GRU mode, 1-4
+ * threads, batch 1/3/16, hidden sizes that split into uneven slices,
+ * directions, layouts, per-row sequence lengths (0 included), clip,
+ * peepholes, input_forget, initial states; BF16/INT8 weights; a pack planned
+ * for more threads than a later run has. Plus the team job and barrier of
+ * the thread pool. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu.h"
+#include "exec.h"
+#include "graph.h"
+#include "recurrent.h"
+#include "threadpool.h"
+
+/* ---- cases ---- */
+
+typedef struct tcase {
+    const char *op; /* RNN GRU LSTM */
+    int lbr, input_forget, layout, dirs;
+    bool reverse, peep, clip, h0;
+    int64_t T, B, I, H;
+    int32_t lens[16];
+} tcase;
+
+typedef struct tdata {
+    float *x, *w, *r, *b, *h0, *c0, *p;
+} tdata;
+
+static int gates_of(const tcase *c) {
+    return c->op[0] == 'L' ? 4 : c->op[0] == 'G' ? 3 : 1;
+}
+
+static uint32_t rng_state;
+static float frand(float scale) {
+    rng_state = rng_state * 1664525u + 1013904223u;
+    return scale * ((float)(rng_state >> 8) / 16777216.0f * 2.0f - 1.0f);
+}
+
+static float *rand_buf(int64_t n, float scale) {
+    float *p = malloc(sizeof(float) * (size_t)(n + 1));
+    for (int64_t i = 0; i < n; i++) p[i] = frand(scale);
+    return p;
+}
+
+static tdata make_data(const tcase *c) {
+    int64_t G = gates_of(c), D = c->dirs, H = c->H;
+    float ws = 1.5f / sqrtf((float)H);
+    return (tdata){rand_buf(c->T * c->B * c->I, 1.0f), rand_buf(D * G * H * c->I, ws),
+                   rand_buf(D * G * H * H, ws),        rand_buf(D * 2 * G * H, 0.3f),
+                   rand_buf(D * c->B * H, 0.8f),       rand_buf(D * c->B * H, 0.8f),
+                   rand_buf(D * 3 * H, 0.5f)};
+}
+
+static void free_data(tdata *d) {
+    float *all[7] = {d->x, d->w, d->r, d->b, d->h0, d->c0, d->p};
+    for (int i = 0; i < 7; i++) free(all[i]);
+}
+
+/* ---- the reference ---- */
+
+static double sg(double x) {
+    return 1 / (1 + exp(-x));
+}
+
+typedef struct ref_out {
+    double *y, *yh, *yc; /* Y [T, D, B, H], Y_h / Y_c [D, B, H] (layout 0 order) */
+} ref_out;
+
+static double clipv(const tcase *c, double v) {
+    return c->clip ? fmax(-0.75, fmin(0.75, v)) : v;
+}
+
+/* Row u of M [rows, K] times v [K]. */
+static double dotf(const float *m, int64_t u, int64_t K, const double *v) {
+    double s = 0;
+    for (int64_t k = 0; k < K; k++) s += (double)m[u * K + k] * v[k];
+    return s;
+}
+
+/* One step of one row: h [H] (and cs [H], LSTM) from H_{t-1} to H_t. */
+static void ref_cell(const tcase *c, const tdata *in, int d, const double *x, double *h,
+                     double *cs) {
+    const int64_t H = c->H, I = c->I, G = gates_of(c);
+    const float *W = in->w + d * G * H * I, *R = in->r + d * G * H * H, *Wb = in->b + d * 2 * G * H;
+    const float *Rb = Wb + G * H, *P = c->peep ? in->p + d * 3 * H : NULL;
+    double *xw = calloc((size_t)(G * H), sizeof(double)),
+           *hr = calloc((size_t)(G * H), sizeof(double));
+    double *nh = calloc((size_t)H, sizeof(double)), *rh = calloc((size_t)H, sizeof(double));
+    for (int64_t j = 0; j < G * H; j++) {
+        xw[j] = dotf(W, j, I, x) + Wb[j];
+        hr[j] = dotf(R, j, H, h) + Rb[j];
+    }
+    if (c->op[0] == 'G' && !c->lbr)
+        for (int64_t k = 0; k < H; k++) rh[k] = sg(clipv(c, xw[H + k] + hr[H + k])) * h[k];
+    for (int64_t u = 0; u < H; u++) {
+        if (c->op[0] == 'R') {
+            nh[u] = tanh(clipv(c, xw[u] + hr[u]));
+        } else if (c->op[0] == 'L') {
+            double i = sg(clipv(c, xw[u] + hr[u] + (P ? P[u] * cs[u] : 0)));
+            double f =
+                c->input_forget
+                    ? 1 - i
+                    : sg(clipv(c, xw[2 * H + u] + hr[2 * H + u] + (P ? P[2 * H + u] * cs[u] : 0)));
+            double g = tanh(clipv(c, xw[3 * H + u] + hr[3 * H + u]));
+            double cn = f * cs[u] + i * g;
+            double o = sg(clipv(c, xw[H + u] + hr[H + u] + (P ? P[H + u] * cn : 0)));
+            cs[u] = cn;
+            nh[u] = o * tanh(cn);
+        } else {
+            double z = sg(clipv(c, xw[u] + hr[u]));
+            double r = sg(clipv(c, xw[H + u] + hr[H + u]));
+            double hh =
+                c->lbr ? tanh(clipv(c, xw[2 * H + u] + r * hr[2 * H + u]))
+                       : tanh(clipv(c, xw[2 * H + u] + dotf(R, 2 * H + u, H, rh) + Rb[2 * H + u]));
+            nh[u] = (1 - z) * hh + z * h[u];
+        }
+    }
+    memcpy(h, nh, sizeof(double) * (size_t)H);
+    free(xw), free(hr), free(nh), free(rh);
+}
+
+static int64_t xoff(const tcase *c, int64_t t, int64_t b) {
+    return (c->layout ? b * c->T + t : t * c->B + b) * c->I;
+}
+static int64_t yoff(const tcase *c, int64_t t, int d, int64_t b) {
+    return ((c->layout ? (b * c->T + t) * c->dirs + d : (t * c->dirs + d) * c->B + b)) * c->H;
+}
+static int64_t foff(const tcase *c, int d, int64_t b) {
+    return (c->layout ? b * c->dirs + d : d * c->B + b) * c->H;
+}
+
+/* Y, Y_h, Y_c in the layout of the case. */
+static ref_out reference(const tcase *c, const tdata *in) {
+    const int64_t H = c->H, DBH = c->dirs * c->B * H;
+    ref_out o = {calloc((size_t)(c->T * DBH), sizeof(double)), calloc((size_t)DBH, sizeof(double)),
+                 calloc((size_t)DBH, sizeof(double))};
+    double *x = calloc((size_t)c->I, sizeof(double)), *h = calloc((size_t)H, sizeof(double));
+    double *cs = calloc((size_t)H, sizeof(double));
+    for (int d = 0; d < c->dirs; d++)
+        for (int64_t b = 0; b < c->B; b++) {
+            for (int64_t u = 0; u < H; u++) {
+                h[u] = c->h0 ? in->h0[foff(c, d, b) + u] : 0;
+                cs[u] = c->h0 ? in->c0[foff(c, d, b) + u] : 0;
+            }
+            int64_t len = c->lens[b];
+            for (int64_t k = 0; k < len; k++) {
+                int64_t t = d == 1 || c->reverse ? len - 1 - k : k;
+                for (int64_t i = 0; i < c->I; i++) x[i] = in->x[xoff(c, t, b) + i];
+                ref_cell(c, in, d, x, h, cs);
+                memcpy(o.y + yoff(c, t, d, b), h, sizeof(double) * (size_t)H);
+            }
+            if (len > 0) {
+                memcpy(o.yh + foff(c, d, b), h, sizeof(double) * (size_t)H);
+                memcpy(o.yc + foff(c, d, b), cs, sizeof(double) * (size_t)H);
+            }
+        }
+    free(x), free(h), free(cs);
+    return o;
+}
+
+/* ---- the graph ---- */
+
+static const char *const IN[8] = {"X",         "W",         "R", "B", "sequence_lens",
+                                  "initial_h", "initial_c", "P"};
+static const char *const OUT[3] = {"Y", "Y_h", "Y_c"};
+
+static void add_in(or_graph *g, int i, int rank, const int64_t *dims, int dtype, const void *data,
+                   bool weight) {
+    int t = or_graph_tensor(g, IN[i]);
+    or_tensor *x = &g->tensors[t];
+    x->rank = rank;
+    for (int k = 0; k < rank; k++) x->dims[k] = dims[k];
+    x->dtype = dtype;
+    size_t bytes = (size_t)or_shape_numel(rank, dims) * or_dtype_size(dtype);
+    x->owned = x->data = malloc(bytes + 1);
+    memcpy(x->data, data, bytes);
+    x->owned_len = x->nbytes = bytes;
+    if (weight) {
+        x->kind = OR_T_INITIALIZER;
+        x->is_static = true;
+    } else {
+        x->kind = OR_T_INPUT;
+        g->inputs = realloc(g->inputs, sizeof(int) * (size_t)(g->n_inputs + 1));
+        g->inputs[g->n_inputs++] = t;
+    }
+}
+
+static or_attr *attr(or_node *n, const char *name, or_attr_type type) {
+    n->attrs = realloc(n->attrs, sizeof *n->attrs * (size_t)(n->n_attrs + 1));
+    or_attr *a = &n->attrs[n->n_attrs++];
+    memset(a, 0, sizeof *a);
+    a->name = strdup(name);
+    a->type = type;
+    return a;
+}
+
+static void node_attrs(or_node *n, const tcase *c) {
+    const char *dir = c->dirs == 2 ? "bidirectional" : c->reverse ? "reverse" : "forward";
+    or_attr *a = attr(n, "direction", OR_ATTR_STRING);
+    a->s = strdup(dir);
+    a->s_len = strlen(dir);
+    attr(n, "hidden_size", OR_ATTR_INT)->i = c->H;
+    attr(n, "layout", OR_ATTR_INT)->i = c->layout;
+    if (c->clip) attr(n, "clip", OR_ATTR_FLOAT)->f = 0.75f;
+    if (c->lbr) attr(n, "linear_before_reset", OR_ATTR_INT)->i = 1;
+    if (c->input_forget) attr(n, "input_forget", OR_ATTR_INT)->i = 1;
+}
+
+/* Builds and plans the node; team: ONNXRUN_RNN_TEAM, the engine off (0),
+ * forced on (1), forced on splitting units of two directions (2), forced on
+ * with threads taking over each other's chunks at once (3). */
+static or_graph *build(const tcase *c, const tdata *in, or_threadpool *pool, int team,
+                       int precision) {
+    const char *modes[4] = {"0", "1", "2", "3"};
+    setenv("ONNXRUN_RNN_TEAM", modes[team], 1);
+    or_graph *g = or_graph_new();
+    g->opset = 14;
+    g->pool = pool;
+    g->num_threads = or_threadpool_size(pool);
+    g->weight_precision = precision;
+    const int64_t G = gates_of(c), D = c->dirs, H = c->H;
+    bool lstm = G == 4;
+    int64_t xd[3] = {c->layout ? c->B : c->T, c->layout ? c->T : c->B, c->I};
+    int64_t wd[3] = {D, G * H, c->I}, rd[3] = {D, G * H, H}, bd[2] = {D, 2 * G * H};
+    int64_t ld[1] = {c->B}, hd[3] = {c->layout ? c->B : D, c->layout ? D : c->B, H};
+    int64_t pd[2] = {D, 3 * H};
+    add_in(g, 0, 3, xd, OR_FLOAT, in->x, false);
+    add_in(g, 1, 3, wd, OR_FLOAT, in->w, true);
+    add_in(g, 2, 3, rd, OR_FLOAT, in->r, true);
+    add_in(g, 3, 2, bd, OR_FLOAT, in->b, true);
+    add_in(g, 4, 1, ld, OR_INT32, c->lens, false);
+    if (c->h0) add_in(g, 5, 3, hd, OR_FLOAT, in->h0, false);
+    if (c->h0 && lstm) add_in(g, 6, 3, hd, OR_FLOAT, in->c0, false);
+    if (c->peep && lstm) add_in(g, 7, 2, pd, OR_FLOAT, in->p, true);
+    or_node *n = or_graph_add_node(g);
+    n->name = strdup("team_node");
+    n->op_type = strdup(c->op);
+    n->domain = strdup("");
+    n->opset = 14;
+    n->n_inputs = lstm && c->peep ? 8 : lstm && c->h0 ? 7 : c->h0 ? 6 : 5;
+    n->inputs = calloc(8, sizeof(int));
+    for (int i = 0; i < n->n_inputs; i++) n->inputs[i] = or_graph_find_tensor(g, IN[i]);
+    n->n_outputs = lstm ? 3 : 2;
+    n->outputs = calloc(4, sizeof(int));
+    for (int i = 0; i < n->n_outputs; i++) {
+        int t = n->outputs[i] = or_graph_tensor(g, OUT[i]);
+        g->tensors[t].is_graph_output = true;
+        g->outputs = realloc(g->outputs, sizeof(int) * (size_t)(g->n_outputs + 1));
+        g->outputs[g->n_outputs++] = t;
+    }
+    node_attrs(n, c);
+    int st = or_graph_sort(g);
+    if (!st) st = or_graph_check_ops(g);
+    if (!st) st = or_graph_plan(g);
+    unsetenv("ONNXRUN_RNN_TEAM");
+    cr_assert_eq(st, ONNXRUN_OK, "%s", g->errmsg);
+    return g;
+}
+
+static bool uses_team(or_graph *g) {
+    const or_rnn_state *s = g->nodes[0].state;
+    return s && s->team != NULL;
+}
+
+static const float *output(or_graph *g, int i) {
+    return g->tensors[or_graph_find_tensor(g, OUT[i])].data;
+}
+
+static int64_t out_len(const tcase *c, int i) {
+    return (i == 0 ? c->T : 1) * c->dirs * c->B * c->H;
+}
+
+static void expect_ref(const tcase *c, or_graph *g, const ref_out *ref, double tol,
+                       const char *tag) {
+    const double *want[3] = {ref->y, ref->yh, ref->yc};
+    for (int i = 0; i < (gates_of(c) == 4 ? 3 : 2); i++) {
+        const float *got = output(g, i);
+        for (int64_t j = 0; j < out_len(c, i); j++)
+            cr_assert(fabs(got[j] - want[i][j]) <= tol, "%s %s H%ld B%ld %s[%ld]: %.7g vs %.7g",
+                      tag, c->op, (long)c->H, (long)c->B, OUT[i], (long)j, (double)got[j],
+                      want[i][j]);
+    }
+}
+
+static void expect_same(const tcase *c, or_graph *a, or_graph *b, double tol, const char *tag) {
+    for (int i = 0; i < (gates_of(c) == 4 ? 3 : 2); i++) {
+        const float *x = output(a, i), *y = output(b, i);
+        for (int64_t j = 0; j < out_len(c, i); j++)
+            cr_assert(fabsf(x[j] - y[j]) <= tol * (1 + fabsf(y[j])), "%s %s %s[%ld]: %.7g vs %.7g",
+                      tag, c->op, OUT[i], (long)j, (double)x[j], (double)y[j]);
+    }
+}
+
+static bool avx512(void) {
+    return or_cpu_isa() == OR_ISA_AVX512;
+}
+
+/* ---- engine tests ---- */
+
+static const char *const OPS[4] = {"RNN", "GRU", "GRU", "LSTM"};
+
+/* Case number i of the sweep: op, threads, batch and hidden size given,
+ * the rest varied by i. */
+static tcase sweep_case(int op, int64_t B, int64_t H, int i) {
+    tcase c = {.op = OPS[op], .lbr = op == 2, .T = 5, .B = B, .I = 3, .H = H};
+    c.layout = i % 2;
+    c.dirs = i % 3 == 2 ? 2 : 1;
+    c.reverse = i % 3 == 1;
+    c.clip = i % 4 == 1;
+    c.peep = i % 2 == 0;
+    c.input_forget = i % 5 == 3;
+    c.h0 = i % 3 != 0;
+    for (int64_t b = 0; b < B; b++) c.lens[b] = (int32_t)((b * 7 + i) % 6); /* 0..5 */
+    if (B == 1) c.lens[0] = i % 4 == 0 ? 0 : 5;
+    if (B > 1) c.lens[1] = 5;
+    return c;
+}
+
+/* Every op and mode x threads 1-4 x batch 1/3/16 x hidden 20/37/70: the
+ * engine (forced) against the double reference and the old path. */
+Test(recurrent_team, matches_reference_and_old_path) {
+    if (!avx512()) cr_skip_test("the engine needs AVX-512");
+    const int64_t batches[3] = {1, 3, 16}, hiddens[3] = {20, 37, 70};
+    int i = 0, engaged = 0;
+    rng_state = 12345;
+    for (int threads = 1; threads <= 4; threads++) {
+        or_threadpool *pool = threads > 1 ? or_threadpool_create(threads) : NULL;
+        for (int op = 0; op < 4; op++)
+            for (int bi = 0; bi < 3; bi++)
+                for (int hi = 0; hi < 3; hi++, i++) {
+                    tcase c = sweep_case(op, batches[bi], hiddens[hi], i);
+                    tdata in = make_data(&c);
+                    ref_out ref = reference(&c, &in);
+                    or_graph *team = build(&c, &in, pool, 1 + (i / 3) % 3, ONNXRUN_PRECISION_FP32);
+                    or_graph *old = build(&c, &in, pool, 0, ONNXRUN_PRECISION_FP32);
+                    cr_assert(!uses_team(old));
+                    engaged += uses_team(team);
+                    cr_assert_eq(or_graph_run(team), ONNXRUN_OK, "%s", team->errmsg);
+                    cr_assert_eq(or_graph_run(old), ONNXRUN_OK, "%s", old->errmsg);
+                    expect_ref(&c, team, &ref, 2e-5, "team");
+                    expect_ref(&c, old, &ref, 2e-5, "old");
+                    expect_same(&c, team, old, 2e-6, "team vs old");
+                    /* A second run starts again from initial_h. */
+                    cr_assert_eq(or_graph_run(team), ONNXRUN_OK, "%s", team->errmsg);
+                    expect_ref(&c, team, &ref, 2e-5, "team rerun");
+                    or_graph_free(team);
+                    or_graph_free(old);
+                    free(ref.y), free(ref.yh), free(ref.yc);
+                    free_data(&in);
+                }
+        or_threadpool_destroy(pool);
+    }
+    cr_assert_eq(engaged, i, "the engine ran %d of %d cases", engaged, i);
+}
+
+/* Hand-checkable: RNN, one input, hidden 2 (R = 0 so units are independent
+ * of each other's state, identity-like W), two threads split nothing (one
+ * 16-unit block) but 17 units split in two slices across two threads. */
+Test(recurrent_team, rnn_by_hand_two_slices) {
+    if (!avx512()) cr_skip_test("the engine needs AVX-512");
+    tcase c = {.op = "RNN", .T = 2, .B = 1, .I = 1, .H = 17, .dirs = 1, .lens = {2}};
+    tdata in = make_data(&c);
+    /* W[u] = 0.1 * (u + 1), R = 0 except R[16][0] = 1 (unit 16 reads unit 0's
+     * state from the other slice), B = 0; x = 1 then 2. */
+    for (int u = 0; u < 17; u++) in.w[u] = 0.1f * (float)(u + 1);
+    memset(in.r, 0, sizeof(float) * 17 * 17);
+    in.r[16 * 17 + 0] = 1.0f;
+    memset(in.b, 0, sizeof(float) * 34);
+    in.x[0] = 1.0f, in.x[1] = 2.0f;
+    or_threadpool *pool = or_threadpool_create(2);
+    or_graph *g = build(&c, &in, pool, 1, ONNXRUN_PRECISION_FP32);
+    cr_assert(uses_team(g));
+    cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+    const float *y = output(g, 0);
+    double h0_1 = tanh(0.1), h16_1 = tanh(1.7);
+    cr_assert_float_eq(y[0], h0_1, 1e-6);
+    cr_assert_float_eq(y[16], h16_1, 1e-6);
+    cr_assert_float_eq(y[17 + 0], tanh(0.2), 1e-6);
+    cr_assert_float_eq(y[17 + 5], tanh(1.2), 1e-6);
+    cr_assert_float_eq(y[17 + 16], tanh(3.4 + h0_1), 1e-6);
+    or_graph_free(g);
+    or_threadpool_destroy(pool);
+    free_data(&in);
+}
+
+/* A pack made for 4 members runs with fewer threads (a clone without a
+ * pool): the members are spread over the threads it has. */
+Test(recurrent_team, fewer_threads_than_members) {
+    if (!avx512()) cr_skip_test("the engine needs AVX-512");
+    rng_state = 777;
+    or_threadpool *p4 = or_threadpool_create(4), *p2 = or_threadpool_create(2);
+    for (int op = 0; op < 4; op++) {
+        tcase c = sweep_case(op, 3, 70, op);
+        tdata in = make_data(&c);
+        ref_out ref = reference(&c, &in);
+        or_graph *g = build(&c, &in, p4, op % 2 ? 3 : 1, ONNXRUN_PRECISION_FP32);
+        cr_assert(uses_team(g));
+        or_threadpool *pools[3] = {p4, p2, NULL};
+        for (int i = 0; i < 3; i++) {
+            g->pool = pools[i];
+            cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+            expect_ref(&c, g, &ref, 2e-5, i == 0 ? "4 threads" : i == 1 ? "2 threads" : "inline");
+        }
+        g->pool = p4;
+        or_graph_free(g);
+        free(ref.y), free(ref.yh), free(ref.yc);
+        free_data(&in);
+    }
+    or_threadpool_destroy(p4);
+    or_threadpool_destroy(p2);
+}
+
+/* BF16 and INT8 weights: the engine's per-slice panels quantize each row as
+ * the whole-matrix panels do, so it matches the old path closely (and the
+ * float reference loosely). */
+Test(recurrent_team, reduced_precision_matches_old_path) {
+    if (!avx512()) cr_skip_test("the engine needs AVX-512");
+    const int precisions[2] = {ONNXRUN_PRECISION_BF16, ONNXRUN_PRECISION_INT8};
+    rng_state = 99;
+    or_threadpool *pool = or_threadpool_create(3);
+    for (int pi = 0; pi < 2; pi++)
+        for (int op = 0; op < 4; op++) {
+            tcase c = sweep_case(op, pi ? 16 : 3, 37 + 33 * pi, op + 4 * pi);
+            tdata in = make_data(&c);
+            ref_out ref = reference(&c, &in);
+            or_graph *team = build(&c, &in, pool, 1, precisions[pi]);
+            or_graph *old = build(&c, &in, pool, 0, precisions[pi]);
+            bool fast = pi ? or_cpu_has(OR_CPU_AVX512_VNNI) : or_cpu_has(OR_CPU_AVX512_BF16);
+            cr_assert_eq(uses_team(team), fast);
+            cr_assert_eq(or_graph_run(team), ONNXRUN_OK, "%s", team->errmsg);
+            cr_assert_eq(or_graph_run(old), ONNXRUN_OK, "%s", old->errmsg);
+            expect_same(&c, team, old, 1e-5, precisions[pi] == 1 ? "bf16" : "int8");
+            expect_ref(&c, team, &ref, 0.05, "reduced vs float reference");
+            or_graph_free(team);
+            or_graph_free(old);
+            free(ref.y), free(ref.yh), free(ref.yc);
+            free_data(&in);
+        }
+    or_threadpool_destroy(pool);
+}
+
+/* ---- the pool's team job and barrier ---- */
+
+typedef struct barrier_ctx {
+    or_barrier bar;
+    atomic_int arrived[64];
+    atomic_int bad;
+    atomic_int calls;
+    int members;
+} barrier_ctx;
+
+/* Round r: every member counts itself in, waits, then checks that all did. */
+static void barrier_member(void *ctx_, int member, int members) {
+    barrier_ctx *ctx = ctx_;
+    int sense = 0;
+    atomic_fetch_add(&ctx->calls, 1);
+    if (members != ctx->members || member < 0 || member >= members) atomic_fetch_add(&ctx->bad, 1);
+    for (int r = 0; r < 64; r++) {
+        atomic_fetch_add(&ctx->arrived[r], 1);
+        or_barrier_wait(&ctx->bar, &sense);
+        if (atomic_load(&ctx->arrived[r]) != members) atomic_fetch_add(&ctx->bad, 1);
+    }
+}
+
+Test(threadpool, team_members_meet_at_barriers) {
+    for (int threads = 1; threads <= 4; threads++) {
+        or_threadpool *pool = or_threadpool_create(threads);
+        for (int round = 0; round < 20; round++) {
+            int members = round % 2 ? threads : threads + 2; /* capped at the pool size */
+            barrier_ctx *ctx = calloc(1, sizeof *ctx);
+            ctx->members = members < threads ? members : threads;
+            or_barrier_init(&ctx->bar, ctx->members);
+            or_threadpool_team(pool, members, barrier_member, ctx);
+            cr_assert_eq(atomic_load(&ctx->calls), ctx->members);
+            cr_assert_eq(atomic_load(&ctx->bad), 0, "threads %d round %d", threads, round);
+            free(ctx);
+        }
+        or_threadpool_destroy(pool);
+    }
+}
