@@ -4,13 +4,14 @@
  *
  *   node bench/bench.js --models DIR --driver BENCH_ONNXRUN --cli ONNXRUN
  *        --peak-rss PEAK_RSS --fma-peak GFLOPS --out DIR [--budget S] [--only a,b]
+ *        [--precisions fp32,bf16,int8]
  *
  * For each model and thread count (1, 2) it starts bench_onnxrun (one process
  * per weight precision; bf16/int8 only with 1 thread and only when the CLI's
  * --help lists --precision) and an onnxruntime session in this process, runs
  * each engine twice to warm up, then alternates turns, engine after engine,
  * until the time budget is spent (at least MIN_RUNS timed runs each) and keeps
- * the median. A turn is one untimed run then BLOCK timed runs in a row. onnxrun's time is measured inside the driver around
+ * the median. A turn is a pause, one untimed run, then BLOCK timed runs in a row. onnxrun's time is measured inside the driver around
  * onnxrun_run; onnxruntime's around `await session.run(feeds)`.
  * Outputs of the last run are compared (max abs difference). Peak RSS comes
  * from separate processes (the onnxrun CLI, and node running ort_once.js).
@@ -49,6 +50,10 @@ function parseArgs(argv) {
  * slowly as at 1 (10.5 ms vs 5.3 ms alone, LSTM hidden 1024), and a pause
  * long enough for the spinning to stop slowed both engines' next run. */
 const BLOCK = 4;
+/* Pause before each turn: after a run onnxruntime's pool keeps about one core
+ * busy spinning for 20-25 ms (measured with process.cpuUsage on 2 threads). */
+const SETTLE_MS = 40;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function median(xs) {
     const s = [...xs].sort((x, y) => x - y);
@@ -156,15 +161,16 @@ async function timeEngines(engines, budgetMs) {
             if (w === 0) e.first = e.last;
         }
     }
-    /* Each turn: one untimed run (the other engine's spinning workers wind
-     * down meanwhile), then BLOCK timed runs back to back, as a program
+    /* Each turn: a pause (the other engine's spinning workers wind down),
+     * one untimed run, then BLOCK timed runs back to back, as a program
      * calling one engine in a loop would see them. */
-    const perRound = engines.reduce((s, e) => s + (BLOCK + 1) * e.last, 0);
+    const perRound = engines.reduce((s, e) => s + (BLOCK + 1) * e.last + SETTLE_MS, 0);
     const rounds = Math.ceil(
         Math.max(MIN_RUNS, Math.min(MAX_RUNS, BLOCK * Math.floor(budgetMs / perRound))) / BLOCK
     );
     for (let r = 0; r < rounds; r++) {
         for (const e of engines) {
+            await sleep(SETTLE_MS);
             await e.run();
             for (let k = 0; k < BLOCK; k++) {
                 const t = await e.run();
@@ -301,6 +307,8 @@ async function main() {
     ort.env.logLevel = 'error';
     fs.mkdirSync(a.out, { recursive: true });
     const reduced = cliSupportsPrecision(a.cli);
+    /* --precisions fp32 skips the reduced-precision runs (quicker iterations). */
+    const wanted = (p) => !a.precisions || a.precisions.split(',').includes(p);
     const started = Date.now();
     const loadStart = os.loadavg();
     const results = [];
@@ -309,7 +317,7 @@ async function main() {
     for (const m of loadModels(a)) {
         const row = { model: m, by_threads: {} };
         for (const t of a.threads) {
-            const precisions = t === 1 ? ['fp32', ...reduced] : ['fp32'];
+            const precisions = t === 1 ? ['fp32', ...reduced.filter(wanted)] : ['fp32'];
             let r;
             try {
                 r = await benchThreads(a, m, t, precisions);
@@ -325,7 +333,7 @@ async function main() {
                     `diff ${r.diff_fp32.toExponential(1)}  (${r.runs} runs)\n`
             );
         }
-        Object.assign(row, measureRss(a, m, reduced));
+        Object.assign(row, measureRss(a, m, reduced.filter(wanted)));
         results.push(row);
     }
     const report = {
@@ -337,7 +345,7 @@ async function main() {
         onnxrun_static_bytes: fs.statSync(a.cli).size,
         onnxrun_static: a.cliStatic === '1',
         ort_version: require(path.join(__dirname, '..', 'node_modules', 'onnxruntime-node', 'package.json')).version,
-        reduced_precisions: reduced,
+        reduced_precisions: reduced.filter(wanted),
         node_baseline_rss_mb: nodeBaseline,
         budget_s: a.budget,
         bench_seconds: (Date.now() - started) / 1000,

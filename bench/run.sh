@@ -2,7 +2,7 @@
 # Benchmarks onnxrun against onnxruntime on PyTorch-exported recurrent models and writes
 # bench/results.md and bench/ratios.png. Not part of the test suite; takes about 5-10 minutes.
 #
-#   bash bench/run.sh [--budget SECONDS] [--only NAME,NAME] [--threads 1,2]
+#   bash bench/run.sh [--budget SECONDS] [--only NAME,NAME] [--threads 1,2] [--precisions fp32,bf16,int8]
 #
 # --budget is the timing budget per model and thread count (default 4 s; every engine still
 # gets at least 5 timed runs). Installs what it needs (Debian packages, npm ci) when missing.
