@@ -410,14 +410,19 @@ static bool use_f32_panels(const or_rnn_state *s, int precision) {
     return big || (s->batch > 2 && s->batch < 8);
 }
 
-/* INT8 keeps W (the input product, batched over all steps, so not
- * bandwidth-bound) in bf16 where the CPU has BF16 or no VNNI: measured on
- * LSTM hidden 1024 it cuts the error vs fp32 4x (max 0.010 -> 0.0027) at the
- * same speed. */
+/* The input product X·Wᵀ runs over a chunk of steps at once, so it is
+ * compute-bound, not bandwidth-bound like the batch-1 recurrent product:
+ * reduced precision pays off there only with the dot-product instructions.
+ * With AVX512-VNNI and no BF16, INT8 keeps W in int8; otherwise INT8 keeps W
+ * in bf16 where the CPU has AVX512-BF16 (measured on LSTM hidden 1024 it cuts
+ * the error vs fp32 4x, max 0.010 -> 0.0027, at the same speed). Without
+ * either (AVX2, plain AVX-512F), W stays float on the blocked GEMM
+ * (OR_Q_F32 here): faster than widening bf16 per product and exact. */
 static or_qkind w_kind(or_qkind kind) {
-    if (kind != OR_Q_S8) return kind;
+    if (kind == OR_Q_F32) return OR_Q_F32;
     bool s8_fast = or_cpu_has(OR_CPU_AVX512_VNNI), bf16_fast = or_cpu_has(OR_CPU_AVX512_BF16);
-    return s8_fast && !bf16_fast ? OR_Q_S8 : OR_Q_BF16;
+    if (kind == OR_Q_S8 && s8_fast && !bf16_fast) return OR_Q_S8;
+    return bf16_fast ? OR_Q_BF16 : OR_Q_F32;
 }
 
 /* Packs W and the R blocks either for the float GEMM or as reduced-precision
@@ -433,7 +438,7 @@ static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, cons
         /* Per direction: a chunk of steps computes one direction's X·Wᵀ at a time. */
         const unsigned char *wd =
             (const unsigned char *)w + (size_t)(d * s->gh * s->input) * s->esz;
-        if (q)
+        if (w_kind(kind) != OR_Q_F32)
             ok = (c->qw[d] = or_qmat_pack_from(w_kind(kind), s->gh, s->input, (const float *)wd,
                                                s->input, 0, wrel)) != NULL;
         else

@@ -25,12 +25,19 @@ static void pick_kernel(or_qmat *q, int force_scalar) {
         q->kern = or_f32_qgemm__avx512;
         q->kern_name = "avx512";
     }
+    bool avx2 = or_cpu_isa() == OR_ISA_AVX2 || or_cpu_isa() == OR_ISA_AVX512;
     if (q->kind == OR_Q_BF16 && or_cpu_has(OR_CPU_AVX512_BF16)) {
         q->kern = or_bf16_qgemm__avx512;
         q->kern_name = "avx512bf16";
     } else if (q->kind == OR_Q_S8 && or_cpu_has(OR_CPU_AVX512_VNNI)) {
         q->kern = or_s8_qgemm__avx512;
         q->kern_name = "avx512vnni";
+    } else if (q->kind == OR_Q_BF16 && avx2) {
+        q->kern = or_bf16_qgemm__avx2;
+        q->kern_name = "avx2";
+    } else if (q->kind == OR_Q_S8 && avx2) {
+        q->kern = or_s8_qgemm__avx2;
+        q->kern_name = "avx2";
     }
 #else
     (void)force_scalar;

@@ -4,11 +4,13 @@
  *
  *   BF16: B rounded to bfloat16 (round to nearest even); A rounded to
  *         bfloat16 per call; products summed in float (VDPBF16PS where the
- *         CPU has AVX512-BF16). Relative error of one product ~2^-8.
+ *         CPU has AVX512-BF16; on AVX2, widened to float and summed with
+ *         FMA). Relative error of one product ~2^-8.
  *   S8:   B per row n as int8 q = round(B / s_n), s_n = max_k |B[n,k]| / 127;
  *         A per row i as a = round(A / t_i), t_i = max_k |A[i,k]| / 127,
  *         stored offset by 128 as unsigned bytes; the dot products are exact
- *         int32 sums (VPDPBUSD where the CPU has AVX512-VNNI), then
+ *         int32 sums (VPDPBUSD where the CPU has AVX512-VNNI, VPMADDWD on
+ *         int16-widened weights on AVX2), then
  *         C = s_n * t_i * (Σ (a + 128) q - 128 Σ q).
  *   F32:  no conversion: the same panel layout for exact float weights, a
  *         GEMV-shaped kernel for the recurrent step of small batches (the
@@ -110,6 +112,10 @@ void or_s8_qgemm__avx512(const or_qmat *q, int64_t m, const void *a, const float
                          int64_t p0, int64_t p1, float *c, int64_t ldc);
 void or_f32_qgemm__avx512(const or_qmat *q, int64_t m, const void *a, const float *ascale,
                           int64_t p0, int64_t p1, float *c, int64_t ldc);
+void or_bf16_qgemm__avx2(const or_qmat *q, int64_t m, const void *a, const float *ascale,
+                         int64_t p0, int64_t p1, float *c, int64_t ldc);
+void or_s8_qgemm__avx2(const or_qmat *q, int64_t m, const void *a, const float *ascale, int64_t p0,
+                       int64_t p1, float *c, int64_t ldc);
 #endif
 
 #endif

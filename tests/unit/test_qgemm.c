@@ -1,5 +1,5 @@
 /* Panel-packed weights (ops/kernels/qgemm.h): hand-derived values, the
- * AVX-512 BF16/VNNI/F32 kernels against the scalar reference, error bounds
+ * AVX2 and AVX-512 BF16/VNNI/F32 kernels against the scalar reference, error bounds
  * against a double-precision product, and LSTM/GRU with bf16/int8 weights
  * against float weights. */
 #include "../../ops/kernels/qgemm.h"
@@ -121,16 +121,47 @@ static void check_random(or_qkind kind, int64_t M, int64_t N, int64_t K, or_thre
     free(A), free(B), free(c0), free(c1);
 }
 
+/* Every kernel this CPU can run: the AVX2 ones (ONNXRUN_ISA=avx2) and the
+ * best (AVX-512 BF16/VNNI/F32 where present). */
 Test(qgemm, kernels_match_reference) {
-    static const int64_t shapes[][3] = {{1, 16, 4},   {1, 17, 5},    {2, 128, 64},
-                                        {3, 100, 37}, {4, 256, 128}, {5, 40, 130},
-                                        {7, 512, 64}, {16, 96, 33},  {1, 2048, 512}};
+    static const int64_t shapes[][3] = {{1, 16, 4},     {1, 17, 5},   {2, 128, 64}, {3, 100, 37},
+                                        {4, 256, 128},  {5, 40, 130}, {7, 512, 64}, {16, 96, 33},
+                                        {1, 2048, 512}, {1, 40, 9},   {2, 24, 3},   {6, 70, 260}};
+    static const char *caps[2] = {"avx2", NULL};
     or_threadpool *pool = or_threadpool_create(2);
-    for (int kind = OR_Q_BF16; kind <= OR_Q_F32; kind++)
-        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
-            check_random((or_qkind)kind, shapes[s][0], shapes[s][1], shapes[s][2],
-                         s % 2 ? pool : NULL);
+    for (int cap = 0; cap < 2; cap++) {
+        if (caps[cap])
+            setenv("ONNXRUN_ISA", caps[cap], 1);
+        else
+            unsetenv("ONNXRUN_ISA");
+        or_cpu_reset();
+        for (int kind = OR_Q_BF16; kind <= OR_Q_F32; kind++)
+            for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+                check_random((or_qkind)kind, shapes[s][0], shapes[s][1], shapes[s][2],
+                             s % 2 ? pool : NULL);
+    }
     or_threadpool_destroy(pool);
+}
+
+/* With AVX2 (and no AVX-512 extension in use) bf16 and int8 weights get the
+ * AVX2 kernels, not the scalar reference. */
+Test(qgemm, avx2_kernels_are_picked) {
+    setenv("ONNXRUN_ISA", "avx2", 1);
+    or_cpu_reset();
+    if (or_cpu_isa() != OR_ISA_AVX2) {
+        unsetenv("ONNXRUN_ISA");
+        or_cpu_reset();
+        cr_skip_test("this CPU has no AVX2");
+    }
+    const float B[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    for (int kind = OR_Q_BF16; kind <= OR_Q_S8; kind++) {
+        or_qmat *q = or_qmat_pack((or_qkind)kind, 2, 4, B, 4, 0);
+        cr_assert_not_null(q);
+        cr_expect_str_eq(q->kern_name, "avx2");
+        or_qmat_free(q);
+    }
+    unsetenv("ONNXRUN_ISA");
+    or_cpu_reset();
 }
 
 /* ---- through the ops: reduced-precision weights vs float weights ---- */
