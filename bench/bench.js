@@ -50,10 +50,30 @@ function parseArgs(argv) {
  * slowly as at 1 (10.5 ms vs 5.3 ms alone, LSTM hidden 1024), and a pause
  * long enough for the spinning to stop slowed both engines' next run. */
 const BLOCK = 4;
-/* Pause before each turn: after a run onnxruntime's pool keeps about one core
- * busy spinning for 20-25 ms (measured with process.cpuUsage on 2 threads). */
-const SETTLE_MS = 40;
+/* Pause before each turn, so that the other engine's spinning workers have
+ * wound down: after a run onnxruntime's pool keeps about one core busy
+ * spinning, 20-25 ms on a Zen 5 and 70-80 ms on a Zen 1 VM (process.cpuUsage,
+ * 2 threads). The pause is measured per model and thread count (spinDownMs),
+ * at least SETTLE_MIN_MS; onnxrun's workers spin at most 2 ms. */
+const SETTLE_MIN_MS = 40;
+const SETTLE_MAX_MS = 400;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/* Milliseconds after a run of this process's engine until its CPU use drops
+ * under a fifth of a core for two 10 ms windows in a row, plus a margin. */
+async function spinDownMs(run) {
+    await run();
+    const start = performance.now();
+    let quiet = 0, c = process.cpuUsage(), t = start;
+    while (quiet < 2 && performance.now() - start < SETTLE_MAX_MS) {
+        await sleep(10);
+        const d = process.cpuUsage(c), now = performance.now();
+        quiet = (d.user + d.system) / 1e3 < 0.2 * (now - t) ? quiet + 1 : 0;
+        c = process.cpuUsage();
+        t = now;
+    }
+    return Math.max(SETTLE_MIN_MS, performance.now() - start + 10);
+}
 
 function median(xs) {
     const s = [...xs].sort((x, y) => x - y);
@@ -164,13 +184,14 @@ async function timeEngines(engines, budgetMs) {
     /* Each turn: a pause (the other engine's spinning workers wind down),
      * one untimed run, then BLOCK timed runs back to back, as a program
      * calling one engine in a loop would see them. */
-    const perRound = engines.reduce((s, e) => s + (BLOCK + 1) * e.last + SETTLE_MS, 0);
+    const settle = await spinDownMs(engines.find((e) => e.name === 'ort').run);
+    const perRound = engines.reduce((s, e) => s + (BLOCK + 1) * e.last + settle, 0);
     const rounds = Math.ceil(
         Math.max(MIN_RUNS, Math.min(MAX_RUNS, BLOCK * Math.floor(budgetMs / perRound))) / BLOCK
     );
     for (let r = 0; r < rounds; r++) {
         for (const e of engines) {
-            await sleep(SETTLE_MS);
+            await sleep(settle);
             await e.run();
             for (let k = 0; k < BLOCK; k++) {
                 const t = await e.run();
@@ -179,7 +200,7 @@ async function timeEngines(engines, budgetMs) {
             }
         }
     }
-    return rounds * BLOCK;
+    return { runs: rounds * BLOCK, settle };
 }
 
 async function benchThreads(a, m, threads, precisions) {
@@ -220,7 +241,7 @@ async function benchEngines(a, m, threads, precisions, drivers) {
         },
     };
     engines.splice(1, 0, ortEngine);
-    res.runs = await timeEngines(engines, a.budget * 1000);
+    Object.assign(res, await timeEngines(engines, a.budget * 1000));
     for (const e of engines) {
         res[`ms_${e.name}`] = median(e.times);
         res[`cpu_ms_${e.name}`] = median(e.cpu);
@@ -330,7 +351,7 @@ async function main() {
             process.stderr.write(
                 `${m.name.padEnd(22)} ${t}T  onnxrun ${r.ms_fp32.toFixed(3)} ms  ort ` +
                     `${r.ms_ort.toFixed(3)} ms  ratio ${(r.ms_fp32 / r.ms_ort).toFixed(2)}  ` +
-                    `diff ${r.diff_fp32.toExponential(1)}  (${r.runs} runs)\n`
+                    `diff ${r.diff_fp32.toExponential(1)}  (${r.runs} runs, pause ${r.settle.toFixed(0)} ms)\n`
             );
         }
         Object.assign(row, measureRss(a, m, reduced.filter(wanted)));

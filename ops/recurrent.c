@@ -333,7 +333,7 @@ struct or_rnn_cache {
     or_packed_b *w[2];    /* per direction W_dᵀ: [input, gh] */
     or_packed_b *r[2][2]; /* per direction: R_dᵀ (or its z r rows), then its h rows */
     int precision;        /* onnxrun_precision; not FP32: qw/qr replace w/r */
-    bool r_panels;        /* FP32 on AVX-512, see use_f32_panels: R in float panels (qr) */
+    bool r_panels;        /* FP32 on AVX-512, see or_rnn_f32_panels: R in float panels (qr) */
     int isa;              /* or_cpu_isa() when packed */
     or_qmat *qw[2];       /* per direction W_d [gh, input] */
     or_qmat *qr[2][2];    /* as r */
@@ -402,7 +402,7 @@ static int weight_precision(const or_graph *g, const or_rnn_state *s) {
  * blocked GEMM (the panels gained only 5-10% on the input product). */
 #define PANEL_MIN_BYTES (8 << 20)
 
-static bool use_f32_panels(const or_rnn_state *s, int precision) {
+bool or_rnn_f32_panels(const or_rnn_state *s, int precision) {
     if (precision != ONNXRUN_PRECISION_FP32 || s->dtype != OR_FLOAT ||
         or_cpu_isa() != OR_ISA_AVX512)
         return false;
@@ -503,7 +503,7 @@ static int pack_weights(or_graph *g, or_node *n, or_rnn_state *s) {
     const void *w = static_weight(g, n, 1), *r = static_weight(g, n, 2);
     or_rnn_cache *c = n->cache;
     bool reusable = (!w || is_initializer(g, n, 1)) && (!r || is_initializer(g, n, 2));
-    bool r_panels = use_f32_panels(s, precision);
+    bool r_panels = or_rnn_f32_panels(s, precision);
     int team = r ? or_rnn_team_members(g, s, precision) : 0;
     if (c && n->free_cache == cache_free && reusable &&
         cache_matches(c, s, w, r, split, precision, r_panels) && c->team_members == team) {

@@ -16,7 +16,7 @@
  * on every run, so they may change between runs. With g->weight_precision
  * BF16 or INT8 (float ops only), static W and R are packed instead into the
  * reduced-precision panels of kernels/qgemm.h; with FP32 on AVX-512, a
- * large R (or a batch of 3-7) goes to its float panels (use_f32_panels).
+ * large R (or a batch of 3-7) goes to its float panels (or_rnn_f32_panels).
  * B and P are read on every
  * run (summed biases go to scratch). All scratch is sized and allocated in
  * prepare; run never allocates.
@@ -110,6 +110,11 @@ typedef struct or_rnn_state {
  * shapes, dtypes, output shapes). On success *out owns it; the op then reads
  * its own attributes/inputs and calls or_rnn_finish. */
 int or_rnn_setup(or_graph *g, or_node *n, const or_rnn_spec *spec, or_rnn_state **out);
+
+/* Whether float R (precision FP32) is read through the float panels of
+ * kernels/qgemm.h rather than the blocked GEMM (AVX-512 only; measured in
+ * recurrent.c). */
+bool or_rnn_f32_panels(const or_rnn_state *s, int precision);
 
 /* Frees a state that or_rnn_finish did not take. */
 void or_rnn_free(or_rnn_state *s);

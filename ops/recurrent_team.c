@@ -16,9 +16,6 @@
 #define ALIGN 64
 #define UNIT_BLOCK 16 /* slice boundaries: whole 16-row panels per gate */
 #define MAX_MEMBERS 64
-/* Float R of at least this many bytes per direction is read through the
- * qgemm.h panels, smaller through the blocked GEMM (recurrent.c's rule). */
-#define PANEL_MIN_BYTES (8 << 20)
 
 /* Units [u0, u0 + ns) of member m: blocks of 16 split as evenly as possible. */
 static void slice_of(int64_t hidden, int members, int m, int64_t *u0, int64_t *ns) {
@@ -48,47 +45,41 @@ struct or_rnn_team_pack {
 
 /* ---- when ---- */
 
-/* ONNXRUN_RNN_TEAM: -1 unset, 0 off, 1 forced wherever it can run, 2 forced
- * and splitting units even for two directions, 3 as 1 with threads taking
- * over each other's chunks at once (tests). */
+/* ONNXRUN_RNN_TEAM: -1 unset, 0 off, 1 forced wherever it can run (two
+ * directions on 2+ threads: by direction), 2 forced and splitting units, 3 as
+ * 1 with threads taking over each other's chunks at once (tests). */
 static int team_env(void) {
     const char *e = getenv("ONNXRUN_RNN_TEAM");
     if (!e || !*e) return -1;
     return e[0] == '0' ? 0 : e[0] == '2' ? 2 : e[0] == '3' ? 3 : 1;
 }
 
-static bool kind_fast(int precision) {
-    if (or_cpu_isa() != OR_ISA_AVX512) return false;
-    if (precision == ONNXRUN_PRECISION_BF16) return or_cpu_has(OR_CPU_AVX512_BF16);
-    if (precision == ONNXRUN_PRECISION_INT8) return or_cpu_has(OR_CPU_AVX512_VNNI);
-    return true;
+/* Float on AVX2 or AVX-512; bf16/int8 have kernels for both (qgemm.h). */
+static bool simd_isa(void) {
+    return or_cpu_isa() == OR_ISA_AVX512 || or_cpu_isa() == OR_ISA_AVX2;
 }
 
-/* Default: bidirectional nodes on 2+ threads run by direction (bench/run.sh
- * on the shared 2-core Zen 5, 2 threads, ratio to onnxruntime over two runs
- * each, old path -> engine: emb_lstm_classifier 1.48-1.80 -> 1.17-1.19,
- * lstm_h256_l3_bi_b16 1.32-1.37 -> 1.28-1.29, gru_h512_bi_b1 0.95-1.68 ->
- * 1.30-1.32, rnn_h256_l2_bi_b16 0.33 -> 0.34). Splitting units runs only
- * when forced:
- * alone on an idle machine a version with fixed owners and a barrier per
- * phase ran LSTM hidden 512 (2 layers) in 6.2-6.5 ms against 7.3-9.5 ms for
- * the old path, hidden 1024 in 4.9 against 6.6, RNN hidden 1024 in 12.5
- * against 15.7; but in bench/run.sh, whose runs alternate with
- * onnxruntime's in one process, neither it nor the takeover scheme above
- * beat the old path (lstm_h1024_b1 1.50-1.68 old, 1.59-2.84 split;
- * gru_h1024_b16 1.13 old, 1.47 split): each phase waits for a thread that
- * another process keeps off its core. With one thread the engine runs the
- * same products as the old path and measured the same CPU time within
- * noise. */
+/* Default: split units whenever the pool has 2+ threads, one direction and
+ * two alike. Measured on the 2-core Zen 1 (AVX2), 2 threads, median of 5
+ * alternating rounds of `onnxrun --bench`, old path -> split units (ms):
+ * lstm_h128_b1 1.41 -> 1.02, gru_h512_bi_b1 39.4 -> 35.0 (by direction:
+ * 63.7), lstm_h512_l2_b1 29.7 -> 25.7, rnn_h1024_l2_b1 54.9 -> 50.6,
+ * emb_lstm_classifier 33.8 -> 23.9, rnn_h256_l2_bi_b16 91.9 -> 66.5,
+ * gru_h1024_b16 211 -> 207, lstm_h512_l2_b16 335 -> 335. An earlier
+ * measurement on a Zen 5 found the split losing inside bench/run.sh, whose
+ * onnxruntime runs left that engine's workers spinning on the other core;
+ * the benchmark now pauses before each engine's turn (bench/bench.js). With
+ * one thread the engine would run the same products as the old path. */
 int or_rnn_team_members(const or_graph *g, const or_rnn_state *s, int precision) {
+    (void)precision;
     int env = team_env();
-    if (env == 0 || s->dtype != OR_FLOAT || s->hidden <= 0 || !kind_fast(precision)) return 0;
+    if (env == 0 || s->dtype != OR_FLOAT || s->hidden <= 0 || !simd_isa()) return 0;
     int64_t blocks = (s->hidden + UNIT_BLOCK - 1) / UNIT_BLOCK;
     int threads = or_threadpool_size(g->pool);
     if (threads > MAX_MEMBERS) threads = MAX_MEMBERS;
+    if (env < 0 && threads < 2) return 0;
     /* Two directions on two threads need no synchronisation at all. */
-    if (s->dirs == 2 && threads >= 2 && env != 2) return 2 | OR_RNN_TEAM_BY_DIR;
-    if (env < 1) return 0;
+    if (s->dirs == 2 && threads >= 2 && (env == 1 || env == 3)) return 2 | OR_RNN_TEAM_BY_DIR;
     return threads < blocks ? threads : (int)blocks;
 }
 
@@ -142,9 +133,7 @@ or_rnn_team_pack *or_rnn_team_pack_new(const or_rnn_state *s, int plan, or_qkind
     /* One member's rows at a time (none when a member has every unit). */
     float *tmp = most < H ? or_malloc(sizeof(float) * (size_t)(G * most * H)) : NULL;
     if (!p || (most < H && !tmp)) goto fail;
-    /* Float: the rule of recurrent.c's use_f32_panels (measured there). */
-    double r_bytes = (double)s->gh * (double)H * sizeof(float);
-    bool panels = kind != OR_Q_F32 || r_bytes >= PANEL_MIN_BYTES || (s->batch > 2 && s->batch < 8);
+    bool panels = kind != OR_Q_F32 || or_rnn_f32_panels(s, ONNXRUN_PRECISION_FP32);
     p->members = members;
     p->by_dir = by_dir;
     p->dirs = (int)s->dirs;
@@ -196,6 +185,11 @@ struct or_rnn_team {
     bool steal_at_once; /* ONNXRUN_RNN_TEAM=3 */
     _Alignas(64) atomic_llong done;
     _Alignas(64) atomic_llong claim[MAX_MEMBERS];
+    /* Per thread: it has entered this run's time loop. A pool worker that was
+     * asleep takes a while to wake (measured on a 2-core VM after a 40 ms
+     * pause: 1-5 ms for LSTM hidden 128, 0.8 ms back to back); until it
+     * arrives its chunks are taken over at once, not after STEAL_NS each. */
+    _Alignas(64) atomic_int present[MAX_MEMBERS];
     member m[MAX_MEMBERS];
 };
 
@@ -449,6 +443,7 @@ static bool claim(or_rnn_team *t, int mi, long long phi) {
 static void team_units(or_rnn_state *s, or_rnn_team *t, int ti, int nt) {
     const int P = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset ? 2 : 1;
     const long long C = t->members, total = (long long)s->dirs * s->max_len * P;
+    atomic_store(&t->present[ti], 1);
     for (;;) {
         long long phi = atomic_load(&t->done) / C;
         if (phi >= total) return;
@@ -463,12 +458,13 @@ static void team_units(or_rnn_state *s, or_rnn_team *t, int ti, int nt) {
         int64_t since = 0;
         for (int spins = 0; atomic_load(&t->done) < (phi + 1) * C; spins++) {
             if (spins % 256 == 255 && !since) since = now_ns();
-            if (t->steal_at_once || (since && spins % 256 == 255 && now_ns() - since > STEAL_NS))
-                for (int mi = 0; mi < C; mi++)
-                    if (claim(t, mi, phi)) {
-                        run_phase(s, t, d, k, phase, mi);
-                        atomic_fetch_add(&t->done, 1);
-                    }
+            bool late = since && spins % 256 == 255 && now_ns() - since > STEAL_NS;
+            for (int mi = 0; mi < C; mi++)
+                if ((t->steal_at_once || late || !atomic_load(&t->present[mi % nt])) &&
+                    claim(t, mi, phi)) {
+                    run_phase(s, t, d, k, phase, mi);
+                    atomic_fetch_add(&t->done, 1);
+                }
             if (spins > WAIT_SPINS) sched_yield();
         }
     }
@@ -497,7 +493,10 @@ void or_rnn_team_run(or_graph *g, or_rnn_state *s) {
     team_ctx tc = {s, t};
     for (int mi = 0; mi < t->members; mi++) member_cells(s, &t->m[mi]);
     atomic_store(&t->done, 0);
-    for (int mi = 0; mi < t->members; mi++) atomic_store(&t->claim[mi], 0);
+    for (int mi = 0; mi < t->members; mi++) {
+        atomic_store(&t->claim[mi], 0);
+        atomic_store(&t->present[mi], 0);
+    }
     int threads = or_threadpool_size(g->pool);
     if (threads > t->members) threads = t->members;
     or_threadpool_team(g->pool, threads, team_thread, &tc);

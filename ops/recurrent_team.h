@@ -19,13 +19,13 @@
  * By direction (bidirectional, 2+ threads): each direction runs whole on its
  * own thread with its own state, no synchronisation at all.
  *
- * Used for float on AVX-512 (BF16/S8 weights where the CPU has the fast
- * kernels) with static R, when the pool has 2+ threads and a step has
- * enough work (see or_rnn_team_members); everything else keeps the
- * step-by-step path of recurrent.c. ONNXRUN_RNN_TEAM=0 forces the old path,
- * =1 forces the engine wherever it can run (also one thread, small sizes),
- * =2 as 1 but splitting units of bidirectional nodes too, =3 as 1 with
- * threads taking over each other's chunks at once (tests, benchmarks).
+ * Used for float on AVX2 and AVX-512 (BF16/S8 weights too) with static R,
+ * by default when the pool has 2+ threads, splitting units (see
+ * or_rnn_team_members); everything else keeps the step-by-step path of
+ * recurrent.c. ONNXRUN_RNN_TEAM=0 forces the old path, =1 forces the engine
+ * wherever it can run (also one thread; two directions on 2+ threads run by
+ * direction), =2 forces it splitting units, =3 as 1 with threads taking
+ * over each other's chunks at once (tests, benchmarks).
  */
 #ifndef OR_RECURRENT_TEAM_H
 #define OR_RECURRENT_TEAM_H
