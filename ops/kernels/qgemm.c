@@ -38,6 +38,7 @@ static void pick_kernel(or_qmat *q, int force_scalar) {
     } else if (q->kind == OR_Q_S8 && avx2) {
         q->kern = or_s8_qgemm__avx2;
         q->kern_name = "avx2";
+        q->a_max = 63;
     }
 #else
     (void)force_scalar;
@@ -121,7 +122,7 @@ or_qmat *or_qmat_pack_from(or_qkind kind, int64_t N, int64_t K, const float *B, 
         return NULL;
     or_qmat *q = or_calloc(1, sizeof *q);
     if (!q) return NULL;
-    *q = (or_qmat){.kind = kind, .N = N, .K = K, .npan = npan, .kpad = kpad};
+    *q = (or_qmat){.kind = kind, .N = N, .K = K, .npan = npan, .kpad = kpad, .a_max = 127};
     q->data = or_aligned_alloc(ALIGN, round_up((size_t)(elems * esz)));
     if (kind == OR_Q_S8) {
         q->scale = or_calloc((size_t)(npan * OR_Q_PANEL), sizeof(float));
@@ -176,10 +177,11 @@ static void prep_s8(const or_qmat *q, int64_t M, const float *A, int64_t lda, ui
         uint8_t *d = a8 + i * q->kpad;
         float amax = 0;
         for (int64_t k = 0; k < q->K; k++) amax = fmaxf(amax, fabsf(x[k]));
-        ascale[i] = isfinite(amax) ? amax / 127.0f : amax + NAN;
-        float inv = amax > 0 && isfinite(amax) ? 127.0f / amax : 0.0f;
-        for (int64_t k = 0; k < q->K; k++) d[k] = (uint8_t)(quant(x[k], inv) + 128);
-        for (int64_t k = q->K; k < q->kpad; k++) d[k] = 128;
+        const float top = (float)q->a_max;
+        ascale[i] = isfinite(amax) ? amax / top : amax + NAN;
+        float inv = amax > 0 && isfinite(amax) ? top / amax : 0.0f;
+        for (int64_t k = 0; k < q->K; k++) d[k] = (uint8_t)(quant(x[k], inv) + q->a_max + 1);
+        for (int64_t k = q->K; k < q->kpad; k++) d[k] = (uint8_t)(q->a_max + 1);
     }
 }
 

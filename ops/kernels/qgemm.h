@@ -7,11 +7,14 @@
  *         CPU has AVX512-BF16; on AVX2, widened to float and summed with
  *         FMA). Relative error of one product ~2^-8.
  *   S8:   B per row n as int8 q = round(B / s_n), s_n = max_k |B[n,k]| / 127;
- *         A per row i as a = round(A / t_i), t_i = max_k |A[i,k]| / 127,
- *         stored offset by 128 as unsigned bytes; the dot products are exact
- *         int32 sums (VPDPBUSD where the CPU has AVX512-VNNI, VPMADDWD on
- *         int16-widened weights on AVX2), then
- *         C = s_n * t_i * (Σ (a + 128) q - 128 Σ q).
+ *         A per row i as a = round(A / t_i), t_i = max_k |A[i,k]| / a_max,
+ *         stored offset by a_max + 1 as unsigned bytes; the dot products are
+ *         exact int32 sums, then
+ *         C = s_n * t_i * (Σ (a + a_max + 1) q - (a_max + 1) Σ q).
+ *         a_max is 127 for VPDPBUSD (AVX512-VNNI) and the scalar kernel, 63
+ *         for AVX2's VPMADDUBSW: its int16 pair sums (a + 64) q stay within
+ *         ±2·127·127, so they never saturate (with 8-bit activations they
+ *         could reach 64770).
  *   F32:  no conversion: the same panel layout for exact float weights, a
  *         GEMV-shaped kernel for the recurrent step of small batches (the
  *         AVX-512 kernel; other ISAs keep the blocked GEMM of gemm.h).
@@ -56,6 +59,7 @@ struct or_qmat {
     int64_t npan, kpad; /* panels of OR_Q_PANEL rows; K rounded up to 2 (BF16), 4 (S8) */
     void *data;         /* packed B, layout above */
     float *scale;       /* S8: [npan * 16] s_n (0 past N) */
+    int a_max;          /* S8: activations quantized to [-a_max, a_max] (127 or 63) */
     int32_t *rowsum;    /* S8: [npan * 16] Σ_k q[n,k] */
     or_qgemm_fn kern;
     const char *kern_name;

@@ -17,6 +17,7 @@ __attribute__((target(QTARGET))) static inline __m512i qzero(void) {
 __attribute__((target(QTARGET))) static inline __m512i qdot(__m512i acc, __m512i a, __m512i w) {
     return _mm512_dpbusd_epi32(acc, a, w);
 }
+/* Packs for this kernel have a_max 127: the offset is 128. */
 __attribute__((target(QTARGET))) static inline void qstore(const or_qmat *q, __m512i acc, float *c,
                                                            int64_t n, float ascale, int valid) {
     __m512i fix = _mm512_slli_epi32(_mm512_loadu_si512((const void *)(q->rowsum + n)), 7);

@@ -19,7 +19,7 @@ void or_s8_qgemm__scalar(const or_qmat *q, int64_t m, const void *a, const float
             }
             for (int j = 0; j < OR_Q_PANEL && p * OR_Q_PANEL + j < q->N; j++) {
                 int64_t n = p * OR_Q_PANEL + j;
-                float dot = (float)(acc[j] - 128 * q->rowsum[n]);
+                float dot = (float)(acc[j] - (q->a_max + 1) * q->rowsum[n]);
                 c[i * ldc + n] = dot * (q->scale[n] * ascale[i]);
             }
         }
