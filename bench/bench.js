@@ -3,7 +3,7 @@
  * wrote, and writes the report. bench/run.sh builds the tools and calls this.
  *
  *   node bench/bench.js --models DIR --driver BENCH_ONNXRUN --cli ONNXRUN
- *        --peak-rss PEAK_RSS --fma-peak GFLOPS --out DIR [--budget S] [--only a,b]
+ *        --peak-rss PEAK_RSS --fma-peak GFLOPS [--read-gbs GB/S] --out DIR [--budget S] [--only a,b]
  *        [--precisions fp32,bf16,int8]
  *
  * For each model and thread count (1, 2) it starts bench_onnxrun (one process
@@ -38,6 +38,7 @@ function parseArgs(argv) {
     }
     a.budget = Number(a.budget);
     a.fmaPeak = Number(a.fmaPeak);
+    a.readGbs = a.readGbs === undefined ? null : Number(a.readGbs);
     if (typeof a.threads === 'string') a.threads = a.threads.split(',').map(Number);
     for (const k of ['models', 'driver', 'cli', 'peakRss', 'out'])
         if (!a[k]) throw new Error(`missing --${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`);
@@ -363,6 +364,7 @@ async function main() {
         cores: os.cpus().length,
         fma_peak_gflops: a.fmaPeak,
         fma_peak_line: a.fmaPeakLine || '',
+        read_gbs: a.readGbs,
         onnxrun_static_bytes: fs.statSync(a.cli).size,
         onnxrun_static: a.cliStatic === '1',
         ort_version: require(path.join(__dirname, '..', 'node_modules', 'onnxruntime-node', 'package.json')).version,

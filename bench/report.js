@@ -84,11 +84,19 @@ function loadCell(row, engine) {
 
 const pct = (x, peak) => (x === null ? '—' : `${f((x / peak) * 100, 1)}%`);
 
+/* Bytes of R one batch-1 run reads: all of R of every layer and direction
+ * at every step (null for other batches, where R is reused across rows). */
+function rStreamBytes(m) {
+    const gates = { lstm: 4, gru: 3, rnn: 1 }[m.kind];
+    if (m.batch !== 1 || !gates) return null;
+    return 4 * gates * m.hidden * m.hidden * (m.bidir ? 2 : 1) * m.layers * m.seq;
+}
+
 function efficiencyTable(rep, tally) {
     const peak = rep.fma_peak_gflops;
     const out = [
-        '| model | onnxrun GFLOP/s 1T | % of 1-core peak | ORT GFLOP/s 1T | onnxrun GFLOP/s 2T | % of 2-core peak | load ms onnxrun (1st run) | load ms ORT (1st run) | peak RSS MB onnxrun | peak RSS MB ORT (net of node) | RSS ratio |',
-        '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+        '| model | onnxrun GFLOP/s 1T | % of 1-core peak | ORT GFLOP/s 1T | R read GB/s 1T onnxrun / ORT (batch 1) | onnxrun GFLOP/s 2T | % of 2-core peak | load ms onnxrun (1st run) | load ms ORT (1st run) | peak RSS MB onnxrun | peak RSS MB ORT (net of node) | RSS ratio |',
+        '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
     ];
     for (const row of rep.results) {
         const m = row.model;
@@ -96,9 +104,11 @@ function efficiencyTable(rep, tally) {
         const gf = (r) => (r ? m.flops / (r.ms_fp32 / 1e3) / 1e9 : null);
         const ortNet = row.rss_ort !== null && rep.node_baseline_rss_mb ? row.rss_ort - rep.node_baseline_rss_mb : null;
         const rssRatio = row.rss_onnxrun !== null && ortNet ? row.rss_onnxrun / ortNet : null;
+        const rb = rStreamBytes(m), gbs = (t) => (rb && t ? f(rb / (t / 1e3) / 1e9, 1) : '—');
         out.push(
             `| \`${m.name}\` | ${f(gf(t1), 1)} | ${pct(gf(t1), peak)} | ` +
-                `${t1 ? f(m.flops / (t1.ms_ort / 1e3) / 1e9, 1) : '—'} | ${f(gf(t2), 1)} | ` +
+                `${t1 ? f(m.flops / (t1.ms_ort / 1e3) / 1e9, 1) : '—'} | ` +
+                `${rb && t1 ? `${gbs(t1.ms_fp32)} / ${gbs(t1.ms_ort)}` : '—'} | ${f(gf(t2), 1)} | ` +
                 `${pct(gf(t2), 2 * peak)} | ${loadCell(row, 'fp32')} | ${loadCell(row, 'ort')} | ` +
                 `${f(row.rss_onnxrun, 1)} | ${f(row.rss_ort, 1)} (${f(ortNet, 1)}) | ${verdict(rssRatio, RSS_TARGET, tally)} |`
         );
@@ -141,7 +151,10 @@ function header(rep) {
         `Measured ${rep.date.slice(0, 16).replace('T', ' ')} UTC by \`bash bench/run.sh\` on ${rep.cpu} ` +
             `(${rep.cores} cores), onnxruntime ${rep.ort_version} (onnxruntime-node, CPU provider, ` +
             `default graph optimizations). One-core FMA peak measured by \`bench/fma_peak\`: ` +
-            `**${f(rep.fma_peak_gflops, 1)} GFLOP/s** (${rep.fma_peak_line}).`,
+            `**${f(rep.fma_peak_gflops, 1)} GFLOP/s** (${rep.fma_peak_line}).` +
+            (rep.read_gbs
+                ? ` One-core read bandwidth from memory (\`bench/mem_bw\`, 256 MiB): **${f(rep.read_gbs, 1)} GB/s**.`
+                : ''),
         '',
         `\`onnxrun\` CLI binary${rep.onnxrun_static ? ', statically linked' : ' (NOT static)'}: ` +
             `**${sizeKb} KiB**. Benchmark time ${(rep.bench_seconds / 60).toFixed(1)} min ` +
@@ -176,6 +189,9 @@ function notes(rep) {
                   'caller of onnxruntime would not pay the node binding (this errs in onnxruntime\'s favour). ' +
                   'The CPU-time ratio is not adjusted.'
                 : ''),
+        'R read GB/s (batch 1): the bytes of R a run must read (every layer and direction, every',
+        'step: 4·G·H²·D·L·seq) over its median time; while R does not fit the caches this cannot',
+        'pass the machine\'s read bandwidth, for any engine.',
         'Max abs diff: onnxrun fp32 vs onnxruntime outputs (tolerance 1e-4).',
         'Targets: small (≤1M parameters) 1T ≤0.5; large (hidden ≥512) 1T ≤0.7, 2T ≤0.8,',
         'bf16/int8 batch 1 ≤0.35 × ORT fp32; peak RSS ≤1/3 of ORT\'s. The machine is shared, so',

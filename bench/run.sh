@@ -61,7 +61,9 @@ fi
 cc "${cflags[@]}" -o "$build/fma_peak" bench/fma_peak.c "${fma_objs[@]}"
 fma_line=$("$build/fma_peak")
 fma_peak=$(echo "$fma_line" | awk '{print $2}')
-echo "   $fma_line"
+cc "${cflags[@]}" -o "$build/mem_bw" bench/mem_bw.c
+read_gbs=$("$build/mem_bw" | awk '{print $2}')
+echo "   $fma_line, read_gbs $read_gbs"
 
 models="$build/bench-models"
 if [ ! -f "$models/order.json" ] || [ bench/export_models.py -nt "$models/order.json" ]; then
@@ -74,7 +76,7 @@ echo "== benchmarking"
 start=$(date +%s)
 rc=0
 node bench/bench.js --models "$models" --driver "$build/bench_onnxrun" --cli "$cli" --cli-static "$cli_static" \
-  --peak-rss "$build/peak_rss" --fma-peak "$fma_peak" --fma-peak-line "$fma_line" \
+  --peak-rss "$build/peak_rss" --fma-peak "$fma_peak" --fma-peak-line "$fma_line" --read-gbs "$read_gbs" \
   --out "$build/bench-out" --md "$results/results.md" --png "$results/ratios.png" "${bench_args[@]}" || rc=$?
 echo "== done in $(( $(date +%s) - start )) s: $results/results.md, $results/ratios.png"
 # 3: some onnxrun output differed from onnxruntime's (the report says which).
