@@ -240,8 +240,10 @@ static size_t member_bytes(const or_rnn_state *s, const or_rnn_team_pack *p, int
 int or_rnn_team_setup(or_graph *g, or_node *n, or_rnn_state *s, const or_rnn_team_pack *pack) {
     /* Sizes are bounded by scratch recurrent.c already allocated (xw holds
      * seq * batch * dirs * gates * hidden floats), so these cannot overflow. */
-    or_rnn_team *t = or_calloc(1, sizeof *t);
+    /* Its counters are cache-line aligned (_Alignas(64)), so calloc's 16 will not do. */
+    or_rnn_team *t = or_aligned_alloc(ALIGN, sizeof *t);
     if (!t) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
+    memset(t, 0, sizeof *t);
     t->pack = pack;
     t->by_dir = pack->by_dir;
     t->steal_at_once = team_env() == 3;
