@@ -40,8 +40,12 @@ AI void store_row(const V *acc, int nvec, T alpha, T beta, T *c, int64_t n) {
  * FMAs, not 3 x 6 (measured on Zen 1, batch-16 recurrent steps). */
 AI void ukr_rows(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha, T beta, T *c,
                  int64_t ldc, int n, const int ROWS) {
-    V acc[8][NV]; /* [ROWS][NV], ROWS <= MR <= 8 */
-    const T *arow[8];
+    /* alpha and beta wait in memory: held in registers through the loop they
+     * left GCC 12 one register short for the 6x16 AVX2 tile, which then
+     * spilled an accumulator on every k (a third of the kernel's time). */
+    volatile T alpha_beta[2] = {alpha, beta};
+    V acc[MR][NV]; /* [ROWS][NV], ROWS <= MR */
+    const T *arow[MR];
 #pragma GCC unroll 8
     for (int i = 0; i < ROWS; i++) {
         arow[i] = a + i * rs;
@@ -59,6 +63,8 @@ AI void ukr_rows(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T 
             for (int v = 0; v < NV; v++) acc[i][v] = vfma(av, b[v], acc[i][v]);
         }
     }
+    alpha = alpha_beta[0];
+    beta = alpha_beta[1];
 #pragma GCC unroll 8
     for (int i = 0; i < ROWS; i++) store_row(acc[i], NV, alpha, beta, c + i * ldc, n);
 }
