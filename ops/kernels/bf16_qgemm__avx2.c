@@ -3,17 +3,9 @@
  * mask (a bfloat16 is the top half of a float), and so does each pair of
  * activations; products are summed in float with FMA, pair by pair as the
  * scalar reference adds them, so results differ from it only by FMA
- * rounding. Register blocks: 1 row x 4 panels (batch-1 steps stream the
- * weights once), 2 x 2, and 4 x 1 (the input product over many steps reuses
- * each converted weight four times). */
-#include "qgemm.h"
-
-#include <immintrin.h>
-
-#define AI static inline __attribute__((always_inline))
-
-/* Lanes 0..n-1 of a store: mask_src[8 - n + i] is all ones for i < n. */
-static const int32_t mask_src[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+ * rounding. Blocking in qgemm_avx2.h. */
+#define QA_ROW_BYTES(q) ((q)->kpad * 2)
+#include "qgemm_avx2.h"
 
 AI __m256 bf16_lo(__m256i pairs) { /* the first bfloat16 of each pair */
     return _mm256_castsi256_ps(_mm256_slli_epi32(pairs, 16));
@@ -22,22 +14,10 @@ AI __m256 bf16_hi(__m256i pairs, __m256i hi_mask) {
     return _mm256_castsi256_ps(_mm256_and_si256(pairs, hi_mask));
 }
 
-AI void store16(__m256 lo, __m256 hi, float *c, int valid) {
-    if (valid == OR_Q_PANEL) {
-        _mm256_storeu_ps(c, lo);
-        _mm256_storeu_ps(c + 8, hi);
-        return;
-    }
-    int n0 = valid < 8 ? valid : 8, n1 = valid - n0;
-    _mm256_maskstore_ps(c, _mm256_loadu_si256((const __m256i *)(mask_src + 8 - n0)), lo);
-    if (n1 > 0)
-        _mm256_maskstore_ps(c + 8, _mm256_loadu_si256((const __m256i *)(mask_src + 8 - n1)), hi);
-}
-
-/* R activation rows x PB panels from panel p. acc[r][b][h]: rows 8h..8h+7
- * of panel p + b. */
-AI void block(const or_qmat *q, const uint16_t *a, int64_t p, float *c, int64_t ldc, const int R,
-              const int PB) {
+/* acc[r][b][h]: outputs 8h..8h+7 of panel p + b for row r. */
+AI void block(const or_qmat *q, const uint8_t *a, const float *ascale, int64_t p, float *c,
+              int64_t ldc, const int R, const int PB) {
+    (void)ascale;
     const int64_t kq = q->kpad / 2, pstride = kq * OR_Q_PANEL * 2;
     const uint16_t *w = (const uint16_t *)q->data + p * pstride;
     const __m256i hi_mask = _mm256_set1_epi32((int32_t)0xffff0000u);
@@ -50,8 +30,8 @@ AI void block(const or_qmat *q, const uint16_t *a, int64_t p, float *c, int64_t 
         __m256 a0[4], a1[4];
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
-            __m256i pair =
-                _mm256_castps_si256(_mm256_broadcast_ss((const float *)(a + r * q->kpad + 2 * kk)));
+            __m256i pair = _mm256_castps_si256(
+                _mm256_broadcast_ss((const float *)(a + r * QA_ROW_BYTES(q) + 4 * kk)));
             a0[r] = bf16_lo(pair);
             a1[r] = bf16_hi(pair, hi_mask);
         }
@@ -72,40 +52,14 @@ AI void block(const or_qmat *q, const uint16_t *a, int64_t p, float *c, int64_t 
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
         for (int b = 0; b < PB; b++) {
-            int64_t n = (p + b) * OR_Q_PANEL, valid = q->N - n;
-            if (valid > 0)
-                store16(acc[r][b][0], acc[r][b][1], c + r * ldc + n,
-                        valid < OR_Q_PANEL ? (int)valid : OR_Q_PANEL);
+            int valid = panel_valid(q, p + b);
+            if (valid)
+                store16(acc[r][b][0], acc[r][b][1], c + r * ldc + (p + b) * OR_Q_PANEL, valid);
         }
 }
 
 void or_bf16_qgemm__avx2(const or_qmat *q, int64_t m, const void *a, const float *ascale,
                          int64_t p0, int64_t p1, float *c, int64_t ldc) {
     (void)ascale;
-    const uint16_t *a16 = a;
-    for (int64_t p = p0; p < p1;) {
-        int64_t left = p1 - p;
-        int pb = left >= 4 ? 4 : left >= 2 ? 2 : 1;
-        for (int64_t i = 0; i < m;) {
-            const uint16_t *ai = a16 + i * q->kpad;
-            float *ci = c + i * ldc;
-            if (m - i >= 4) {
-                for (int b = 0; b < pb; b++) block(q, ai, p + b, ci, ldc, 4, 1);
-                i += 4;
-            } else if (m - i >= 2 && pb >= 2) {
-                for (int b = 0; b < pb; b += 2) block(q, ai, p + b, ci, ldc, 2, 2);
-                i += 2;
-            } else if (pb == 4) {
-                block(q, ai, p, ci, ldc, 1, 4);
-                i += 1;
-            } else if (pb == 2) {
-                block(q, ai, p, ci, ldc, 1, 2);
-                i += 1;
-            } else {
-                block(q, ai, p, ci, ldc, 1, 1);
-                i += 1;
-            }
-        }
-        p += pb;
-    }
+    run_blocks(q, m, a, NULL, p0, p1, c, ldc);
 }

@@ -4,16 +4,11 @@
  * the pairs into one int32 per output row. Per 32 weight bytes: those two and
  * an add, against a multiply-add per weight for float. The int32 sums equal
  * the scalar reference's on the same pack exactly; only the final float
- * scaling may round differently. Register blocks: 1 row x 4 panels (the
- * batch-1 step), 2 x 2 and 4 x 1. */
-#include "qgemm.h"
-
-#include <immintrin.h>
+ * scaling may round differently. Blocking in qgemm_avx2.h. */
 #include <string.h>
 
-#define AI static inline __attribute__((always_inline))
-
-static const int32_t mask_src[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+#define QA_ROW_BYTES(q) ((q)->kpad)
+#include "qgemm_avx2.h"
 
 /* C = s_n * t_i * (dot - (a_max + 1) * rowsum_n) for 8 outputs from n. */
 AI __m256 scale8(const or_qmat *q, __m256i dot, int64_t n, float ascale) {
@@ -23,22 +18,7 @@ AI __m256 scale8(const or_qmat *q, __m256i dot, int64_t n, float ascale) {
     return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(dot, fix)), s);
 }
 
-AI void store_panel(const or_qmat *q, __m256i lo, __m256i hi, int64_t n, float ascale, float *c) {
-    int64_t valid = q->N - n;
-    if (valid <= 0) return;
-    __m256 x0 = scale8(q, lo, n, ascale), x1 = scale8(q, hi, n + 8, ascale);
-    if (valid >= OR_Q_PANEL) {
-        _mm256_storeu_ps(c, x0);
-        _mm256_storeu_ps(c + 8, x1);
-        return;
-    }
-    int n0 = valid < 8 ? (int)valid : 8, n1 = (int)valid - n0;
-    _mm256_maskstore_ps(c, _mm256_loadu_si256((const __m256i *)(mask_src + 8 - n0)), x0);
-    if (n1 > 0)
-        _mm256_maskstore_ps(c + 8, _mm256_loadu_si256((const __m256i *)(mask_src + 8 - n1)), x1);
-}
-
-/* R rows x PB panels from panel p; acc[r][b][h]: rows 8h..8h+7 of panel p + b. */
+/* acc[r][b][h]: outputs 8h..8h+7 of panel p + b for row r. */
 AI void block(const or_qmat *q, const uint8_t *a, const float *ascale, int64_t p, float *c,
               int64_t ldc, const int R, const int PB) {
     const int64_t kq = q->kpad / 4, pstride = kq * OR_Q_PANEL * 4;
@@ -54,7 +34,7 @@ AI void block(const or_qmat *q, const uint8_t *a, const float *ascale, int64_t p
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
             int32_t quad;
-            memcpy(&quad, a + r * q->kpad + 4 * kk, 4);
+            memcpy(&quad, a + r * QA_ROW_BYTES(q) + 4 * kk, 4);
             av[r] = _mm256_set1_epi32(quad);
         }
 #pragma GCC unroll 4
@@ -73,38 +53,16 @@ AI void block(const or_qmat *q, const uint8_t *a, const float *ascale, int64_t p
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
-        for (int b = 0; b < PB; b++)
-            store_panel(q, acc[r][b][0], acc[r][b][1], (p + b) * OR_Q_PANEL, ascale[r],
-                        c + r * ldc + (p + b) * OR_Q_PANEL);
+        for (int b = 0; b < PB; b++) {
+            int valid = panel_valid(q, p + b);
+            int64_t n = (p + b) * OR_Q_PANEL;
+            if (valid)
+                store16(scale8(q, acc[r][b][0], n, ascale[r]),
+                        scale8(q, acc[r][b][1], n + 8, ascale[r]), c + r * ldc + n, valid);
+        }
 }
 
 void or_s8_qgemm__avx2(const or_qmat *q, int64_t m, const void *a, const float *ascale, int64_t p0,
                        int64_t p1, float *c, int64_t ldc) {
-    const uint8_t *a8 = a;
-    for (int64_t p = p0; p < p1;) {
-        int64_t left = p1 - p;
-        int pb = left >= 4 ? 4 : left >= 2 ? 2 : 1;
-        for (int64_t i = 0; i < m;) {
-            const uint8_t *ai = a8 + i * q->kpad;
-            const float *si = ascale + i;
-            float *ci = c + i * ldc;
-            if (m - i >= 4) {
-                for (int b = 0; b < pb; b++) block(q, ai, si, p + b, ci, ldc, 4, 1);
-                i += 4;
-            } else if (m - i >= 2 && pb >= 2) {
-                for (int b = 0; b < pb; b += 2) block(q, ai, si, p + b, ci, ldc, 2, 2);
-                i += 2;
-            } else if (pb == 4) {
-                block(q, ai, si, p, ci, ldc, 1, 4);
-                i += 1;
-            } else if (pb == 2) {
-                block(q, ai, si, p, ci, ldc, 1, 2);
-                i += 1;
-            } else {
-                block(q, ai, si, p, ci, ldc, 1, 1);
-                i += 1;
-            }
-        }
-        p += pb;
-    }
+    run_blocks(q, m, a, ascale, p0, p1, c, ldc);
 }

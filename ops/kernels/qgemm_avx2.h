@@ -1,0 +1,71 @@
+/* What the AVX2 weight kernels (bf16_qgemm__avx2.c, s8_qgemm__avx2.c)
+ * share: the masked store of one 16-output panel row and the loop that cuts
+ * rows x panels into register blocks. Included once by each, which then
+ * defines
+ *   AI void block(const or_qmat *q, const uint8_t *a, const float *ascale,
+ *                 int64_t p, float *c, int64_t ldc, const int R, const int PB)
+ * (R activation rows from a, rows QA_ROW_BYTES(q) bytes apart, times panels
+ * p .. p + PB - 1) for R x PB in 4 x 1, 2 x 2, 1 x 4, 1 x 2 and 1 x 1: one row
+ * against four panels streams the weights once (batch-1 steps); four rows
+ * against one reuse each loaded weight four times (the input product). */
+#include "qgemm.h"
+
+#include <immintrin.h>
+
+#define AI static inline __attribute__((always_inline))
+
+AI void block(const or_qmat *q, const uint8_t *a, const float *ascale, int64_t p, float *c,
+              int64_t ldc, const int R, const int PB);
+
+/* Lanes 0..n-1 of a store: mask_src[8 - n + i] is all ones for i < n. */
+static const int32_t mask_src[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+
+/* c[0 .. valid) = lo, hi (outputs 0-7, 8-15 of a panel). */
+AI void store16(__m256 lo, __m256 hi, float *c, int valid) {
+    if (valid >= OR_Q_PANEL) {
+        _mm256_storeu_ps(c, lo);
+        _mm256_storeu_ps(c + 8, hi);
+        return;
+    }
+    int n0 = valid < 8 ? valid : 8, n1 = valid - n0;
+    _mm256_maskstore_ps(c, _mm256_loadu_si256((const __m256i *)(mask_src + 8 - n0)), lo);
+    if (n1 > 0)
+        _mm256_maskstore_ps(c + 8, _mm256_loadu_si256((const __m256i *)(mask_src + 8 - n1)), hi);
+}
+
+/* Outputs of panel p that exist (N need not be a multiple of 16). */
+AI int panel_valid(const or_qmat *q, int64_t p) {
+    int64_t valid = q->N - p * OR_Q_PANEL;
+    return valid <= 0 ? 0 : valid < OR_Q_PANEL ? (int)valid : OR_Q_PANEL;
+}
+
+/* Panels [p0, p1) for rows [0, m) (the or_qgemm_fn contract). */
+AI void run_blocks(const or_qmat *q, int64_t m, const void *a, const float *ascale, int64_t p0,
+                   int64_t p1, float *c, int64_t ldc) {
+    const uint8_t *a8 = a;
+    for (int64_t p = p0; p < p1;) {
+        int64_t left = p1 - p;
+        int pb = left >= 4 ? 4 : left >= 2 ? 2 : 1;
+        for (int64_t i = 0; i < m;) {
+            const uint8_t *ai = a8 + i * QA_ROW_BYTES(q);
+            const float *si = ascale ? ascale + i : NULL;
+            float *ci = c + i * ldc;
+            if (m - i >= 4) {
+                for (int b = 0; b < pb; b++) block(q, ai, si, p + b, ci, ldc, 4, 1);
+                i += 4;
+            } else if (m - i >= 2 && pb >= 2) {
+                for (int b = 0; b < pb; b += 2) block(q, ai, si, p + b, ci, ldc, 2, 2);
+                i += 2;
+            } else {
+                if (pb == 4)
+                    block(q, ai, si, p, ci, ldc, 1, 4);
+                else if (pb == 2)
+                    block(q, ai, si, p, ci, ldc, 1, 2);
+                else
+                    block(q, ai, si, p, ci, ldc, 1, 1);
+                i += 1;
+            }
+        }
+        p += pb;
+    }
+}
