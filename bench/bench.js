@@ -82,12 +82,33 @@ function median(xs) {
     return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/* ---- core pinning for 1-thread runs ---- */
+
+/* With one thread each, the engines run on cores of their own: this process
+ * (onnxruntime) on core 0, the onnxrun driver on the last core. Unpinned,
+ * each woke up on either core, often the one the other engine had just
+ * filled: LSTM hidden 128 measured 1.31 ms (onnxrun) and 1.58 ms
+ * (onnxruntime) unpinned, 0.90-1.09 and 1.31 pinned, in runs minutes apart
+ * (this VM's speed drifts by 20-30%). 2-thread
+ * runs use every core and are not pinned. Needs taskset (util-linux). */
+const CORES = os.cpus().length;
+const canPin = CORES >= 2 && spawnSync('taskset', ['-V']).status === 0;
+
+function pinSelf(threads) {
+    if (!canPin) return false;
+    const cpus = threads === 1 ? '0' : `0-${CORES - 1}`;
+    spawnSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' });
+    return threads === 1;
+}
+
 /* ---- the onnxrun driver, one line per command ---- */
 
 class Driver {
-    constructor(bin, threads, precision, model, inputs) {
+    constructor(bin, threads, precision, model, inputs, pinned) {
         const args = ['--threads', String(threads), '--precision', precision, model, ...inputs];
-        this.proc = spawn(bin, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+        this.proc = pinned
+            ? spawn('taskset', ['-c', String(CORES - 1), bin, ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
+            : spawn(bin, args, { stdio: ['pipe', 'pipe', 'inherit'] });
         this.lines = [];
         this.waiters = [];
         this.closed = false;
@@ -206,19 +227,20 @@ async function timeEngines(engines, budgetMs) {
 
 async function benchThreads(a, m, threads, precisions) {
     const drivers = {};
+    const pinned = pinSelf(threads);
     try {
-        return await benchEngines(a, m, threads, precisions, drivers);
+        return { ...(await benchEngines(a, m, threads, precisions, drivers, pinned)), pinned };
     } finally {
         for (const d of Object.values(drivers)) if (!d.closed) d.proc.kill();
     }
 }
 
-async function benchEngines(a, m, threads, precisions, drivers) {
+async function benchEngines(a, m, threads, precisions, drivers, pinned) {
     const model = path.join(m.dir, 'model.onnx');
     const inputArgs = m.inputs.map(([n, f]) => `${n}=${f}`);
     const res = { threads };
     for (const p of precisions) {
-        drivers[p] = new Driver(a.driver, threads, p, model, inputArgs);
+        drivers[p] = new Driver(a.driver, threads, p, model, inputArgs, pinned);
         res[`load_ms_${p}`] = Number(await drivers[p].expect('load_ms'));
     }
     const t0 = performance.now();
@@ -365,6 +387,7 @@ async function main() {
         fma_peak_gflops: a.fmaPeak,
         fma_peak_line: a.fmaPeakLine || '',
         read_gbs: a.readGbs,
+        pinned_1t: results.some((r) => r.by_threads[1] && r.by_threads[1].pinned),
         onnxrun_static_bytes: fs.statSync(a.cli).size,
         onnxrun_static: a.cliStatic === '1',
         ort_version: require(path.join(__dirname, '..', 'node_modules', 'onnxruntime-node', 'package.json')).version,

@@ -174,7 +174,12 @@ function notes(rep) {
         'onnxruntime in the same run, alternating one run of each engine after two warm-up runs,',
         'with the median kept (at least 5 runs each). CPU-time ratio: the same with each run\'s',
         'process CPU time (`CLOCK_PROCESS_CPUTIME_ID` / `process.cpuUsage()`), which time-slicing',
-        'by other processes does not inflate. ORT: `intraOpNumThreads` = T,',
+        'by other processes does not inflate.' +
+            (rep.pinned_1t
+                ? ' 1-thread runs pin each engine to a core of its own (onnxruntime\'s node process' +
+                  ' to core 0, onnxrun\'s driver to the last core, with taskset); 2-thread runs are not pinned.'
+                : ''),
+        'ORT: `intraOpNumThreads` = T,',
         '`interOpNumThreads` = 1, sequential execution; onnxrun: `num_threads` = T. GFLOP/run counts',
         'the recurrent FLOPs (formula in `bench/export_models.py`: 2·G·H·(I+H) for the two',
         'projections + 3·G·H gate math + the cell update, per step, row, layer and direction; plus',
