@@ -504,7 +504,7 @@ static int pack_weights(or_graph *g, or_node *n, or_rnn_state *s) {
     or_rnn_cache *c = n->cache;
     bool reusable = (!w || is_initializer(g, n, 1)) && (!r || is_initializer(g, n, 2));
     bool r_panels = or_rnn_f32_panels(s, precision);
-    int team = r ? or_rnn_team_members(g, s, precision) : 0;
+    int team = r ? or_rnn_team_members(g, s) : 0;
     if (c && n->free_cache == cache_free && reusable &&
         cache_matches(c, s, w, r, split, precision, r_panels) && c->team_members == team) {
         s->cache = c;

@@ -70,8 +70,7 @@ static bool simd_isa(void) {
  * onnxruntime runs left that engine's workers spinning on the other core;
  * the benchmark now pauses before each engine's turn (bench/bench.js). With
  * one thread the engine would run the same products as the old path. */
-int or_rnn_team_members(const or_graph *g, const or_rnn_state *s, int precision) {
-    (void)precision;
+int or_rnn_team_members(const or_graph *g, const or_rnn_state *s) {
     int env = team_env();
     if (env == 0 || s->dtype != OR_FLOAT || s->hidden <= 0 || !simd_isa()) return 0;
     int64_t blocks = (s->hidden + UNIT_BLOCK - 1) / UNIT_BLOCK;

@@ -44,12 +44,12 @@ typedef struct or_rnn_team_pack or_rnn_team_pack;
 /* Per-plan scratch (per-member buffers, second hidden state), in n->state. */
 typedef struct or_rnn_team or_rnn_team;
 
-/* The engine's plan for this node (weights in precision, an
- * onnxrun_precision): 0 when the old path should run, else the members
+/* The engine's plan for this node (any weight precision): 0 when the old
+ * path should run, else the members
  * splitting the units, or 2 | OR_RNN_TEAM_BY_DIR: each direction of a
  * bidirectional node runs whole on its own thread, without barriers. */
 #define OR_RNN_TEAM_BY_DIR 0x100
-int or_rnn_team_members(const struct or_graph *g, const struct or_rnn_state *s, int precision);
+int or_rnn_team_members(const struct or_graph *g, const struct or_rnn_state *s);
 
 /* Packs R [dirs, gates * hidden, hidden] (float) for plan, reporting
  * each source row to rel once copied (rel may be NULL); NULL when out of
