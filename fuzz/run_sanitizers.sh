@@ -35,14 +35,31 @@ mkdir -p "$reports"
 common="halt_on_error=1:exitcode=86:log_path=$reports/report"
 export ASAN_OPTIONS="$common:detect_leaks=1:allocator_may_return_null=1"
 export UBSAN_OPTIONS="$common:print_stacktrace=1"
-export LSAN_OPTIONS="exitcode=86"
+# A leak exits with its own status (87): the report scan below decides.
+export LSAN_OPTIONS="exitcode=87"
 export TSAN_OPTIONS="$common:second_deadlock_stack=1"
 
 passed=0 failed=0
 step() {
   local name=$1; shift
   echo "--- $mode $name"
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "--- $mode $name: FAILED"; fi
+  "$@"
+  local rc=$?
+  # 87: LeakSanitizer only; its report is judged with the others below.
+  if [ $rc -eq 0 ] || [ $rc -eq 87 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "--- $mode $name: FAILED"; fi
+}
+
+# A LeakSanitizer report none of whose leaks was allocated by our code: every
+# leak's allocating frame (#1, the caller of malloc/calloc) is inside
+# libcriterion.so. Criterion's runner leaks now and then by itself (48 bytes
+# from calloc, seen once in three runs of this suite); its upstream issues
+# list such leaks. Any leak with a frame of ours first still fails.
+criterion_only_leak() {
+  grep -q "ERROR: LeakSanitizer" "$1" || return 1
+  grep -q -E "ERROR: (Address|Undefined|Thread)Sanitizer|runtime error:" "$1" && return 1
+  awk '/^(Direct|Indirect) leak/ { inleak = 1; next }
+       inleak && /^ +#1 / { n++; if ($0 ~ /libcriterion\.so/) crit++; inleak = 0 }
+       END { exit !(n > 0 && crit == n) }' "$1"
 }
 if [ "$mode" = asan ]; then
   step unit "$build/tests/unit_tests" --jobs 2
@@ -64,6 +81,15 @@ fi
 # allocator_may_return_null=1, which the library must survive): only errors count.
 found=$(grep -l -E "ERROR: (Address|Leak|Undefined|Thread)Sanitizer|runtime error:|WARNING: ThreadSanitizer" \
   -r "$reports" 2>/dev/null)
+kept=""
+for f in $found; do
+  if criterion_only_leak "$f"; then
+    echo "$mode: ignored $f: a leak inside Criterion's runner, no frame of ours allocated it"
+  else
+    kept="$kept $f"
+  fi
+done
+found=$(echo $kept | tr ' ' '\n')
 n_reports=$(echo -n "$found" | grep -c .)
 if [ "$n_reports" -gt 0 ]; then
   echo "$mode: $n_reports sanitizer report(s):"
