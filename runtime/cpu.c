@@ -3,8 +3,11 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -97,6 +100,46 @@ bool or_cpu_has(or_cpu_feature f) {
         atomic_store(&cached_features, bits);
     }
     return (bits >> f) & 1;
+}
+
+/* The last-level cache as sysfs describes it ("8192K"), or 0. Read before
+ * sysconf because glibc's CPUID-based figure can be the whole package's L3
+ * (64 MiB on an 8-CCX EPYC, where one core sees 8 MiB). */
+static size_t l3_from_sysfs(void) {
+    char path[96], line[32];
+    for (int i = 0; i < 8; i++) {
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+        FILE *f = fopen(path, "r");
+        if (!f) break;
+        int level = fgets(line, sizeof line, f) ? atoi(line) : 0;
+        fclose(f);
+        if (level != 3) continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+        if (!(f = fopen(path, "r"))) return 0;
+        char *end = NULL;
+        unsigned long long n = fgets(line, sizeof line, f) ? strtoull(line, &end, 10) : 0;
+        fclose(f);
+        if (end && (*end == 'K' || *end == 'k')) n <<= 10;
+        if (end && (*end == 'M' || *end == 'm')) n <<= 20;
+        return (size_t)n;
+    }
+    return 0;
+}
+
+static atomic_size_t cached_l3 = SIZE_MAX;
+
+size_t or_cpu_l3_bytes(void) {
+    size_t n = atomic_load(&cached_l3);
+    if (n != SIZE_MAX) return n;
+    n = l3_from_sysfs();
+#ifdef _SC_LEVEL3_CACHE_SIZE
+    if (n == 0) {
+        long v = sysconf(_SC_LEVEL3_CACHE_SIZE);
+        n = v > 0 ? (size_t)v : 0;
+    }
+#endif
+    atomic_store(&cached_l3, n);
+    return n;
 }
 
 const char *or_isa_name(or_isa isa) {

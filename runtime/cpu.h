@@ -5,6 +5,7 @@
 #define OR_CPU_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef enum or_isa {
     OR_ISA_SCALAR = 0,
@@ -26,5 +27,9 @@ typedef enum or_cpu_feature {
     OR_CPU_AVX512_VNNI = 1, /* VPDPBUSD */
 } or_cpu_feature;
 bool or_cpu_has(or_cpu_feature f);
+
+/* Bytes of the last-level (L3) cache one core shares, 0 when unknown.
+ * Cached after first use. */
+size_t or_cpu_l3_bytes(void);
 
 #endif

@@ -14,8 +14,9 @@ struct or_packed_b {
     size_t elem;      /* sizeof(float) or sizeof(double) */
     const void *kern; /* the or_f32/f64_gemm_kernel it was packed for */
     int64_t K, N;
-    int64_t npad; /* N rounded up to the kernel's NR */
-    void *data;   /* per K block of kc: npad / NR panels of [kc, NR] */
+    int64_t npad;  /* N rounded up to the kernel's NR */
+    void *data;    /* per K block of kc: npad / NR panels of [kc, NR] */
+    bool streamed; /* read from memory on every use: the kernel's ukr_stream */
 };
 
 static const or_f32_gemm_kernel *f32_kernel(void) {
@@ -53,21 +54,25 @@ static const or_f64_gemm_kernel *f64_kernel(void) {
 #define T float
 #define KERN or_f32_gemm_kernel
 #define GEMV_FN or_f32_gemv_fn
+#define UKR_FN or_f32_ukr_fn
 #define N_(x) f32_##x
 #include "gemm_driver.h"
 #undef T
 #undef KERN
 #undef GEMV_FN
+#undef UKR_FN
 #undef N_
 
 #define T double
 #define KERN or_f64_gemm_kernel
 #define GEMV_FN or_f64_gemv_fn
+#define UKR_FN or_f64_ukr_fn
 #define N_(x) f64_##x
 #include "gemm_driver.h"
 #undef T
 #undef KERN
 #undef GEMV_FN
+#undef UKR_FN
 #undef N_
 
 void or_sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
@@ -139,6 +144,14 @@ int64_t or_packed_b_k(const or_packed_b *p) {
 }
 int64_t or_packed_b_n(const or_packed_b *p) {
     return p->N;
+}
+
+void or_packed_b_set_streamed(or_packed_b *p, bool streamed) {
+    p->streamed = streamed;
+}
+
+size_t or_packed_b_bytes(const or_packed_b *p) {
+    return (size_t)(p->npad * p->K) * p->elem;
 }
 
 /* A handle of the wrong element type or shape is a caller bug; C is left alone. */

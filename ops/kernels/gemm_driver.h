@@ -1,6 +1,7 @@
 /* The blocked GEMM driver, written once for float and double: gemm.c
  * includes it with T (element type), KERN (kernel table type) and N_(x)
- * (prefixes a local name). gemm.c calls N_(dispatch) and N_(pack_b_impl).
+ * (prefixes a local name), UKR_FN and GEMV_FN (its kernel pointer types). gemm.c calls N_(dispatch)
+ * and N_(pack_b_impl).
  *
  * C is cut into tiles (the unit of threading). A tile loops over K blocks of
  * kc; per block, op(B) is packed into NR-wide panels in a stack buffer (unless
@@ -69,15 +70,16 @@ static void N_(pack_b)(const KERN *kern, bool trans, const T *B, int64_t ldb, in
 
 /* A [m, kc] times one packed B block [kc, n] into C. A(i, k) = a[i * rs + k * cs]
  * and the panel of rows from i starts at a + i * a_step. */
-static void N_(macro)(const KERN *kern, int64_t m, int64_t n, int64_t kc, const T *a, int64_t rs,
-                      int64_t cs, int64_t a_step, const T *bp, T alpha, T beta, T *C, int64_t ldc) {
+static void N_(macro)(const KERN *kern, UKR_FN ukr, int64_t m, int64_t n, int64_t kc, const T *a,
+                      int64_t rs, int64_t cs, int64_t a_step, const T *bp, T alpha, T beta, T *C,
+                      int64_t ldc) {
     const int mr = kern->mr, nr = kern->nr;
     for (int64_t j = 0; j < n; j += nr) {
         int cols = n - j < nr ? (int)(n - j) : nr;
         for (int64_t i = 0; i < m; i += mr) {
             int rows = m - i < mr ? (int)(m - i) : mr;
-            kern->ukr(kc, a + i * a_step, rs, cs, bp + j * kc, alpha, beta, C + i * ldc + j, ldc,
-                      rows, cols);
+            ukr(kc, a + i * a_step, rs, cs, bp + j * kc, alpha, beta, C + i * ldc + j, ldc, rows,
+                cols);
         }
     }
 }
@@ -87,6 +89,7 @@ static void N_(tile_blocked)(const N_(ctx) * x, int64_t i0, int64_t m, int64_t j
     _Alignas(64) T bbuf[BBUF_N]; /* used when B is not pre-packed */
     const KERN *kern = x->kern;
     const int64_t kcb = kern->kc;
+    const UKR_FN ukr = x->pb && x->pb->streamed ? kern->ukr_stream : kern->ukr;
     T *C = x->C + i0 * x->ldc + j0;
     for (int64_t k0 = 0; k0 < x->K; k0 += kcb) {
         int64_t kc = x->K - k0 < kcb ? x->K - k0 : kcb;
@@ -98,14 +101,15 @@ static void N_(tile_blocked)(const N_(ctx) * x, int64_t i0, int64_t m, int64_t j
             N_(pack_b)(kern, x->trans_b, x->B, x->ldb, k0, kc, j0, n, bbuf);
         if (!x->trans_a) {
             const T *a = x->A + i0 * x->lda + k0;
-            N_(macro)(kern, m, n, kc, a, x->lda, 1, x->lda, bp, x->alpha, beta, C, x->ldc);
+            N_(macro)(kern, ukr, m, n, kc, a, x->lda, 1, x->lda, bp, x->alpha, beta, C, x->ldc);
             continue;
         }
         for (int64_t ic = 0; ic < m; ic += kern->mc) {
             int64_t mc = m - ic < kern->mc ? m - ic : kern->mc;
             N_(pack_at)(x, i0 + ic, mc, k0, kc, abuf);
             N_(macro)
-            (kern, mc, n, kc, abuf, 1, kern->mr, kc, bp, x->alpha, beta, C + ic * x->ldc, x->ldc);
+            (kern, ukr, mc, n, kc, abuf, 1, kern->mr, kc, bp, x->alpha, beta, C + ic * x->ldc,
+             x->ldc);
         }
     }
 }

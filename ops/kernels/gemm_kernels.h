@@ -8,6 +8,7 @@
 #ifndef OR_GEMM_KERNELS_H
 #define OR_GEMM_KERNELS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Stack budget of the unpacked path, per element type: the packed A block
@@ -39,6 +40,7 @@ typedef struct or_f32_gemm_kernel {
     int mr, nr;     /* micro-tile */
     int mc, kc, nc; /* cache blocks; mc * kc and kc * nc fit the stack budgets */
     or_f32_ukr_fn ukr;
+    or_f32_ukr_fn ukr_stream; /* the same for a B streamed from memory (or_packed_b_set_streamed) */
     or_f32_gemv_fn gemv_n, gemv_t;
 } or_f32_gemm_kernel;
 
@@ -46,6 +48,7 @@ typedef struct or_f64_gemm_kernel {
     int mr, nr;
     int mc, kc, nc;
     or_f64_ukr_fn ukr;
+    or_f64_ukr_fn ukr_stream;
     or_f64_gemv_fn gemv_n, gemv_t;
 } or_f64_gemm_kernel;
 

@@ -1148,3 +1148,44 @@ Test(recurrent, chunked_input_product_matches_whole_sequence) {
     unsetenv("ONNXRUN_RNN_CHUNK");
     cr_assert(compared >= 60, "%d", compared);
 }
+
+/* ---- R streamed from memory (ONNXRUN_STREAM_R forces the choice) ---- */
+
+/* A streamed R only changes how the GEMM fetches it: outputs are
+ * bit-identical to the cached path, on every ISA, over random cases (every
+ * op, direction, layout, batch 1-2 where the streaming kernel runs). */
+Test(recurrent, streamed_r_gives_identical_outputs) {
+    int compared = 0;
+    for (int isa = 0; isa < 3; isa++) {
+        if (!use_isa(isa)) continue;
+        for (int index = 0; index < 60; index++) {
+            random_case rc;
+            make_random(&rc, index);
+            const rnn_desc *d = &rc.d;
+            double plain[3][OUT_CAP], streamed[OUT_CAP];
+            int64_t n[3] = {0};
+            or_graph *g;
+            setenv("ONNXRUN_STREAM_R", "0", 1);
+            cr_assert_eq(build_run(d, NULL, &g), ONNXRUN_OK, "case %d: %s", index, g->errmsg);
+            cr_assert(!or_rnn_stream_r(g->nodes[0].state));
+            for (int o = 0; o < 3; o++)
+                if (d->want[o]) n[o] = fetch(g, OUT_NAMES[o], plain[o], OUT_CAP);
+            or_graph_free(g);
+            setenv("ONNXRUN_STREAM_R", "1", 1);
+            cr_assert_eq(build_run(d, NULL, &g), ONNXRUN_OK, "case %d: %s", index, g->errmsg);
+            cr_assert(or_rnn_stream_r(g->nodes[0].state));
+            for (int o = 0; o < 3; o++) {
+                if (!d->want[o]) continue;
+                cr_assert_eq(fetch(g, OUT_NAMES[o], streamed, OUT_CAP), n[o]);
+                cr_assert_eq(memcmp(streamed, plain[o], sizeof(double) * (size_t)n[o]), 0,
+                             "%s case %d %s %s differs", ISAS[isa], index, d->op, OUT_NAMES[o]);
+            }
+            or_graph_free(g);
+            free_random(&rc);
+            compared++;
+        }
+    }
+    unsetenv("ONNXRUN_STREAM_R");
+    default_isa();
+    cr_assert(compared >= 60, "%d", compared);
+}
