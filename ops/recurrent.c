@@ -598,7 +598,7 @@ static int64_t chunk_steps(const or_rnn_state *s) {
     if (s->cache && s->cache->team) return s->seq;
     const char *forced = getenv("ONNXRUN_RNN_CHUNK"); /* tests: any chunk size, down to 1 */
     if (forced && atoll(forced) > 0) return atoll(forced) < s->seq ? atoll(forced) : s->seq;
-    double step_bytes = (double)s->batch * (double)(s->dirs * s->gh) * (double)s->esz;
+    double step_bytes = (double)s->batch * (double)s->gh * (double)s->esz;
     int64_t steps = step_bytes > 0 ? (int64_t)(XW_CHUNK_BYTES / step_bytes) : s->seq;
     if (steps < XW_CHUNK_MIN_STEPS) steps = XW_CHUNK_MIN_STEPS;
     return steps < s->seq ? steps : s->seq;
@@ -609,8 +609,9 @@ static int alloc_scratch(or_graph *g, or_node *n, or_rnn_state *s) {
     int64_t D = s->dirs, B = s->batch, H = s->hidden, rows;
     size_t sz[9];
     s->chunk = chunk_steps(s);
+    bool team = s->cache && s->cache->team; /* xw holds every direction's whole sequence */
     bool ok = !__builtin_mul_overflow(s->chunk, B, &rows) &&
-              region(rows, D, s->gh, s->esz, &sz[0]) &&                               /* xw */
+              region(rows, team ? D : 1, s->gh, s->esz, &sz[0]) &&                    /* xw */
               region(B, s->gh, 1, s->esz, &sz[1]) &&                                  /* rg */
               region(gru && !s->linear_before_reset ? B : 0, H, 1, s->esz, &sz[2]) && /* rh */
               region(D, B, H, s->esz, &sz[3]) &&                                      /* h */
@@ -781,14 +782,14 @@ static inline int64_t x_row(const or_rnn_state *s, int64_t t, int64_t b) {
 }
 
 /* X·Wᵀ of direction d for iterations [k0, k1) into the chunk buffer,
- * xw [dirs][chunk][batch][gh]: row b's steps are stored in time order, so
+ * xw [chunk][batch][gh]: row b's steps are stored in time order, so
  * iteration k sits at k - k0 (forward) or kb - 1 - k (reverse), kb =
  * row_end. Rows of equal length in layout 0 make one GEMM over contiguous X
  * rows; otherwise one GEMM per row over X's strided rows. */
 static void chunk_gemm(or_graph *g, const or_node *n, or_rnn_state *s, int d, int64_t k0,
                        int64_t k1, bool equal_lens) {
     const unsigned char *x = or_input(g, n, 0)->data;
-    unsigned char *xw = s->xw + (size_t)(d * s->chunk * s->batch * s->gh) * s->esz;
+    unsigned char *xw = s->xw;
     const size_t xrow = (size_t)s->input * s->esz;
     if (equal_lens && !s->layout) {
         int64_t t0 = reversed(s, d) ? s->max_len - k1 : k0;
@@ -812,7 +813,7 @@ static inline const unsigned char *xw_at(const or_rnn_state *s, int d, int64_t k
     if (s->team) /* the whole sequence, in X's row order */
         return s->xw + (size_t)(x_row(s, t, b) * s->dirs * s->gh + d * s->gh) * s->esz;
     int64_t kb = row_end(s, b, s->k1), local = reversed(s, d) ? kb - 1 - k : k - s->k0;
-    return s->xw + (size_t)(((d * s->chunk + local) * s->batch + b) * s->gh) * s->esz;
+    return s->xw + (size_t)((local * s->batch + b) * s->gh) * s->esz;
 }
 
 /* Copies initial_h / initial_c (or zeros) into a [dirs, batch, hidden] state. */
@@ -855,17 +856,21 @@ static bool lens_equal(const or_rnn_state *s) {
     return true;
 }
 
-/* The time loop in chunks of s->chunk iterations: the chunk's X·Wᵀ for
- * every direction, then its steps (directions are independent). */
+/* The time loop, direction by direction (they are independent), in chunks
+ * of s->chunk iterations: the chunk's X·Wᵀ, then its steps. One direction's
+ * R stays in the caches for its whole sequence: measured on Zen 1
+ * (bidirectional GRU hidden 512, batch 1, R 3 MiB per direction, one core's
+ * share of the L3 about 4 MiB), alternating directions every chunk was 7%
+ * slower. */
 static void run_chunks(or_graph *g, or_node *n, or_rnn_state *s, or_rnn_step_fn step) {
     bool equal = lens_equal(s);
-    for (int64_t k0 = 0; k0 < s->max_len; k0 += s->chunk) {
-        s->k0 = k0;
-        s->k1 = k0 + s->chunk < s->max_len ? k0 + s->chunk : s->max_len;
-        for (int d = 0; d < s->dirs; d++) chunk_gemm(g, n, s, d, s->k0, s->k1, equal);
-        for (int d = 0; d < s->dirs; d++)
+    for (int d = 0; d < s->dirs; d++)
+        for (int64_t k0 = 0; k0 < s->max_len; k0 += s->chunk) {
+            s->k0 = k0;
+            s->k1 = k0 + s->chunk < s->max_len ? k0 + s->chunk : s->max_len;
+            chunk_gemm(g, n, s, d, s->k0, s->k1, equal);
             for (int64_t k = s->k0; k < s->k1; k++) step(g, n, s, d, k);
-    }
+        }
 }
 
 int or_rnn_run(or_graph *g, or_node *n, or_rnn_step_fn step) {

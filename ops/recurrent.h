@@ -2,8 +2,10 @@
  * activation table, weight packing, scratch planning and the time loop.
  *
  * Execution of one node:
- *   1. X·Wᵀ for every time step and both directions: one GEMM into xw.
- *   2. For each direction d and iteration k: the op's step function runs the
+ *   1. Direction by direction, in chunks of steps: X·Wᵀ of the chunk's
+ *      steps, one GEMM into xw (the team engine: every step of every
+ *      direction at once).
+ *   2. For each iteration k of the chunk: the op's step function runs the
  *      recurrent GEMM(s) H_{t-1}·R_dᵀ for the whole batch, then one gate
  *      kernel per batch row (or_rnn_rows), split across the thread pool.
  *      Row b handles time t = k forward, t = len[b] - 1 - k backwards, so a
