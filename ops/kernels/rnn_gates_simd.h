@@ -39,45 +39,62 @@ static const T rnn_exp_coef[12] = {
  * e^x = scale + scale * em1 and e^x - 1 = scale * em1 + (scale - 1), both
  * without cancellation. The truncated series is below 0.2 ulp on |r| <= ln2/2
  * (EXP_NC = 6 for float, 12 for double). */
-AI void v_exp_parts(V x, V *scale, V *em1) {
-    x = vmin(vset1((T)EXP_HI), vmax(vset1((T)EXP_LO), x));
-    V n = vround(vmul(x, vset1((T)1.44269504088896340736)));
-    V r = vfma(n, vset1(-(T)LN2_HI), x);
-    r = vfma(n, vset1(-(T)LN2_LO), r);
-    V p = vset1(rnn_exp_coef[EXP_NC - 1]);
+/* The functions below take N (1 or 2, a constant after inlining) vectors
+ * and interleave their N independent dependency chains statement by
+ * statement: one chain of exp is ~90 cycles of latency, which the core
+ * overlaps only within its reorder window. */
+#define EACH(u) _Pragma("GCC unroll 4") for (int u = 0; u < N; u++)
+
+AI void v_exp_parts(const V *x_in, V *scale, V *em1, const int N) {
+    V x[4], n[4], r[4], p[4];
+    EACH(u) x[u] = vmin(vset1((T)EXP_HI), vmax(vset1((T)EXP_LO), x_in[u]));
+    EACH(u) n[u] = vround(vmul(x[u], vset1((T)1.44269504088896340736)));
+    EACH(u) r[u] = vfma(n[u], vset1(-(T)LN2_HI), x[u]);
+    EACH(u) r[u] = vfma(n[u], vset1(-(T)LN2_LO), r[u]);
+    EACH(u) p[u] = vset1(rnn_exp_coef[EXP_NC - 1]);
 #pragma GCC unroll 12
-    for (int k = EXP_NC - 2; k >= 0; k--) p = vfma(p, r, vset1(rnn_exp_coef[k]));
-    *em1 = vfma(vmul(r, r), p, r);
-    *scale = vpow2n(n);
+    for (int k = EXP_NC - 2; k >= 0; k--) EACH(u) p[u] = vfma(p[u], r[u], vset1(rnn_exp_coef[k]));
+    EACH(u) em1[u] = vfma(vmul(r[u], r[u]), p[u], r[u]);
+    EACH(u) scale[u] = vpow2n(n[u]);
 }
 
 /* 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below, both from e = e^-|x|. */
-AI V v_sigmoid(V x) {
-    V s, p;
-    v_exp_parts(vsub(vzero(), vabs(x)), &s, &p);
-    V e = vfma(s, p, s);
-    V q = vdiv(vset1((T)1), vadd(vset1((T)1), e));
-    return vsel_ge0(x, q, vmul(e, q));
+AI void v_sigmoid(V *x, const int N) {
+    V a[4], s[4], p[4];
+    EACH(u) a[u] = vsub(vzero(), vabs(x[u]));
+    v_exp_parts(a, s, p, N);
+    EACH(u) {
+        V e = vfma(s[u], p[u], s[u]);
+        V q = vdiv(vset1((T)1), vadd(vset1((T)1), e));
+        x[u] = vsel_ge0(x[u], q, vmul(e, q));
+    }
 }
 
 /* tanh|x| = -t / (t + 2) with t = e^{-2|x|} - 1 in (-1, 0]: no cancellation
  * near 0, and exactly 1 once t rounds to -1. */
-AI V v_tanh(V x) {
-    V s, p;
-    v_exp_parts(vmul(vset1((T)-2), vabs(x)), &s, &p);
-    V t = vfma(s, p, vsub(s, vset1((T)1)));
-    V th = vdiv(vsub(vzero(), t), vadd(t, vset1((T)2)));
-    return vcopysign(th, x);
+AI void v_tanh(V *x, const int N) {
+    V a[4], s[4], p[4];
+    EACH(u) a[u] = vmul(vset1((T)-2), vabs(x[u]));
+    v_exp_parts(a, s, p, N);
+    EACH(u) {
+        V t = vfma(s[u], p[u], vsub(s[u], vset1((T)1)));
+        V th = vdiv(vsub(vzero(), t), vadd(t, vset1((T)2)));
+        x[u] = vcopysign(th, x[u]);
+    }
 }
 
-AI V v_act(int kind, V x) {
+/* x[0..N) = act(x[0..N)) in place. */
+AI void v_act_n(int kind, V *x, const int N) {
     switch (kind) {
     case OR_ACT_RELU:
-        return vmax(vzero(), x);
+        EACH(u) x[u] = vmax(vzero(), x[u]);
+        break;
     case OR_ACT_SIGMOID:
-        return v_sigmoid(x);
+        v_sigmoid(x, N);
+        break;
     default:
-        return v_tanh(x);
+        v_tanh(x, N);
+        break;
     }
 }
 
@@ -96,26 +113,34 @@ AI void st(T *p, V v, int n) {
         vstoren(p, v, n);
 }
 
-/* Runs chunk(j, lanes) over [0, H) in full vectors, then one masked tail. */
-#define FOR_CHUNKS(H, chunk)                                                                       \
+/* The gate functions below take columns [j, j + N * VL) (N = 1 or 2), the
+ * last vector's first n lanes. FOR_VECTORS(H, fn, args...) runs
+ * fn(args..., j, n, N) over [0, H): pairs of full vectors, then a full
+ * vector, then one masked tail. */
+#define FOR_VECTORS(H, fn, ...)                                                                    \
     do {                                                                                           \
         int64_t j_ = 0;                                                                            \
-        for (; j_ + VL <= (H); j_ += VL) chunk(j_, VL);                                            \
-        if (j_ < (H)) chunk(j_, (int)((H)-j_));                                                    \
+        for (; j_ + 2 * VL <= (H); j_ += 2 * VL) fn(__VA_ARGS__, j_, VL, 2);                       \
+        for (; j_ + VL <= (H); j_ += VL) fn(__VA_ARGS__, j_, VL, 1);                               \
+        if (j_ < (H)) fn(__VA_ARGS__, j_, (int)((H)-j_), 1);                                       \
     } while (0)
 
-AI void rnn_chunk(const CELL *cl, const T *rg, const T *xw, T *h, T *y, int64_t j, int n) {
-    V hi = vset1(cl->clip), lo = vset1(-cl->clip);
-    V pre = vadd(vadd(ld(rg + j, n), ld(xw + j, n)), ld(cl->bias + j, n));
-    V v = v_act(cl->f.kind, v_clip(pre, lo, hi));
-    st(h + j, v, n);
-    if (y) st(y + j, v, n);
+AI void rnn_chunks(const CELL *cl, const T *rg, const T *xw, T *h, T *y, int64_t j, int n,
+                   const int N) {
+    V hi = vset1(cl->clip), lo = vset1(-cl->clip), v[2];
+    EACH(u) {
+        int64_t ju = j + u * VL;
+        v[u] = v_clip(vadd(vadd(ld(rg + ju, n), ld(xw + ju, n)), ld(cl->bias + ju, n)), lo, hi);
+    }
+    v_act_n(cl->f.kind, v, N);
+    EACH(u) {
+        st(h + j + u * VL, v[u], n);
+        if (y) st(y + j + u * VL, v[u], n);
+    }
 }
 
 static inline void simd_rnn(const CELL *cl, const T *rg, const T *xw, T *h, T *y) {
-#define CHUNK(j, n) rnn_chunk(cl, rg, xw, h, y, j, n)
-    FOR_CHUNKS(cl->hidden, CHUNK);
-#undef CHUNK
+    FOR_VECTORS(cl->hidden, rnn_chunks, cl, rg, xw, h, y);
 }
 
 /* Pre-activation of LSTM gate q (0 i, 1 o, 2 f, 3 c) at column j. */
@@ -124,84 +149,122 @@ AI V lstm_pre(const CELL *cl, const T *rg, const T *xw, int q, int64_t j, int n)
     return vadd(vadd(ld(rg + o, n), ld(xw + o, n)), ld(cl->bias + o, n));
 }
 
-AI void lstm_chunk(const CELL *cl, const T *rg, const T *xw, T *c, T *h, T *y, int64_t j, int n) {
+AI void lstm_chunks(const CELL *cl, const T *rg, const T *xw, T *c, T *h, T *y, int64_t j, int n,
+                    const int N) {
     const int64_t H = cl->hidden;
     const T *p = cl->peep;
     V hi = vset1(cl->clip), lo = vset1(-cl->clip);
-    V cp = ld(c + j, n);
-    V pi = lstm_pre(cl, rg, xw, 0, j, n), pf = lstm_pre(cl, rg, xw, 2, j, n);
-    if (p) {
-        pi = vfma(ld(p + j, n), cp, pi);
-        pf = vfma(ld(p + 2 * H + j, n), cp, pf);
+    V cp[2], i_f[4], g[2], o[2], cn[2]; /* i_f: i then f */
+    V *i = i_f, *f = i_f + N;
+    EACH(u) {
+        int64_t ju = j + u * VL;
+        cp[u] = ld(c + ju, n);
+        i[u] = lstm_pre(cl, rg, xw, 0, ju, n);
+        f[u] = lstm_pre(cl, rg, xw, 2, ju, n);
+        g[u] = v_clip(lstm_pre(cl, rg, xw, 3, ju, n), lo, hi);
+        if (p) {
+            i[u] = vfma(ld(p + ju, n), cp[u], i[u]);
+            f[u] = vfma(ld(p + 2 * H + ju, n), cp[u], f[u]);
+        }
+        i[u] = v_clip(i[u], lo, hi);
+        f[u] = v_clip(f[u], lo, hi);
     }
-    V i = v_act(cl->f.kind, v_clip(pi, lo, hi));
-    V f = cl->input_forget ? vsub(vset1((T)1), i) : v_act(cl->f.kind, v_clip(pf, lo, hi));
-    V g = v_act(cl->g.kind, v_clip(lstm_pre(cl, rg, xw, 3, j, n), lo, hi));
-    V cn = vfma(f, cp, vmul(i, g));
-    V po = lstm_pre(cl, rg, xw, 1, j, n);
-    if (p) po = vfma(ld(p + H + j, n), cn, po);
-    V o = v_act(cl->f.kind, v_clip(po, lo, hi));
-    V hn = vmul(o, v_act(cl->h.kind, cn));
-    st(c + j, cn, n);
-    st(h + j, hn, n);
-    if (y) st(y + j, hn, n);
+    if (cl->input_forget) {
+        v_act_n(cl->f.kind, i, N);
+        EACH(u) f[u] = vsub(vset1((T)1), i[u]);
+    } else {
+        v_act_n(cl->f.kind, i_f, 2 * N);
+    }
+    v_act_n(cl->g.kind, g, N);
+    EACH(u) {
+        int64_t ju = j + u * VL;
+        cn[u] = vfma(f[u], cp[u], vmul(i[u], g[u]));
+        o[u] = lstm_pre(cl, rg, xw, 1, ju, n);
+        if (p) o[u] = vfma(ld(p + H + ju, n), cn[u], o[u]);
+        o[u] = v_clip(o[u], lo, hi);
+        st(c + ju, cn[u], n);
+    }
+    v_act_n(cl->f.kind, o, N);
+    v_act_n(cl->h.kind, cn, N);
+    EACH(u) {
+        int64_t ju = j + u * VL;
+        V hn = vmul(o[u], cn[u]);
+        st(h + ju, hn, n);
+        if (y) st(y + ju, hn, n);
+    }
 }
 
 static inline void simd_lstm(const CELL *cl, const T *rg, const T *xw, T *c, T *h, T *y) {
-#define CHUNK(j, n) lstm_chunk(cl, rg, xw, c, h, y, j, n)
-    FOR_CHUNKS(cl->hidden, CHUNK);
-#undef CHUNK
+    FOR_VECTORS(cl->hidden, lstm_chunks, cl, rg, xw, c, h, y);
 }
 
-AI void gru_reset_chunk(const CELL *cl, const T *rg, const T *xw, const T *hp, T *rh, int64_t j,
-                        int n) {
-    const int64_t o = cl->hidden + j;
-    V hi = vset1(cl->clip), lo = vset1(-cl->clip);
-    V pre = vadd(vadd(ld(rg + o, n), ld(xw + o, n)), ld(cl->bias + o, n));
-    V r = v_act(cl->f.kind, v_clip(pre, lo, hi));
-    st(rh + j, vmul(r, ld(hp + j, n)), n);
+AI void gru_reset_chunks(const CELL *cl, const T *rg, const T *xw, const T *hp, T *rh, int64_t j,
+                         int n, const int N) {
+    V hi = vset1(cl->clip), lo = vset1(-cl->clip), r[2];
+    EACH(u) {
+        const int64_t o = cl->hidden + j + u * VL;
+        r[u] = v_clip(vadd(vadd(ld(rg + o, n), ld(xw + o, n)), ld(cl->bias + o, n)), lo, hi);
+    }
+    v_act_n(cl->f.kind, r, N);
+    EACH(u) st(rh + j + u * VL, vmul(r[u], ld(hp + j + u * VL, n)), n);
 }
 
 static inline void simd_gru_reset(const CELL *cl, const T *rg, const T *xw, const T *hp, T *rh) {
-#define CHUNK(j, n) gru_reset_chunk(cl, rg, xw, hp, rh, j, n)
-    FOR_CHUNKS(cl->hidden, CHUNK);
-#undef CHUNK
+    FOR_VECTORS(cl->hidden, gru_reset_chunks, cl, rg, xw, hp, rh);
 }
 
-AI void gru_chunk(const CELL *cl, const T *rg, const T *rgh, const T *xw, T *h, T *y, int64_t j,
-                  int n) {
+/* Pre-activation of row block q of the gates (bias included) at column j. */
+AI V gru_pre(const CELL *cl, const T *rg, const T *xw, int q, int64_t j, int n) {
+    int64_t o = (int64_t)q * cl->hidden + j;
+    return vadd(vadd(ld(rg + o, n), ld(xw + o, n)), ld(cl->bias + o, n));
+}
+
+AI void gru_chunks(const CELL *cl, const T *rg, const T *rgh, const T *xw, T *h, T *y, int64_t j,
+                   int n, const int N) {
     const int64_t H = cl->hidden;
     const T *b = cl->bias;
+    const bool lbr = cl->linear_before_reset;
     V hi = vset1(cl->clip), lo = vset1(-cl->clip);
-    V pz = vadd(vadd(ld(rg + j, n), ld(xw + j, n)), ld(b + j, n));
-    V z = v_act(cl->f.kind, v_clip(pz, lo, hi));
-    V ph = vadd(ld(xw + 2 * H + j, n), ld(b + 2 * H + j, n));
-    if (cl->linear_before_reset) {
-        V pr = vadd(vadd(ld(rg + H + j, n), ld(xw + H + j, n)), ld(b + H + j, n));
-        V r = v_act(cl->f.kind, v_clip(pr, lo, hi));
-        ph = vfma(r, vadd(ld(rgh + j, n), ld(cl->rbh + j, n)), ph);
-    } else {
-        ph = vadd(ph, ld(rgh + j, n));
+    V z_r[4], ph[2]; /* z then (linear_before_reset) r */
+    V *z = z_r, *r = z_r + N;
+    EACH(u) {
+        int64_t ju = j + u * VL;
+        z[u] = v_clip(gru_pre(cl, rg, xw, 0, ju, n), lo, hi);
+        if (lbr) r[u] = v_clip(gru_pre(cl, rg, xw, 1, ju, n), lo, hi);
     }
-    V ht = v_act(cl->g.kind, v_clip(ph, lo, hi));
-    V hp = ld(h + j, n);
-    V hn = vfma(z, vsub(hp, ht), ht); /* (1 - z) ht + z hp */
-    st(h + j, hn, n);
-    if (y) st(y + j, hn, n);
+    if (lbr)
+        v_act_n(cl->f.kind, z_r, 2 * N);
+    else
+        v_act_n(cl->f.kind, z, N);
+    EACH(u) {
+        int64_t ju = j + u * VL;
+        ph[u] = vadd(ld(xw + 2 * H + ju, n), ld(b + 2 * H + ju, n));
+        if (lbr)
+            ph[u] = vfma(r[u], vadd(ld(rgh + ju, n), ld(cl->rbh + ju, n)), ph[u]);
+        else
+            ph[u] = vadd(ph[u], ld(rgh + ju, n));
+        ph[u] = v_clip(ph[u], lo, hi);
+    }
+    v_act_n(cl->g.kind, ph, N);
+    EACH(u) {
+        int64_t ju = j + u * VL;
+        V ht = ph[u], hn = vfma(z[u], vsub(ld(h + ju, n), ht), ht); /* (1 - z) ht + z hp */
+        st(h + ju, hn, n);
+        if (y) st(y + ju, hn, n);
+    }
 }
 
 static inline void simd_gru(const CELL *cl, const T *rg, const T *rgh, const T *xw, T *h, T *y) {
-#define CHUNK(j, n) gru_chunk(cl, rg, rgh, xw, h, y, j, n)
-    FOR_CHUNKS(cl->hidden, CHUNK);
-#undef CHUNK
+    FOR_VECTORS(cl->hidden, gru_chunks, cl, rg, rgh, xw, h, y);
 }
 
-AI void act_chunk(int kind, const T *x, T *y, int64_t j, int n) {
-    st(y + j, v_act(kind, ld(x + j, n)), n);
+AI void act_chunks(int kind, const T *x, T *y, int64_t j, int n, const int N) {
+    V v[2];
+    EACH(u) v[u] = ld(x + j + u * VL, n);
+    v_act_n(kind, v, N);
+    EACH(u) st(y + j + u * VL, v[u], n);
 }
 
 static inline void simd_act_array(int kind, const T *x, T *y, int64_t n) {
-#define CHUNK(j, m) act_chunk(kind, x, y, j, m)
-    FOR_CHUNKS(n, CHUNK);
-#undef CHUNK
+    FOR_VECTORS(n, act_chunks, kind, x, y);
 }
