@@ -410,18 +410,22 @@ bool or_rnn_f32_panels(const or_rnn_state *s, int precision) {
     return big || (s->batch > 2 && s->batch < 8);
 }
 
-/* A batch-1 step reads all of R once; when every direction's R together
- * exceeds the L3 it comes from memory on each step, and the GEMM prefetches
- * it ahead (or_packed_b_set_streamed). Measured on Zen 1 (L3 8 MiB), LSTM
- * hidden 1024 (R 16 MiB) batch 1: 100 -> 72 ms with one thread, 60 -> 50 ms
- * with two; the same prefetch on a 4 MiB R (RNN hidden 1024) was 1.5x
- * slower, hence the L3 test. ONNXRUN_STREAM_R=0|1 forces it off or on. */
-bool or_rnn_stream_r(const or_rnn_state *s) {
+/* A batch-1 step reads all of one direction's R once (directions run one
+ * after the other); when that is more than 3/4 of the L3 it comes from
+ * memory on each step, and the products prefetch it ahead
+ * (or_packed_b_set_streamed, or_qmat.streamed). Measured on Zen 1 (L3
+ * 8 MiB, of which one core keeps about 4-5 MiB: reading 6 MiB in a loop
+ * runs at 14-19 GB/s, 3 MiB at 45, memory at 11): LSTM hidden 1024 batch 1,
+ * fp32 R 16 MiB, 100 -> 72 ms with one thread, 60 -> 50 ms with two; bf16
+ * R 8 MiB, 37.7 -> 31.2 ms. The same prefetch on a 4 MiB R (RNN hidden 1024) was
+ * 1.5x slower. ONNXRUN_STREAM_R=0|1 forces it off or on. */
+bool or_rnn_stream_r(const or_rnn_state *s, or_qkind kind) {
     const char *forced = getenv("ONNXRUN_STREAM_R");
     if (forced && (forced[0] == '0' || forced[0] == '1') && !forced[1]) return forced[0] == '1';
-    double bytes = (double)s->dirs * (double)s->gh * (double)s->hidden * (double)s->esz;
+    double per_weight = kind == OR_Q_BF16 ? 2 : kind == OR_Q_S8 ? 1 : (double)s->esz;
+    double bytes = (double)s->gh * (double)s->hidden * per_weight;
     size_t l3 = or_cpu_l3_bytes();
-    return l3 > 0 && bytes > (double)l3;
+    return l3 > 0 && bytes > 0.75 * (double)l3;
 }
 
 /* The input product X·Wᵀ runs over a chunk of steps at once, so it is
@@ -471,7 +475,8 @@ static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, cons
                                                       s->hidden, 0, rrel)) != NULL;
             else
                 ok = (c->r[d][b] = pack(s, s->hidden, rows[b], src, rrel)) != NULL;
-            if (ok && c->r[d][b]) or_packed_b_set_streamed(c->r[d][b], or_rnn_stream_r(s));
+            if (ok && c->r[d][b]) or_packed_b_set_streamed(c->r[d][b], or_rnn_stream_r(s, kind));
+            if (ok && c->qr[d][b]) c->qr[d][b]->streamed = or_rnn_stream_r(s, kind);
         }
     }
     return ok;

@@ -118,9 +118,10 @@ int or_rnn_setup(or_graph *g, or_node *n, const or_rnn_spec *spec, or_rnn_state 
  * recurrent.c). */
 bool or_rnn_f32_panels(const or_rnn_state *s, int precision);
 
-/* Whether R is too large for the caches, so that its blocked-GEMM packs are
- * marked streamed (gemm.h; measured in recurrent.c). */
-bool or_rnn_stream_r(const or_rnn_state *s);
+/* Whether one direction's R, packed as kind, is too large for the caches,
+ * so that its packs are marked streamed (gemm.h, qgemm.h; measured in
+ * recurrent.c). */
+bool or_rnn_stream_r(const or_rnn_state *s, or_qkind kind);
 
 /* Frees a state that or_rnn_finish did not take. */
 void or_rnn_free(or_rnn_state *s);

@@ -112,6 +112,7 @@ static bool pack_rows(or_rmat *out, or_qkind kind, bool panels, bool streamed, c
                   ? (out->pb = or_sgemm_pack_b(true, H, out->N, rows, H)) != NULL
                   : (out->q = or_qmat_pack(kind, out->N, H, rows, H, 0)) != NULL;
     if (out->pb) or_packed_b_set_streamed(out->pb, streamed);
+    if (out->q) out->q->streamed = streamed;
     for (int gate = g0; gate < g1; gate++)
         or_src_release_consumed(rel, rd + (size_t)((gate * H + u0) * H),
                                 sizeof(float) * (size_t)(ns * H));
@@ -135,7 +136,7 @@ or_rnn_team_pack *or_rnn_team_pack_new(const or_rnn_state *s, int plan, or_qkind
     float *tmp = most < H ? or_malloc(sizeof(float) * (size_t)(G * most * H)) : NULL;
     if (!p || (most < H && !tmp)) goto fail;
     bool panels = kind != OR_Q_F32 || or_rnn_f32_panels(s, ONNXRUN_PRECISION_FP32);
-    bool streamed = or_rnn_stream_r(s);
+    bool streamed = or_rnn_stream_r(s, kind);
     p->members = members;
     p->by_dir = by_dir;
     p->dirs = (int)s->dirs;

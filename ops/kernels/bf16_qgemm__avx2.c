@@ -16,7 +16,7 @@ AI __m256 bf16_hi(__m256i pairs, __m256i hi_mask) {
 
 /* acc[r][b][h]: outputs 8h..8h+7 of panel p + b for row r. */
 AI void block(const or_qmat *q, const uint8_t *a, const float *ascale, int64_t p, float *c,
-              int64_t ldc, const int R, const int PB) {
+              int64_t ldc, const int R, const int PB, const bool STREAM) {
     (void)ascale;
     const int64_t kq = q->kpad / 2, pstride = kq * OR_Q_PANEL * 2;
     const uint16_t *w = (const uint16_t *)q->data + p * pstride;
@@ -27,6 +27,7 @@ AI void block(const or_qmat *q, const uint8_t *a, const float *ascale, int64_t p
 #pragma GCC unroll 4
         for (int b = 0; b < PB; b++) acc[r][b][0] = acc[r][b][1] = _mm256_setzero_ps();
     for (int64_t kk = 0; kk < kq; kk++) {
+        if (STREAM) prefetch_panels(w + kk * OR_Q_PANEL * 2, pstride * 2, PB);
         __m256 a0[4], a1[4];
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {

@@ -38,6 +38,7 @@
 typedef struct or_src_release or_src_release;
 void or_src_release_consumed(or_src_release *r, const void *p, size_t bytes);
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,6 +62,9 @@ struct or_qmat {
     float *scale;       /* S8: [npan * 16] s_n (0 past N) */
     int a_max;          /* S8: activations quantized to [-a_max, a_max] (127 or 63) */
     int32_t *rowsum;    /* S8: [npan * 16] Σ_k q[n,k] */
+    bool streamed;      /* too large for the caches: one-row products prefetch the panels
+                           ahead, bypassing the caches (AVX2 kernels; see gemm.h's
+                           or_packed_b_set_streamed). Set by the owner after packing. */
     or_qgemm_fn kern;
     const char *kern_name;
 };

@@ -20,7 +20,7 @@ AI __m256 scale8(const or_qmat *q, __m256i dot, int64_t n, float ascale) {
 
 /* acc[r][b][h]: outputs 8h..8h+7 of panel p + b for row r. */
 AI void block(const or_qmat *q, const uint8_t *a, const float *ascale, int64_t p, float *c,
-              int64_t ldc, const int R, const int PB) {
+              int64_t ldc, const int R, const int PB, const bool STREAM) {
     const int64_t kq = q->kpad / 4, pstride = kq * OR_Q_PANEL * 4;
     const int8_t *w = (const int8_t *)q->data + p * pstride;
     const __m256i ones = _mm256_set1_epi16(1);
@@ -30,6 +30,7 @@ AI void block(const or_qmat *q, const uint8_t *a, const float *ascale, int64_t p
 #pragma GCC unroll 4
         for (int b = 0; b < PB; b++) acc[r][b][0] = acc[r][b][1] = _mm256_setzero_si256();
     for (int64_t kk = 0; kk < kq; kk++) {
+        if (STREAM) prefetch_panels(w + kk * OR_Q_PANEL * 4, pstride, PB);
         __m256i av[4];
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {

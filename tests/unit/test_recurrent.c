@@ -1167,13 +1167,13 @@ Test(recurrent, streamed_r_gives_identical_outputs) {
             or_graph *g;
             setenv("ONNXRUN_STREAM_R", "0", 1);
             cr_assert_eq(build_run(d, NULL, &g), ONNXRUN_OK, "case %d: %s", index, g->errmsg);
-            cr_assert(!or_rnn_stream_r(g->nodes[0].state));
+            cr_assert(!or_rnn_stream_r(g->nodes[0].state, OR_Q_F32));
             for (int o = 0; o < 3; o++)
                 if (d->want[o]) n[o] = fetch(g, OUT_NAMES[o], plain[o], OUT_CAP);
             or_graph_free(g);
             setenv("ONNXRUN_STREAM_R", "1", 1);
             cr_assert_eq(build_run(d, NULL, &g), ONNXRUN_OK, "case %d: %s", index, g->errmsg);
-            cr_assert(or_rnn_stream_r(g->nodes[0].state));
+            cr_assert(or_rnn_stream_r(g->nodes[0].state, OR_Q_F32));
             for (int o = 0; o < 3; o++) {
                 if (!d->want[o]) continue;
                 cr_assert_eq(fetch(g, OUT_NAMES[o], streamed, OUT_CAP), n[o]);
