@@ -410,18 +410,20 @@ bool or_rnn_f32_panels(const or_rnn_state *s, int precision) {
     return big || (s->batch > 2 && s->batch < 8);
 }
 
-/* A batch-1 step reads all of one direction's R once (directions run one
- * after the other); when that is more than 3/4 of the L3 it comes from
- * memory on each step, and the products prefetch it ahead
+/* A step reads all of one direction's R once (directions run one after the
+ * other); when that is more than 3/4 of the L3 it comes from memory on each
+ * step, and at batches up to 16 the products prefetch it ahead
  * (or_packed_b_set_streamed, or_qmat.streamed). Measured on Zen 1 (L3
  * 8 MiB, of which one core keeps about 4-5 MiB: reading 6 MiB in a loop
  * runs at 14-19 GB/s, 3 MiB at 45, memory at 11): LSTM hidden 1024 batch 1,
  * fp32 R 16 MiB, 100 -> 72 ms with one thread, 60 -> 50 ms with two; bf16
- * R 8 MiB, 37.7 -> 31.2 ms. The same prefetch on a 4 MiB R (RNN hidden 1024) was
- * 1.5x slower. ONNXRUN_STREAM_R=0|1 forces it off or on. */
+ * R 8 MiB, 37.7 -> 31.2 ms; GRU hidden 1024 batch 16, R 12 MiB, 230 -> 213
+ * ms, 119 -> 105 ms with two threads. The same prefetch on a 4 MiB R (RNN
+ * hidden 1024) was 1.5x slower. ONNXRUN_STREAM_R=0|1 forces it off or on. */
 bool or_rnn_stream_r(const or_rnn_state *s, or_qkind kind) {
     const char *forced = getenv("ONNXRUN_STREAM_R");
     if (forced && (forced[0] == '0' || forced[0] == '1') && !forced[1]) return forced[0] == '1';
+    if (s->batch > 16) return false; /* measured up to 16; more rows reuse each line more */
     double per_weight = kind == OR_Q_BF16 ? 2 : kind == OR_Q_S8 ? 1 : (double)s->esz;
     double bytes = (double)s->gh * (double)s->hidden * per_weight;
     size_t l3 = or_cpu_l3_bytes();

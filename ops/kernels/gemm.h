@@ -53,8 +53,8 @@ int64_t or_packed_b_n(const or_packed_b *p);
 /* Its size in bytes. */
 size_t or_packed_b_bytes(const or_packed_b *p);
 /* Marks a pack that is read from memory on every use, too large for the
- * caches (a big recurrent R): products with one or two rows of A then
- * prefetch it ahead, bypassing the caches. Off by default: on a
+ * caches (a big recurrent R at a small batch): products then prefetch it
+ * ahead, bypassing the caches. Off by default: on a
  * cache-resident pack that would cost a trip to memory per line (2x slower
  * measured on Zen 1). The results are identical either way. */
 void or_packed_b_set_streamed(or_packed_b *p, bool streamed);

@@ -35,11 +35,26 @@ AI void store_row(const V *acc, int nvec, T alpha, T beta, T *c, int64_t n) {
     }
 }
 
+/* How far ahead ukr_stream prefetches B. Measured on Zen 1 (LSTM hidden
+ * 1024, batch 1, R 16 MiB): 256-1024 bytes all gain 20-30%; 2-4 KiB less. */
+#define STREAM_AHEAD_BYTES 512
+
+/* Non-temporal prefetch of the lines of B row k + STREAM_AHEAD_BYTES ahead.
+ * Non-temporal because a streamed B would only evict what stays cached; it
+ * must not be used on a cache-resident B, whose lines would then come back
+ * from memory on the next call (measured 2x slower). */
+AI void prefetch_b_ahead(const T *row) {
+    const char *p = (const char *)row + STREAM_AHEAD_BYTES;
+#pragma GCC unroll 4
+    for (int off = 0; off < (int)(NR * sizeof(T)); off += 64) __builtin_prefetch(p + off, 0, 0);
+}
+
 /* ROWS (<= MR) rows: the full tile (the steady-state kernel for big M) and
  * the exact tails, so that M = 16 on a 6-row kernel costs 6 + 6 + 4 rows of
- * FMAs, not 3 x 6 (measured on Zen 1, batch-16 recurrent steps). */
+ * FMAs, not 3 x 6 (measured on Zen 1, batch-16 recurrent steps). STREAM: B
+ * comes from memory (see ukr_stream). */
 AI void ukr_rows(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha, T beta, T *c,
-                 int64_t ldc, int n, const int ROWS) {
+                 int64_t ldc, int n, const int ROWS, const bool STREAM) {
     /* alpha and beta wait in memory: held in registers through the loop they
      * left GCC 12 one register short for the 6x16 AVX2 tile, which then
      * spilled an accumulator on every k (a third of the kernel's time). */
@@ -54,6 +69,7 @@ AI void ukr_rows(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T 
     }
     for (int64_t k = 0; k < kc; k++) {
         V b[NV];
+        if (STREAM) prefetch_b_ahead(bp + k * NR);
 #pragma GCC unroll 16
         for (int v = 0; v < NV; v++) b[v] = vload(bp + k * NR + v * VL);
 #pragma GCC unroll 8
@@ -67,20 +83,6 @@ AI void ukr_rows(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T 
     beta = alpha_beta[1];
 #pragma GCC unroll 8
     for (int i = 0; i < ROWS; i++) store_row(acc[i], NV, alpha, beta, c + i * ldc, n);
-}
-
-/* How far ahead ukr_stream prefetches B. Measured on Zen 1 (LSTM hidden
- * 1024, batch 1, R 16 MiB): 256-1024 bytes all gain 20-30%; 2-4 KiB less. */
-#define STREAM_AHEAD_BYTES 512
-
-/* Non-temporal prefetch of the lines of B row k + STREAM_AHEAD_BYTES ahead.
- * Non-temporal because a streamed B would only evict what stays cached; it
- * must not be used on a cache-resident B, whose lines would then come back
- * from memory on the next call (measured 2x slower). */
-AI void prefetch_b_ahead(const T *row) {
-    const char *p = (const char *)row + STREAM_AHEAD_BYTES;
-#pragma GCC unroll 4
-    for (int off = 0; off < (int)(NR * sizeof(T)); off += 64) __builtin_prefetch(p + off, 0, 0);
 }
 
 /* R (< MR) rows with U independent accumulator sets over k, so that one or
@@ -139,39 +141,44 @@ static void ukr(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T a
         ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 2, 2, false);
         break;
     case 3:
-        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 3);
+        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 3, false);
         break;
 #if MR > 4
     case 4:
-        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 4);
+        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 4, false);
         break;
     case 5:
-        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 5);
+        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 5, false);
         break;
 #endif
 #if MR > 6
     case 6:
-        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 6);
+        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 6, false);
         break;
     case 7:
-        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 7);
+        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 7, false);
         break;
 #endif
     default:
-        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, MR);
+        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, MR, false);
         break;
     }
 }
 
 /* ukr for a packed B too large for the caches, read once per call from
- * memory (batch-1 recurrent steps with a big R): one or two rows prefetch B
- * ahead; more rows do enough work per byte to need no help. */
+ * memory (recurrent steps with a big R): one or two rows, and the full
+ * tile (the first tile of each panel brings it into L1 for the rest),
+ * prefetch B ahead. Measured on Zen 1: LSTM hidden 1024 batch 1 100 -> 72
+ * ms; GRU hidden 1024 batch 16 (R 12 MiB) 230 -> 213 ms, 119 -> 105 ms on
+ * two threads. */
 static void ukr_stream(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha, T beta,
                        T *c, int64_t ldc, int m, int n) {
     if (m == 1)
         ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 1, 4, true);
     else if (m == 2)
         ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 2, 2, true);
+    else if (m >= MR)
+        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, MR, true);
     else
         ukr(kc, a, rs, cs, bp, alpha, beta, c, ldc, m, n);
 }
