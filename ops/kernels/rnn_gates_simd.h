@@ -127,13 +127,17 @@ AI void st(T *p, V v, int n) {
         if (j_ < (H)) fn(__VA_ARGS__, j_, (int)((H)-j_), 1);                                       \
     } while (0)
 
+/* Pre-activation of gate row block q at column j: H·Rᵀ + X·Wᵀ + bias
+ * (LSTM q: 0 i, 1 o, 2 f, 3 c; GRU: 0 z, 1 r; RNN: 0). */
+AI V gate_pre(const CELL *cl, const T *rg, const T *xw, int q, int64_t j, int n) {
+    int64_t o = (int64_t)q * cl->hidden + j;
+    return vadd(vadd(ld(rg + o, n), ld(xw + o, n)), ld(cl->bias + o, n));
+}
+
 AI void rnn_chunks(const CELL *cl, const T *rg, const T *xw, T *h, T *y, int64_t j, int n,
                    const int N) {
     V hi = vset1(cl->clip), lo = vset1(-cl->clip), v[4];
-    EACH(u) {
-        int64_t ju = j + u * VL;
-        v[u] = v_clip(vadd(vadd(ld(rg + ju, n), ld(xw + ju, n)), ld(cl->bias + ju, n)), lo, hi);
-    }
+    EACH(u) v[u] = v_clip(gate_pre(cl, rg, xw, 0, j + u * VL, n), lo, hi);
     v_act_n(cl->f.kind, v, N);
     EACH(u) {
         st(h + j + u * VL, v[u], n);
@@ -143,12 +147,6 @@ AI void rnn_chunks(const CELL *cl, const T *rg, const T *xw, T *h, T *y, int64_t
 
 static inline void simd_rnn(const CELL *cl, const T *rg, const T *xw, T *h, T *y) {
     FOR_VECTORS(cl->hidden, rnn_chunks, cl, rg, xw, h, y);
-}
-
-/* Pre-activation of LSTM gate q (0 i, 1 o, 2 f, 3 c) at column j. */
-AI V lstm_pre(const CELL *cl, const T *rg, const T *xw, int q, int64_t j, int n) {
-    int64_t o = (int64_t)q * cl->hidden + j;
-    return vadd(vadd(ld(rg + o, n), ld(xw + o, n)), ld(cl->bias + o, n));
 }
 
 AI void lstm_chunks(const CELL *cl, const T *rg, const T *xw, T *c, T *h, T *y, int64_t j, int n,
@@ -161,9 +159,9 @@ AI void lstm_chunks(const CELL *cl, const T *rg, const T *xw, T *c, T *h, T *y, 
     EACH(u) {
         int64_t ju = j + u * VL;
         cp[u] = ld(c + ju, n);
-        i[u] = lstm_pre(cl, rg, xw, 0, ju, n);
-        f[u] = lstm_pre(cl, rg, xw, 2, ju, n);
-        g[u] = v_clip(lstm_pre(cl, rg, xw, 3, ju, n), lo, hi);
+        i[u] = gate_pre(cl, rg, xw, 0, ju, n);
+        f[u] = gate_pre(cl, rg, xw, 2, ju, n);
+        g[u] = v_clip(gate_pre(cl, rg, xw, 3, ju, n), lo, hi);
         if (p) {
             i[u] = vfma(ld(p + ju, n), cp[u], i[u]);
             f[u] = vfma(ld(p + 2 * H + ju, n), cp[u], f[u]);
@@ -181,7 +179,7 @@ AI void lstm_chunks(const CELL *cl, const T *rg, const T *xw, T *c, T *h, T *y, 
     EACH(u) {
         int64_t ju = j + u * VL;
         cn[u] = vfma(f[u], cp[u], vmul(i[u], g[u]));
-        o[u] = lstm_pre(cl, rg, xw, 1, ju, n);
+        o[u] = gate_pre(cl, rg, xw, 1, ju, n);
         if (p) o[u] = vfma(ld(p + H + ju, n), cn[u], o[u]);
         o[u] = v_clip(o[u], lo, hi);
         st(c + ju, cn[u], n);
@@ -203,22 +201,13 @@ static inline void simd_lstm(const CELL *cl, const T *rg, const T *xw, T *c, T *
 AI void gru_reset_chunks(const CELL *cl, const T *rg, const T *xw, const T *hp, T *rh, int64_t j,
                          int n, const int N) {
     V hi = vset1(cl->clip), lo = vset1(-cl->clip), r[4];
-    EACH(u) {
-        const int64_t o = cl->hidden + j + u * VL;
-        r[u] = v_clip(vadd(vadd(ld(rg + o, n), ld(xw + o, n)), ld(cl->bias + o, n)), lo, hi);
-    }
+    EACH(u) r[u] = v_clip(gate_pre(cl, rg, xw, 1, j + u * VL, n), lo, hi);
     v_act_n(cl->f.kind, r, N);
     EACH(u) st(rh + j + u * VL, vmul(r[u], ld(hp + j + u * VL, n)), n);
 }
 
 static inline void simd_gru_reset(const CELL *cl, const T *rg, const T *xw, const T *hp, T *rh) {
     FOR_VECTORS(cl->hidden, gru_reset_chunks, cl, rg, xw, hp, rh);
-}
-
-/* Pre-activation of row block q of the gates (bias included) at column j. */
-AI V gru_pre(const CELL *cl, const T *rg, const T *xw, int q, int64_t j, int n) {
-    int64_t o = (int64_t)q * cl->hidden + j;
-    return vadd(vadd(ld(rg + o, n), ld(xw + o, n)), ld(cl->bias + o, n));
 }
 
 AI void gru_chunks(const CELL *cl, const T *rg, const T *rgh, const T *xw, T *h, T *y, int64_t j,
@@ -231,8 +220,8 @@ AI void gru_chunks(const CELL *cl, const T *rg, const T *rgh, const T *xw, T *h,
     V *z = z_r, *r = z_r + N;
     EACH(u) {
         int64_t ju = j + u * VL;
-        z[u] = v_clip(gru_pre(cl, rg, xw, 0, ju, n), lo, hi);
-        if (lbr) r[u] = v_clip(gru_pre(cl, rg, xw, 1, ju, n), lo, hi);
+        z[u] = v_clip(gate_pre(cl, rg, xw, 0, ju, n), lo, hi);
+        if (lbr) r[u] = v_clip(gate_pre(cl, rg, xw, 1, ju, n), lo, hi);
     }
     if (lbr)
         v_act_n(cl->f.kind, z_r, 2 * N);
