@@ -454,6 +454,7 @@ static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, cons
                     : c->precision == ONNXRUN_PRECISION_INT8 ? OR_Q_S8
                                                              : OR_Q_F32;
     bool q = c->precision != ONNXRUN_PRECISION_FP32, ok = true;
+    bool streamed = or_rnn_stream_r(s, kind);
     for (int d = 0; w && s->input > 0 && ok && d < s->dirs; d++) {
         /* Per direction: a chunk of steps computes one direction's X·Wᵀ at a time. */
         const unsigned char *wd =
@@ -477,8 +478,7 @@ static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, cons
                                                       s->hidden, 0, rrel)) != NULL;
             else
                 ok = (c->r[d][b] = pack(s, s->hidden, rows[b], src, rrel)) != NULL;
-            if (ok && c->r[d][b]) or_packed_b_set_streamed(c->r[d][b], or_rnn_stream_r(s, kind));
-            if (ok && c->qr[d][b]) c->qr[d][b]->streamed = or_rnn_stream_r(s, kind);
+            if (ok) or_rnn_mark_streamed(c->r[d][b], c->qr[d][b], streamed);
         }
     }
     return ok;

@@ -123,6 +123,12 @@ bool or_rnn_f32_panels(const or_rnn_state *s, int precision);
  * recurrent.c). */
 bool or_rnn_stream_r(const or_rnn_state *s, or_qkind kind);
 
+/* Marks R's pack, whichever of the two forms exists (the other NULL). */
+static inline void or_rnn_mark_streamed(or_packed_b *pb, or_qmat *q, bool streamed) {
+    if (pb) or_packed_b_set_streamed(pb, streamed);
+    if (q) q->streamed = streamed;
+}
+
 /* Frees a state that or_rnn_finish did not take. */
 void or_rnn_free(or_rnn_state *s);
 

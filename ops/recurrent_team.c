@@ -111,8 +111,7 @@ static bool pack_rows(or_rmat *out, or_qkind kind, bool panels, bool streamed, c
     bool ok = kind == OR_Q_F32 && !panels
                   ? (out->pb = or_sgemm_pack_b(true, H, out->N, rows, H)) != NULL
                   : (out->q = or_qmat_pack(kind, out->N, H, rows, H, 0)) != NULL;
-    if (out->pb) or_packed_b_set_streamed(out->pb, streamed);
-    if (out->q) out->q->streamed = streamed;
+    if (ok) or_rnn_mark_streamed(out->pb, out->q, streamed);
     for (int gate = g0; gate < g1; gate++)
         or_src_release_consumed(rel, rd + (size_t)((gate * H + u0) * H),
                                 sizeof(float) * (size_t)(ns * H));

@@ -35,16 +35,12 @@ AI void store_row(const V *acc, int nvec, T alpha, T beta, T *c, int64_t n) {
     }
 }
 
-/* How far ahead ukr_stream prefetches B. Measured on Zen 1 (LSTM hidden
- * 1024, batch 1, R 16 MiB): 256-1024 bytes all gain 20-30%; 2-4 KiB less. */
-#define STREAM_AHEAD_BYTES 512
-
-/* Non-temporal prefetch of the lines of B row k + STREAM_AHEAD_BYTES ahead.
+/* Non-temporal prefetch of the lines of B row k + OR_STREAM_AHEAD_BYTES ahead.
  * Non-temporal because a streamed B would only evict what stays cached; it
  * must not be used on a cache-resident B, whose lines would then come back
  * from memory on the next call (measured 2x slower). */
 AI void prefetch_b_ahead(const T *row) {
-    const char *p = (const char *)row + STREAM_AHEAD_BYTES;
+    const char *p = (const char *)row + OR_STREAM_AHEAD_BYTES;
 #pragma GCC unroll 4
     for (int off = 0; off < (int)(NR * sizeof(T)); off += 64) __builtin_prefetch(p + off, 0, 0);
 }
@@ -324,4 +320,3 @@ static void gemv_t(int m, int64_t n, int64_t k, const T *a, int64_t lda, const T
 
 #undef AI
 #undef NR
-#undef STREAM_AHEAD_BYTES

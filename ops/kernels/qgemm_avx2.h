@@ -10,8 +10,9 @@
  * against four panels streams the weights once (batch-1 steps); four rows
  * against one reuse each loaded weight four times (the input product).
  * Every k step of a panel reads one 64-byte line of it; STREAM (one row of
- * a q->streamed pack) prefetches each panel's line STREAM_AHEAD_BYTES ahead,
- * non-temporally (see gemm.h's or_packed_b_set_streamed). */
+ * a q->streamed pack) prefetches each panel's line OR_STREAM_AHEAD_BYTES
+ * ahead, non-temporally (see gemm.h's or_packed_b_set_streamed). */
+#include "gemm_kernels.h"
 #include "qgemm.h"
 
 #include <immintrin.h>
@@ -21,13 +22,10 @@
 AI void block(const or_qmat *q, const uint8_t *a, const float *ascale, int64_t p, float *c,
               int64_t ldc, const int R, const int PB, const bool STREAM);
 
-/* Measured on Zen 1, bf16 LSTM hidden 1024 batch 1 (R 8 MiB). */
-#define STREAM_AHEAD_BYTES 512
-
-/* The line STREAM_AHEAD_BYTES past step_line in each of PB panels pstride
- * bytes apart. */
+/* The line OR_STREAM_AHEAD_BYTES past step_line in each of PB panels
+ * pstride bytes apart. */
 AI void prefetch_panels(const void *step_line, int64_t pstride, const int PB) {
-    const char *p = (const char *)step_line + STREAM_AHEAD_BYTES;
+    const char *p = (const char *)step_line + OR_STREAM_AHEAD_BYTES;
 #pragma GCC unroll 4
     for (int b = 0; b < PB; b++) __builtin_prefetch(p + b * pstride, 0, 0);
 }
