@@ -1108,6 +1108,18 @@ Test(recurrent, folded_node_gets_a_temporary_scratch) {
 
 /* ---- X·Wᵀ in chunks of steps (ONNXRUN_RNN_CHUNK forces the size) ---- */
 
+/* Builds and runs case index with the environment variable var = value,
+ * fetching the outputs it wants into out (n[o] values, 0 when not wanted).
+ * The caller frees the graph. */
+static or_graph *run_with_env(const rnn_desc *d, int index, const char *var, const char *value,
+                              double out[3][OUT_CAP], int64_t n[3]) {
+    or_graph *g;
+    setenv(var, value, 1);
+    cr_assert_eq(build_run(d, NULL, &g), ONNXRUN_OK, "case %d: %s", index, g->errmsg);
+    for (int o = 0; o < 3; o++) n[o] = d->want[o] ? fetch(g, OUT_NAMES[o], out[o], OUT_CAP) : 0;
+    return g;
+}
+
 /* Chunks of 1, 2 and 3 steps give what one chunk of the whole sequence
  * gives, over random cases: every op, direction, layout, sequence_lens. */
 Test(recurrent, chunked_input_product_matches_whole_sequence) {
@@ -1116,29 +1128,24 @@ Test(recurrent, chunked_input_product_matches_whole_sequence) {
         random_case rc;
         make_random(&rc, index);
         const rnn_desc *d = &rc.d;
-        double ref[3][OUT_CAP], got[OUT_CAP];
-        int64_t n_ref[3] = {0};
-        or_graph *g;
-        setenv("ONNXRUN_RNN_CHUNK", "1000", 1);
-        cr_assert_eq(build_run(d, NULL, &g), ONNXRUN_OK, "case %d: %s", index, g->errmsg);
+        double ref[3][OUT_CAP], got[3][OUT_CAP];
+        int64_t n_ref[3], n[3];
+        or_graph *g = run_with_env(d, index, "ONNXRUN_RNN_CHUNK", "1000", ref, n_ref);
         cr_assert_eq(((or_rnn_state *)g->nodes[0].state)->chunk, d->T, "case %d", index);
-        for (int o = 0; o < 3; o++)
-            if (d->want[o]) n_ref[o] = fetch(g, OUT_NAMES[o], ref[o], OUT_CAP);
         or_graph_free(g);
         for (int chunk = 1; chunk <= 3 && chunk < d->T; chunk++) {
             char env[8];
             snprintf(env, sizeof env, "%d", chunk);
-            setenv("ONNXRUN_RNN_CHUNK", env, 1);
-            cr_assert_eq(build_run(d, NULL, &g), ONNXRUN_OK, "case %d: %s", index, g->errmsg);
+            g = run_with_env(d, index, "ONNXRUN_RNN_CHUNK", env, got, n);
             for (int o = 0; o < 3; o++) {
                 if (!d->want[o]) continue;
-                cr_assert_eq(fetch(g, OUT_NAMES[o], got, OUT_CAP), n_ref[o]);
+                cr_assert_eq(n[o], n_ref[o]);
                 char what[96];
                 snprintf(what, sizeof what, "case %d %s chunk %d %s", index, d->op, chunk,
                          OUT_NAMES[o]);
                 /* only the GEMM's summation order may differ (gemv for small M) */
                 double tol = d->dtype == OR_FLOAT ? 1e-6 : 1e-13;
-                expect_close(what, got, ref[o], n_ref[o], tol, tol);
+                expect_close(what, got[o], ref[o], n_ref[o], tol, tol);
             }
             or_graph_free(g);
             compared++;
@@ -1162,22 +1169,17 @@ Test(recurrent, streamed_r_gives_identical_outputs) {
             random_case rc;
             make_random(&rc, index);
             const rnn_desc *d = &rc.d;
-            double plain[3][OUT_CAP], streamed[OUT_CAP];
-            int64_t n[3] = {0};
-            or_graph *g;
-            setenv("ONNXRUN_STREAM_R", "0", 1);
-            cr_assert_eq(build_run(d, NULL, &g), ONNXRUN_OK, "case %d: %s", index, g->errmsg);
+            double plain[3][OUT_CAP], streamed[3][OUT_CAP];
+            int64_t n[3], ns[3];
+            or_graph *g = run_with_env(d, index, "ONNXRUN_STREAM_R", "0", plain, n);
             cr_assert(!or_rnn_stream_r(g->nodes[0].state, OR_Q_F32));
-            for (int o = 0; o < 3; o++)
-                if (d->want[o]) n[o] = fetch(g, OUT_NAMES[o], plain[o], OUT_CAP);
             or_graph_free(g);
-            setenv("ONNXRUN_STREAM_R", "1", 1);
-            cr_assert_eq(build_run(d, NULL, &g), ONNXRUN_OK, "case %d: %s", index, g->errmsg);
+            g = run_with_env(d, index, "ONNXRUN_STREAM_R", "1", streamed, ns);
             cr_assert(or_rnn_stream_r(g->nodes[0].state, OR_Q_F32));
             for (int o = 0; o < 3; o++) {
                 if (!d->want[o]) continue;
-                cr_assert_eq(fetch(g, OUT_NAMES[o], streamed, OUT_CAP), n[o]);
-                cr_assert_eq(memcmp(streamed, plain[o], sizeof(double) * (size_t)n[o]), 0,
+                cr_assert_eq(ns[o], n[o]);
+                cr_assert_eq(memcmp(streamed[o], plain[o], sizeof(double) * (size_t)n[o]), 0,
                              "%s case %d %s %s differs", ISAS[isa], index, d->op, OUT_NAMES[o]);
             }
             or_graph_free(g);
