@@ -11,7 +11,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define ALIGN 64
 #define UNIT_BLOCK 16 /* slice boundaries: whole 16-row panels per gate */
@@ -424,12 +423,6 @@ static void run_phase(or_rnn_state *s, or_rnn_team *t, int d, int64_t k, int pha
 #define WAIT_SPINS 20000
 #define STEAL_NS 30000
 
-static int64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static bool claim(or_rnn_team *t, int mi, long long phi) {
     long long want = phi;
     return atomic_compare_exchange_strong(&t->claim[mi], &want, phi + 1);
@@ -462,8 +455,8 @@ static void team_units(or_rnn_state *s, or_rnn_team *t, int ti, int nt) {
             }
         int64_t since = 0;
         for (int spins = 0; atomic_load(&t->done) < (phi + 1) * C; spins++) {
-            if (spins % 256 == 255 && !since) since = now_ns();
-            bool late = since && spins % 256 == 255 && now_ns() - since > STEAL_NS;
+            if (spins % 256 == 255 && !since) since = or_now_ns();
+            bool late = since && spins % 256 == 255 && or_now_ns() - since > STEAL_NS;
             for (int mi = 0; mi < C; mi++)
                 if ((t->steal_at_once || late || !atomic_load(&t->present[mi % nt])) &&
                     claim(t, mi, phi)) {

@@ -65,7 +65,7 @@ typedef struct {
  * hard (3.2-4.5 ms either way with 2 threads). */
 #define WORKER_SPIN_NS 2000000
 
-static int64_t now_ns(void) {
+int64_t or_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
@@ -80,7 +80,7 @@ static unsigned long long wait_for_job(or_threadpool *pool, unsigned long long s
         if (spin >= SPIN_ITERATIONS) {
             /* Past a short pure spin, yield each time: with more threads than
              * cores, the threads that have work get the CPU. */
-            int64_t now = now_ns();
+            int64_t now = or_now_ns();
             if (!until) until = now + WORKER_SPIN_NS;
             if (now > until) break;
             sched_yield();

@@ -37,4 +37,8 @@ typedef struct or_barrier {
 void or_barrier_init(or_barrier *b, int members);
 void or_barrier_wait(or_barrier *b, int *sense);
 
+/* CLOCK_MONOTONIC in nanoseconds: the deadlines of spin-waits (pool workers,
+ * the recurrent team engine). */
+int64_t or_now_ns(void);
+
 #endif
