@@ -69,6 +69,16 @@ static bool simd_isa(void) {
  * onnxruntime runs left that engine's workers spinning on the other core;
  * the benchmark now pauses before each engine's turn (bench/bench.js). With
  * one thread the engine would run the same products as the old path. */
+/* Bidirectional nodes with at least this many batch rows run by direction on
+ * two threads (a step there is compute-bound, and the split's per-step
+ * barrier buys nothing). Measured on a 2-core Zen 5, 2 threads, median of 3
+ * alternating rounds of `onnxrun --bench`, split units -> by direction (ms):
+ * emb_lstm_classifier 2.85 -> 2.35 (AVX2 path: 4.59 -> 3.91),
+ * rnn_h256_l2_bi_b16 7.77 -> 6.45 (AVX2: 12.2 -> 10.2), lstm_h256_l3_bi_b16
+ * 38.3 -> 34.8; at batch 1 it lost (gru_h512_bi_b1 7.74 -> 7.96; on Zen 1
+ * 35.0 -> 63.7). With 3+ threads the split keeps them all busy (unmeasured). */
+#define BY_DIR_MIN_BATCH 4
+
 int or_rnn_team_members(const or_graph *g, const or_rnn_state *s) {
     int env = team_env();
     if (env == 0 || s->dtype != OR_FLOAT || s->hidden <= 0 || !simd_isa()) return 0;
@@ -77,7 +87,8 @@ int or_rnn_team_members(const or_graph *g, const or_rnn_state *s) {
     if (threads > MAX_MEMBERS) threads = MAX_MEMBERS;
     if (env < 0 && threads < 2) return 0;
     /* Two directions on two threads need no synchronisation at all. */
-    if (s->dirs == 2 && threads >= 2 && (env == 1 || env == 3)) return 2 | OR_RNN_TEAM_BY_DIR;
+    bool by_dir = env == 1 || env == 3 || (env < 0 && threads == 2 && s->batch >= BY_DIR_MIN_BATCH);
+    if (s->dirs == 2 && threads >= 2 && by_dir) return 2 | OR_RNN_TEAM_BY_DIR;
     return threads < blocks ? threads : (int)blocks;
 }
 

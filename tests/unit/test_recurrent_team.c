@@ -214,11 +214,16 @@ static void node_attrs(or_node *n, const tcase *c) {
 
 /* Builds and plans the node; team: ONNXRUN_RNN_TEAM, the engine off (0),
  * forced on (1), forced on splitting units of two directions (2), forced on
- * with threads taking over each other's chunks at once (3). */
+ * with threads taking over each other's chunks at once (3), unset (4: the
+ * default plan). */
+#define TEAM_DEFAULT 4
 static or_graph *build(const tcase *c, const tdata *in, or_threadpool *pool, int team,
                        int precision) {
     const char *modes[4] = {"0", "1", "2", "3"};
-    setenv("ONNXRUN_RNN_TEAM", modes[team], 1);
+    if (team == TEAM_DEFAULT)
+        unsetenv("ONNXRUN_RNN_TEAM");
+    else
+        setenv("ONNXRUN_RNN_TEAM", modes[team], 1);
     or_graph *g = or_graph_new();
     g->opset = 14;
     g->pool = pool;
@@ -415,6 +420,33 @@ Test(recurrent_team, fewer_threads_than_members) {
     }
     or_threadpool_destroy(p4);
     or_threadpool_destroy(p2);
+}
+
+/* Unforced, two threads: a bidirectional batch of 4+ rows runs one direction
+ * per thread, batch 1 splits units; both match the reference. */
+Test(recurrent_team, default_plan_by_direction_from_batch_4) {
+    if (!simd()) cr_skip_test("the engine needs AVX2 or AVX-512");
+    rng_state = 4242;
+    or_threadpool *pool = or_threadpool_create(2);
+    const int64_t batches[3] = {1, 3, 4};
+    for (int op = 0; op < 4; op++)
+        for (int bi = 0; bi < 3; bi++) {
+            tcase c = sweep_case(op, batches[bi], 37, 2); /* i % 3 == 2: two directions */
+            cr_assert_eq(c.dirs, 2);
+            tdata in = make_data(&c);
+            ref_out ref = reference(&c, &in);
+            or_graph *g = build(&c, &in, pool, TEAM_DEFAULT, ONNXRUN_PRECISION_FP32);
+            cr_assert(uses_team(g));
+            int plan = or_rnn_team_members(g, g->nodes[0].state);
+            bool by_dir = (plan & OR_RNN_TEAM_BY_DIR) != 0;
+            cr_assert_eq(by_dir, c.B >= 4, "%s batch %ld: plan %#x", c.op, (long)c.B, plan);
+            cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+            expect_ref(&c, g, &ref, 2e-5, by_dir ? "by direction" : "split units");
+            or_graph_free(g);
+            free(ref.y), free(ref.yh), free(ref.yc);
+            free_data(&in);
+        }
+    or_threadpool_destroy(pool);
 }
 
 /* BF16 and INT8 weights: the engine's per-slice panels quantize each row as
