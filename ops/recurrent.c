@@ -413,21 +413,25 @@ bool or_rnn_f32_panels(const or_rnn_state *s, int precision) {
 /* A step reads all of one direction's R once (directions run one after the
  * other); when that is more than 3/4 of the L3 it comes from memory on each
  * step, and at batches up to 16 the products prefetch it ahead
- * (or_packed_b_set_streamed, or_qmat.streamed). Measured on Zen 1 (L3
+ * (OR_PACK_MEMORY, or_qmat.streamed). Measured on Zen 1 (L3
  * 8 MiB, of which one core keeps about 4-5 MiB: reading 6 MiB in a loop
  * runs at 14-19 GB/s, 3 MiB at 45, memory at 11): LSTM hidden 1024 batch 1,
  * fp32 R 16 MiB, 100 -> 72 ms with one thread, 60 -> 50 ms with two; bf16
  * R 8 MiB, 37.7 -> 31.2 ms; GRU hidden 1024 batch 16, R 12 MiB, 230 -> 213
  * ms, 119 -> 105 ms with two threads. The same prefetch on a 4 MiB R (RNN
- * hidden 1024) was 1.5x slower. ONNXRUN_STREAM_R=0|1 forces it off or on. */
-bool or_rnn_stream_r(const or_rnn_state *s, or_qkind kind) {
+ * hidden 1024) was 1.5x slower. Between the L2 and that, R comes from the
+ * L3 (OR_PACK_L3: measured in gemm_template.h's ukr_l3). ONNXRUN_STREAM_R
+ * forces the choice: 0 cached (no prefetch), 1 memory, 2 L3. */
+or_pack_source or_rnn_r_source(const or_rnn_state *s, or_qkind kind) {
     const char *forced = getenv("ONNXRUN_STREAM_R");
-    if (forced && (forced[0] == '0' || forced[0] == '1') && !forced[1]) return forced[0] == '1';
-    if (s->batch > 16) return false; /* measured up to 16; more rows reuse each line more */
+    if (forced && forced[0] >= '0' && forced[0] <= '2' && !forced[1])
+        return forced[0] == '1' ? OR_PACK_MEMORY : forced[0] == '2' ? OR_PACK_L3 : OR_PACK_CACHED;
+    if (s->batch > 16) return OR_PACK_CACHED; /* measured up to 16; more rows reuse each line */
     double per_weight = kind == OR_Q_BF16 ? 2 : kind == OR_Q_S8 ? 1 : (double)s->esz;
     double bytes = (double)s->gh * (double)s->hidden * per_weight;
-    size_t l3 = or_cpu_l3_bytes();
-    return l3 > 0 && bytes > 0.75 * (double)l3;
+    size_t l2 = or_cpu_l2_bytes(), l3 = or_cpu_l3_bytes();
+    if (l3 > 0 && bytes > 0.75 * (double)l3) return OR_PACK_MEMORY;
+    return l2 > 0 && bytes > (double)l2 ? OR_PACK_L3 : OR_PACK_CACHED;
 }
 
 /* The input product X·Wᵀ runs over a chunk of steps at once, so it is
@@ -454,7 +458,7 @@ static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, cons
                     : c->precision == ONNXRUN_PRECISION_INT8 ? OR_Q_S8
                                                              : OR_Q_F32;
     bool q = c->precision != ONNXRUN_PRECISION_FP32, ok = true;
-    bool streamed = or_rnn_stream_r(s, kind);
+    or_pack_source r_source = or_rnn_r_source(s, kind);
     for (int d = 0; w && s->input > 0 && ok && d < s->dirs; d++) {
         /* Per direction: a chunk of steps computes one direction's X·Wᵀ at a time. */
         const unsigned char *wd =
@@ -478,7 +482,7 @@ static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, cons
                                                       s->hidden, 0, rrel)) != NULL;
             else
                 ok = (c->r[d][b] = pack(s, s->hidden, rows[b], src, rrel)) != NULL;
-            if (ok) or_rnn_mark_streamed(c->r[d][b], c->qr[d][b], streamed);
+            if (ok) or_rnn_mark_source(c->r[d][b], c->qr[d][b], r_source);
         }
     }
     return ok;

@@ -118,15 +118,15 @@ int or_rnn_setup(or_graph *g, or_node *n, const or_rnn_spec *spec, or_rnn_state 
  * recurrent.c). */
 bool or_rnn_f32_panels(const or_rnn_state *s, int precision);
 
-/* Whether one direction's R, packed as kind, is too large for the caches,
- * so that its packs are marked streamed (gemm.h, qgemm.h; measured in
- * recurrent.c). */
-bool or_rnn_stream_r(const or_rnn_state *s, or_qkind kind);
+/* Where one direction's R, packed as kind, is read from on each step: its
+ * packs are marked so (gemm.h's or_pack_source; qgemm.h's streamed for
+ * OR_PACK_MEMORY; measured in recurrent.c). */
+or_pack_source or_rnn_r_source(const or_rnn_state *s, or_qkind kind);
 
 /* Marks R's pack, whichever of the two forms exists (the other NULL). */
-static inline void or_rnn_mark_streamed(or_packed_b *pb, or_qmat *q, bool streamed) {
-    if (pb) or_packed_b_set_streamed(pb, streamed);
-    if (q) q->streamed = streamed;
+static inline void or_rnn_mark_source(or_packed_b *pb, or_qmat *q, or_pack_source src) {
+    if (pb) or_packed_b_set_source(pb, src);
+    if (q) q->streamed = src == OR_PACK_MEMORY;
 }
 
 /* Frees a state that or_rnn_finish did not take. */

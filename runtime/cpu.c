@@ -102,10 +102,10 @@ bool or_cpu_has(or_cpu_feature f) {
     return (bits >> f) & 1;
 }
 
-/* The last-level cache as sysfs describes it ("8192K"), or 0. Read before
+/* A cache level of cpu0 as sysfs describes it ("8192K"), or 0. Read before
  * sysconf because glibc's CPUID-based figure can be the whole package's L3
  * (64 MiB on an 8-CCX EPYC, where one core sees 8 MiB). */
-static size_t l3_from_sysfs(void) {
+static size_t cache_from_sysfs(int want_level) {
     char path[96], line[32];
     for (int i = 0; i < 8; i++) {
         snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
@@ -113,7 +113,7 @@ static size_t l3_from_sysfs(void) {
         if (!f) break;
         int level = fgets(line, sizeof line, f) ? atoi(line) : 0;
         fclose(f);
-        if (level != 3) continue;
+        if (level != want_level) continue;
         snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
         if (!(f = fopen(path, "r"))) return 0;
         char *end = NULL;
@@ -126,20 +126,34 @@ static size_t l3_from_sysfs(void) {
     return 0;
 }
 
-static atomic_size_t cached_l3 = SIZE_MAX;
-
-size_t or_cpu_l3_bytes(void) {
-    size_t n = atomic_load(&cached_l3);
+static size_t cache_bytes(atomic_size_t *cached, int level, long sysconf_name) {
+    size_t n = atomic_load(cached);
     if (n != SIZE_MAX) return n;
-    n = l3_from_sysfs();
-#ifdef _SC_LEVEL3_CACHE_SIZE
-    if (n == 0) {
-        long v = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    n = cache_from_sysfs(level);
+    if (n == 0 && sysconf_name >= 0) {
+        long v = sysconf((int)sysconf_name);
         n = v > 0 ? (size_t)v : 0;
     }
-#endif
-    atomic_store(&cached_l3, n);
+    atomic_store(cached, n);
     return n;
+}
+
+#ifdef _SC_LEVEL3_CACHE_SIZE
+#define SC_L2 _SC_LEVEL2_CACHE_SIZE
+#define SC_L3 _SC_LEVEL3_CACHE_SIZE
+#else
+#define SC_L2 (-1)
+#define SC_L3 (-1)
+#endif
+
+static atomic_size_t cached_l2 = SIZE_MAX, cached_l3 = SIZE_MAX;
+
+size_t or_cpu_l2_bytes(void) {
+    return cache_bytes(&cached_l2, 2, SC_L2);
+}
+
+size_t or_cpu_l3_bytes(void) {
+    return cache_bytes(&cached_l3, 3, SC_L3);
 }
 
 const char *or_isa_name(or_isa isa) {

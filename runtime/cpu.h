@@ -31,5 +31,7 @@ bool or_cpu_has(or_cpu_feature f);
 /* Bytes of the last-level (L3) cache one core shares, 0 when unknown.
  * Cached after first use. */
 size_t or_cpu_l3_bytes(void);
+/* The L2 per core as sysfs (else sysconf) gives it, or 0. */
+size_t or_cpu_l2_bytes(void);
 
 #endif

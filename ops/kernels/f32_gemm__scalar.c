@@ -52,6 +52,7 @@ const or_f32_gemm_kernel or_f32_gemm__scalar = {
     .kc = 256,
     .nc = 64,
     .ukr = ukr,
+    .ukr_l3 = ukr_l3,
     .ukr_stream = ukr_stream,
     .gemv_n = gemv_n,
     .gemv_t = gemv_t,

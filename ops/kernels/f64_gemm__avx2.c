@@ -61,6 +61,7 @@ const or_f64_gemm_kernel or_f64_gemm__avx2 = {
     .kc = 128,
     .nc = 64,
     .ukr = ukr,
+    .ukr_l3 = ukr_l3,
     .ukr_stream = ukr_stream,
     .gemv_n = gemv_n,
     .gemv_t = gemv_t,

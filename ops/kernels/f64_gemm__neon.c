@@ -26,6 +26,7 @@ const or_f64_gemm_kernel or_f64_gemm__neon = {
     .kc = 128,
     .nc = 60,
     .ukr = ukr,
+    .ukr_l3 = ukr_l3,
     .ukr_stream = ukr_stream,
     .gemv_n = gemv_n,
     .gemv_t = gemv_t,

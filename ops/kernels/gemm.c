@@ -14,9 +14,9 @@ struct or_packed_b {
     size_t elem;      /* sizeof(float) or sizeof(double) */
     const void *kern; /* the or_f32/f64_gemm_kernel it was packed for */
     int64_t K, N;
-    int64_t npad;  /* N rounded up to the kernel's NR */
-    void *data;    /* per K block of kc: npad / NR panels of [kc, NR] */
-    bool streamed; /* read from memory on every use: the kernel's ukr_stream */
+    int64_t npad;          /* N rounded up to the kernel's NR */
+    void *data;            /* per K block of kc: npad / NR panels of [kc, NR] */
+    or_pack_source source; /* picks the kernel's ukr, ukr_l3 or ukr_stream */
 };
 
 static const or_f32_gemm_kernel *f32_kernel(void) {
@@ -146,8 +146,8 @@ int64_t or_packed_b_n(const or_packed_b *p) {
     return p->N;
 }
 
-void or_packed_b_set_streamed(or_packed_b *p, bool streamed) {
-    p->streamed = streamed;
+void or_packed_b_set_source(or_packed_b *p, or_pack_source src) {
+    p->source = src;
 }
 
 size_t or_packed_b_bytes(const or_packed_b *p) {

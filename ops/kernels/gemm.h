@@ -52,12 +52,18 @@ int64_t or_packed_b_k(const or_packed_b *p);
 int64_t or_packed_b_n(const or_packed_b *p);
 /* Its size in bytes. */
 size_t or_packed_b_bytes(const or_packed_b *p);
-/* Marks a pack that is read from memory on every use, too large for the
- * caches (a big recurrent R at a small batch): products then prefetch it
- * ahead, bypassing the caches. Off by default: on a
- * cache-resident pack that would cost a trip to memory per line (2x slower
- * measured on Zen 1). The results are identical either way. */
-void or_packed_b_set_streamed(or_packed_b *p, bool streamed);
+/* Where a pack's lines come from on each use (a recurrent R read once per
+ * step), so that products can prefetch them; the results are identical
+ * whichever is set. */
+typedef enum or_pack_source {
+    OR_PACK_CACHED, /* L1/L2, or unknown (the default): no prefetch */
+    OR_PACK_L3,     /* the last-level cache: one- and two-row products prefetch
+                       OR_L3_AHEAD_BYTES ahead into L1 */
+    OR_PACK_MEMORY, /* too large for the caches: products prefetch ahead
+                       non-temporally. On a cache-resident pack that would
+                       cost a trip to memory per line (2x slower on Zen 1). */
+} or_pack_source;
+void or_packed_b_set_source(or_packed_b *p, or_pack_source src);
 
 /* C[M,N] = alpha * A[M,K] * B + beta * C with B packed ([K,N] must match the
  * pack); A is not transposed. */

@@ -89,7 +89,10 @@ static void N_(tile_blocked)(const N_(ctx) * x, int64_t i0, int64_t m, int64_t j
     _Alignas(64) T bbuf[BBUF_N]; /* used when B is not pre-packed */
     const KERN *kern = x->kern;
     const int64_t kcb = kern->kc;
-    const UKR_FN ukr = x->pb && x->pb->streamed ? kern->ukr_stream : kern->ukr;
+    const or_pack_source src = x->pb ? x->pb->source : OR_PACK_CACHED;
+    const UKR_FN ukr = src == OR_PACK_MEMORY ? kern->ukr_stream
+                       : src == OR_PACK_L3   ? kern->ukr_l3
+                                             : kern->ukr;
     T *C = x->C + i0 * x->ldc + j0;
     for (int64_t k0 = 0; k0 < x->K; k0 += kcb) {
         int64_t kc = x->K - k0 < kcb ? x->K - k0 : kcb;

@@ -16,10 +16,15 @@
 #define OR_GEMM_ABUF_BYTES (48 * 1024)
 #define OR_GEMM_BBUF_BYTES (64 * 1024)
 /* How far ahead the kernels prefetch a pack streamed from memory
- * (or_packed_b_set_streamed; ukr_stream here, the one-row blocks of the AVX2
+ * (OR_PACK_MEMORY; ukr_stream here, the one-row blocks of the AVX2
  * bf16/int8 kernels). Measured on Zen 1, LSTM hidden 1024 batch 1 (R of
  * 16 MiB fp32): 256-1024 bytes all gain 20-30%; 2-4 KiB less. */
 #define OR_STREAM_AHEAD_BYTES 512
+/* How far ahead ukr_l3 prefetches a pack held by the L3 (OR_PACK_L3) into
+ * L1. Measured on Zen 5 (AVX-512), 2-layer LSTM hidden 512 batch 1 (R 4 MiB
+ * per layer): 512 and 1024 bytes gain 7%, 2-4 KiB 3-4%; a hint to L2 only
+ * was 15% slower. */
+#define OR_L3_AHEAD_BYTES 1024
 /* Rows handled by the direct (unpacked-B) small-M kernels. */
 #define OR_GEMV_MAX_M 4
 
@@ -45,7 +50,8 @@ typedef struct or_f32_gemm_kernel {
     int mr, nr;     /* micro-tile */
     int mc, kc, nc; /* cache blocks; mc * kc and kc * nc fit the stack budgets */
     or_f32_ukr_fn ukr;
-    or_f32_ukr_fn ukr_stream; /* the same for a B streamed from memory (or_packed_b_set_streamed) */
+    or_f32_ukr_fn ukr_l3;     /* the same for a B held by the L3 (OR_PACK_L3) */
+    or_f32_ukr_fn ukr_stream; /* the same for a B streamed from memory (OR_PACK_MEMORY) */
     or_f32_gemv_fn gemv_n, gemv_t;
 } or_f32_gemm_kernel;
 
@@ -53,6 +59,7 @@ typedef struct or_f64_gemm_kernel {
     int mr, nr;
     int mc, kc, nc;
     or_f64_ukr_fn ukr;
+    or_f64_ukr_fn ukr_l3;
     or_f64_ukr_fn ukr_stream;
     or_f64_gemv_fn gemv_n, gemv_t;
 } or_f64_gemm_kernel;

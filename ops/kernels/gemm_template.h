@@ -7,7 +7,7 @@
  *   vzero, vset1, vload, vstore, vfma(a, b, c) = a * b + c, vmul, vadd,
  *   vloadn(p, n) / vstoren(p, v, n)  first n lanes (0 < n <= VL), zero-filled
  *   vhsum(v)                 sum of the lanes
- * It gets static functions ukr, ukr_stream, gemv_n and gemv_t (see gemm_kernels.h).
+ * It gets static functions ukr, ukr_l3, ukr_stream, gemv_n and gemv_t (see gemm_kernels.h).
  *
  * Accumulators are arrays indexed only by constants after unrolling, so the
  * compiler keeps them in registers; that is why row counts are template
@@ -35,22 +35,31 @@ AI void store_row(const V *acc, int nvec, T alpha, T beta, T *c, int64_t n) {
     }
 }
 
-/* Non-temporal prefetch of the lines of B row k + OR_STREAM_AHEAD_BYTES ahead.
- * Non-temporal because a streamed B would only evict what stays cached; it
- * must not be used on a cache-resident B, whose lines would then come back
- * from memory on the next call (measured 2x slower). */
-AI void prefetch_b_ahead(const T *row) {
-    const char *p = (const char *)row + OR_STREAM_AHEAD_BYTES;
+/* How a kernel prefetches B (the pack's or_pack_source). */
+enum { PF_NONE, PF_L3, PF_MEMORY };
+
+/* Prefetch of the lines of B row k some way ahead. From memory (PF_MEMORY):
+ * non-temporal, OR_STREAM_AHEAD_BYTES, because a streamed B would only evict
+ * what stays cached; it must not be used on a cache-resident B, whose lines
+ * would then come back from memory on the next call (measured 2x slower).
+ * From the L3 (PF_L3): into L1, OR_L3_AHEAD_BYTES. */
+AI void prefetch_b_ahead(const T *row, const int PF) {
+    if (PF == PF_NONE) return;
+    const char *p = (const char *)row + (PF == PF_L3 ? OR_L3_AHEAD_BYTES : OR_STREAM_AHEAD_BYTES);
 #pragma GCC unroll 4
-    for (int off = 0; off < (int)(NR * sizeof(T)); off += 64) __builtin_prefetch(p + off, 0, 0);
+    for (int off = 0; off < (int)(NR * sizeof(T)); off += 64)
+        if (PF == PF_L3)
+            __builtin_prefetch(p + off, 0, 3);
+        else
+            __builtin_prefetch(p + off, 0, 0);
 }
 
 /* ROWS (<= MR) rows: the full tile (the steady-state kernel for big M) and
  * the exact tails, so that M = 16 on a 6-row kernel costs 6 + 6 + 4 rows of
- * FMAs, not 3 x 6 (measured on Zen 1, batch-16 recurrent steps). STREAM: B
- * comes from memory (see ukr_stream). */
+ * FMAs, not 3 x 6 (measured on Zen 1, batch-16 recurrent steps). PF: how B is
+ * prefetched (see ukr_stream). */
 AI void ukr_rows(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha, T beta, T *c,
-                 int64_t ldc, int n, const int ROWS, const bool STREAM) {
+                 int64_t ldc, int n, const int ROWS, const int PF) {
     /* alpha and beta wait in memory: held in registers through the loop they
      * left GCC 12 one register short for the 6x16 AVX2 tile, which then
      * spilled an accumulator on every k (a third of the kernel's time). */
@@ -65,7 +74,7 @@ AI void ukr_rows(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T 
     }
     for (int64_t k = 0; k < kc; k++) {
         V b[NV];
-        if (STREAM) prefetch_b_ahead(bp + k * NR);
+        prefetch_b_ahead(bp + k * NR, PF);
 #pragma GCC unroll 16
         for (int v = 0; v < NV; v++) b[v] = vload(bp + k * NR + v * VL);
 #pragma GCC unroll 8
@@ -82,10 +91,10 @@ AI void ukr_rows(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T 
 }
 
 /* R (< MR) rows with U independent accumulator sets over k, so that one or
- * two rows (batch-1 RNN steps) still hide the FMA latency. STREAM: B comes
- * from memory (see ukr_stream). */
+ * two rows (batch-1 RNN steps) still hide the FMA latency. PF: how B is
+ * prefetched (see ukr_l3, ukr_stream). */
 AI void ukr_small(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha, T beta,
-                  T *c, int64_t ldc, int n, const int R, const int U, const bool STREAM) {
+                  T *c, int64_t ldc, int n, const int R, const int U, const int PF) {
     V acc[4][2][NV]; /* [U][R][NV], U <= 4, R <= 2 */
 #pragma GCC unroll 4
     for (int u = 0; u < U; u++)
@@ -97,7 +106,7 @@ AI void ukr_small(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T
     for (; k + U <= kc; k += U) {
 #pragma GCC unroll 4
         for (int u = 0; u < U; u++) {
-            if (STREAM) prefetch_b_ahead(bp + (k + u) * NR);
+            prefetch_b_ahead(bp + (k + u) * NR, PF);
 #pragma GCC unroll 2
             for (int i = 0; i < R; i++) {
                 V av = vset1(a[i * rs + (k + u) * cs]);
@@ -131,34 +140,51 @@ static void ukr(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T a
                 int64_t ldc, int m, int n) {
     switch (m < MR ? m : MR) {
     case 1:
-        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 1, 4, false);
+        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 1, 4, PF_NONE);
         break;
     case 2:
-        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 2, 2, false);
+        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 2, 2, PF_NONE);
         break;
     case 3:
-        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 3, false);
+        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 3, PF_NONE);
         break;
 #if MR > 4
     case 4:
-        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 4, false);
+        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 4, PF_NONE);
         break;
     case 5:
-        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 5, false);
+        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 5, PF_NONE);
         break;
 #endif
 #if MR > 6
     case 6:
-        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 6, false);
+        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 6, PF_NONE);
         break;
     case 7:
-        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 7, false);
+        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 7, PF_NONE);
         break;
 #endif
     default:
-        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, MR, false);
+        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, MR, PF_NONE);
         break;
     }
+}
+
+/* ukr for a packed B the L3 holds but L2 does not (a recurrent R of a few
+ * MiB at batch 1-2): one or two rows prefetch B ahead into L1; more rows
+ * reuse each line enough to hide the fetch. Measured on Zen 5, one thread,
+ * median of 5 alternating rounds, AVX-512 (AVX2 path): 2-layer LSTM hidden
+ * 512 10.7 -> 10.0 ms, 2-layer RNN hidden 1024 21.4 -> 19.1 (23.6 -> 22.2),
+ * bidirectional GRU hidden 512 14.6 -> 13.2 (15.0 -> 14.4); Zen 1 (AVX2,
+ * 512 KiB L2) showed no gain with R 4 MiB. */
+static void ukr_l3(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha, T beta,
+                   T *c, int64_t ldc, int m, int n) {
+    if (m == 1)
+        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 1, 4, PF_L3);
+    else if (m == 2)
+        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 2, 2, PF_L3);
+    else
+        ukr(kc, a, rs, cs, bp, alpha, beta, c, ldc, m, n);
 }
 
 /* ukr for a packed B too large for the caches, read once per call from
@@ -170,11 +196,11 @@ static void ukr(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T a
 static void ukr_stream(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha, T beta,
                        T *c, int64_t ldc, int m, int n) {
     if (m == 1)
-        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 1, 4, true);
+        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 1, 4, PF_MEMORY);
     else if (m == 2)
-        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 2, 2, true);
+        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 2, 2, PF_MEMORY);
     else if (m >= MR)
-        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, MR, true);
+        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, MR, PF_MEMORY);
     else
         ukr(kc, a, rs, cs, bp, alpha, beta, c, ldc, m, n);
 }

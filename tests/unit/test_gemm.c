@@ -189,10 +189,10 @@ static void run_suite(bool dbl, or_threadpool *pool) {
         cr_expect_eq(bad, 0);                                                                      \
     }
 
-/* A pack marked streamed (read with ukr_stream, which prefetches B ahead for
- * one or two rows) gives bit-identical products to the same pack unmarked,
- * over shapes crossing the K block (256), the unroll of 4 and the panel
- * width; the unmarked pack is checked against the naive loop above. */
+/* A pack marked as read from the L3 or from memory (ukr_l3, ukr_stream,
+ * which prefetch B ahead) gives bit-identical products to the same pack
+ * unmarked, over shapes crossing the K block (256), the unroll of 4 and the
+ * panel width; the unmarked pack is checked against the naive loop above. */
 static void check_streamed(bool dbl) {
     static const int64_t ms[] = {1, 2, 3, 9}, ks[] = {1, 7, 256, 300, 1027},
                          ns[] = {5, 16, 33, 130};
@@ -203,23 +203,26 @@ static void check_streamed(bool dbl) {
                 int64_t M = ms[mi], K = ks[ki], N = ns[ni];
                 double *a = malloc(sizeof(double) * (size_t)(M * K)),
                        *b = malloc(sizeof(double) * (size_t)(K * N));
-                double *c[2] = {malloc(sizeof(double) * (size_t)(M * N)),
+                double *c[3] = {malloc(sizeof(double) * (size_t)(M * N)),
+                                malloc(sizeof(double) * (size_t)(M * N)),
                                 malloc(sizeof(double) * (size_t)(M * N))};
                 float *af = malloc(sizeof(float) * (size_t)(M * K)),
                       *bf = malloc(sizeof(float) * (size_t)(K * N));
-                float *cf[2] = {malloc(sizeof(float) * (size_t)(M * N)),
+                float *cf[3] = {malloc(sizeof(float) * (size_t)(M * N)),
+                                malloc(sizeof(float) * (size_t)(M * N)),
                                 malloc(sizeof(float) * (size_t)(M * N))};
                 for (int64_t i = 0; i < M * K; i++) af[i] = (float)(a[i] = rnd_val());
                 for (int64_t i = 0; i < K * N; i++) bf[i] = (float)(b[i] = rnd_val());
                 double beta = betas[(mi + ki + ni) % 3];
-                for (int v = 0; v < 2; v++) {
+                const or_pack_source sources[3] = {OR_PACK_CACHED, OR_PACK_L3, OR_PACK_MEMORY};
+                for (int v = 0; v < 3; v++) {
                     for (int64_t i = 0; i < M * N; i++) c[v][i] = cf[v][i] = (float)(i % 7) / 8;
                     or_packed_b *p = dbl ? or_dgemm_pack_b(true, K, N, b, K)
                                          : or_sgemm_pack_b(true, K, N, bf, K);
                     cr_assert_not_null(p);
                     cr_assert_geq(or_packed_b_bytes(p),
                                   (size_t)(K * N) * (dbl ? sizeof(double) : sizeof(float)));
-                    or_packed_b_set_streamed(p, v == 1);
+                    or_packed_b_set_source(p, sources[v]);
                     if (dbl)
                         or_dgemm_packed(M, N, K, -0.5, a, K, p, beta, c[v], N, NULL);
                     else
@@ -227,12 +230,13 @@ static void check_streamed(bool dbl) {
                     or_packed_b_free(p);
                 }
                 size_t bytes = (size_t)(M * N) * (dbl ? sizeof(double) : sizeof(float));
-                cr_assert_eq(dbl ? memcmp(c[0], c[1], bytes) : memcmp(cf[0], cf[1], bytes), 0,
-                             "M=%lld K=%lld N=%lld dbl=%d: streamed differs", (long long)M,
-                             (long long)K, (long long)N, dbl);
+                for (int v = 1; v < 3; v++)
+                    cr_assert_eq(dbl ? memcmp(c[0], c[v], bytes) : memcmp(cf[0], cf[v], bytes), 0,
+                                 "M=%lld K=%lld N=%lld dbl=%d: source %d differs", (long long)M,
+                                 (long long)K, (long long)N, dbl, v);
                 compared++;
-                free(a), free(b), free(c[0]), free(c[1]), free(af), free(bf), free(cf[0]),
-                    free(cf[1]);
+                free(a), free(b), free(af), free(bf);
+                for (int v = 0; v < 3; v++) free(c[v]), free(cf[v]);
             }
     cr_assert_eq(compared, 80);
 }

@@ -1156,12 +1156,12 @@ Test(recurrent, chunked_input_product_matches_whole_sequence) {
     cr_assert(compared >= 60, "%d", compared);
 }
 
-/* ---- R streamed from memory (ONNXRUN_STREAM_R forces the choice) ---- */
+/* ---- R read from memory or the L3 (ONNXRUN_STREAM_R forces the choice) ---- */
 
-/* A streamed R only changes how the GEMM fetches it: outputs are
+/* Where R is read from only changes how the GEMM prefetches it: outputs are
  * bit-identical to the cached path, on every ISA, over random cases (every
- * op, direction, layout, batch 1-2 where the streaming kernel runs). */
-Test(recurrent, streamed_r_gives_identical_outputs) {
+ * op, direction, layout, batch 1-2 where the prefetching kernels run). */
+Test(recurrent, r_source_gives_identical_outputs) {
     int compared = 0;
     for (int isa = 0; isa < 3; isa++) {
         if (!use_isa(isa)) continue;
@@ -1169,20 +1169,25 @@ Test(recurrent, streamed_r_gives_identical_outputs) {
             random_case rc;
             make_random(&rc, index);
             const rnn_desc *d = &rc.d;
-            double plain[3][OUT_CAP], streamed[3][OUT_CAP];
-            int64_t n[3], ns[3];
+            double plain[3][OUT_CAP], other[3][OUT_CAP];
+            int64_t n[3], no[3];
             or_graph *g = run_with_env(d, index, "ONNXRUN_STREAM_R", "0", plain, n);
-            cr_assert(!or_rnn_stream_r(g->nodes[0].state, OR_Q_F32));
+            cr_assert_eq(or_rnn_r_source(g->nodes[0].state, OR_Q_F32), OR_PACK_CACHED);
             or_graph_free(g);
-            g = run_with_env(d, index, "ONNXRUN_STREAM_R", "1", streamed, ns);
-            cr_assert(or_rnn_stream_r(g->nodes[0].state, OR_Q_F32));
-            for (int o = 0; o < 3; o++) {
-                if (!d->want[o]) continue;
-                cr_assert_eq(ns[o], n[o]);
-                cr_assert_eq(memcmp(streamed[o], plain[o], sizeof(double) * (size_t)n[o]), 0,
-                             "%s case %d %s %s differs", ISAS[isa], index, d->op, OUT_NAMES[o]);
+            static const char *const forced[2] = {"1", "2"};
+            static const or_pack_source sources[2] = {OR_PACK_MEMORY, OR_PACK_L3};
+            for (int f = 0; f < 2; f++) {
+                g = run_with_env(d, index, "ONNXRUN_STREAM_R", forced[f], other, no);
+                cr_assert_eq(or_rnn_r_source(g->nodes[0].state, OR_Q_F32), sources[f]);
+                for (int o = 0; o < 3; o++) {
+                    if (!d->want[o]) continue;
+                    cr_assert_eq(no[o], n[o]);
+                    cr_assert_eq(memcmp(other[o], plain[o], sizeof(double) * (size_t)n[o]), 0,
+                                 "%s case %d %s %s differs (ONNXRUN_STREAM_R=%s)", ISAS[isa], index,
+                                 d->op, OUT_NAMES[o], forced[f]);
+                }
+                or_graph_free(g);
             }
-            or_graph_free(g);
             free_random(&rc);
             compared++;
         }
