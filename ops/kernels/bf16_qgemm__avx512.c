@@ -23,6 +23,10 @@ __attribute__((target(QTARGET))) static inline void qstore(const or_qmat *q, __m
     _mm512_mask_storeu_ps(c, (__mmask16)((1u << valid) - 1u), acc);
 }
 
+__attribute__((target(QTARGET))) static inline __m512 qadd(__m512 x, __m512 y) {
+    return _mm512_add_ps(x, y);
+}
+
 #include "qgemm_simd.h"
 
 __attribute__((target(QTARGET))) void or_bf16_qgemm__avx512(const or_qmat *q, int64_t m,

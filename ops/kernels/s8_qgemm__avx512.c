@@ -26,6 +26,10 @@ __attribute__((target(QTARGET))) static inline void qstore(const or_qmat *q, __m
     _mm512_mask_storeu_ps(c, (__mmask16)((1u << valid) - 1u), _mm512_mul_ps(dot, s));
 }
 
+__attribute__((target(QTARGET))) static inline __m512i qadd(__m512i x, __m512i y) {
+    return _mm512_add_epi32(x, y);
+}
+
 #include "qgemm_simd.h"
 
 __attribute__((target(QTARGET))) void or_s8_qgemm__avx512(const or_qmat *q, int64_t m,
