@@ -102,8 +102,9 @@ typedef struct or_rnn_state {
 
     /* Set at the start of each run. */
     int32_t max_len;
-    int64_t k0, k1;   /* the chunk of iterations whose X·Wᵀ is in xw */
-    unsigned char *y; /* Y output or NULL */
+    int64_t k0, k1;        /* the chunk of iterations whose X·Wᵀ is in xw */
+    unsigned char *y;      /* Y output or NULL */
+    bool sweep_back[2][2]; /* [dir][block]: the next R product runs its columns last to first */
     or_rnn_cell_f32 cell32[2];
     or_rnn_cell_f64 cell64[2];
 } or_rnn_state;

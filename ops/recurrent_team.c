@@ -35,8 +35,9 @@ typedef struct or_rmat {
 
 struct or_rnn_team_pack {
     int members, dirs;
-    bool by_dir; /* one member per direction, owning every unit (q[d][0]) */
-    bool split;  /* GRU without linear_before_reset: block 1 holds the h rows */
+    bool by_dir;          /* one member per direction, owning every unit (q[d][0]) */
+    bool split;           /* GRU without linear_before_reset: block 1 holds the h rows */
+    bool alternate_sweep; /* R outgrows L2: odd steps sweep the rows back (product) */
     /* [dirs][members][2]: block 0 = gates' rows of the slice (z r only when
      * split), block 1 = h rows when split. */
     or_rmat q[2][MAX_MEMBERS][2];
@@ -146,6 +147,7 @@ or_rnn_team_pack *or_rnn_team_pack_new(const or_rnn_state *s, int plan, or_qkind
     if (!p || (most < H && !tmp)) goto fail;
     bool panels = kind != OR_Q_F32 || or_rnn_f32_panels(s, ONNXRUN_PRECISION_FP32);
     or_pack_source src = or_rnn_r_source(s, kind);
+    p->alternate_sweep = src != OR_PACK_CACHED;
     p->members = members;
     p->by_dir = by_dir;
     p->dirs = (int)s->dirs;
@@ -396,12 +398,14 @@ static void reset_rows(const or_rnn_state *s, const member *m, int d, int64_t k,
     }
 }
 
-/* C[B, r->N] = A[B, H] · rowsᵀ, on the calling thread. */
-static void product(const or_rmat *r, int64_t B, int64_t H, const float *A, float *C, void *work) {
+/* C[B, r->N] = A[B, H] · rowsᵀ, on the calling thread; back: the rows
+ * last to first (odd steps, see recurrent.c's or_rnn_gemm_r). */
+static void product(const or_rmat *r, int64_t B, int64_t H, const float *A, float *C, void *work,
+                    bool back) {
     if (r->q)
-        or_qmat_gemm(r->q, B, A, H, C, r->N, work, NULL);
+        or_qmat_gemm_sweep(r->q, B, A, H, C, r->N, work, NULL, back);
     else
-        or_sgemm_packed(B, r->N, H, 1, A, H, r->pb, 0, C, r->N, NULL);
+        or_sgemm_packed_sweep(B, r->N, H, 1, A, H, r->pb, 0, C, r->N, NULL, back);
 }
 
 /* Step k of direction d, phase `phase` (0: the product, the input slice and,
@@ -414,15 +418,16 @@ static void run_phase(or_rnn_state *s, or_rnn_team *t, int d, int64_t k, int pha
     float *h0 = (float *)s->h + or_rnn_state_off(s, d, 0), *h1 = t->hbuf[d];
     float *hp = k % 2 ? h1 : h0, *hn = k % 2 ? h0 : h1, *rh = t->rh[d];
     member *m = &t->m[mi];
+    const bool back = t->pack->alternate_sweep && k % 2 != 0;
     if (phase == 0) {
-        product(qm(t->pack, d, mi, 0), B, H, hp, m->rg, m->work);
+        product(qm(t->pack, d, mi, 0), B, H, hp, m->rg, m->work, back);
         gather_xw(s, m, d, k);
         if (split) {
             reset_rows(s, m, d, k, hp, rh);
             return;
         }
     } else {
-        product(qm(t->pack, d, mi, 1), B, H, rh, m->rgh, m->work);
+        product(qm(t->pack, d, mi, 1), B, H, rh, m->rgh, m->work, back);
     }
     gates(s, m, d, k, hp, hn);
 }

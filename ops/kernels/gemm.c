@@ -155,8 +155,9 @@ size_t or_packed_b_bytes(const or_packed_b *p) {
 }
 
 /* A handle of the wrong element type or shape is a caller bug; C is left alone. */
-void or_sgemm_packed(int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
-                     const or_packed_b *B, float beta, float *C, int64_t ldc, or_threadpool *pool) {
+void or_sgemm_packed_sweep(int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                           int64_t lda, const or_packed_b *B, float beta, float *C, int64_t ldc,
+                           or_threadpool *pool, bool reverse) {
     if (!B || B->elem != sizeof(float) || B->N != N || B->K != K) return;
     f32_ctx x = {.kern = B->kern,
                  .M = M,
@@ -168,13 +169,19 @@ void or_sgemm_packed(int64_t M, int64_t N, int64_t K, float alpha, const float *
                  .lda = lda,
                  .ldc = ldc,
                  .pb = B,
-                 .C = C};
+                 .C = C,
+                 .reverse = reverse};
     f32_dispatch(&x, pool);
 }
 
-void or_dgemm_packed(int64_t M, int64_t N, int64_t K, double alpha, const double *A, int64_t lda,
-                     const or_packed_b *B, double beta, double *C, int64_t ldc,
-                     or_threadpool *pool) {
+void or_sgemm_packed(int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+                     const or_packed_b *B, float beta, float *C, int64_t ldc, or_threadpool *pool) {
+    or_sgemm_packed_sweep(M, N, K, alpha, A, lda, B, beta, C, ldc, pool, false);
+}
+
+void or_dgemm_packed_sweep(int64_t M, int64_t N, int64_t K, double alpha, const double *A,
+                           int64_t lda, const or_packed_b *B, double beta, double *C, int64_t ldc,
+                           or_threadpool *pool, bool reverse) {
     if (!B || B->elem != sizeof(double) || B->N != N || B->K != K) return;
     f64_ctx x = {.kern = B->kern,
                  .M = M,
@@ -186,6 +193,13 @@ void or_dgemm_packed(int64_t M, int64_t N, int64_t K, double alpha, const double
                  .lda = lda,
                  .ldc = ldc,
                  .pb = B,
-                 .C = C};
+                 .C = C,
+                 .reverse = reverse};
     f64_dispatch(&x, pool);
+}
+
+void or_dgemm_packed(int64_t M, int64_t N, int64_t K, double alpha, const double *A, int64_t lda,
+                     const or_packed_b *B, double beta, double *C, int64_t ldc,
+                     or_threadpool *pool) {
+    or_dgemm_packed_sweep(M, N, K, alpha, A, lda, B, beta, C, ldc, pool, false);
 }

@@ -72,5 +72,15 @@ void or_sgemm_packed(int64_t M, int64_t N, int64_t K, float alpha, const float *
 void or_dgemm_packed(int64_t M, int64_t N, int64_t K, double alpha, const double *A, int64_t lda,
                      const or_packed_b *B, double beta, double *C, int64_t ldc,
                      or_threadpool *pool);
+/* The same, sweeping the columns of B last to first when reverse (each
+ * output's sum is the same, bit for bit). A recurrent step alternates it:
+ * the panels a step read last, still in L2, are the next step's first
+ * (measured in recurrent.c). */
+void or_sgemm_packed_sweep(int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                           int64_t lda, const or_packed_b *B, float beta, float *C, int64_t ldc,
+                           or_threadpool *pool, bool reverse);
+void or_dgemm_packed_sweep(int64_t M, int64_t N, int64_t K, double alpha, const double *A,
+                           int64_t lda, const or_packed_b *B, double beta, double *C, int64_t ldc,
+                           or_threadpool *pool, bool reverse);
 
 #endif

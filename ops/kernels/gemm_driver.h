@@ -26,6 +26,7 @@ typedef struct N_(ctx) {
     T *C;
     int64_t tile_m, tile_n, tiles_m;
     bool gemv;
+    bool reverse; /* tiles, and the panels within each, last to first */
 } N_(ctx);
 
 /* ap <- A^T[i0 .. i0+m, k0 .. k0+kc] as MR-high panels, rows past m zero.
@@ -72,9 +73,11 @@ static void N_(pack_b)(const KERN *kern, bool trans, const T *B, int64_t ldb, in
  * and the panel of rows from i starts at a + i * a_step. */
 static void N_(macro)(const KERN *kern, UKR_FN ukr, int64_t m, int64_t n, int64_t kc, const T *a,
                       int64_t rs, int64_t cs, int64_t a_step, const T *bp, T alpha, T beta, T *C,
-                      int64_t ldc) {
+                      int64_t ldc, bool reverse) {
     const int mr = kern->mr, nr = kern->nr;
-    for (int64_t j = 0; j < n; j += nr) {
+    int64_t np = (n + nr - 1) / nr;
+    for (int64_t jp = 0; jp < np; jp++) {
+        int64_t j = (reverse ? np - 1 - jp : jp) * nr;
         int cols = n - j < nr ? (int)(n - j) : nr;
         for (int64_t i = 0; i < m; i += mr) {
             int rows = m - i < mr ? (int)(m - i) : mr;
@@ -104,7 +107,8 @@ static void N_(tile_blocked)(const N_(ctx) * x, int64_t i0, int64_t m, int64_t j
             N_(pack_b)(kern, x->trans_b, x->B, x->ldb, k0, kc, j0, n, bbuf);
         if (!x->trans_a) {
             const T *a = x->A + i0 * x->lda + k0;
-            N_(macro)(kern, ukr, m, n, kc, a, x->lda, 1, x->lda, bp, x->alpha, beta, C, x->ldc);
+            N_(macro)
+            (kern, ukr, m, n, kc, a, x->lda, 1, x->lda, bp, x->alpha, beta, C, x->ldc, x->reverse);
             continue;
         }
         for (int64_t ic = 0; ic < m; ic += kern->mc) {
@@ -112,7 +116,7 @@ static void N_(tile_blocked)(const N_(ctx) * x, int64_t i0, int64_t m, int64_t j
             N_(pack_at)(x, i0 + ic, mc, k0, kc, abuf);
             N_(macro)
             (kern, ukr, mc, n, kc, abuf, 1, kern->mr, kc, bp, x->alpha, beta, C + ic * x->ldc,
-             x->ldc);
+             x->ldc, false);
         }
     }
 }
@@ -159,7 +163,8 @@ static void N_(tile_gemv)(const N_(ctx) * x, int64_t j0, int64_t n) {
 static void N_(run_tiles)(void *arg, int64_t begin, int64_t end, int thread_index) {
     const N_(ctx) *x = arg;
     (void)thread_index;
-    for (int64_t t = begin; t < end; t++) {
+    for (int64_t tt = begin; tt < end; tt++) {
+        int64_t t = x->reverse ? end - 1 - (tt - begin) : tt;
         int64_t i0 = (t % x->tiles_m) * x->tile_m, j0 = (t / x->tiles_m) * x->tile_n;
         int64_t m = x->M - i0 < x->tile_m ? x->M - i0 : x->tile_m;
         int64_t n = x->N - j0 < x->tile_n ? x->N - j0 : x->tile_n;

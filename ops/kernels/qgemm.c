@@ -191,6 +191,7 @@ typedef struct qtask {
     const void *a;
     const float *ascale;
     float *C;
+    bool reverse; /* groups last to first */
 } qtask;
 
 /* Threads split panels in groups of 8 so each keeps a block of whole panels. */
@@ -199,12 +200,19 @@ typedef struct qtask {
 static void qrun(void *ctx, int64_t begin, int64_t end, int thread_index) {
     (void)thread_index;
     const qtask *t = ctx;
+    if (t->reverse) {
+        for (int64_t g = end - 1; g >= begin; g--) {
+            int64_t p0 = g * GROUP, p1 = p0 + GROUP < t->q->npan ? p0 + GROUP : t->q->npan;
+            t->q->kern(t->q, t->M, t->a, t->ascale, p0, p1, t->C, t->ldc);
+        }
+        return;
+    }
     int64_t p0 = begin * GROUP, p1 = end * GROUP < t->q->npan ? end * GROUP : t->q->npan;
     t->q->kern(t->q, t->M, t->a, t->ascale, p0, p1, t->C, t->ldc);
 }
 
-void or_qmat_gemm(const or_qmat *q, int64_t M, const float *A, int64_t lda, float *C, int64_t ldc,
-                  void *work, or_threadpool *pool) {
+void or_qmat_gemm_sweep(const or_qmat *q, int64_t M, const float *A, int64_t lda, float *C,
+                        int64_t ldc, void *work, or_threadpool *pool, bool reverse) {
     if (M <= 0) return;
     size_t esz = (size_t)qesz(q->kind);
     float *ascale = q->kind == OR_Q_S8
@@ -219,7 +227,7 @@ void or_qmat_gemm(const or_qmat *q, int64_t M, const float *A, int64_t lda, floa
         prep_s8(q, M, A, lda, work, ascale);
     /* Float rows already laid out as the kernel reads them are not copied. */
     const void *a = q->kind == OR_Q_F32 && lda == q->kpad ? (const void *)A : work;
-    qtask t = {q, M, ldc, a, ascale, C};
+    qtask t = {q, M, ldc, a, ascale, C, reverse};
     int64_t groups = (q->npan + GROUP - 1) / GROUP;
     /* Below ~1M multiply-adds a handoff costs more than it saves. */
     double work_ops = (double)M * (double)q->npan * OR_Q_PANEL * (double)q->kpad;
@@ -227,4 +235,9 @@ void or_qmat_gemm(const or_qmat *q, int64_t M, const float *A, int64_t lda, floa
         or_parallel_for(pool, groups, 1, qrun, &t);
     else
         qrun(&t, 0, groups, 0);
+}
+
+void or_qmat_gemm(const or_qmat *q, int64_t M, const float *A, int64_t lda, float *C, int64_t ldc,
+                  void *work, or_threadpool *pool) {
+    or_qmat_gemm_sweep(q, M, A, lda, C, ldc, work, pool, false);
 }

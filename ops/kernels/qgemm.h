@@ -86,6 +86,10 @@ size_t or_qmat_work_size(const or_qmat *q, int64_t M);
  * in place and does not touch work (it may then be NULL). Never allocates. */
 void or_qmat_gemm(const or_qmat *q, int64_t M, const float *A, int64_t lda, float *C, int64_t ldc,
                   void *work, or_threadpool *pool);
+/* The same, sweeping the panels last to first (in groups of 8) when reverse;
+ * the results are identical (see gemm.h's or_sgemm_packed_sweep). */
+void or_qmat_gemm_sweep(const or_qmat *q, int64_t M, const float *A, int64_t lda, float *C,
+                        int64_t ldc, void *work, or_threadpool *pool, bool reverse);
 
 /* float -> bfloat16 bits, round to nearest even (NaN stays NaN). */
 static inline uint16_t or_f32_to_bf16(float x) {

@@ -95,6 +95,12 @@ static void check_random(or_qkind kind, int64_t M, int64_t N, int64_t K, or_thre
     cr_assert_eq(memcmp(c1, c2, sizeof(float) * (size_t)(M * N)), 0,
                  "%s streamed M%lld N%lld K%lld", qv->kern_name, (long long)M, (long long)N,
                  (long long)K);
+    /* Nor does a sweep over the panels from last to first. */
+    qv->streamed = false;
+    or_qmat_gemm_sweep(qv, M, A, K, c2, N, work, pool, true);
+    cr_assert_eq(memcmp(c1, c2, sizeof(float) * (size_t)(M * N)), 0,
+                 "%s swept back M%lld N%lld K%lld", qv->kern_name, (long long)M, (long long)N,
+                 (long long)K);
     free(c2);
     for (int64_t i = 0; i < M; i++) {
         double amax = 0;
