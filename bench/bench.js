@@ -3,7 +3,8 @@
  * wrote, and writes the report. bench/run.sh builds the tools and calls this.
  *
  *   node bench/bench.js --models DIR --driver BENCH_ONNXRUN --cli ONNXRUN
- *        --peak-rss PEAK_RSS --fma-peak GFLOPS [--read-gbs GB/S] --out DIR [--budget S] [--only a,b]
+ *        --peak-rss PEAK_RSS --fma-peak GFLOPS [--read-gbs GB/S] [--read-curve "KIB:GBS,..."]
+ *        --out DIR [--budget S] [--only a,b]
  *        [--precisions fp32,bf16,int8]
  *
  * For each model and thread count (1, 2) it starts bench_onnxrun (one process
@@ -387,6 +388,7 @@ async function main() {
         fma_peak_gflops: a.fmaPeak,
         fma_peak_line: a.fmaPeakLine || '',
         read_gbs: a.readGbs,
+        read_curve: a.readCurve || '',
         pinned_1t: results.some((r) => r.by_threads[1] && r.by_threads[1].pinned),
         onnxrun_static_bytes: fs.statSync(a.cli).size,
         onnxrun_static: a.cliStatic === '1',

@@ -154,6 +154,15 @@ function header(rep) {
             `**${f(rep.fma_peak_gflops, 1)} GFLOP/s** (${rep.fma_peak_line}).` +
             (rep.read_gbs
                 ? ` One-core read bandwidth from memory (\`bench/mem_bw\`, 256 MiB): **${f(rep.read_gbs, 1)} GB/s**.`
+                : '') +
+            (rep.read_curve
+                ? ` By buffer size (\`bench/mem_bw --curve\`, GB/s): ${rep.read_curve
+                      .split(',')
+                      .map((p) => {
+                          const [kib, gbs] = p.split(':').map(Number);
+                          return `${kib >= 1024 ? kib / 1024 + ' MiB' : kib + ' KiB'} ${gbs.toFixed(0)}`;
+                      })
+                      .join(', ')}.`
                 : ''),
         '',
         `\`onnxrun\` CLI binary${rep.onnxrun_static ? ', statically linked' : ' (NOT static)'}: ` +
