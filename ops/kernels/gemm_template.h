@@ -170,6 +170,21 @@ static void ukr(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T a
     }
 }
 
+/* ukr for a B that prefetching pays on (PF): one or two rows prefetch it
+ * ahead; the full tile too when B comes from memory (the first tile of each
+ * panel brings it into L1 for the rest); other row counts run plain ukr. */
+AI void ukr_prefetching(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha,
+                        T beta, T *c, int64_t ldc, int m, int n, const int PF) {
+    if (m == 1)
+        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 1, 4, PF);
+    else if (m == 2)
+        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 2, 2, PF);
+    else if (PF == PF_MEMORY && m >= MR)
+        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, MR, PF);
+    else
+        ukr(kc, a, rs, cs, bp, alpha, beta, c, ldc, m, n);
+}
+
 /* ukr for a packed B the L3 holds but L2 does not (a recurrent R of a few
  * MiB at batch 1-2): one or two rows prefetch B ahead into L1; more rows
  * reuse each line enough to hide the fetch. Measured on Zen 5, one thread,
@@ -179,30 +194,16 @@ static void ukr(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T a
  * 512 KiB L2) showed no gain with R 4 MiB. */
 static void ukr_l3(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha, T beta,
                    T *c, int64_t ldc, int m, int n) {
-    if (m == 1)
-        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 1, 4, PF_L3);
-    else if (m == 2)
-        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 2, 2, PF_L3);
-    else
-        ukr(kc, a, rs, cs, bp, alpha, beta, c, ldc, m, n);
+    ukr_prefetching(kc, a, rs, cs, bp, alpha, beta, c, ldc, m, n, PF_L3);
 }
 
 /* ukr for a packed B too large for the caches, read once per call from
- * memory (recurrent steps with a big R): one or two rows, and the full
- * tile (the first tile of each panel brings it into L1 for the rest),
- * prefetch B ahead. Measured on Zen 1: LSTM hidden 1024 batch 1 100 -> 72
- * ms; GRU hidden 1024 batch 16 (R 12 MiB) 230 -> 213 ms, 119 -> 105 ms on
- * two threads. */
+ * memory (recurrent steps with a big R). Measured on Zen 1: LSTM hidden
+ * 1024 batch 1 100 -> 72 ms; GRU hidden 1024 batch 16 (R 12 MiB) 230 -> 213
+ * ms, 119 -> 105 ms on two threads. */
 static void ukr_stream(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha, T beta,
                        T *c, int64_t ldc, int m, int n) {
-    if (m == 1)
-        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 1, 4, PF_MEMORY);
-    else if (m == 2)
-        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 2, 2, PF_MEMORY);
-    else if (m >= MR)
-        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, MR, PF_MEMORY);
-    else
-        ukr(kc, a, rs, cs, bp, alpha, beta, c, ldc, m, n);
+    ukr_prefetching(kc, a, rs, cs, bp, alpha, beta, c, ldc, m, n, PF_MEMORY);
 }
 
 /* ---- small M, B read in place, B = [k, n] ---- */
