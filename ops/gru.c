@@ -44,11 +44,11 @@ static void gru_step(or_graph *g, or_node *n, or_rnn_state *s, int d, int64_t k)
     const int64_t H = s->hidden;
     const void *h = s->h + (size_t)or_rnn_state_off(s, d, 0) * s->esz;
     if (s->linear_before_reset) {
-        or_rnn_gemm_r(g, n, s, d, 0, 0, s->gh, h, s->rg);
+        or_rnn_gemm_r(g, n, s, d, k, 0, 0, s->gh, h, s->rg);
     } else {
-        or_rnn_gemm_r(g, n, s, d, 0, 0, 2 * H, h, s->rg);
+        or_rnn_gemm_r(g, n, s, d, k, 0, 0, 2 * H, h, s->rg);
         or_rnn_rows(g, s, d, k, gru_reset_row, false);
-        or_rnn_gemm_r(g, n, s, d, 1, 2 * H, H, s->rh, s->rg + (size_t)(2 * H) * s->esz);
+        or_rnn_gemm_r(g, n, s, d, k, 1, 2 * H, H, s->rh, s->rg + (size_t)(2 * H) * s->esz);
     }
     or_rnn_rows(g, s, d, k, gru_row, true);
 }

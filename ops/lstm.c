@@ -30,7 +30,7 @@ static void lstm_row(or_rnn_state *s, int d, int64_t b, const void *xw, void *y)
 
 static void lstm_step(or_graph *g, or_node *n, or_rnn_state *s, int d, int64_t k) {
     const void *h = s->h + (size_t)or_rnn_state_off(s, d, 0) * s->esz;
-    or_rnn_gemm_r(g, n, s, d, 0, 0, s->gh, h, s->rg);
+    or_rnn_gemm_r(g, n, s, d, k, 0, 0, s->gh, h, s->rg);
     or_rnn_rows(g, s, d, k, lstm_row, true);
 }
 

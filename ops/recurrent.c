@@ -951,21 +951,21 @@ void or_rnn_rows(or_graph *g, or_rnn_state *s, int d, int64_t k, or_rnn_row_fn r
 }
 
 /* The products alternate the direction of their sweep over R's columns
- * step by step (gemm.h's or_sgemm_packed_sweep), so that a step starts on
- * the panels the previous one read last, which the L2 still holds. Measured
+ * step by step (odd iterations sweep back, as in the team engine; gemm.h's
+ * or_sgemm_packed_sweep), so that a step starts on the panels the previous
+ * one read last, which the L2 still holds. Measured
  * on Zen 5 with an R larger than L2 (median of 5 alternating rounds), one
  * thread: 2-layer LSTM hidden 512 (R 4 MiB) -4%, bidirectional GRU hidden
  * 512 (3 MiB) -6%, 2-layer RNN hidden 1024 (4 MiB, 1 MiB per 256-column
  * tile) the same; two threads (half of R per core): -5%, -9%, the char-level
  * GRU generator -6%. An R that fits L2 keeps the forward sweep (within 2%
  * either way, LSTM hidden 128). */
-void or_rnn_gemm_r(or_graph *g, or_node *n, or_rnn_state *s, int d, int block, int64_t r0,
-                   int64_t nrows, const void *A, void *C) {
+void or_rnn_gemm_r(or_graph *g, or_node *n, or_rnn_state *s, int d, int64_t k, int block,
+                   int64_t r0, int64_t nrows, const void *A, void *C) {
     const int64_t M = s->batch, K = s->hidden;
     or_packed_b *pr = s->cache ? s->cache->r[d][block] : NULL;
     if (M == 0) return;
-    bool back = s->sweep_back[d][block];
-    s->sweep_back[d][block] = !back && s->cache && s->cache->alternate_sweep;
+    const bool back = s->cache && s->cache->alternate_sweep && k % 2 != 0;
     if (s->cache && s->cache->qr[d][block]) {
         or_qmat_gemm_sweep(s->cache->qr[d][block], M, A, K, C, s->gh, s->qwork, g->pool, back);
         return;

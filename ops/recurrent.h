@@ -102,9 +102,8 @@ typedef struct or_rnn_state {
 
     /* Set at the start of each run. */
     int32_t max_len;
-    int64_t k0, k1;        /* the chunk of iterations whose X·Wᵀ is in xw */
-    unsigned char *y;      /* Y output or NULL */
-    bool sweep_back[2][2]; /* [dir][block]: the next R product runs its columns last to first */
+    int64_t k0, k1;   /* the chunk of iterations whose X·Wᵀ is in xw */
+    unsigned char *y; /* Y output or NULL */
     or_rnn_cell_f32 cell32[2];
     or_rnn_cell_f64 cell64[2];
 } or_rnn_state;
@@ -153,10 +152,11 @@ typedef void (*or_rnn_row_fn)(or_rnn_state *s, int d, int64_t b, const void *xw,
  * zero_y, rows past their length get zeros in Y at time k. */
 void or_rnn_rows(or_graph *g, or_rnn_state *s, int d, int64_t k, or_rnn_row_fn row, bool zero_y);
 
-/* C[batch, nrows] (row stride gh) = A[batch, hidden] · R_d[r0 : r0 + nrows]ᵀ.
- * block names the packed slice: 0 for rows from 0, 1 for GRU's h rows. */
-void or_rnn_gemm_r(or_graph *g, or_node *n, or_rnn_state *s, int d, int block, int64_t r0,
-                   int64_t nrows, const void *A, void *C);
+/* C[batch, nrows] (row stride gh) = A[batch, hidden] · R_d[r0 : r0 + nrows]ᵀ
+ * for iteration k. block names the packed slice: 0 for rows from 0, 1 for
+ * GRU's h rows. */
+void or_rnn_gemm_r(or_graph *g, or_node *n, or_rnn_state *s, int d, int64_t k, int block,
+                   int64_t r0, int64_t nrows, const void *A, void *C);
 
 /* Element offsets into the scratch buffers. */
 static inline int64_t or_rnn_state_off(const or_rnn_state *s, int d, int64_t b) {

@@ -24,7 +24,7 @@ static void rnn_row(or_rnn_state *s, int d, int64_t b, const void *xw, void *y) 
 
 static void rnn_step(or_graph *g, or_node *n, or_rnn_state *s, int d, int64_t k) {
     const void *h = s->h + (size_t)or_rnn_state_off(s, d, 0) * s->esz;
-    or_rnn_gemm_r(g, n, s, d, 0, 0, s->gh, h, s->rg);
+    or_rnn_gemm_r(g, n, s, d, k, 0, 0, s->gh, h, s->rg);
     or_rnn_rows(g, s, d, k, rnn_row, true);
 }
 
