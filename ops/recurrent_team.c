@@ -59,6 +59,16 @@ static bool simd_isa(void) {
     return or_cpu_isa() == OR_ISA_AVX512 || or_cpu_isa() == OR_ISA_AVX2;
 }
 
+/* Bidirectional nodes with at least this many batch rows run by direction on
+ * two threads (a step there is compute-bound, and the split's per-step
+ * barrier buys nothing). Measured on a 2-core Zen 5, 2 threads, median of 3
+ * alternating rounds of `onnxrun --bench`, split units -> by direction (ms):
+ * emb_lstm_classifier 2.85 -> 2.35 (AVX2 path: 4.59 -> 3.91),
+ * rnn_h256_l2_bi_b16 7.77 -> 6.45 (AVX2: 12.2 -> 10.2), lstm_h256_l3_bi_b16
+ * 38.3 -> 34.8; at batch 1 it lost (gru_h512_bi_b1 7.74 -> 7.96; on Zen 1
+ * 35.0 -> 63.7). With 3+ threads the split keeps them all busy (unmeasured). */
+#define BY_DIR_MIN_BATCH 4
+
 /* Default: split units whenever the pool has 2+ threads, one direction and
  * two alike. Measured on the 2-core Zen 1 (AVX2), 2 threads, median of 5
  * alternating rounds of `onnxrun --bench`, old path -> split units (ms):
@@ -70,16 +80,6 @@ static bool simd_isa(void) {
  * onnxruntime runs left that engine's workers spinning on the other core;
  * the benchmark now pauses before each engine's turn (bench/bench.js). With
  * one thread the engine would run the same products as the old path. */
-/* Bidirectional nodes with at least this many batch rows run by direction on
- * two threads (a step there is compute-bound, and the split's per-step
- * barrier buys nothing). Measured on a 2-core Zen 5, 2 threads, median of 3
- * alternating rounds of `onnxrun --bench`, split units -> by direction (ms):
- * emb_lstm_classifier 2.85 -> 2.35 (AVX2 path: 4.59 -> 3.91),
- * rnn_h256_l2_bi_b16 7.77 -> 6.45 (AVX2: 12.2 -> 10.2), lstm_h256_l3_bi_b16
- * 38.3 -> 34.8; at batch 1 it lost (gru_h512_bi_b1 7.74 -> 7.96; on Zen 1
- * 35.0 -> 63.7). With 3+ threads the split keeps them all busy (unmeasured). */
-#define BY_DIR_MIN_BATCH 4
-
 int or_rnn_team_members(const or_graph *g, const or_rnn_state *s) {
     int env = team_env();
     if (env == 0 || s->dtype != OR_FLOAT || s->hidden <= 0 || !simd_isa()) return 0;
