@@ -472,7 +472,7 @@ static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, cons
             ok = (c->w[d] = pack(s, s->input, s->gh, wd, wrel)) != NULL;
     }
     if (r && ok && c->team_members)
-        ok = (c->team = or_rnn_team_pack_new(s, c->team_members, kind, r, rrel)) != NULL;
+        ok = (c->team = or_rnn_team_pack_new(s, c->team_members, kind, r_source, r, rrel)) != NULL;
     for (int d = 0; r && ok && !c->team_members && d < s->dirs; d++) {
         const unsigned char *rd =
             (const unsigned char *)r + (size_t)(d * s->gh * s->hidden) * s->esz;

@@ -130,7 +130,7 @@ static bool pack_rows(or_rmat *out, or_qkind kind, bool panels, or_pack_source s
 }
 
 or_rnn_team_pack *or_rnn_team_pack_new(const or_rnn_state *s, int plan, or_qkind kind,
-                                       const float *r, or_src_release *rel) {
+                                       or_pack_source src, const float *r, or_src_release *rel) {
     bool by_dir = (plan & OR_RNN_TEAM_BY_DIR) != 0;
     int members = by_dir ? 1 : plan; /* per direction */
     if (members < 1 || members > MAX_MEMBERS || !r) return NULL;
@@ -146,7 +146,6 @@ or_rnn_team_pack *or_rnn_team_pack_new(const or_rnn_state *s, int plan, or_qkind
     float *tmp = most < H ? or_malloc(sizeof(float) * (size_t)(G * most * H)) : NULL;
     if (!p || (most < H && !tmp)) goto fail;
     bool panels = kind != OR_Q_F32 || or_rnn_f32_panels(s, ONNXRUN_PRECISION_FP32);
-    or_pack_source src = or_rnn_r_source(s, kind);
     p->alternate_sweep = src != OR_PACK_CACHED;
     p->members = members;
     p->by_dir = by_dir;

@@ -30,6 +30,7 @@
 #ifndef OR_RECURRENT_TEAM_H
 #define OR_RECURRENT_TEAM_H
 
+#include "kernels/gemm.h"
 #include "kernels/qgemm.h"
 
 #include <stdbool.h>
@@ -53,9 +54,10 @@ int or_rnn_team_members(const struct or_graph *g, const struct or_rnn_state *s);
 
 /* Packs R [dirs, gates * hidden, hidden] (float) for plan, reporting
  * each source row to rel once copied (rel may be NULL); NULL when out of
- * memory. kind is the qgemm.h kind of the weights. */
+ * memory. kind is the qgemm.h kind of the weights, src where a step reads
+ * them from (recurrent.h's or_rnn_r_source). */
 or_rnn_team_pack *or_rnn_team_pack_new(const struct or_rnn_state *s, int plan, or_qkind kind,
-                                       const float *r, or_src_release *rel);
+                                       or_pack_source src, const float *r, or_src_release *rel);
 void or_rnn_team_pack_free(or_rnn_team_pack *p);
 
 /* Allocates s->team for pack; fails the node on overflow or out of memory. */
