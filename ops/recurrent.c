@@ -340,6 +340,7 @@ struct or_rnn_cache {
     int team_members;     /* recurrent_team.h: with `team`, R is packed only there */
     or_rnn_team_pack *team;
     bool alternate_sweep; /* R outgrows L2: steps alternate their sweep (or_rnn_gemm_r) */
+    or_rnn_fold fold;     /* X an embedding lookup: X·Wᵀ from its tables (recurrent_fold.c) */
 };
 
 static void cache_free(void *p) {
@@ -355,7 +356,13 @@ static void cache_free(void *p) {
             or_qmat_free(c->qr[d][b]);
         }
     or_rnn_team_pack_free(c->team);
+    or_rnn_fold_free(&c->fold);
     or_free(c);
+}
+
+bool or_rnn_folds(const or_node *n) {
+    const or_rnn_cache *c = n->free_cache == cache_free ? n->cache : NULL;
+    return c && c->fold.indices >= 0 && c->fold.table[0];
 }
 
 /* Known while planning and never rebound: initializers and folded values. */
@@ -465,6 +472,12 @@ static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, cons
         /* Per direction: a chunk of steps computes one direction's X·Wᵀ at a time. */
         const unsigned char *wd =
             (const unsigned char *)w + (size_t)(d * s->gh * s->input) * s->esz;
+        /* Before packing W_d, which may hand back its pages. Without memory
+         * for the tables, X·Wᵀ stays a GEMM. */
+        if (c->fold.indices >= 0 && !or_rnn_fold_build(&c->fold, s, d, wd)) {
+            or_rnn_fold_free(&c->fold);
+            c->fold.indices = -1;
+        }
         if (w_kind(kind) != OR_Q_F32)
             ok = (c->qw[d] = or_qmat_pack_from(w_kind(kind), s->gh, s->input, (const float *)wd,
                                                s->input, 0, wrel)) != NULL;
@@ -533,8 +546,11 @@ static int pack_weights(or_graph *g, or_node *n, or_rnn_state *s) {
     bool reusable = (!w || is_initializer(g, n, 1)) && (!r || is_initializer(g, n, 2));
     bool r_panels = or_rnn_f32_panels(s, precision);
     int team = r ? or_rnn_team_members(g, s) : 0;
+    or_rnn_fold fold = {.indices = -1};
+    if (w) or_rnn_fold_find(g, n, s, &fold);
     if (c && n->free_cache == cache_free && reusable &&
-        cache_matches(c, s, w, r, split, precision, r_panels) && c->team_members == team) {
+        cache_matches(c, s, w, r, split, precision, r_panels) && c->team_members == team &&
+        or_rnn_fold_same(&c->fold, &fold)) {
         s->cache = c;
         return ONNXRUN_OK;
     }
@@ -555,7 +571,8 @@ static int pack_weights(or_graph *g, or_node *n, or_rnn_state *s) {
                         .precision = precision,
                         .r_panels = r_panels,
                         .team_members = team,
-                        .isa = (int)or_cpu_isa()};
+                        .isa = (int)or_cpu_isa(),
+                        .fold = fold};
     n->cache = c;
     n->free_cache = cache_free;
     if (!pack_and_release(g, n, c, s, split)) {
@@ -623,8 +640,9 @@ static int alloc_scratch(or_graph *g, or_node *n, or_rnn_state *s) {
     size_t sz[9];
     s->chunk = chunk_steps(s);
     bool team = s->cache && s->cache->team; /* xw holds every direction's whole sequence */
+    bool fold = s->cache && s->cache->fold.indices >= 0; /* X·Wᵀ read from its tables */
     bool ok = !__builtin_mul_overflow(s->chunk, B, &rows) &&
-              region(rows, team ? D : 1, s->gh, s->esz, &sz[0]) &&                    /* xw */
+              region(fold ? 0 : rows, team ? D : 1, s->gh, s->esz, &sz[0]) &&         /* xw */
               region(B, s->gh, 1, s->esz, &sz[1]) &&                                  /* rg */
               region(gru && !s->linear_before_reset ? B : 0, H, 1, s->esz, &sz[2]) && /* rh */
               region(D, B, H, s->esz, &sz[3]) &&                                      /* h */
@@ -740,12 +758,15 @@ static void build_cells(or_graph *g, const or_node *n, or_rnn_state *s) {
     }
 }
 
-/* C[M, gh] (row stride ldc) = A[M, input] (row stride lda) · W_dᵀ. */
-static void gemm_w(or_graph *g, const or_node *n, or_rnn_state *s, int d, int64_t M, const void *A,
-                   int64_t lda, void *C, int64_t ldc) {
+/* C[M, gh] (row stride ldc) = X_rows · W_dᵀ, X_rows the M rows row0,
+ * row0 + row_step, ... of X seen as [dims 0 and 1, input]. */
+static void gemm_w(or_graph *g, const or_node *n, or_rnn_state *s, int d, int64_t M, int64_t row0,
+                   int64_t row_step, void *C, int64_t ldc) {
     const int64_t N = s->gh, K = s->input;
     const or_rnn_cache *c = s->cache;
     if (M == 0) return;
+    const void *A = (const unsigned char *)or_input(g, n, 0)->data + (size_t)(row0 * K) * s->esz;
+    const int64_t lda = row_step * K;
     if (K == 0) {
         for (int64_t i = 0; i < M; i++)
             memset((unsigned char *)C + (size_t)(i * ldc) * s->esz, 0, (size_t)N * s->esz);
@@ -774,9 +795,8 @@ static void gemm_w(or_graph *g, const or_node *n, or_rnn_state *s, int d, int64_
 
 /* The team engine's X·Wᵀ for every step: xw [seq * batch, dirs * gh], rows in X's order. */
 static void input_gemm_all(or_graph *g, const or_node *n, or_rnn_state *s) {
-    const unsigned char *x = or_input(g, n, 0)->data;
     for (int d = 0; d < s->dirs; d++)
-        gemm_w(g, n, s, d, s->seq * s->batch, x, s->input, s->xw + (size_t)(d * s->gh) * s->esz,
+        gemm_w(g, n, s, d, s->seq * s->batch, 0, 1, s->xw + (size_t)(d * s->gh) * s->esz,
                s->dirs * s->gh);
 }
 
@@ -789,11 +809,6 @@ static inline bool reversed(const or_rnn_state *s, int d) {
     return d == 1 || s->reverse;
 }
 
-/* Row of X (and of the team's xw) holding time t of sequence b. */
-static inline int64_t x_row(const or_rnn_state *s, int64_t t, int64_t b) {
-    return s->layout ? b * s->seq + t : t * s->batch + b;
-}
-
 /* X·Wᵀ of direction d for iterations [k0, k1) into the chunk buffer,
  * xw [chunk][batch][gh]: row b's steps are stored in time order, so
  * iteration k sits at k - k0 (forward) or kb - 1 - k (reverse), kb =
@@ -801,21 +816,17 @@ static inline int64_t x_row(const or_rnn_state *s, int64_t t, int64_t b) {
  * rows; otherwise one GEMM per row over X's strided rows. */
 static void chunk_gemm(or_graph *g, const or_node *n, or_rnn_state *s, int d, int64_t k0,
                        int64_t k1, bool equal_lens) {
-    const unsigned char *x = or_input(g, n, 0)->data;
     unsigned char *xw = s->xw;
-    const size_t xrow = (size_t)s->input * s->esz;
     if (equal_lens && !s->layout) {
         int64_t t0 = reversed(s, d) ? s->max_len - k1 : k0;
-        gemm_w(g, n, s, d, (k1 - k0) * s->batch, x + (size_t)(t0 * s->batch) * xrow, s->input, xw,
-               s->gh);
+        gemm_w(g, n, s, d, (k1 - k0) * s->batch, t0 * s->batch, 1, xw, s->gh);
         return;
     }
     for (int64_t b = 0; b < s->batch; b++) {
         int64_t kb = row_end(s, b, k1);
         if (kb <= k0) continue;
         int64_t t0 = reversed(s, d) ? s->lens[b] - kb : k0;
-        int64_t lda = s->layout ? s->input : s->batch * s->input;
-        gemm_w(g, n, s, d, kb - k0, x + (size_t)x_row(s, t0, b) * xrow, lda,
+        gemm_w(g, n, s, d, kb - k0, or_rnn_x_row(s, t0, b), s->layout ? 1 : s->batch,
                xw + (size_t)(b * s->gh) * s->esz, s->batch * s->gh);
     }
 }
@@ -823,8 +834,9 @@ static void chunk_gemm(or_graph *g, const or_node *n, or_rnn_state *s, int d, in
 /* The X·Wᵀ slice of row b at iteration k of direction d. */
 static inline const unsigned char *xw_at(const or_rnn_state *s, int d, int64_t k, int64_t b,
                                          int64_t t) {
+    if (s->fold) return or_rnn_fold_xw(s, d, t, b);
     if (s->team) /* the whole sequence, in X's row order */
-        return s->xw + (size_t)(x_row(s, t, b) * s->dirs * s->gh + d * s->gh) * s->esz;
+        return s->xw + (size_t)(or_rnn_x_row(s, t, b) * s->dirs * s->gh + d * s->gh) * s->esz;
     int64_t kb = row_end(s, b, s->k1), local = reversed(s, d) ? kb - 1 - k : k - s->k0;
     return s->xw + (size_t)((local * s->batch + b) * s->gh) * s->esz;
 }
@@ -881,7 +893,7 @@ static void run_chunks(or_graph *g, or_node *n, or_rnn_state *s, or_rnn_step_fn 
         for (int64_t k0 = 0; k0 < s->max_len; k0 += s->chunk) {
             s->k0 = k0;
             s->k1 = k0 + s->chunk < s->max_len ? k0 + s->chunk : s->max_len;
-            chunk_gemm(g, n, s, d, s->k0, s->k1, equal);
+            if (!s->fold) chunk_gemm(g, n, s, d, s->k0, s->k1, equal);
             for (int64_t k = s->k0; k < s->k1; k++) step(g, n, s, d, k);
         }
 }
@@ -890,6 +902,11 @@ int or_rnn_run(or_graph *g, or_node *n, or_rnn_step_fn step) {
     or_rnn_state *s = n->state;
     carve_scratch(s, n->scratch);
     int status = read_lens(g, n, s);
+    s->fold = s->cache && s->cache->fold.indices >= 0 ? &s->cache->fold : NULL;
+    if (!status && s->fold) {
+        s->fold_idx = g->tensors[s->fold->indices].data;
+        status = or_rnn_fold_check(g, n, s->fold);
+    }
     if (status) return status;
     or_tensor *y = or_output(g, n, 0);
     s->y = y ? y->data : NULL;
@@ -898,7 +915,7 @@ int or_rnn_run(or_graph *g, or_node *n, or_rnn_step_fn step) {
     init_state(s, or_input(g, n, 5), s->h);
     if (s->c) init_state(s, or_input(g, n, 6), s->c);
     if (s->team) {
-        input_gemm_all(g, n, s);
+        if (!s->fold) input_gemm_all(g, n, s);
         or_rnn_team_run(g, s);
     } else {
         run_chunks(g, n, s, step);

@@ -53,6 +53,7 @@ typedef struct or_rnn_spec {
 
 /* Packed weights kept in n->cache across re-plans (only for static W/R). */
 typedef struct or_rnn_cache or_rnn_cache;
+typedef struct or_rnn_fold or_rnn_fold;
 
 typedef struct or_rnn_state {
     const or_rnn_spec *spec;
@@ -101,6 +102,8 @@ typedef struct or_rnn_state {
     void *qwork;         /* reduced-precision weights: converted activations */
 
     /* Set at the start of each run. */
+    const struct or_rnn_fold *fold; /* X·Wᵀ from the cache's tables (recurrent_fold.c), or NULL */
+    const void *fold_idx;           /* the fold's indices tensor data */
     int32_t max_len;
     int64_t k0, k1;   /* the chunk of iterations whose X·Wᵀ is in xw */
     unsigned char *y; /* Y output or NULL */
@@ -157,6 +160,49 @@ void or_rnn_rows(or_graph *g, or_rnn_state *s, int d, int64_t k, or_rnn_row_fn r
  * GRU's h rows. */
 void or_rnn_gemm_r(or_graph *g, or_node *n, or_rnn_state *s, int d, int64_t k, int block,
                    int64_t r0, int64_t nrows, const void *A, void *C);
+
+/* ---- embedding folding (recurrent_fold.c) ---- */
+
+/* X·W_dᵀ as rows of a table E·W_dᵀ when X is an embedding lookup. */
+struct or_rnn_fold {
+    int indices;       /* the Gather's indices (a graph input); -1: no fold */
+    bool transposed;   /* X = Transpose(Gather(...), perm [1, 0, 2]) */
+    bool idx32;        /* indices are int32 (else int64) */
+    int64_t vocab;     /* rows of E */
+    const void *e_src; /* E's data (an initializer) */
+    void *table[2];    /* [vocab, gh] per direction: E·W_dᵀ */
+};
+
+/* Whether the prepared node n reads X·Wᵀ from fold tables (tests). */
+bool or_rnn_folds(const or_node *n);
+/* Whether node n's X is such a lookup that may be folded (f filled, no
+ * tables yet); ONNXRUN_RNN_FOLD=0 turns folding off. */
+bool or_rnn_fold_find(or_graph *g, const or_node *n, const or_rnn_state *s, or_rnn_fold *f);
+/* Same lookup (before tables). */
+bool or_rnn_fold_same(const or_rnn_fold *a, const or_rnn_fold *b);
+/* table[d] = E·W_dᵀ from W_d [gh, input]; false when memory ran out. */
+bool or_rnn_fold_build(or_rnn_fold *f, const or_rnn_state *s, int d, const void *wd);
+void or_rnn_fold_free(or_rnn_fold *f);
+/* Run time: fails (ERR_INPUT) on an index outside [-vocab, vocab). */
+int or_rnn_fold_check(or_graph *g, const or_node *n, const or_rnn_fold *f);
+
+/* Row of X holding time t of sequence b. */
+static inline int64_t or_rnn_x_row(const or_rnn_state *s, int64_t t, int64_t b) {
+    return s->layout ? b * s->seq + t : t * s->batch + b;
+}
+
+/* With s->fold: X_t·W_dᵀ of sequence b, read in place from the table (the
+ * indices were checked at the start of the run). The Transpose's input,
+ * the Gather's output, is X with its first two dims swapped. */
+static inline const unsigned char *or_rnn_fold_xw(const or_rnn_state *s, int d, int64_t t,
+                                                  int64_t b) {
+    const or_rnn_fold *f = s->fold;
+    int64_t x0 = s->layout ? s->batch : s->seq, x1 = s->layout ? s->seq : s->batch;
+    int64_t r = or_rnn_x_row(s, t, b), at = f->transposed ? (r % x1) * x0 + r / x1 : r;
+    int64_t v = f->idx32 ? ((const int32_t *)s->fold_idx)[at] : ((const int64_t *)s->fold_idx)[at];
+    if (v < 0) v += f->vocab;
+    return (const unsigned char *)f->table[d] + (size_t)(v * s->gh) * s->esz;
+}
 
 /* Element offsets into the scratch buffers. */
 static inline int64_t or_rnn_state_off(const or_rnn_state *s, int d, int64_t b) {

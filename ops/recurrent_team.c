@@ -294,9 +294,6 @@ int or_rnn_team_setup(or_graph *g, or_node *n, or_rnn_state *s, const or_rnn_tea
 static inline bool reversed(const or_rnn_state *s, int d) {
     return d == 1 || s->reverse;
 }
-static inline int64_t x_row(const or_rnn_state *s, int64_t t, int64_t b) {
-    return s->layout ? b * s->seq + t : t * s->batch + b;
-}
 static inline int64_t y_off(const or_rnn_state *s, int64_t t, int d, int64_t b) {
     int64_t row = s->layout ? (b * s->seq + t) * s->dirs + d : (t * s->dirs + d) * s->batch + b;
     return row * s->hidden;
@@ -345,7 +342,9 @@ static void gather_xw(const or_rnn_state *s, const member *m, int d, int64_t k) 
     for (int64_t b = 0; b < s->batch; b++) {
         int64_t t = row_time(s, d, k, b);
         if (t < 0) continue;
-        const float *src = (const float *)s->xw + x_row(s, t, b) * dgh + d * s->gh + m->u0;
+        const float *src =
+            s->fold ? (const float *)or_rnn_fold_xw(s, d, t, b) + m->u0
+                    : (const float *)s->xw + or_rnn_x_row(s, t, b) * dgh + d * s->gh + m->u0;
         float *dst = m->xw + b * G * ns;
         for (int64_t gate = 0; gate < G; gate++)
             memcpy(dst + gate * ns, src + gate * H, sizeof(float) * (size_t)ns);

@@ -126,6 +126,21 @@ class EmbeddingLstmClassifier(nn.Module):
         return self.fc(h[-1]), y
 
 
+class EmbeddingGruTagger(nn.Module):
+    """Token ids, sequence first -> Embedding (Gather, no Transpose) -> 2-layer
+    bidirectional GRU from a given state -> Linear per step."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(40, 12)
+        self.gru = nn.GRU(12, 16, num_layers=2, bidirectional=True)
+        self.fc = nn.Linear(32, 6)
+
+    def forward(self, tokens, h0):
+        y, h = self.gru(self.emb(tokens), h0)
+        return self.fc(y), h
+
+
 class Conv1dGru(nn.Module):
     """Conv1d + ReLU front end over [batch, channels, time], then a GRU."""
 
@@ -217,6 +232,14 @@ MODELS = {
         ["logits", "y"],
         {"tokens": {0: "batch", 1: "seq"}, "logits": {0: "batch"}, "y": {0: "batch", 1: "seq"}},
         lambda g, b, t: (torch.randint(0, 50, (b, t), generator=g),),
+    ),
+    "embedding_gru_tagger": (
+        EmbeddingGruTagger,
+        ["tokens", "h0"],
+        ["tags", "h_n"],
+        {"tokens": {0: "seq", 1: "batch"}, "h0": {1: "batch"}, "tags": {0: "seq", 1: "batch"},
+         "h_n": {1: "batch"}},
+        lambda g, b, t: (torch.randint(0, 40, (t, b), generator=g), randn(g, 4, b, 16)),
     ),
     "conv1d_gru": (
         Conv1dGru,

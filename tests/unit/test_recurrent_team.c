@@ -5,13 +5,15 @@
  * directions, layouts, per-row sequence lengths (0 included), clip,
  * peepholes, input_forget, initial states; BF16/INT8 weights; a pack planned
  * for more threads than a later run has. Plus the team job and barrier of
- * the thread pool. */
+ * the thread pool, and X as an embedding lookup folded into tables
+ * (ops/recurrent_fold.c) on both engines. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "cpu.h"
 #include "exec.h"
 #include "graph.h"
@@ -24,6 +26,7 @@ typedef struct tcase {
     const char *op; /* RNN GRU LSTM */
     int lbr, input_forget, layout, dirs;
     bool reverse, peep, clip, h0;
+    bool f64; /* the graph in double (the data below stays float) */
     int64_t T, B, I, H;
     int32_t lens[16];
 } tcase;
@@ -177,9 +180,13 @@ static void add_in(or_graph *g, int i, int rank, const int64_t *dims, int dtype,
     x->rank = rank;
     for (int k = 0; k < rank; k++) x->dims[k] = dims[k];
     x->dtype = dtype;
-    size_t bytes = (size_t)or_shape_numel(rank, dims) * or_dtype_size(dtype);
+    int64_t count = or_shape_numel(rank, dims);
+    size_t bytes = (size_t)count * or_dtype_size(dtype);
     x->owned = x->data = malloc(bytes + 1);
-    memcpy(x->data, data, bytes);
+    if (dtype == OR_DOUBLE) /* from float data */
+        for (int64_t k = 0; k < count; k++) ((double *)x->data)[k] = ((const float *)data)[k];
+    else
+        memcpy(x->data, data, bytes);
     x->owned_len = x->nbytes = bytes;
     if (weight) {
         x->kind = OR_T_INITIALIZER;
@@ -212,13 +219,88 @@ static void node_attrs(or_node *n, const tcase *c) {
     if (c->input_forget) attr(n, "input_forget", OR_ATTR_INT)->i = 1;
 }
 
-/* Builds and plans the node; team: ONNXRUN_RNN_TEAM, the engine off (0),
- * forced on (1), forced on splitting units of two directions (2), forced on
- * with threads taking over each other's chunks at once (3), unset (4: the
- * default plan). */
+/* X = Gather(E, idx) (then Transpose perm [1, 0, 2] when transposed), E an
+ * initializer [V, I], idx a graph input [X's dims 0 and 1] (swapped when
+ * transposed), indices in [-V, V). */
+typedef struct emb_front {
+    int64_t V;
+    float *e;
+    bool transposed, idx32;
+    bool e_input; /* E a graph input instead */
+    int64_t *idx; /* values; stored as int32 when idx32 */
+} emb_front;
+
+/* A node of op_type with inputs and outputs named (one each). */
+static void add_plain_node(or_graph *g, const char *op, const char *name, const char *in0,
+                           const char *in1, const char *out) {
+    or_node *n = or_graph_add_node(g);
+    n->name = strdup(name);
+    n->op_type = strdup(op);
+    n->domain = strdup("");
+    n->opset = 14;
+    n->n_inputs = in1 ? 2 : 1;
+    n->inputs = calloc(2, sizeof(int));
+    n->inputs[0] = or_graph_tensor(g, in0);
+    if (in1) n->inputs[1] = or_graph_tensor(g, in1);
+    n->n_outputs = 1;
+    n->outputs = calloc(1, sizeof(int));
+    n->outputs[0] = or_graph_tensor(g, out);
+}
+
+/* E, idx, the Gather and the Transpose producing "X" (dims xd, elements of dtype). */
+static void add_front(or_graph *g, const emb_front *f, const int64_t *xd, int dtype) {
+    int64_t ed[2] = {f->V, xd[2]},
+            id[2] = {f->transposed ? xd[1] : xd[0], f->transposed ? xd[0] : xd[1]};
+    int e = or_graph_tensor(g, "E"), ix = or_graph_tensor(g, "idx");
+    or_tensor *et = &g->tensors[e], *it = &g->tensors[ix];
+    *et = (or_tensor){.name = et->name,
+                      .dtype = dtype,
+                      .rank = 2,
+                      .kind = f->e_input ? OR_T_INPUT : OR_T_INITIALIZER,
+                      .is_static = !f->e_input,
+                      .producer = -1};
+    memcpy(et->dims, ed, sizeof ed);
+    et->nbytes = et->owned_len = or_dtype_size(dtype) * (size_t)(ed[0] * ed[1]);
+    et->owned = et->data = malloc(et->nbytes);
+    for (int64_t k = 0; k < ed[0] * ed[1]; k++)
+        if (dtype == OR_DOUBLE)
+            ((double *)et->data)[k] = f->e[k];
+        else
+            ((float *)et->data)[k] = f->e[k];
+    int64_t count = id[0] * id[1];
+    size_t esz = f->idx32 ? sizeof(int32_t) : sizeof(int64_t);
+    *it = (or_tensor){.name = it->name,
+                      .dtype = f->idx32 ? OR_INT32 : OR_INT64,
+                      .rank = 2,
+                      .kind = OR_T_INPUT,
+                      .producer = -1};
+    memcpy(it->dims, id, sizeof id);
+    it->nbytes = it->owned_len = esz * (size_t)count;
+    it->owned = it->data = malloc(it->nbytes);
+    for (int64_t i = 0; i < count; i++)
+        if (f->idx32)
+            ((int32_t *)it->data)[i] = (int32_t)f->idx[i];
+        else
+            ((int64_t *)it->data)[i] = f->idx[i];
+    g->inputs = realloc(g->inputs, sizeof(int) * (size_t)(g->n_inputs + 2));
+    g->inputs[g->n_inputs++] = ix;
+    if (f->e_input) g->inputs[g->n_inputs++] = e;
+    add_plain_node(g, "Gather", "gather", "E", "idx", f->transposed ? "looked_up" : "X");
+    if (!f->transposed) return;
+    add_plain_node(g, "Transpose", "transpose", "looked_up", NULL, "X");
+    or_attr *perm = attr(&g->nodes[g->n_nodes - 1], "perm", OR_ATTR_INTS);
+    perm->n = 3;
+    perm->ints = malloc(3 * sizeof(int64_t));
+    perm->ints[0] = 1, perm->ints[1] = 0, perm->ints[2] = 2;
+}
+
+/* Builds and plans the node, X fed by front when not NULL; team:
+ * ONNXRUN_RNN_TEAM, the engine off (0), forced on (1), forced on splitting
+ * units of two directions (2), forced on with threads taking over each
+ * other's chunks at once (3), unset (4: the default plan). */
 #define TEAM_DEFAULT 4
-static or_graph *build(const tcase *c, const tdata *in, or_threadpool *pool, int team,
-                       int precision) {
+static or_graph *build_with(const tcase *c, const tdata *in, or_threadpool *pool, int team,
+                            int precision, const emb_front *front) {
     const char *modes[4] = {"0", "1", "2", "3"};
     if (team == TEAM_DEFAULT)
         unsetenv("ONNXRUN_RNN_TEAM");
@@ -230,19 +312,23 @@ static or_graph *build(const tcase *c, const tdata *in, or_threadpool *pool, int
     g->num_threads = or_threadpool_size(pool);
     g->weight_precision = precision;
     const int64_t G = gates_of(c), D = c->dirs, H = c->H;
+    const int ft = c->f64 ? OR_DOUBLE : OR_FLOAT;
     bool lstm = G == 4;
     int64_t xd[3] = {c->layout ? c->B : c->T, c->layout ? c->T : c->B, c->I};
     int64_t wd[3] = {D, G * H, c->I}, rd[3] = {D, G * H, H}, bd[2] = {D, 2 * G * H};
     int64_t ld[1] = {c->B}, hd[3] = {c->layout ? c->B : D, c->layout ? D : c->B, H};
     int64_t pd[2] = {D, 3 * H};
-    add_in(g, 0, 3, xd, OR_FLOAT, in->x, false);
-    add_in(g, 1, 3, wd, OR_FLOAT, in->w, true);
-    add_in(g, 2, 3, rd, OR_FLOAT, in->r, true);
-    add_in(g, 3, 2, bd, OR_FLOAT, in->b, true);
+    if (front)
+        add_front(g, front, xd, ft);
+    else
+        add_in(g, 0, 3, xd, ft, in->x, false);
+    add_in(g, 1, 3, wd, ft, in->w, true);
+    add_in(g, 2, 3, rd, ft, in->r, true);
+    add_in(g, 3, 2, bd, ft, in->b, true);
     add_in(g, 4, 1, ld, OR_INT32, c->lens, false);
-    if (c->h0) add_in(g, 5, 3, hd, OR_FLOAT, in->h0, false);
-    if (c->h0 && lstm) add_in(g, 6, 3, hd, OR_FLOAT, in->c0, false);
-    if (c->peep && lstm) add_in(g, 7, 2, pd, OR_FLOAT, in->p, true);
+    if (c->h0) add_in(g, 5, 3, hd, ft, in->h0, false);
+    if (c->h0 && lstm) add_in(g, 6, 3, hd, ft, in->c0, false);
+    if (c->peep && lstm) add_in(g, 7, 2, pd, ft, in->p, true);
     or_node *n = or_graph_add_node(g);
     n->name = strdup("team_node");
     n->op_type = strdup(c->op);
@@ -268,13 +354,29 @@ static or_graph *build(const tcase *c, const tdata *in, or_threadpool *pool, int
     return g;
 }
 
+static or_graph *build(const tcase *c, const tdata *in, or_threadpool *pool, int team,
+                       int precision) {
+    return build_with(c, in, pool, team, precision, NULL);
+}
+
+/* The recurrent node (the last one once sorted). */
+static or_node *rnn_node(or_graph *g) {
+    return &g->nodes[g->n_nodes - 1];
+}
+
 static bool uses_team(or_graph *g) {
-    const or_rnn_state *s = g->nodes[0].state;
+    const or_rnn_state *s = rnn_node(g)->state;
     return s && s->team != NULL;
 }
 
 static const float *output(or_graph *g, int i) {
     return g->tensors[or_graph_find_tensor(g, OUT[i])].data;
+}
+
+/* Element j of output i, float or double. */
+static double value(or_graph *g, int i, int64_t j) {
+    const or_tensor *t = &g->tensors[or_graph_find_tensor(g, OUT[i])];
+    return t->dtype == OR_DOUBLE ? ((const double *)t->data)[j] : ((const float *)t->data)[j];
 }
 
 static int64_t out_len(const tcase *c, int i) {
@@ -285,20 +387,20 @@ static void expect_ref(const tcase *c, or_graph *g, const ref_out *ref, double t
                        const char *tag) {
     const double *want[3] = {ref->y, ref->yh, ref->yc};
     for (int i = 0; i < (gates_of(c) == 4 ? 3 : 2); i++) {
-        const float *got = output(g, i);
         for (int64_t j = 0; j < out_len(c, i); j++)
-            cr_assert(fabs(got[j] - want[i][j]) <= tol, "%s %s H%ld B%ld %s[%ld]: %.7g vs %.7g",
-                      tag, c->op, (long)c->H, (long)c->B, OUT[i], (long)j, (double)got[j],
-                      want[i][j]);
+            cr_assert(fabs(value(g, i, j) - want[i][j]) <= tol,
+                      "%s %s H%ld B%ld %s[%ld]: %.7g vs %.7g", tag, c->op, (long)c->H, (long)c->B,
+                      OUT[i], (long)j, value(g, i, j), want[i][j]);
     }
 }
 
 static void expect_same(const tcase *c, or_graph *a, or_graph *b, double tol, const char *tag) {
     for (int i = 0; i < (gates_of(c) == 4 ? 3 : 2); i++) {
-        const float *x = output(a, i), *y = output(b, i);
-        for (int64_t j = 0; j < out_len(c, i); j++)
-            cr_assert(fabsf(x[j] - y[j]) <= tol * (1 + fabsf(y[j])), "%s %s %s[%ld]: %.7g vs %.7g",
-                      tag, c->op, OUT[i], (long)j, (double)x[j], (double)y[j]);
+        for (int64_t j = 0; j < out_len(c, i); j++) {
+            double x = value(a, i, j), y = value(b, i, j);
+            cr_assert(fabs(x - y) <= tol * (1 + fabs(y)), "%s %s %s[%ld]: %.7g vs %.7g", tag, c->op,
+                      OUT[i], (long)j, x, y);
+        }
     }
 }
 
@@ -515,4 +617,135 @@ Test(threadpool, team_members_meet_at_barriers) {
         }
         or_threadpool_destroy(pool);
     }
+}
+
+/* ---- embedding folding ---- */
+
+/* in->x: the rows of E the front's indices pick, in X's order. */
+static void look_up(const tcase *c, tdata *in, const emb_front *f) {
+    int64_t x0 = c->layout ? c->B : c->T, x1 = c->layout ? c->T : c->B;
+    for (int64_t r = 0; r < x0 * x1; r++) {
+        int64_t at = f->transposed ? (r % x1) * x0 + r / x1 : r; /* X row r = looked_up row at */
+        int64_t v = f->idx[at] < 0 ? f->idx[at] + f->V : f->idx[at];
+        cr_assert(v >= 0 && v < f->V);
+        memcpy(in->x + r * c->I, f->e + v * c->I, sizeof(float) * (size_t)c->I);
+    }
+}
+
+/* Frees what a fold test made (ref may be NULL). */
+static void free_fold_case(ref_out *ref, emb_front *f, tdata *in) {
+    if (ref) free(ref->y), free(ref->yh), free(ref->yc);
+    free(f->e), free(f->idx);
+    free_data(in);
+}
+
+/* A front over case c: E [V, I] random, indices in [-V, V), and in->x filled
+ * with the rows they pick. */
+static emb_front make_front(const tcase *c, tdata *in, int64_t V, bool transposed, bool idx32) {
+    emb_front f = {.V = V, .e = rand_buf(V * c->I, 1.0f), .transposed = transposed, .idx32 = idx32};
+    f.idx = malloc(sizeof(int64_t) * (size_t)(c->T * c->B));
+    for (int64_t i = 0; i < c->T * c->B; i++) f.idx[i] = (int64_t)((frand(1.0f) + 1.0f) * V) - V;
+    look_up(c, in, &f);
+    return f;
+}
+
+/* Every op, both layouts, transposed or not, int32 or int64 indices, float
+ * and double, one to three threads (the team engine from two, float): folded,
+ * the node matches the double reference over the looked-up X, and the same
+ * graph unfolded (ONNXRUN_RNN_FOLD=0) closely. */
+Test(recurrent_fold, matches_reference_and_unfolded) {
+    rng_state = 2026;
+    int folded = 0, teamed = 0, doubles = 0, i = 0;
+    for (int threads = 1; threads <= 3; threads++) {
+        or_threadpool *pool = threads > 1 ? or_threadpool_create(threads) : NULL;
+        for (int op = 0; op < 4; op++)
+            for (int k = 0; k < 3; k++, i++) {
+                tcase c = sweep_case(op, k == 0 ? 1 : k == 1 ? 3 : 16, k == 2 ? 37 : 20, i);
+                c.f64 = i % 4 == 3;
+                tdata in = make_data(&c);
+                emb_front f = make_front(&c, &in, 7 + 5 * k, i % 2 == 0, i % 3 == 1);
+                ref_out ref = reference(&c, &in);
+                or_graph *g = build_with(&c, &in, pool, TEAM_DEFAULT, ONNXRUN_PRECISION_FP32, &f);
+                setenv("ONNXRUN_RNN_FOLD", "0", 1);
+                or_graph *plain =
+                    build_with(&c, &in, pool, TEAM_DEFAULT, ONNXRUN_PRECISION_FP32, &f);
+                unsetenv("ONNXRUN_RNN_FOLD");
+                folded += or_rnn_folds(rnn_node(g));
+                teamed += uses_team(g);
+                doubles += c.f64;
+                cr_assert(!or_rnn_folds(rnn_node(plain)));
+                for (int run = 0; run < 2; run++) {
+                    cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+                    expect_ref(&c, g, &ref, 2e-5, run ? "folded rerun" : "folded");
+                }
+                cr_assert_eq(or_graph_run(plain), ONNXRUN_OK, "%s", plain->errmsg);
+                expect_same(&c, g, plain, 2e-6, "folded vs unfolded");
+                or_graph_free(g);
+                or_graph_free(plain);
+                free_fold_case(&ref, &f, &in);
+            }
+        or_threadpool_destroy(pool);
+    }
+    cr_assert_eq(folded, i, "folded %d of %d cases", folded, i);
+    cr_assert(teamed > 0 || !simd(), "the team engine never ran");
+    cr_assert(doubles > 0);
+}
+
+/* New indices between runs of the same plan are looked up afresh. */
+Test(recurrent_fold, reads_the_indices_of_each_run) {
+    rng_state = 31;
+    tcase c = sweep_case(3, 3, 20, 3); /* LSTM */
+    tdata in = make_data(&c);
+    emb_front f = make_front(&c, &in, 11, true, false);
+    or_graph *g = build_with(&c, &in, NULL, TEAM_DEFAULT, ONNXRUN_PRECISION_FP32, &f);
+    cr_assert(or_rnn_folds(rnn_node(g)));
+    cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+    int64_t *bound = g->tensors[or_graph_find_tensor(g, "idx")].data;
+    for (int64_t j = 0; j < c.T * c.B; j++) f.idx[j] = bound[j] = (f.idx[j] + 4) % f.V;
+    look_up(&c, &in, &f);
+    ref_out ref = reference(&c, &in);
+    cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+    expect_ref(&c, g, &ref, 2e-5, "new indices");
+    or_graph_free(g);
+    free_fold_case(&ref, &f, &in);
+}
+
+/* No fold when E is a graph input (it may change between runs); the node
+ * still matches the reference. */
+Test(recurrent_fold, embedding_from_a_graph_input_does_not_fold) {
+    rng_state = 5;
+    tcase c = sweep_case(1, 3, 20, 4); /* GRU */
+    tdata in = make_data(&c);
+    emb_front f = make_front(&c, &in, 9, true, false);
+    f.e_input = true;
+    ref_out ref = reference(&c, &in);
+    or_graph *g = build_with(&c, &in, NULL, TEAM_DEFAULT, ONNXRUN_PRECISION_FP32, &f);
+    cr_assert(!or_rnn_folds(rnn_node(g)));
+    cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+    expect_ref(&c, g, &ref, 2e-5, "E an input");
+    or_graph_free(g);
+    free_fold_case(&ref, &f, &in);
+}
+
+/* A session with a memory cap does not fold (the table would take memory
+ * the cap may need for the rest of the model). */
+Test(recurrent_fold, no_fold_under_a_memory_cap) {
+    rng_state = 6;
+    tcase c = sweep_case(3, 3, 20, 6); /* LSTM */
+    tdata in = make_data(&c);
+    emb_front f = make_front(&c, &in, 9, true, true);
+    or_graph *g = build_with(&c, &in, NULL, TEAM_DEFAULT, ONNXRUN_PRECISION_FP32, &f);
+    or_node *n = rnn_node(g);
+    cr_assert(or_rnn_folds(n));
+    or_rnn_fold found;
+    cr_assert(or_rnn_fold_find(g, n, n->state, &found));
+    or_mem *mem = or_mem_new(NULL, (size_t)64 << 20);
+    cr_assert_not_null(mem);
+    or_mem *previous = or_mem_enter(mem);
+    bool capped = or_rnn_fold_find(g, n, n->state, &found);
+    or_mem_leave(previous);
+    or_mem_release(mem);
+    cr_assert(!capped);
+    or_graph_free(g);
+    free_fold_case(NULL, &f, &in);
 }
