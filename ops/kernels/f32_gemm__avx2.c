@@ -65,6 +65,7 @@ const or_f32_gemm_kernel or_f32_gemm__avx2 = {
     .ukr = ukr,
     .ukr_l3 = ukr_l3,
     .ukr_stream = ukr_stream,
+    .ukr_row = ukr_row,
     .gemv_n = gemv_n,
     .gemv_t = gemv_t,
 };

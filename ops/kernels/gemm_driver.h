@@ -74,6 +74,10 @@ static void N_(pack_b)(const KERN *kern, bool trans, const T *B, int64_t ldb, in
 static void N_(macro)(const KERN *kern, UKR_FN ukr, int64_t m, int64_t n, int64_t kc, const T *a,
                       int64_t rs, int64_t cs, int64_t a_step, const T *bp, T alpha, T beta, T *C,
                       int64_t ldc, bool reverse) {
+    if (m == 1 && ukr == kern->ukr) {
+        kern->ukr_row(kc, a, cs, bp, alpha, beta, C, n, reverse);
+        return;
+    }
     const int mr = kern->mr, nr = kern->nr;
     int64_t np = (n + nr - 1) / nr;
     for (int64_t jp = 0; jp < np; jp++) {

@@ -36,6 +36,14 @@ typedef void (*or_f32_ukr_fn)(int64_t kc, const float *a, int64_t rs, int64_t cs
 typedef void (*or_f64_ukr_fn)(int64_t kc, const double *a, int64_t rs, int64_t cs, const double *bp,
                               double alpha, double beta, double *c, int64_t ldc, int m, int n);
 
+/* One row of A (A(0, k) = a[k * cs]) against every panel of a packed block
+ * (n columns from bp, last panel first when reverse): ukr's sums for m = 1
+ * without a call per panel. */
+typedef void (*or_f32_row_fn)(int64_t kc, const float *a, int64_t cs, const float *bp, float alpha,
+                              float beta, float *c, int64_t n, bool reverse);
+typedef void (*or_f64_row_fn)(int64_t kc, const double *a, int64_t cs, const double *bp,
+                              double alpha, double beta, double *c, int64_t n, bool reverse);
+
 /* Small-M kernels reading B in place: C[m,n] = alpha * A[m,k] * op(B) + beta * C
  * with m <= OR_GEMV_MAX_M, A rows contiguous (stride lda). gemv_n: B is [k,n];
  * gemv_t: B is [n,k]. */
@@ -52,6 +60,7 @@ typedef struct or_f32_gemm_kernel {
     or_f32_ukr_fn ukr;
     or_f32_ukr_fn ukr_l3;     /* the same for a B held by the L3 (OR_PACK_L3) */
     or_f32_ukr_fn ukr_stream; /* the same for a B streamed from memory (OR_PACK_MEMORY) */
+    or_f32_row_fn ukr_row;    /* m = 1, a cached B (OR_PACK_CACHED) */
     or_f32_gemv_fn gemv_n, gemv_t;
 } or_f32_gemm_kernel;
 
@@ -61,6 +70,7 @@ typedef struct or_f64_gemm_kernel {
     or_f64_ukr_fn ukr;
     or_f64_ukr_fn ukr_l3;
     or_f64_ukr_fn ukr_stream;
+    or_f64_row_fn ukr_row;
     or_f64_gemv_fn gemv_n, gemv_t;
 } or_f64_gemm_kernel;
 

@@ -190,7 +190,8 @@ static void run_suite(bool dbl, or_threadpool *pool) {
     }
 
 /* A pack marked as read from the L3 or from memory (ukr_l3, ukr_stream,
- * which prefetch B ahead), or swept from its last column to its first, gives
+ * which prefetch B ahead), or swept from its last column to its first
+ * (cached: one row runs ukr_row; from the L3), gives
  * bit-identical products to the same pack unmarked and swept forward, over
  * shapes crossing the K block (256), the unroll of 4, the panel width and
  * the 256-column tile; the unmarked pack is checked against the naive loop
@@ -205,9 +206,9 @@ static void check_streamed(bool dbl) {
                 int64_t M = ms[mi], K = ks[ki], N = ns[ni];
                 double *a = malloc(sizeof(double) * (size_t)(M * K)),
                        *b = malloc(sizeof(double) * (size_t)(K * N));
-                double *c[4];
-                float *cf[4];
-                for (int v = 0; v < 4; v++) {
+                double *c[5];
+                float *cf[5];
+                for (int v = 0; v < 5; v++) {
                     c[v] = malloc(sizeof(double) * (size_t)(M * N));
                     cf[v] = malloc(sizeof(float) * (size_t)(M * N));
                 }
@@ -216,9 +217,9 @@ static void check_streamed(bool dbl) {
                 for (int64_t i = 0; i < M * K; i++) af[i] = (float)(a[i] = rnd_val());
                 for (int64_t i = 0; i < K * N; i++) bf[i] = (float)(b[i] = rnd_val());
                 double beta = betas[(mi + ki + ni) % 3];
-                const or_pack_source sources[4] = {OR_PACK_CACHED, OR_PACK_L3, OR_PACK_MEMORY,
-                                                   OR_PACK_L3};
-                for (int v = 0; v < 4; v++) {
+                const or_pack_source sources[5] = {OR_PACK_CACHED, OR_PACK_L3, OR_PACK_MEMORY,
+                                                   OR_PACK_L3, OR_PACK_CACHED};
+                for (int v = 0; v < 5; v++) {
                     for (int64_t i = 0; i < M * N; i++) c[v][i] = cf[v][i] = (float)(i % 7) / 8;
                     or_packed_b *p = dbl ? or_dgemm_pack_b(true, K, N, b, K)
                                          : or_sgemm_pack_b(true, K, N, bf, K);
@@ -226,7 +227,7 @@ static void check_streamed(bool dbl) {
                     cr_assert_geq(or_packed_b_bytes(p),
                                   (size_t)(K * N) * (dbl ? sizeof(double) : sizeof(float)));
                     or_packed_b_set_source(p, sources[v]);
-                    bool back = v == 3;
+                    bool back = v >= 3;
                     if (dbl)
                         or_dgemm_packed_sweep(M, N, K, -0.5, a, K, p, beta, c[v], N, NULL, back);
                     else
@@ -235,13 +236,13 @@ static void check_streamed(bool dbl) {
                     or_packed_b_free(p);
                 }
                 size_t bytes = (size_t)(M * N) * (dbl ? sizeof(double) : sizeof(float));
-                for (int v = 1; v < 4; v++)
+                for (int v = 1; v < 5; v++)
                     cr_assert_eq(dbl ? memcmp(c[0], c[v], bytes) : memcmp(cf[0], cf[v], bytes), 0,
                                  "M=%lld K=%lld N=%lld dbl=%d: variant %d differs", (long long)M,
                                  (long long)K, (long long)N, dbl, v);
                 compared++;
                 free(a), free(b), free(af), free(bf);
-                for (int v = 0; v < 4; v++) free(c[v]), free(cf[v]);
+                for (int v = 0; v < 5; v++) free(c[v]), free(cf[v]);
             }
     cr_assert_eq(compared, 100);
 }
