@@ -749,3 +749,19 @@ Test(recurrent_fold, no_fold_under_a_memory_cap) {
     or_graph_free(g);
     free_fold_case(NULL, &f, &in);
 }
+
+/* A table of 2 MiB per direction goes on huge pages (recurrent_fold.c); the
+ * node still matches the reference, forward and backward. */
+Test(recurrent_fold, table_of_whole_huge_pages) {
+    rng_state = 8;
+    tcase c = {.op = "LSTM", .T = 4, .B = 2, .I = 3, .H = 128, .dirs = 2, .lens = {4, 3}};
+    tdata in = make_data(&c);
+    emb_front f = make_front(&c, &in, 1024, true, false); /* 1024 x 512 floats */
+    ref_out ref = reference(&c, &in);
+    or_graph *g = build_with(&c, &in, NULL, TEAM_DEFAULT, ONNXRUN_PRECISION_FP32, &f);
+    cr_assert(or_rnn_folds(rnn_node(g)));
+    cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+    expect_ref(&c, g, &ref, 2e-5, "2 MiB table");
+    or_graph_free(g);
+    free_fold_case(&ref, &f, &in);
+}
