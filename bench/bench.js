@@ -4,7 +4,7 @@
  *
  *   node bench/bench.js --models DIR --driver BENCH_ONNXRUN --cli ONNXRUN
  *        --peak-rss PEAK_RSS --fma-peak GFLOPS [--read-gbs GB/S] [--read-curve "KIB:GBS,..."]
- *        --out DIR [--budget S] [--only a,b]
+ *        --out DIR [--budget S] [--passes P] [--only a,b]
  *        [--precisions fp32,bf16,int8]
  *
  * For each model and thread count (1, 2) it starts bench_onnxrun (one process
@@ -12,7 +12,15 @@
  * --help lists --precision) and an onnxruntime session in this process, runs
  * each engine twice to warm up, then alternates turns, engine after engine,
  * until the time budget is spent (at least MIN_RUNS timed runs each) and keeps
- * the median. A turn is a pause, one untimed run, then BLOCK timed runs in a row. onnxrun's time is measured inside the driver around
+ * the median. A turn is a pause, one untimed run, then BLOCK timed runs in a row.
+ * The whole model list is gone through P times (passes, default 3), each
+ * model and thread count getting budget / P per pass, and every timed run of
+ * every pass goes into one median: the machine's speed drifts over minutes,
+ * and spreading each model's runs over the whole benchmark averages that
+ * drift out of its ratio instead of handing it to whichever models ran while
+ * the host was busy. Ratios are taken turn by turn (each engine's turn against
+ * the onnxruntime turn next to it, report.js), which cancels what drift is
+ * left. onnxrun's time is measured inside the driver around
  * onnxrun_run; onnxruntime's around `await session.run(feeds)`.
  * Outputs of the last run are compared (max abs difference). Peak RSS comes
  * from separate processes (the onnxrun CLI, and node running ort_once.js).
@@ -32,12 +40,13 @@ const WARMUP = 2;
 const ATOL = 1e-4; /* fp32 outputs vs onnxruntime */
 
 function parseArgs(argv) {
-    const a = { budget: 4, only: null, threads: [1, 2] };
+    const a = { budget: 4, passes: 3, only: null, threads: [1, 2] };
     for (let i = 0; i < argv.length; i += 2) {
         const key = argv[i].replace(/^--/, '').replace(/-(.)/g, (_, c) => c.toUpperCase());
         a[key] = argv[i + 1];
     }
     a.budget = Number(a.budget);
+    a.passes = Math.max(1, Math.floor(Number(a.passes)));
     a.fmaPeak = Number(a.fmaPeak);
     a.readGbs = a.readGbs === undefined ? null : Number(a.readGbs);
     if (typeof a.threads === 'string') a.threads = a.threads.split(',').map(Number);
@@ -216,11 +225,14 @@ async function timeEngines(engines, budgetMs) {
         for (const e of engines) {
             await sleep(settle);
             await e.run();
+            const turn = [];
             for (let k = 0; k < BLOCK; k++) {
                 const t = await e.run();
                 e.times.push(t.ms);
                 e.cpu.push(t.cpu);
+                turn.push(t.ms);
             }
+            e.turns.push(median(turn));
         }
     }
     return { runs: rounds * BLOCK, settle };
@@ -250,11 +262,13 @@ async function benchEngines(a, m, threads, precisions, drivers, pinned) {
     const feeds = ortFeeds(m.inputs);
     let ortResults = null;
     const engines = [];
-    for (const p of precisions) engines.push({ name: p, times: [], cpu: [], run: () => drivers[p].run() });
+    for (const p of precisions)
+        engines.push({ name: p, times: [], cpu: [], turns: [], run: () => drivers[p].run() });
     const ortEngine = {
         name: 'ort',
         times: [],
         cpu: [],
+        turns: [],
         run: async () => {
             const c = process.cpuUsage();
             const s = performance.now();
@@ -267,17 +281,12 @@ async function benchEngines(a, m, threads, precisions, drivers, pinned) {
     engines.splice(1, 0, ortEngine);
     Object.assign(res, await timeEngines(engines, a.budget * 1000));
     for (const e of engines) {
-        res[`ms_${e.name}`] = median(e.times);
-        res[`cpu_ms_${e.name}`] = median(e.cpu);
+        res[`times_${e.name}`] = e.times;
+        res[`cpus_${e.name}`] = e.cpu;
+        res[`turns_${e.name}`] = [e.turns]; /* per pass: each turn's median, in order */
         res[`first_ms_${e.name}`] = e.first;
-        const sorted = [...e.times].sort((x, y) => x - y);
-        res[`spread_ms_${e.name}`] = {
-            min: sorted[0],
-            p25: sorted[Math.floor((sorted.length - 1) / 4)],
-            p75: sorted[Math.ceil(((sorted.length - 1) * 3) / 4)],
-            max: sorted[sorted.length - 1],
-        };
     }
+    summarize(res);
     for (const p of precisions) {
         const dir = path.join(a.out, 'outputs', m.name, `t${threads}_${p}`);
         await drivers[p].dump(dir);
@@ -286,6 +295,37 @@ async function benchEngines(a, m, threads, precisions, drivers, pinned) {
     }
     await session.release();
     return res;
+}
+
+/* Medians and spreads from the timed runs in r.times_<engine> / r.cpus_<engine>. */
+function summarize(r) {
+    for (const key of Object.keys(r).filter((k) => k.startsWith('times_'))) {
+        const name = key.slice('times_'.length);
+        r[`ms_${name}`] = median(r[key]);
+        r[`cpu_ms_${name}`] = median(r[`cpus_${name}`]);
+        const sorted = [...r[key]].sort((x, y) => x - y);
+        r[`spread_ms_${name}`] = {
+            min: sorted[0],
+            p25: sorted[Math.floor((sorted.length - 1) / 4)],
+            p75: sorted[Math.ceil(((sorted.length - 1) * 3) / 4)],
+            max: sorted[sorted.length - 1],
+        };
+    }
+    return r;
+}
+
+/* One result from the passes over a model and thread count: every pass's timed
+ * runs and turns pooled (turns_<engine> keeps one list per pass), the first
+ * pass's load times and first runs, the largest output difference. */
+function mergePasses(passes) {
+    const out = { ...passes[0] };
+    for (const key of Object.keys(out)) {
+        if (/^(times|cpus|turns)_/.test(key)) out[key] = passes.flatMap((p) => p[key]);
+        if (key.startsWith('diff_')) out[key] = Math.max(...passes.map((p) => p[key]));
+    }
+    out.runs = passes.reduce((n, p) => n + p.runs, 0);
+    out.settle = Math.max(...passes.map((p) => p.settle));
+    return summarize(out);
 }
 
 /* ---- peak RSS, each engine in its own process ---- */
@@ -359,26 +399,32 @@ async function main() {
     const results = [];
     const nodeBaseline = peakRss(a, [process.execPath, '-e', '0']);
     const overhead = await measureOverhead(a);
-    for (const m of loadModels(a)) {
-        const row = { model: m, by_threads: {} };
-        for (const t of a.threads) {
-            const precisions = t === 1 ? ['fp32', ...reduced.filter(wanted)] : ['fp32'];
-            let r;
-            try {
-                r = await benchThreads(a, m, t, precisions);
-            } catch (e) {
-                failures.push(`\`${m.name}\` with ${t} thread(s): ${e.message.split('\n')[0]}`);
-                process.stderr.write(`${m.name} ${t}T failed: ${e.message}\n`);
-                continue;
+    const models = loadModels(a);
+    const rows = models.map((m) => ({ model: m, by_threads: {} }));
+    const passResults = rows.map(() => ({})); /* per row: threads -> results of the passes */
+    const perPass = { ...a, budget: a.budget / a.passes };
+    for (let pass = 1; pass <= a.passes; pass++)
+        for (const [i, m] of models.entries())
+            for (const t of a.threads) {
+                const precisions = t === 1 ? ['fp32', ...reduced.filter(wanted)] : ['fp32'];
+                let r;
+                try {
+                    r = await benchThreads(perPass, m, t, precisions);
+                } catch (e) {
+                    failures.push(`\`${m.name}\` with ${t} thread(s), pass ${pass}: ${e.message.split('\n')[0]}`);
+                    process.stderr.write(`${m.name} ${t}T failed: ${e.message}\n`);
+                    continue;
+                }
+                (passResults[i][t] = passResults[i][t] || []).push(r);
+                process.stderr.write(
+                    `pass ${pass}/${a.passes} ${m.name.padEnd(22)} ${t}T  onnxrun ${r.ms_fp32.toFixed(3)} ms  ort ` +
+                        `${r.ms_ort.toFixed(3)} ms  ratio ${(r.ms_fp32 / r.ms_ort).toFixed(2)}  ` +
+                        `diff ${r.diff_fp32.toExponential(1)}  (${r.runs} runs, pause ${r.settle.toFixed(0)} ms)\n`
+                );
             }
-            row.by_threads[t] = r;
-            process.stderr.write(
-                `${m.name.padEnd(22)} ${t}T  onnxrun ${r.ms_fp32.toFixed(3)} ms  ort ` +
-                    `${r.ms_ort.toFixed(3)} ms  ratio ${(r.ms_fp32 / r.ms_ort).toFixed(2)}  ` +
-                    `diff ${r.diff_fp32.toExponential(1)}  (${r.runs} runs, pause ${r.settle.toFixed(0)} ms)\n`
-            );
-        }
-        Object.assign(row, measureRss(a, m, reduced.filter(wanted)));
+    for (const [i, row] of rows.entries()) {
+        for (const [t, list] of Object.entries(passResults[i])) row.by_threads[t] = mergePasses(list);
+        Object.assign(row, measureRss(a, row.model, reduced.filter(wanted)));
         results.push(row);
     }
     const report = {
@@ -396,6 +442,7 @@ async function main() {
         reduced_precisions: reduced.filter(wanted),
         node_baseline_rss_mb: nodeBaseline,
         budget_s: a.budget,
+        passes: a.passes,
         bench_seconds: (Date.now() - started) / 1000,
         overhead,
         failures,

@@ -36,6 +36,26 @@ function ortAdjusted(rep, ortMs) {
 
 const ratio = (rep, onnxMs, ortMs) => onnxMs / ortAdjusted(rep, ortMs);
 
+function medianOf(xs) {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/* An engine's ratio to onnxruntime turn by turn (its turn against the
+ * onnxruntime turn next to it, each the median of its timed runs), the
+ * median over the turns given; from the pooled medians when turns were not
+ * recorded. */
+function turnRatio(rep, engineTurns, ortTurns) {
+    const rs = engineTurns.map((x, i) => ratio(rep, x, ortTurns[i]));
+    return medianOf(rs.filter((r) => Number.isFinite(r)));
+}
+
+function pairedRatio(rep, t, engine) {
+    const on = t[`turns_${engine}`], ort = t.turns_ort;
+    if (!on || !ort) return ratio(rep, t[`ms_${engine}`], t.ms_ort);
+    return turnRatio(rep, on.flat(), ort.flat());
+}
+
 /* A ratio against its target; counts only measured values. Three decimals when two
  * would print the value equal to the target. */
 function verdict(value, target, tally) {
@@ -46,6 +66,15 @@ function verdict(value, target, tally) {
     if (ok) tally.met++;
     const shown = f(value) === f(target) ? f(value, 3) : f(value);
     return `${shown} ${ok ? '✅' : '❌'} (≤${f(target)})`;
+}
+
+/* The lowest and highest of the passes' ratios, when there was more than one
+ * pass: how far the machine's drift moved it. */
+function passRange(rep, t, engine) {
+    const on = t[`turns_${engine}`], ort = t.turns_ort;
+    if (!on || !ort || on.length < 2) return '';
+    const rs = on.map((turns, p) => turnRatio(rep, turns, ort[p]));
+    return ` [${f(Math.min(...rs))}–${f(Math.max(...rs))}]`;
 }
 
 function latencyTable(rep, tally) {
@@ -63,10 +92,14 @@ function latencyTable(rep, tally) {
         out.push(
             `| \`${m.name}\` (${category(m)}) | ${params(m.params)} | ${gflop(m.flops)} | ` +
                 (t1
-                    ? `${ms(t1.ms_ort)} | ${ms(t1.ms_fp32)} | ${verdict(ratio(rep, t1.ms_fp32, t1.ms_ort), tg.t1, tally)} | ` +
+                    ? `${ms(t1.ms_ort)} | ${ms(t1.ms_fp32)} | ` +
+                      `${verdict(pairedRatio(rep, t1, 'fp32'), tg.t1, tally)}${passRange(rep, t1, 'fp32')} | ` +
                       `${f(t1.cpu_ms_fp32 / t1.cpu_ms_ort)} | `
                     : '— | — | — | — | ') +
-                (t2 ? `${ms(t2.ms_ort)} | ${ms(t2.ms_fp32)} | ${verdict(ratio(rep, t2.ms_fp32, t2.ms_ort), tg.t2, tally)} | ` : '— | — | — | ') +
+                (t2
+                    ? `${ms(t2.ms_ort)} | ${ms(t2.ms_fp32)} | ` +
+                      `${verdict(pairedRatio(rep, t2, 'fp32'), tg.t2, tally)}${passRange(rep, t2, 'fp32')} | `
+                    : '— | — | — | ') +
                 `${diffCell} |`
         );
     }
@@ -129,7 +162,7 @@ function reducedTable(rep, tally) {
         const cells = [`| \`${m.name}\``, ms(t1.ms_ort)];
         const ratios = [];
         for (const p of ps) {
-            const r = ratio(rep, t1[`ms_${p}`], t1.ms_ort);
+            const r = t1[`ms_${p}`] === undefined ? undefined : pairedRatio(rep, t1, p);
             if (r !== undefined && Number.isFinite(r)) ratios.push(r);
             cells.push(
                 `${ms(t1[`ms_${p}`])} | ${verdict(r, target, { met: 0, total: 0 })} | ` +
@@ -167,7 +200,8 @@ function header(rep) {
         '',
         `\`onnxrun\` CLI binary${rep.onnxrun_static ? ', statically linked' : ' (NOT static)'}: ` +
             `**${sizeKb} KiB**. Benchmark time ${(rep.bench_seconds / 60).toFixed(1)} min ` +
-            `(${rep.budget_s} s per model and thread count); load average (1/5/15 min) ` +
+            `(${rep.budget_s} s per model and thread count, in ${rep.passes || 1} passes over the models); ` +
+            'load average (1/5/15 min) ' +
             `${load(rep.loadavg_start)} at the start, ${load(rep.loadavg)} at the end.` +
             (busy
                 ? ' **The machine was oversubscribed (load above its core count): latencies are ' +
@@ -181,7 +215,13 @@ function notes(rep) {
     return [
         'How it is measured: each model runs in onnxrun (`bench/bench_onnxrun`, public C API) and',
         'onnxruntime in the same run, alternating one run of each engine after two warm-up runs,',
-        'with the median kept (at least 5 runs each). CPU-time ratio: the same with each run\'s',
+        'with the median kept (at least 5 runs each per pass). The benchmark goes through all the',
+        'models in several passes and pools every pass\'s runs, so that the machine\'s drift over',
+        'minutes spreads over every model. A turn is a pause, one untimed run and 4 timed ones;',
+        'the ratios are the median over the turns of each turn\'s median against the onnxruntime',
+        'turn next to it (so they need not equal the ratio of the two median times shown); in',
+        'brackets after a latency ratio, its lowest and highest over the passes. CPU-time ratio:',
+        'the ratio of the pooled medians of each run\'s',
         'process CPU time (`CLOCK_PROCESS_CPUTIME_ID` / `process.cpuUsage()`), which time-slicing',
         'by other processes does not inflate.' +
             (rep.pinned_1t
@@ -218,8 +258,9 @@ function writeChart(rep, a) {
     const lines = ['# model ' + cols.map((c) => `"${c}"`).join(' ')];
     for (const row of rep.results) {
         const t1 = row.by_threads[1], t2 = row.by_threads[2];
-        const vals = [t1 ? ratio(rep, t1.ms_fp32, t1.ms_ort) : NaN, t2 ? ratio(rep, t2.ms_fp32, t2.ms_ort) : NaN];
-        for (const p of rep.reduced_precisions) vals.push(t1 ? ratio(rep, t1[`ms_${p}`], t1.ms_ort) : NaN);
+        const vals = [t1 ? pairedRatio(rep, t1, 'fp32') : NaN, t2 ? pairedRatio(rep, t2, 'fp32') : NaN];
+        for (const p of rep.reduced_precisions)
+            vals.push(t1 && t1[`ms_${p}`] !== undefined ? pairedRatio(rep, t1, p) : NaN);
         lines.push(`"${row.model.name}" ` + vals.map((v) => (isFinite(v) ? v.toFixed(4) : 'NaN')).join(' '));
     }
     const dat = path.join(a.out, 'ratios.dat');

@@ -2,10 +2,12 @@
 # Benchmarks onnxrun against onnxruntime on PyTorch-exported recurrent models and writes
 # bench/results.md and bench/ratios.png. Not part of the test suite; takes about 5-10 minutes.
 #
-#   bash bench/run.sh [--budget SECONDS] [--only NAME,NAME] [--threads 1,2] [--precisions fp32,bf16,int8]
+#   bash bench/run.sh [--budget SECONDS] [--passes P] [--only NAME,NAME] [--threads 1,2]
+#                     [--precisions fp32,bf16,int8]
 #
-# --budget is the timing budget per model and thread count (default 4 s; every engine still
-# gets at least 5 timed runs). Installs what it needs (Debian packages, npm ci) when missing.
+# --budget is the timing budget per model and thread count (default 4 s), split over --passes
+# passes through the whole model list (default 3; every engine still gets at least 5 timed runs
+# per pass). Installs what it needs (Debian packages, npm ci) when missing.
 # Work files (build, exported models, outputs) go to $BENCH_BUILD (default build-bench); the report
 # to $BENCH_RESULTS (default bench/, the committed results.md and ratios.png).
 set -euo pipefail
