@@ -554,9 +554,7 @@ static int pack_weights(or_graph *g, or_node *n, or_rnn_state *s) {
         s->cache = c;
         return ONNXRUN_OK;
     }
-    if (n->free_cache) n->free_cache(n->cache);
-    n->cache = NULL;
-    n->free_cache = NULL;
+    or_node_drop_cache(n); /* a clone's borrowed cache stays its original's */
     if (!w && !r) return ONNXRUN_OK;
     c = or_calloc(1, sizeof *c);
     if (!c) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");

@@ -42,9 +42,16 @@ void or_attr_free_contents(or_attr *a) {
     memset(a, 0, sizeof *a);
 }
 
+void or_node_drop_cache(or_node *n) {
+    if (n->free_cache && !n->cache_borrowed) n->free_cache(n->cache);
+    n->cache = NULL;
+    n->free_cache = NULL;
+    n->cache_borrowed = false;
+}
+
 static void node_free_contents(or_node *n) {
     if (n->free_state) n->free_state(n->state);
-    if (n->free_cache) n->free_cache(n->cache);
+    or_node_drop_cache(n);
     or_free(n->name);
     or_free(n->op_type);
     or_free(n->domain);

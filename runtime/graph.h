@@ -144,6 +144,9 @@ typedef struct or_node {
     /* Op-owned data kept across re-plans (e.g. packed weights). */
     void *cache;
     void (*free_cache)(void *cache);
+    /* cache belongs to another graph (a clone's original, runtime/session_clone.c):
+     * read it, replace it, never free it (or_node_drop_cache). */
+    bool cache_borrowed;
 } or_node;
 
 typedef struct or_opset {
@@ -203,6 +206,8 @@ or_node *or_graph_add_node(or_graph *g);
 int or_graph_sort(or_graph *g);
 
 void or_tensor_free_contents(or_tensor *t);
+/* Lets go of n->cache: frees it unless it is borrowed, and clears it. */
+void or_node_drop_cache(or_node *n);
 void or_attr_free_contents(or_attr *a);
 
 /* ---- errors: format into g->errmsg and return status ---- */

@@ -207,7 +207,7 @@ static void drop_graph(onnxrun_session *s) {
     } else if (s->graph == s->shared->graph) {
         or_graph_unplan(s->graph); /* the rest stays for the clones */
     } else {
-        or_clone_graph_free(s->graph, s->shared->graph);
+        or_clone_graph_free(s->graph);
     }
     s->graph = NULL;
     if (s->shared) or_shared_release(s->shared);

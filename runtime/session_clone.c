@@ -91,20 +91,16 @@ static or_graph *copy_graph(const onnxrun_session *src) {
             n->cache = NULL;
             n->free_cache = NULL;
         }
+        /* A plan of the clone that wants other packed weights (another
+         * batch) packs its own instead of freeing these. */
+        n->cache_borrowed = n->cache != NULL;
     }
     return g;
 }
 
-void or_clone_graph_free(or_graph *g, const or_graph *src) {
+void or_clone_graph_free(or_graph *g) {
     or_graph_unplan(g);
-    for (int i = 0; i < g->n_nodes; i++) {
-        or_node *n = &g->nodes[i];
-        if (n->cache == src->nodes[i].cache) {
-            n->cache = NULL;
-            n->free_cache = NULL;
-        }
-        if (n->free_cache) n->free_cache(n->cache);
-    }
+    for (int i = 0; i < g->n_nodes; i++) or_node_drop_cache(&g->nodes[i]);
     or_free(g->nodes);
     or_free(g->tensors);
     or_free(g->arena);

@@ -87,7 +87,7 @@ void or_states_free(onnxrun_session *s);
 
 /* session_clone.c */
 void or_shared_release(or_shared_graph *sh);
-/* Frees a clone's graph, leaving what it borrows from src. */
-void or_clone_graph_free(or_graph *g, const or_graph *src);
+/* Frees a clone's graph, leaving what it borrows from its original (borrowed caches). */
+void or_clone_graph_free(or_graph *g);
 
 #endif

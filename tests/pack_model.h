@@ -28,4 +28,23 @@ static inline uint8_t *pack_model(Onnx__GraphProto *graph, int64_t opset_version
     return buf;
 }
 
+/* A graph of the given parts, packed as pack_model does. */
+static inline uint8_t *pack_graph_parts(const char *name, Onnx__NodeProto **nodes, size_t n_node,
+                                        Onnx__ValueInfoProto **inputs, size_t n_input,
+                                        Onnx__ValueInfoProto **outputs, size_t n_output,
+                                        Onnx__TensorProto **inits, size_t n_init,
+                                        int64_t opset_version, size_t *len) {
+    Onnx__GraphProto graph = ONNX__GRAPH_PROTO__INIT;
+    graph.name = (char *)name;
+    graph.n_node = n_node;
+    graph.node = nodes;
+    graph.n_input = n_input;
+    graph.input = inputs;
+    graph.n_output = n_output;
+    graph.output = outputs;
+    graph.n_initializer = n_init;
+    graph.initializer = inits;
+    return pack_model(&graph, opset_version, len);
+}
+
 #endif

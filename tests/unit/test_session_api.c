@@ -461,18 +461,8 @@ static void write_external_model(const char *dir) {
     node.n_output = 1;
     node.output = node_out;
     Onnx__NodeProto *nodes[] = {&node};
-    Onnx__GraphProto graph = ONNX__GRAPH_PROTO__INIT;
-    graph.name = "g";
-    graph.n_node = 1;
-    graph.node = nodes;
-    graph.n_input = 1;
-    graph.input = ins;
-    graph.n_output = 1;
-    graph.output = outs;
-    graph.n_initializer = 1;
-    graph.initializer = inits;
     size_t len;
-    uint8_t *buf = pack_model(&graph, 17, &len);
+    uint8_t *buf = pack_graph_parts("g", nodes, 1, ins, 1, outs, 1, inits, 1, 17, &len);
     cr_assert_not_null(buf);
     char path[256];
     snprintf(path, sizeof path, "%s/model.onnx", dir);
@@ -643,4 +633,161 @@ Test(tensor, inputs_and_outputs_as_tensors) {
     onnxrun_tensor_destroy(first_hn);
     onnxrun_session_destroy(s);
     free_kws(&k);
+}
+
+/* ---- a clone that plans for another batch ---- */
+
+#define SIAM_T 5
+#define SIAM_I 8
+#define SIAM_H 24
+
+static Onnx__TypeProto *float_type(Onnx__TypeProto *type, Onnx__TypeProto__Tensor *tt,
+                                   Onnx__TensorShapeProto *shape,
+                                   Onnx__TensorShapeProto__Dimension **dims, int rank) {
+    *tt = (Onnx__TypeProto__Tensor)ONNX__TYPE_PROTO__TENSOR__INIT;
+    tt->has_elem_type = 1;
+    tt->elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    if (rank > 0) {
+        *shape = (Onnx__TensorShapeProto)ONNX__TENSOR_SHAPE_PROTO__INIT;
+        shape->n_dim = (size_t)rank;
+        shape->dim = dims;
+        tt->shape = shape;
+    }
+    *type = (Onnx__TypeProto)ONNX__TYPE_PROTO__INIT;
+    type->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+    type->tensor_type = tt;
+    return type;
+}
+
+static void float_init(Onnx__TensorProto *t, const char *name, int64_t *dims, size_t rank,
+                       float *data, size_t count) {
+    *t = (Onnx__TensorProto)ONNX__TENSOR_PROTO__INIT;
+    t->name = (char *)name;
+    t->has_data_type = 1;
+    t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    t->n_dims = rank;
+    t->dims = dims;
+    t->n_float_data = count;
+    t->float_data = data;
+}
+
+/* Two bidirectional LSTM nodes sharing W, R and B (a Siamese encoder): x1 ->
+ * y1, x2 -> y2, inputs [T, batch, I] with a symbolic batch. Sharing keeps
+ * the weights from being released after packing. */
+static uint8_t *siamese_model(size_t *len) {
+    static float w[2 * 4 * SIAM_H * SIAM_I], r[2 * 4 * SIAM_H * SIAM_H], b[2 * 8 * SIAM_H];
+    for (size_t i = 0; i < sizeof w / sizeof *w; i++) w[i] = 0.3f * sinf(0.7f * (float)i);
+    for (size_t i = 0; i < sizeof r / sizeof *r; i++) r[i] = 0.2f * cosf(1.3f * (float)i);
+    for (size_t i = 0; i < sizeof b / sizeof *b; i++) b[i] = 0.1f * sinf(2.1f * (float)i);
+    static int64_t wd[3] = {2, 4 * SIAM_H, SIAM_I}, rd[3] = {2, 4 * SIAM_H, SIAM_H},
+                   bd[2] = {2, 8 * SIAM_H};
+    Onnx__TensorProto tw, tr, tb;
+    float_init(&tw, "W", wd, 3, w, sizeof w / sizeof *w);
+    float_init(&tr, "R", rd, 3, r, sizeof r / sizeof *r);
+    float_init(&tb, "B", bd, 2, b, sizeof b / sizeof *b);
+    Onnx__TensorProto *inits[] = {&tw, &tr, &tb};
+    Onnx__TensorShapeProto__Dimension d[3] = {ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT,
+                                              ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT,
+                                              ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT};
+    d[0].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+    d[0].dim_value = SIAM_T;
+    d[1].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+    d[1].dim_param = "batch";
+    d[2].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+    d[2].dim_value = SIAM_I;
+    Onnx__TensorShapeProto__Dimension *dims[] = {&d[0], &d[1], &d[2]};
+    Onnx__TypeProto in_type, out_type;
+    Onnx__TypeProto__Tensor in_tt, out_tt;
+    Onnx__TensorShapeProto in_shape, out_shape;
+    float_type(&in_type, &in_tt, &in_shape, dims, 3);
+    float_type(&out_type, &out_tt, &out_shape, NULL, 0);
+    Onnx__ValueInfoProto vi[4] = {ONNX__VALUE_INFO_PROTO__INIT, ONNX__VALUE_INFO_PROTO__INIT,
+                                  ONNX__VALUE_INFO_PROTO__INIT, ONNX__VALUE_INFO_PROTO__INIT};
+    const char *names[4] = {"x1", "x2", "y1", "y2"};
+    for (int i = 0; i < 4; i++) {
+        vi[i].name = (char *)names[i];
+        vi[i].type = i < 2 ? &in_type : &out_type;
+    }
+    Onnx__ValueInfoProto *ins[] = {&vi[0], &vi[1]}, *outs[] = {&vi[2], &vi[3]};
+    Onnx__AttributeProto hidden = ONNX__ATTRIBUTE_PROTO__INIT, dir = ONNX__ATTRIBUTE_PROTO__INIT;
+    hidden.name = "hidden_size";
+    hidden.has_type = 1;
+    hidden.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+    hidden.has_i = 1;
+    hidden.i = SIAM_H;
+    dir.name = "direction";
+    dir.has_type = 1;
+    dir.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING;
+    dir.has_s = 1;
+    dir.s.data = (uint8_t *)"bidirectional";
+    dir.s.len = strlen("bidirectional");
+    Onnx__AttributeProto *attrs[] = {&hidden, &dir};
+    Onnx__NodeProto node[2] = {ONNX__NODE_PROTO__INIT, ONNX__NODE_PROTO__INIT};
+    char *in1[] = {"x1", "W", "R", "B"}, *in2[] = {"x2", "W", "R", "B"}, *out1[] = {"y1"},
+         *out2[] = {"y2"};
+    char *node_names[2] = {"lstm1", "lstm2"};
+    for (int i = 0; i < 2; i++) {
+        node[i].name = node_names[i];
+        node[i].op_type = "LSTM";
+        node[i].n_input = 4;
+        node[i].input = i ? in2 : in1;
+        node[i].n_output = 1;
+        node[i].output = i ? out2 : out1;
+        node[i].n_attribute = 2;
+        node[i].attribute = attrs;
+    }
+    Onnx__NodeProto *nodes[] = {&node[0], &node[1]};
+    return pack_graph_parts("siamese", nodes, 2, ins, 2, outs, 2, inits, 3, 14, len);
+}
+
+/* Runs both inputs at batch B (x1 = x, x2 = 2x) and copies y1 into y. */
+static void siamese_run(onnxrun_session *s, int64_t batch, float *y) {
+    int64_t dims[3] = {SIAM_T, batch, SIAM_I}, n = SIAM_T * batch * SIAM_I;
+    float *x = malloc(sizeof(float) * (size_t)n * 2);
+    for (int64_t i = 0; i < n; i++) x[i] = sinf(0.37f * (float)i), x[n + i] = 2 * x[i];
+    cr_assert_eq(onnxrun_set_input(s, 0, ONNXRUN_FLOAT, 3, dims, x, sizeof(float) * (size_t)n),
+                 ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+    cr_assert_eq(onnxrun_set_input(s, 1, ONNXRUN_FLOAT, 3, dims, x + n, sizeof(float) * (size_t)n),
+                 ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+    cr_assert_eq(onnxrun_run(s), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+    onnxrun_tensor_view v;
+    cr_assert_eq(onnxrun_get_output(s, 0, &v), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+    cr_assert_eq(v.nbytes, sizeof(float) * (size_t)(SIAM_T * 2 * batch * SIAM_H));
+    memcpy(y, v.data, v.nbytes);
+    free(x);
+}
+
+/* A clone borrows the weights its original packed for batch 1; at batch 4
+ * (two threads: a bidirectional node then runs one direction per thread) it
+ * packs its own instead of freeing the borrowed ones, which the original
+ * keeps using. Shared weights (two nodes) are never released, so this is the
+ * path where the clone's plan finds a cache made for another plan. */
+Test(session_clone, replanned_for_another_batch_keeps_the_originals_weights) {
+    size_t len;
+    uint8_t *model = siamese_model(&len);
+    cr_assert_not_null(model);
+    counter c;
+    onnxrun_options o = counted(&c, 0);
+    o.num_threads = 2;
+    onnxrun_session *s = NULL, *clone = NULL, *fresh = NULL;
+    cr_assert_eq(onnxrun_session_create_from_buffer(model, len, NULL, &o, &s), ONNXRUN_OK);
+    enum { B1 = SIAM_T * 2 * 1 * SIAM_H, B4 = SIAM_T * 2 * 4 * SIAM_H };
+    float y1[B1], y1_again[B1], y4[B4], y4_fresh[B4];
+    siamese_run(s, 1, y1);
+    cr_assert_eq(onnxrun_session_clone(s, &clone), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+    siamese_run(clone, 4, y4);
+    siamese_run(s, 1, y1_again);
+    cr_assert_eq(memcmp(y1, y1_again, sizeof y1), 0, "the original's output changed");
+    cr_assert_eq(onnxrun_session_create_from_buffer(model, len, NULL, &o, &fresh), ONNXRUN_OK);
+    siamese_run(fresh, 4, y4_fresh);
+    for (int i = 0; i < B4; i++)
+        cr_assert_float_eq(y4[i], y4_fresh[i], 1e-6f, "y1[%d] %g vs %g", i, y4[i], y4_fresh[i]);
+    siamese_run(clone, 1, y1_again); /* and back */
+    for (int i = 0; i < B1; i++) cr_assert_float_eq(y1_again[i], y1[i], 1e-6f, "[%d]", i);
+    onnxrun_session_destroy(s); /* the clone outlives its original */
+    siamese_run(clone, 4, y4);
+    onnxrun_session_destroy(clone);
+    onnxrun_session_destroy(fresh);
+    cr_assert_eq(c.live, 0, "%ld blocks not freed", c.live);
+    free(model);
 }
