@@ -468,16 +468,19 @@ static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, cons
     bool q = c->precision != ONNXRUN_PRECISION_FP32, ok = true;
     or_pack_source r_source = or_rnn_r_source(s, kind);
     c->alternate_sweep = r_source != OR_PACK_CACHED;
-    for (int d = 0; w && s->input > 0 && ok && d < s->dirs; d++) {
-        /* Per direction: a chunk of steps computes one direction's X·Wᵀ at a time. */
-        const unsigned char *wd =
-            (const unsigned char *)w + (size_t)(d * s->gh * s->input) * s->esz;
-        /* Before packing W_d, which may hand back its pages. Without memory
-         * for the tables, X·Wᵀ stays a GEMM. */
-        if (c->fold.indices >= 0 && !or_rnn_fold_build(&c->fold, s, d, wd)) {
+    /* An embedding lookup's tables replace W's pack. Without memory for
+     * them, X·Wᵀ stays a GEMM. */
+    for (int d = 0; w && c->fold.indices >= 0 && d < s->dirs; d++)
+        if (!or_rnn_fold_build(&c->fold, s, d,
+                               (const unsigned char *)w +
+                                   (size_t)(d * s->gh * s->input) * s->esz)) {
             or_rnn_fold_free(&c->fold);
             c->fold.indices = -1;
         }
+    for (int d = 0; w && s->input > 0 && ok && c->fold.indices < 0 && d < s->dirs; d++) {
+        /* Per direction: a chunk of steps computes one direction's X·Wᵀ at a time. */
+        const unsigned char *wd =
+            (const unsigned char *)w + (size_t)(d * s->gh * s->input) * s->esz;
         if (w_kind(kind) != OR_Q_F32)
             ok = (c->qw[d] = or_qmat_pack_from(w_kind(kind), s->gh, s->input, (const float *)wd,
                                                s->input, 0, wrel)) != NULL;
@@ -531,7 +534,7 @@ static bool pack_and_release(or_graph *g, or_node *n, or_rnn_cache *c, const or_
     bool ok = pack_all(c, s, w, r, split, wrel, rrel);
     bool w_gone = or_src_release_end(wrel), r_gone = or_src_release_end(rrel);
     /* A failed pack may already have handed back pages: never read them again. */
-    if (ok ? w && (c->w[0] || c->qw[0]) : w_gone) or_weight_release(g, n, 1);
+    if (ok ? w && (c->w[0] || c->qw[0] || c->fold.table[0]) : w_gone) or_weight_release(g, n, 1);
     if (ok ? r != NULL : r_gone) or_weight_release(g, n, 2);
     return ok;
 }
