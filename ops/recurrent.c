@@ -689,12 +689,6 @@ int or_rnn_finish(or_graph *g, or_node *n, or_rnn_state *s, or_run_fn run) {
 
 /* ---- run ---- */
 
-/* Element offset of Y[t, d, b, :] (layout 0) or Y[b, t, d, :] (layout 1). */
-static inline int64_t y_off(const or_rnn_state *s, int64_t t, int d, int64_t b) {
-    int64_t row = s->layout ? (b * s->seq + t) * s->dirs + d : (t * s->dirs + d) * s->batch + b;
-    return row * s->hidden;
-}
-
 /* Element offset of [d, b, :] (layout 0) or [b, d, :] (layout 1): Y_h, Y_c, initial_h/c. */
 static inline int64_t final_off(const or_rnn_state *s, int d, int64_t b) {
     return (s->layout ? b * s->dirs + d : d * s->batch + b) * s->hidden;
@@ -806,10 +800,6 @@ static inline int64_t row_end(const or_rnn_state *s, int64_t b, int64_t k1) {
     return s->lens[b] < k1 ? s->lens[b] : k1;
 }
 
-static inline bool reversed(const or_rnn_state *s, int d) {
-    return d == 1 || s->reverse;
-}
-
 /* X·Wᵀ of direction d for iterations [k0, k1) into the chunk buffer,
  * xw [chunk][batch][gh]: row b's steps are stored in time order, so
  * iteration k sits at k - k0 (forward) or kb - 1 - k (reverse), kb =
@@ -819,14 +809,14 @@ static void chunk_gemm(or_graph *g, const or_node *n, or_rnn_state *s, int d, in
                        int64_t k1, bool equal_lens) {
     unsigned char *xw = s->xw;
     if (equal_lens && !s->layout) {
-        int64_t t0 = reversed(s, d) ? s->max_len - k1 : k0;
+        int64_t t0 = or_rnn_reversed(s, d) ? s->max_len - k1 : k0;
         gemm_w(g, n, s, d, (k1 - k0) * s->batch, t0 * s->batch, 1, xw, s->gh);
         return;
     }
     for (int64_t b = 0; b < s->batch; b++) {
         int64_t kb = row_end(s, b, k1);
         if (kb <= k0) continue;
-        int64_t t0 = reversed(s, d) ? s->lens[b] - kb : k0;
+        int64_t t0 = or_rnn_reversed(s, d) ? s->lens[b] - kb : k0;
         gemm_w(g, n, s, d, kb - k0, or_rnn_x_row(s, t0, b), s->layout ? 1 : s->batch,
                xw + (size_t)(b * s->gh) * s->esz, s->batch * s->gh);
     }
@@ -835,10 +825,8 @@ static void chunk_gemm(or_graph *g, const or_node *n, or_rnn_state *s, int d, in
 /* The X·Wᵀ slice of row b at iteration k of direction d. */
 static inline const unsigned char *xw_at(const or_rnn_state *s, int d, int64_t k, int64_t b,
                                          int64_t t) {
-    if (s->fold) return or_rnn_fold_xw(s, d, t, b);
-    if (s->team) /* the whole sequence, in X's row order */
-        return s->xw + (size_t)(or_rnn_x_row(s, t, b) * s->dirs * s->gh + d * s->gh) * s->esz;
-    int64_t kb = row_end(s, b, s->k1), local = reversed(s, d) ? kb - 1 - k : k - s->k0;
+    if (s->fold || s->team) return or_rnn_seq_xw(s, d, t, b);
+    int64_t kb = row_end(s, b, s->k1), local = or_rnn_reversed(s, d) ? kb - 1 - k : k - s->k0;
     return s->xw + (size_t)((local * s->batch + b) * s->gh) * s->esz;
 }
 
@@ -873,7 +861,7 @@ static void write_final(const or_rnn_state *s, const unsigned char *state, or_te
 static void zero_y_step(or_rnn_state *s, int d, int64_t k) {
     if (!s->y) return;
     for (int64_t b = 0; b < s->batch; b++)
-        memset(s->y + (size_t)y_off(s, k, d, b) * s->esz, 0, (size_t)s->hidden * s->esz);
+        memset(s->y + (size_t)or_rnn_y_off(s, k, d, b) * s->esz, 0, (size_t)s->hidden * s->esz);
 }
 
 static bool lens_equal(const or_rnn_state *s) {
@@ -945,12 +933,12 @@ static void rows_run(void *ctx, int64_t begin, int64_t end, int thread_index) {
     for (int64_t b = begin; b < end; b++) {
         int64_t len = s->lens[b];
         if (k < len) {
-            int64_t t = reversed(s, d) ? len - 1 - k : k;
+            int64_t t = or_rnn_reversed(s, d) ? len - 1 - k : k;
             const unsigned char *xw = xw_at(s, d, k, b, t);
-            void *y = s->y ? s->y + (size_t)y_off(s, t, d, b) * s->esz : NULL;
+            void *y = s->y ? s->y + (size_t)or_rnn_y_off(s, t, d, b) * s->esz : NULL;
             task->row(s, d, b, xw, y);
         } else if (task->zero_y && s->y) {
-            memset(s->y + (size_t)y_off(s, k, d, b) * s->esz, 0, (size_t)s->hidden * s->esz);
+            memset(s->y + (size_t)or_rnn_y_off(s, k, d, b) * s->esz, 0, (size_t)s->hidden * s->esz);
         }
     }
 }

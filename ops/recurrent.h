@@ -186,9 +186,22 @@ void or_rnn_fold_free(or_rnn_fold *f);
 /* Run time: fails (ERR_INPUT) on an index outside [-vocab, vocab). */
 int or_rnn_fold_check(or_graph *g, const or_node *n, const or_rnn_fold *f);
 
+/* ---- indexing shared by the step-by-step path and the team engine ---- */
+
+/* Direction d runs backwards (iteration k is time len - 1 - k). */
+static inline bool or_rnn_reversed(const or_rnn_state *s, int d) {
+    return d == 1 || s->reverse;
+}
+
 /* Row of X holding time t of sequence b. */
 static inline int64_t or_rnn_x_row(const or_rnn_state *s, int64_t t, int64_t b) {
     return s->layout ? b * s->seq + t : t * s->batch + b;
+}
+
+/* Element offset of Y[t, d, b, :] (layout 0) or Y[b, t, d, :] (layout 1). */
+static inline int64_t or_rnn_y_off(const or_rnn_state *s, int64_t t, int d, int64_t b) {
+    int64_t row = s->layout ? (b * s->seq + t) * s->dirs + d : (t * s->dirs + d) * s->batch + b;
+    return row * s->hidden;
 }
 
 /* With s->fold: X_t·W_dᵀ of sequence b, read in place from the table (the
@@ -202,6 +215,15 @@ static inline const unsigned char *or_rnn_fold_xw(const or_rnn_state *s, int d, 
     int64_t v = f->idx32 ? ((const int32_t *)s->fold_idx)[at] : ((const int64_t *)s->fold_idx)[at];
     if (v < 0) v += f->vocab;
     return (const unsigned char *)f->table[d] + (size_t)(v * s->gh) * s->esz;
+}
+
+/* X_t·W_dᵀ of sequence b when every step's product is at hand: a row of the
+ * fold's table, or of xw holding the whole sequence in X's row order (the
+ * team engine's). */
+static inline const unsigned char *or_rnn_seq_xw(const or_rnn_state *s, int d, int64_t t,
+                                                 int64_t b) {
+    if (s->fold) return or_rnn_fold_xw(s, d, t, b);
+    return s->xw + (size_t)(or_rnn_x_row(s, t, b) * s->dirs * s->gh + d * s->gh) * s->esz;
 }
 
 /* Element offsets into the scratch buffers. */

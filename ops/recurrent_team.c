@@ -290,15 +290,6 @@ int or_rnn_team_setup(or_graph *g, or_node *n, or_rnn_state *s, const or_rnn_tea
 
 /* ---- run ---- */
 
-/* The same indexing as recurrent.c's run. */
-static inline bool reversed(const or_rnn_state *s, int d) {
-    return d == 1 || s->reverse;
-}
-static inline int64_t y_off(const or_rnn_state *s, int64_t t, int d, int64_t b) {
-    int64_t row = s->layout ? (b * s->seq + t) * s->dirs + d : (t * s->dirs + d) * s->batch + b;
-    return row * s->hidden;
-}
-
 /* The member's cells: biases, peepholes and Rbh of its units. */
 static void member_cells(const or_rnn_state *s, member *m) {
     const int64_t G = s->spec->gates, H = s->hidden, ns = m->ns, u0 = m->u0;
@@ -333,18 +324,16 @@ typedef struct team_ctx {
 static inline int64_t row_time(const or_rnn_state *s, int d, int64_t k, int64_t b) {
     int64_t len = s->lens[b];
     if (k >= len) return -1;
-    return reversed(s, d) ? len - 1 - k : k;
+    return or_rnn_reversed(s, d) ? len - 1 - k : k;
 }
 
 /* Gathers X_t·Wᵀ of the member's units for the active rows. */
 static void gather_xw(const or_rnn_state *s, const member *m, int d, int64_t k) {
-    const int64_t G = s->spec->gates, H = s->hidden, ns = m->ns, dgh = s->dirs * s->gh;
+    const int64_t G = s->spec->gates, H = s->hidden, ns = m->ns;
     for (int64_t b = 0; b < s->batch; b++) {
         int64_t t = row_time(s, d, k, b);
         if (t < 0) continue;
-        const float *src =
-            s->fold ? (const float *)or_rnn_fold_xw(s, d, t, b) + m->u0
-                    : (const float *)s->xw + or_rnn_x_row(s, t, b) * dgh + d * s->gh + m->u0;
+        const float *src = (const float *)or_rnn_seq_xw(s, d, t, b) + m->u0;
         float *dst = m->xw + b * G * ns;
         for (int64_t gate = 0; gate < G; gate++)
             memcpy(dst + gate * ns, src + gate * H, sizeof(float) * (size_t)ns);
@@ -362,10 +351,12 @@ static void gates(const or_rnn_state *s, const member *m, int d, int64_t k, cons
         memcpy(h, hp + b * H + u0, sizeof(float) * (size_t)ns);
         int64_t t = row_time(s, d, k, b);
         if (t < 0) {
-            if (s->y) memset((float *)s->y + y_off(s, k, d, b) + u0, 0, sizeof(float) * (size_t)ns);
+            if (s->y)
+                memset((float *)s->y + or_rnn_y_off(s, k, d, b) + u0, 0,
+                       sizeof(float) * (size_t)ns);
             continue;
         }
-        float *y = s->y ? (float *)s->y + y_off(s, t, d, b) + u0 : NULL;
+        float *y = s->y ? (float *)s->y + or_rnn_y_off(s, t, d, b) + u0 : NULL;
         const float *xw = m->xw + b * G * ns;
         switch (s->spec->kind) {
         case OR_RNN_SIMPLE:

@@ -7,7 +7,8 @@
  *   vzero, vset1, vload, vstore, vfma(a, b, c) = a * b + c, vmul, vadd,
  *   vloadn(p, n) / vstoren(p, v, n)  first n lanes (0 < n <= VL), zero-filled
  *   vhsum(v)                 sum of the lanes
- * It gets static functions ukr, ukr_l3, ukr_stream, gemv_n and gemv_t (see gemm_kernels.h).
+ * It gets static functions ukr, ukr_l3, ukr_stream, ukr_row, gemv_n and gemv_t (see
+ * gemm_kernels.h).
  *
  * Accumulators are arrays indexed only by constants after unrolling, so the
  * compiler keeps them in registers; that is why row counts are template
