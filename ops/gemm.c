@@ -4,9 +4,9 @@
  * < 7 is not needed: C is broadcast whenever its shape allows. float and
  * double go through the shared GEMM (a constant B is packed once and kept
  * across re-plans, unless transA); int32/int64/uint32/uint64 (opset 9+) use a
- * plain loop, alpha and beta being applied in double. float16 and bfloat16
- * are copied to float32 buffers sized while planning, multiplied by the float
- * GEMM and rounded once. */
+ * plain loop that wraps (alpha and beta other than 1 applied in double).
+ * float16 and bfloat16 are copied to float32 buffers sized while planning,
+ * multiplied by the float GEMM and rounded once. */
 #include "../runtime/alloc.h"
 #include "convert.h"
 #include "packed_weights.h"
@@ -58,19 +58,30 @@ static void free_plan(void *state) {
                  y->data, p->N, g->pool);                                                          \
     } while (0)
 
-#define GEMM_INT(T)                                                                                \
+/* Integer Gemm: products and sums wrap (computed in the unsigned type U, as
+ * MatMul does). With alpha 1 and beta 0 or 1 the result stays exact integer
+ * arithmetic; other alpha/beta are applied in double and the result
+ * converted back as Cast would (convert.h). */
+#define GEMM_INT(T, U, FROM_DOUBLE)                                                                \
     do {                                                                                           \
         const T *as = a->data, *bs = b->data, *cs = c ? c->data : NULL;                            \
         T *ys = y->data;                                                                           \
+        bool exact = p->alpha == 1 && (!cs || p->beta == 0 || p->beta == 1);                       \
+        if (cs && p->beta == 0) cs = NULL;                                                         \
         for (int64_t i = 0; i < p->M; i++)                                                         \
             for (int64_t j = 0; j < p->N; j++) {                                                   \
-                T s = 0;                                                                           \
+                U s = 0;                                                                           \
                 for (int64_t k = 0; k < p->K; k++)                                                 \
-                    s += (T)(as[p->ta ? k * p->M + i : i * p->K + k] *                             \
-                             bs[p->tb ? j * p->K + k : k * p->N + j]);                             \
-                double v = (double)p->alpha * (double)s;                                           \
-                if (cs) v += (double)p->beta * (double)cs[i * p->c_rs + j * p->c_cs];              \
-                ys[i * p->N + j] = (T)v;                                                           \
+                    s += (U)as[p->ta ? k * p->M + i : i * p->K + k] *                              \
+                         (U)bs[p->tb ? j * p->K + k : k * p->N + j];                               \
+                const T *cij = cs ? &cs[i * p->c_rs + j * p->c_cs] : NULL;                         \
+                if (exact) {                                                                       \
+                    ys[i * p->N + j] = (T)(s + (cij ? (U)*cij : 0));                               \
+                    continue;                                                                      \
+                }                                                                                  \
+                double v = (double)p->alpha * (double)(T)s;                                        \
+                if (cij) v += (double)p->beta * (double)*cij;                                      \
+                ys[i * p->N + j] = FROM_DOUBLE(v);                                                 \
             }                                                                                      \
     } while (0)
 
@@ -111,16 +122,16 @@ static int gemm_run(or_graph *g, or_node *n) {
         GEMM_FLOAT(double, or_dgemm, or_dgemm_packed);
         break;
     case OR_INT32:
-        GEMM_INT(int32_t);
+        GEMM_INT(int32_t, uint32_t, or_f64_to_i32);
         break;
     case OR_UINT32:
-        GEMM_INT(uint32_t);
+        GEMM_INT(uint32_t, uint32_t, or_f64_to_u32);
         break;
     case OR_INT64:
-        GEMM_INT(int64_t);
+        GEMM_INT(int64_t, uint64_t, or_f64_to_i64);
         break;
     default:
-        GEMM_INT(uint64_t);
+        GEMM_INT(uint64_t, uint64_t, or_f64_to_u64);
         break;
     }
     return 0;

@@ -358,6 +358,38 @@ Test(gemm_op, optional_c_and_integers) {
     done(&t);
 }
 
+/* Integer sums and products wrap instead of overflowing (signed overflow was
+ * undefined behaviour, found by fuzz_model_run); alpha 1 keeps int64 exact
+ * beyond 2^53; another alpha goes through double and converts back as Cast
+ * does (out of range: INT64_MIN). */
+Test(gemm_op, integer_overflow_wraps) {
+    one_node t = node("Gemm", 13, 3, 1);
+    feed(&t, 0, OR_INT64, 2, DIMS(1, 2), I64(INT64_MAX, 3));
+    feed(&t, 1, OR_INT64, 2, DIMS(2, 1), I64((int64_t)1 << 40, ((int64_t)1 << 53) + 1));
+    feed(&t, 2, OR_INT64, 0, DIMS(0), I64(1));
+    run_ok(&t);
+    /* (2^63 - 1) * 2^40 = -2^40 modulo 2^64 */
+    expect_i64(&t, 2, DIMS(1, 1), I64(-((int64_t)1 << 40) + 3 * (((int64_t)1 << 53) + 1) + 1));
+    done(&t);
+
+    t = node("Gemm", 13, 3, 1);
+    feed(&t, 0, OR_INT64, 2, DIMS(1, 1), I64((int64_t)1 << 62));
+    feed(&t, 1, OR_INT64, 2, DIMS(1, 3), I64(1, 0, 2));
+    drop_input(&t, 2);
+    attr_f(&t, "alpha", 4.0f);
+    run_ok(&t); /* 4 * 2^62 = 2^64 is out of range; 2 * 2^62 wraps to INT64_MIN, times 4 */
+    expect_i64(&t, 2, DIMS(1, 3), I64(INT64_MIN, 0, INT64_MIN));
+    done(&t);
+
+    t = node("Gemm", 13, 3, 1);
+    feed(&t, 0, OR_INT32, 2, DIMS(1, 2), I32(INT32_MAX, 1));
+    feed(&t, 1, OR_INT32, 2, DIMS(2, 1), I32(2, 5));
+    drop_input(&t, 2);
+    run_ok(&t);
+    expect_i32(&t, 2, DIMS(1, 1), I32(3)); /* 2 * (2^31 - 1) = -2 modulo 2^32 */
+    done(&t);
+}
+
 Test(gemm_op, bad_shapes_fail) {
     one_node t = node("Gemm", 9, 2, 1);
     feed(&t, 0, OR_FLOAT, 2, DIMS(2, 3), A23);
