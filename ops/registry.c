@@ -6,9 +6,11 @@
 static const struct {
     const char *name;
     int first_opset;
+    int max_inputs, max_outputs;
     or_prepare_fn prepare;
 } op_table[] = {
-#define OP(name, first_opset, prepare) {#name, first_opset, prepare},
+#define OP(name, first_opset, max_inputs, max_outputs, prepare)                                    \
+    {#name, first_opset, max_inputs, max_outputs, prepare},
 #include "ops.def"
 #undef OP
 };
@@ -25,6 +27,12 @@ const char *or_op_name(int op) {
 }
 int or_op_first_opset(int op) {
     return op_table[op].first_opset;
+}
+int or_op_max_inputs(int op) {
+    return op_table[op].max_inputs;
+}
+int or_op_max_outputs(int op) {
+    return op_table[op].max_outputs;
 }
 or_prepare_fn or_op_prepare(int op) {
     return op_table[op].prepare;

@@ -7,13 +7,14 @@
 typedef int (*or_prepare_fn)(or_graph *g, or_node *n);
 
 typedef enum or_op_id {
-#define OP(name, first_opset, prepare) OR_OP_##name,
+#define OP(name, first_opset, max_inputs, max_outputs, prepare) OR_OP_##name,
 #include "ops.def"
 #undef OP
     OR_OP_COUNT
 } or_op_id;
 
-#define OP(name, first_opset, prepare) int prepare(or_graph *g, or_node *n);
+#define OP(name, first_opset, max_inputs, max_outputs, prepare)                                    \
+    int prepare(or_graph *g, or_node *n);
 #include "ops.def"
 #undef OP
 
@@ -21,6 +22,9 @@ typedef enum or_op_id {
 int or_op_lookup(const char *domain, const char *op_type);
 const char *or_op_name(int op);
 int or_op_first_opset(int op);
+/* The most inputs and outputs a node of the op may have; -1: no limit. */
+int or_op_max_inputs(int op);
+int or_op_max_outputs(int op);
 or_prepare_fn or_op_prepare(int op);
 
 #endif

@@ -29,6 +29,13 @@ int or_graph_check_ops(or_graph *g) {
             return or_node_fail(g, n, ONNXRUN_ERR_MODEL,
                                 "opset %d is older than the oldest supported (%d)", n->opset,
                                 or_op_first_opset(n->op));
+        int max_in = or_op_max_inputs(n->op), max_out = or_op_max_outputs(n->op);
+        if (max_in >= 0 && n->n_inputs > max_in)
+            return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "has %d inputs; %s takes at most %d",
+                                n->n_inputs, n->op_type, max_in);
+        if (max_out >= 0 && n->n_outputs > max_out)
+            return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "has %d outputs; %s gives at most %d",
+                                n->n_outputs, n->op_type, max_out);
     }
     return ONNXRUN_OK;
 }

@@ -1194,6 +1194,32 @@ Test(hostile_shapes, shapes_computed_from_data) {
     expect_create_fails(&b, ONNXRUN_ERR_NOMEM, "out of memory");
 }
 
+/* More inputs or outputs than the op's schema allows fail at load, naming the
+ * node (they used to be ignored: fuzz_model_run built a Gemm with four). */
+Test(hostile_shapes, too_many_inputs_or_outputs) {
+    model_builder b;
+    mb_init(&b);
+    b.node.name = "adder";
+    b.node_in[2] = "X";
+    b.node.n_input = 3;
+    expect_create_fails(&b, ONNXRUN_ERR_MODEL, "has 3 inputs; Add takes at most 2");
+    expect_create_fails(&b, ONNXRUN_ERR_MODEL, "adder");
+
+    mb_init(&b);
+    char *two_outputs[] = {"Y", "Z"};
+    b.node.output = two_outputs;
+    b.node.n_output = 2;
+    expect_create_fails(&b, ONNXRUN_ERR_MODEL, "has 2 outputs; Add gives at most 1");
+
+    mb_init(&b); /* variadic: any count */
+    b.node.op_type = "Sum";
+    b.node_in[2] = "X";
+    b.node.n_input = 3;
+    onnxrun_session *s;
+    cr_assert_eq(mb_session(&b, &s), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+    onnxrun_session_destroy(s);
+}
+
 /* ---- fuzz findings (inputs under fuzz/regressions/) ---- */
 
 /* An empty node list: the topological sort once did memcpy(NULL, ..., 0). */
