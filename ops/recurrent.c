@@ -870,6 +870,10 @@ static bool lens_equal(const or_rnn_state *s) {
     return true;
 }
 
+/* Batch rows whose fold-table rows are asked for ahead of their gate kernel
+ * (the first ones before the step's product). */
+#define FOLD_AHEAD 2
+
 /* The time loop, direction by direction (they are independent), in chunks
  * of s->chunk iterations: the chunk's X·Wᵀ, then its steps. One direction's
  * R stays in the caches for its whole sequence: measured on Zen 1
@@ -883,7 +887,10 @@ static void run_chunks(or_graph *g, or_node *n, or_rnn_state *s, or_rnn_step_fn 
             s->k0 = k0;
             s->k1 = k0 + s->chunk < s->max_len ? k0 + s->chunk : s->max_len;
             if (!s->fold) chunk_gemm(g, n, s, d, s->k0, s->k1, equal);
-            for (int64_t k = s->k0; k < s->k1; k++) step(g, n, s, d, k);
+            for (int64_t k = s->k0; k < s->k1; k++) {
+                if (s->fold) or_rnn_fold_prefetch(s, d, k, 0, FOLD_AHEAD);
+                step(g, n, s, d, k);
+            }
         }
 }
 
@@ -932,6 +939,7 @@ static void rows_run(void *ctx, int64_t begin, int64_t end, int thread_index) {
     const int64_t k = task->k;
     for (int64_t b = begin; b < end; b++) {
         int64_t len = s->lens[b];
+        if (s->fold) or_rnn_fold_prefetch(s, d, k, b + FOLD_AHEAD, b + FOLD_AHEAD + 1);
         if (k < len) {
             int64_t t = or_rnn_reversed(s, d) ? len - 1 - k : k;
             const unsigned char *xw = xw_at(s, d, k, b, t);

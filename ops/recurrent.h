@@ -185,6 +185,10 @@ bool or_rnn_fold_build(or_rnn_fold *f, const or_rnn_state *s, int d, const void 
 void or_rnn_fold_free(or_rnn_fold *f);
 /* Run time: fails (ERR_INPUT) on an index outside [-vocab, vocab). */
 int or_rnn_fold_check(or_graph *g, const or_node *n, const or_rnn_fold *f);
+/* Asks for the table rows of iteration k of direction d for batch rows
+ * [b0, b1) that are still running (the step-by-step path; the team engine
+ * copies its slices out and gained nothing from prefetching them). */
+void or_rnn_fold_prefetch(const or_rnn_state *s, int d, int64_t k, int64_t b0, int64_t b1);
 
 /* ---- indexing shared by the step-by-step path and the team engine ---- */
 
