@@ -7,10 +7,11 @@ static const struct {
     const char *name;
     int first_opset;
     int max_inputs, max_outputs;
+    const char *attrs; /* space-separated names */
     or_prepare_fn prepare;
 } op_table[] = {
-#define OP(name, first_opset, max_inputs, max_outputs, prepare)                                    \
-    {#name, first_opset, max_inputs, max_outputs, prepare},
+#define OP(name, first_opset, max_inputs, max_outputs, attrs, prepare)                             \
+    {#name, first_opset, max_inputs, max_outputs, attrs, prepare},
 #include "ops.def"
 #undef OP
 };
@@ -33,6 +34,16 @@ int or_op_max_inputs(int op) {
 }
 int or_op_max_outputs(int op) {
     return op_table[op].max_outputs;
+}
+bool or_op_has_attr(int op, const char *name) {
+    size_t len = strlen(name);
+    for (const char *p = op_table[op].attrs; *p;) {
+        size_t word = strcspn(p, " ");
+        if (word == len && strncmp(p, name, len) == 0) return true;
+        p += word;
+        p += strspn(p, " ");
+    }
+    return false;
 }
 or_prepare_fn or_op_prepare(int op) {
     return op_table[op].prepare;

@@ -7,13 +7,13 @@
 typedef int (*or_prepare_fn)(or_graph *g, or_node *n);
 
 typedef enum or_op_id {
-#define OP(name, first_opset, max_inputs, max_outputs, prepare) OR_OP_##name,
+#define OP(name, first_opset, max_inputs, max_outputs, attrs, prepare) OR_OP_##name,
 #include "ops.def"
 #undef OP
     OR_OP_COUNT
 } or_op_id;
 
-#define OP(name, first_opset, max_inputs, max_outputs, prepare)                                    \
+#define OP(name, first_opset, max_inputs, max_outputs, attrs, prepare)                             \
     int prepare(or_graph *g, or_node *n);
 #include "ops.def"
 #undef OP
@@ -25,6 +25,8 @@ int or_op_first_opset(int op);
 /* The most inputs and outputs a node of the op may have; -1: no limit. */
 int or_op_max_inputs(int op);
 int or_op_max_outputs(int op);
+/* Whether some supported opset of the op defines an attribute of this name. */
+bool or_op_has_attr(int op, const char *name);
 or_prepare_fn or_op_prepare(int op);
 
 #endif

@@ -36,6 +36,10 @@ int or_graph_check_ops(or_graph *g) {
         if (max_out >= 0 && n->n_outputs > max_out)
             return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "has %d outputs; %s gives at most %d",
                                 n->n_outputs, n->op_type, max_out);
+        for (int a = 0; a < n->n_attrs; a++)
+            if (!or_op_has_attr(n->op, n->attrs[a].name))
+                return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "%s has no attribute '%s'", n->op_type,
+                                    n->attrs[a].name);
     }
     return ONNXRUN_OK;
 }

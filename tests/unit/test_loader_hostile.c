@@ -1220,6 +1220,30 @@ Test(hostile_shapes, too_many_inputs_or_outputs) {
     onnxrun_session_destroy(s);
 }
 
+/* An attribute that no supported opset of the op defines fails at load,
+ * naming it: a misspelt one (transb for transB) was silently ignored. */
+Test(hostile_shapes, unknown_attribute) {
+    model_builder b;
+    mb_init(&b);
+    mb_use_attr(&b, "alpha");
+    b.attr.has_type = 1;
+    b.attr.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
+    b.attr.has_f = 1;
+    b.attr.f = 2.0f;
+    expect_create_fails(&b, ONNXRUN_ERR_MODEL, "Add has no attribute 'alpha'");
+
+    mb_init(&b); /* Add-6's broadcast is known (and fine at any opset here) */
+    b.opset.version = 6;
+    mb_use_attr(&b, "broadcast");
+    b.attr.has_type = 1;
+    b.attr.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+    b.attr.has_i = 1;
+    b.attr.i = 1;
+    onnxrun_session *s;
+    cr_assert_eq(mb_session(&b, &s), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+    onnxrun_session_destroy(s);
+}
+
 /* ---- fuzz findings (inputs under fuzz/regressions/) ---- */
 
 /* An empty node list: the topological sort once did memcpy(NULL, ..., 0). */

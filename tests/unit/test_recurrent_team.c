@@ -216,7 +216,8 @@ static void node_attrs(or_node *n, const tcase *c) {
     attr(n, "layout", OR_ATTR_INT)->i = c->layout;
     if (c->clip) attr(n, "clip", OR_ATTR_FLOAT)->f = 0.75f;
     if (c->lbr) attr(n, "linear_before_reset", OR_ATTR_INT)->i = 1;
-    if (c->input_forget) attr(n, "input_forget", OR_ATTR_INT)->i = 1;
+    if (c->input_forget && c->op[0] == 'L') /* an LSTM attribute only */
+        attr(n, "input_forget", OR_ATTR_INT)->i = 1;
 }
 
 /* X = Gather(E, idx) (then Transpose perm [1, 0, 2] when transposed), E an
