@@ -8,6 +8,7 @@
  * or UB report is fine. */
 #include "onnx.pb-c.h"
 #include "onnxrun.h"
+#include "registry.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -340,8 +341,21 @@ static void make_graph_input(gen *g, fz *f, int i) {
     g->gin_p[i] = &g->gin[i];
 }
 
-static void make_attr(gen *g, fz *f, attr_slot *a) {
-    const attr_kind *k = &attr_kinds[pick(f, N_ATTR_KINDS)];
+/* An attribute kind for op: the byte's own pick when the op defines it;
+ * otherwise (bytes below 224) one the op defines, since an unknown name
+ * fails at load and would leave the op's attribute handling unfuzzed. */
+static const attr_kind *pick_attr_kind(fz *f, int op) {
+    unsigned b = u8(f);
+    const attr_kind *k = &attr_kinds[b % N_ATTR_KINDS];
+    if (op < 0 || b >= 224 || or_op_has_attr(op, k->name)) return k;
+    int valid[N_ATTR_KINDS], n = 0;
+    for (int i = 0; i < N_ATTR_KINDS; i++)
+        if (or_op_has_attr(op, attr_kinds[i].name)) valid[n++] = i;
+    return n ? &attr_kinds[valid[b % (unsigned)n]] : k;
+}
+
+static void make_attr(gen *g, fz *f, attr_slot *a, int op) {
+    const attr_kind *k = pick_attr_kind(f, op);
     a->ap = (Onnx__AttributeProto)ONNX__ATTRIBUTE_PROTO__INIT;
     a->ap.name = (char *)k->name;
     a->ap.has_type = 1;
@@ -383,6 +397,7 @@ static void make_node(gen *g, fz *f, int i) {
     Onnx__NodeProto *n = &g->node[i];
     *n = (Onnx__NodeProto)ONNX__NODE_PROTO__INIT;
     n->op_type = (char *)op_names[pick(f, N_OPS)];
+    int op = or_op_lookup("", n->op_type);
     n->n_input = (size_t)pick(f, MAX_NIN + 1);
     for (size_t k = 0; k < n->n_input; k++) {
         int v = pick(f, g->n_values + 1);
@@ -394,7 +409,7 @@ static void make_node(gen *g, fz *f, int i) {
     n->output = g->node_out[i];
     n->n_attribute = (size_t)pick(f, MAX_ATTR + 1);
     for (size_t k = 0; k < n->n_attribute; k++) {
-        make_attr(g, f, &g->attrs[i][k]);
+        make_attr(g, f, &g->attrs[i][k], op);
         g->attr_p[i][k] = &g->attrs[i][k].ap;
     }
     n->attribute = g->attr_p[i];
