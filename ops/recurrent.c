@@ -938,10 +938,9 @@ static void rows_run(void *ctx, int64_t begin, int64_t end, int thread_index) {
     const int d = task->d;
     const int64_t k = task->k;
     for (int64_t b = begin; b < end; b++) {
-        int64_t len = s->lens[b];
         if (s->fold) or_rnn_fold_prefetch(s, d, k, b + FOLD_AHEAD, b + FOLD_AHEAD + 1);
-        if (k < len) {
-            int64_t t = or_rnn_reversed(s, d) ? len - 1 - k : k;
+        int64_t t = or_rnn_row_time(s, d, k, b);
+        if (t >= 0) {
             const unsigned char *xw = xw_at(s, d, k, b, t);
             void *y = s->y ? s->y + (size_t)or_rnn_y_off(s, t, d, b) * s->esz : NULL;
             task->row(s, d, b, xw, y);

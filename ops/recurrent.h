@@ -197,6 +197,14 @@ static inline bool or_rnn_reversed(const or_rnn_state *s, int d) {
     return d == 1 || s->reverse;
 }
 
+/* Time of batch row b at iteration k of direction d, or -1 when the row is
+ * past its length. */
+static inline int64_t or_rnn_row_time(const or_rnn_state *s, int d, int64_t k, int64_t b) {
+    int64_t len = s->lens[b];
+    if (k >= len) return -1;
+    return or_rnn_reversed(s, d) ? len - 1 - k : k;
+}
+
 /* Row of X holding time t of sequence b. */
 static inline int64_t or_rnn_x_row(const or_rnn_state *s, int64_t t, int64_t b) {
     return s->layout ? b * s->seq + t : t * s->batch + b;

@@ -129,9 +129,9 @@ int or_rnn_fold_check(or_graph *g, const or_node *n, const or_rnn_fold *f) {
 void or_rnn_fold_prefetch(const or_rnn_state *s, int d, int64_t k, int64_t b0, int64_t b1) {
     size_t bytes = (size_t)s->gh * s->esz;
     for (int64_t b = b0; b < b1 && b < s->batch; b++) {
-        int64_t len = s->lens[b];
-        if (k >= len) continue;
-        const unsigned char *row = or_rnn_fold_xw(s, d, or_rnn_reversed(s, d) ? len - 1 - k : k, b);
+        int64_t t = or_rnn_row_time(s, d, k, b);
+        if (t < 0) continue;
+        const unsigned char *row = or_rnn_fold_xw(s, d, t, b);
         for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(row + off, 0, 2);
     }
 }

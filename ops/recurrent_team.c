@@ -320,18 +320,11 @@ typedef struct team_ctx {
     or_rnn_team *t;
 } team_ctx;
 
-/* Time of row b at iteration k, or -1 when the row is past its length. */
-static inline int64_t row_time(const or_rnn_state *s, int d, int64_t k, int64_t b) {
-    int64_t len = s->lens[b];
-    if (k >= len) return -1;
-    return or_rnn_reversed(s, d) ? len - 1 - k : k;
-}
-
 /* Gathers X_t·Wᵀ of the member's units for the active rows. */
 static void gather_xw(const or_rnn_state *s, const member *m, int d, int64_t k) {
     const int64_t G = s->spec->gates, H = s->hidden, ns = m->ns;
     for (int64_t b = 0; b < s->batch; b++) {
-        int64_t t = row_time(s, d, k, b);
+        int64_t t = or_rnn_row_time(s, d, k, b);
         if (t < 0) continue;
         const float *src = (const float *)or_rnn_seq_xw(s, d, t, b) + m->u0;
         float *dst = m->xw + b * G * ns;
@@ -349,7 +342,7 @@ static void gates(const or_rnn_state *s, const member *m, int d, int64_t k, cons
     for (int64_t b = 0; b < s->batch; b++) {
         float *h = hn + b * H + u0;
         memcpy(h, hp + b * H + u0, sizeof(float) * (size_t)ns);
-        int64_t t = row_time(s, d, k, b);
+        int64_t t = or_rnn_row_time(s, d, k, b);
         if (t < 0) {
             if (s->y)
                 memset((float *)s->y + or_rnn_y_off(s, k, d, b) + u0, 0,
@@ -381,7 +374,7 @@ static void reset_rows(const or_rnn_state *s, const member *m, int d, int64_t k,
                        float *rh) {
     const int64_t H = s->hidden, ns = m->ns;
     for (int64_t b = 0; b < s->batch; b++) {
-        if (row_time(s, d, k, b) < 0) continue;
+        if (or_rnn_row_time(s, d, k, b) < 0) continue;
         s->k.f32.gru_reset(&m->cell[d], m->rg + b * 2 * ns, m->xw + b * 3 * ns, hp + b * H + m->u0,
                            rh + b * H + m->u0);
     }
