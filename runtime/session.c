@@ -277,9 +277,16 @@ static char *read_whole_file(const char *path, size_t *len, char *err, size_t er
     }
     char *buf = NULL;
     long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
+    /* A directory opens and seeks on Linux, its end at LONG_MAX: ask first. */
+    struct stat st;
+    bool stat_ok = fstat(fileno(f), &st) == 0;
+    bool regular = stat_ok && S_ISREG(st.st_mode), dir = stat_ok && S_ISDIR(st.st_mode);
+    if (regular && fseek(f, 0, SEEK_END) == 0) size = ftell(f);
     if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        snprintf(err, errlen, "%s: cannot read: not a regular file", path);
+        snprintf(err, errlen, "%s: cannot read: %s", path,
+                 regular ? strerror(errno)
+                 : dir   ? "is a directory"
+                         : "not a regular file");
     } else if (!(buf = or_malloc((size_t)size + 1))) {
         snprintf(err, errlen, "%s: out of memory reading %ld bytes", path, size);
         *status = ONNXRUN_ERR_NOMEM;
@@ -294,7 +301,8 @@ static char *read_whole_file(const char *path, size_t *len, char *err, size_t er
 }
 
 /* Maps a regular, non-empty file read-only; NULL when that is not possible
- * (pipes, /dev/stdin, empty files...): the caller reads it instead. The
+ * (empty files, or not a regular file): the caller reads it instead, or
+ * reports why it cannot. The
  * mapping counts against the memory cap like the buffer it replaces. */
 static char *map_file(onnxrun_session *s, const char *path, size_t *len, onnxrun_status *status) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);

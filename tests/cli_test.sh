@@ -141,6 +141,8 @@ run "input twice" 1 "$ADD/model.onnx" "$tmp/x.npy" x="$tmp/x.npy"
 # ---- model errors: 2 ----
 run "missing model" 2 "$tmp/nonexistent.onnx"
 expect "missing model message" "$tmp/err" "nonexistent.onnx"
+run "model is a directory" 2 "$tmp" "$tmp/x.npy" "$tmp/y.npy"
+expect "model is a directory message" "$tmp/err" "^onnxrun: $tmp: cannot read: is a directory$"
 run "corrupt model" 2 "$tmp/truncated.onnx" "$tmp/x.npy" "$tmp/y.npy"
 expect "corrupt model message" "$tmp/err" "truncated.onnx"
 run "corrupt model info" 2 --info "$tmp/truncated.onnx"
@@ -164,6 +166,9 @@ run "bad pb" 3 "$ADD/model.onnx" "$tmp/x.npy" "$tmp/bad.pb"
 # ---- output errors: 4 ----
 : >"$tmp/plainfile"
 run "unwritable output dir" 4 "$ADD/model.onnx" "$tmp/x.npy" "$tmp/y.npy" -o "$tmp/plainfile/sub"
+expect "unwritable output dir message" "$tmp/err" "output directory '.*plainfile/sub': Not a directory$"
+run "output dir is a file" 4 "$ADD/model.onnx" "$tmp/x.npy" "$tmp/y.npy" -o "$tmp/plainfile"
+expect "output dir is a file message" "$tmp/err" "output directory '.*plainfile': Not a directory$"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -676,8 +676,10 @@ static bool make_dirs(const char *dir) {
         if (*s != '/' && !end) continue;
         *s = '\0';
         struct stat sb;
-        if (mkdir(p, 0777) != 0 && !(errno == EEXIST && stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)))
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
             ok = false;
+        else if (stat(p, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            ok = false, errno = ENOTDIR; /* a file in the way: "File exists" would puzzle */
         if (end) break;
         *s = '/';
     }

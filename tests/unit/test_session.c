@@ -155,6 +155,15 @@ Test(session, missing_file_is_an_io_error_naming_it) {
     onnxrun_session_destroy(s);
 }
 
+/* A directory opens and seeks like a file on Linux; it must not read as a
+ * model of LONG_MAX bytes (that was "out of memory reading ... bytes"). */
+Test(session, directory_is_an_io_error_naming_it) {
+    onnxrun_session *s = NULL;
+    cr_assert_eq(onnxrun_session_create_from_file("/tmp", NULL, &s), ONNXRUN_ERR_IO);
+    cr_assert_str_eq(onnxrun_errmsg(s), "/tmp: cannot read: is a directory");
+    onnxrun_session_destroy(s);
+}
+
 /* An options struct from an older, smaller version of the header still works. */
 Test(session, accepts_smaller_options_struct) {
     size_t len;
