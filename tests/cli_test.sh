@@ -126,6 +126,9 @@ run "info unsupported" 0 --info "$tmp/unsupported.onnx"
 expect "info unsupported list" "$tmp/out" '^  Zzz (not implemented)$'
 run "help" 0 --help
 expect "help" "$tmp/out" '^usage: onnxrun \[options\] MODEL \[INPUT ...\]'
+run "info with an input" 1 --info "$ADD/model.onnx" "$tmp/x.npy"
+expect "info with an input message" "$tmp/err" "^onnxrun: --info only prints the model"
+run "info with --bench" 1 --info --bench 3 "$ADD/model.onnx"
 
 # ---- usage errors: 1 ----
 run "no args" 1

@@ -92,7 +92,8 @@ typedef struct cli {
     size_t max_memory; /* 0: no cap */
     int stream;        /* chunk length, 0: one run */
     int stream_axis;
-    const char **states; /* OUT=IN */
+    bool stream_axis_given; /* without --stream it would be ignored: a usage error */
+    const char **states;    /* OUT=IN */
     int n_states;
     bool no_states; /* --state none */
 } cli;
@@ -179,6 +180,7 @@ static int parse_option(int argc, char **argv, int *i, cli *c) {
         if (!parse_count("--stream-axis", opt_value(argc, argv, i, "--stream-axis"), 0,
                          &c->stream_axis))
             return EXIT_USAGE;
+        c->stream_axis_given = true;
     } else if (is_opt(a, "--stream")) {
         if (!parse_count("--stream", opt_value(argc, argv, i, "--stream"), 1, &c->stream))
             return EXIT_USAGE;
@@ -229,6 +231,14 @@ static int parse_cli(int argc, char **argv, cli *c) {
     }
     if ((c->n_states || c->no_states) && !c->stream) {
         errorf("--state needs --stream");
+        return EXIT_USAGE;
+    }
+    if (c->stream_axis_given && !c->stream) {
+        errorf("--stream-axis needs --stream");
+        return EXIT_USAGE;
+    }
+    if (c->info && (c->n_inputs || c->bench || c->stream || c->outdir)) {
+        errorf("--info only prints the model: it takes no INPUT, --bench, --stream or -o");
         return EXIT_USAGE;
     }
     if (c->stream && c->bench) {
@@ -790,7 +800,7 @@ static int bench(onnxrun_session *s, int runs) {
 
 static int bind_pair(onnxrun_session *s, size_t out, size_t in, bool *state_in, const char *hint) {
     if (onnxrun_bind_state(s, out, in) != ONNXRUN_OK) {
-        errorf("state: %s%s", onnxrun_errmsg(s), hint);
+        errorf("%s%s", onnxrun_errmsg(s), hint); /* it names the state */
         return EXIT_USAGE;
     }
     state_in[in] = true;
