@@ -871,6 +871,15 @@ static void slice_dims(int rank, const int64_t *dims, int axis, size_t elem, siz
     for (int d = axis + 1; d < rank; d++) *step *= (size_t)dims[d];
 }
 
+/* Whether every chunk of len steps (the last may be shorter) has the length
+ * the model declares on the stream axis, when it declares a fixed one. */
+static bool chunks_fit(const onnxrun_tensor_info *decl, const cli *c, int64_t len) {
+    if (decl->rank <= c->stream_axis || decl->dims[c->stream_axis] < 0) return true;
+    int64_t fixed = decl->dims[c->stream_axis];
+    return len == 0 || (fixed == c->stream && len % fixed == 0) ||
+           (fixed == len && len <= c->stream);
+}
+
 static int stream_inputs(onnxrun_session *s, const cli *c, const input_file *files,
                          const bool *state_in, stream_in *ins, int *n_ins, int64_t *length) {
     *n_ins = 0;
@@ -899,6 +908,13 @@ static int stream_inputs(onnxrun_session *s, const cli *c, const input_file *fil
             return EXIT_INPUT;
         }
         *length = len;
+        if (!chunks_fit(&decl, c, len)) {
+            errorf("input '%s' (%s): the model fixes axis %d at %lld, so %lld steps cannot be "
+                   "streamed in chunks of %d (export that axis as dynamic)",
+                   decl.name, f->path, c->stream_axis, (long long)decl.dims[c->stream_axis],
+                   (long long)len, c->stream);
+            return EXIT_INPUT;
+        }
         slice_dims(x->rank, x->dims, c->stream_axis, onnxrun_dtype_size(x->dtype), &x->outer,
                    &x->step_bytes);
         x->chunk = malloc(x->outer * (size_t)c->stream * x->step_bytes + 1);
