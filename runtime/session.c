@@ -302,8 +302,8 @@ static char *read_whole_file(const char *path, size_t *len, char *err, size_t er
 
 /* Maps a regular, non-empty file read-only; NULL when that is not possible
  * (empty files, or not a regular file): the caller reads it instead, or
- * reports why it cannot. The
- * mapping counts against the memory cap like the buffer it replaces. */
+ * reports why it cannot. The mapping counts against the memory cap like the
+ * buffer it replaces. */
 static char *map_file(onnxrun_session *s, const char *path, size_t *len, onnxrun_status *status) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return NULL;
