@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,10 +26,12 @@
 
 /* ---- a counting allocator: checks alignment and that every block is freed ---- */
 
+/* Atomic: clones running in parallel share it (onnxrun.h asks for a
+ * thread-safe allocator then; plain counters once lost a decrement). */
 typedef struct counter {
-    long live, total;
-    size_t bytes, max_alignment;
-    bool misaligned;
+    _Atomic long live, total;
+    _Atomic size_t bytes, max_alignment;
+    _Atomic bool misaligned;
 } counter;
 
 static void *count_alloc(void *user, size_t size, size_t alignment) {
@@ -38,7 +41,9 @@ static void *count_alloc(void *user, size_t size, size_t alignment) {
                        size ? size : 1))
         return NULL;
     if ((uintptr_t)p % alignment) c->misaligned = true;
-    if (alignment > c->max_alignment) c->max_alignment = alignment;
+    size_t seen = c->max_alignment;
+    while (alignment > seen && !atomic_compare_exchange_weak(&c->max_alignment, &seen, alignment))
+        ;
     c->live++;
     c->total++;
     c->bytes += size;
@@ -52,7 +57,11 @@ static void count_free(void *user, void *p) {
 }
 
 static onnxrun_options counted(counter *c, size_t cap) {
-    memset(c, 0, sizeof *c);
+    atomic_init(&c->live, 0);
+    atomic_init(&c->total, 0);
+    atomic_init(&c->bytes, 0);
+    atomic_init(&c->max_alignment, 0);
+    atomic_init(&c->misaligned, false);
     onnxrun_options o;
     onnxrun_options_init(&o);
     static onnxrun_allocator a; /* copied by the session: a local would do too */
