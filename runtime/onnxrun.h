@@ -223,7 +223,9 @@ onnxrun_status onnxrun_run(onnxrun_session *session);
 
 /* A view of output `index` after a successful run: engine-owned memory (or
  * the caller's buffer from onnxrun_set_output), valid until the next run,
- * onnxrun_reset_state or destroy. Errors: ARGUMENT (bad index, not run). */
+ * onnxrun_reset_state or destroy. Errors: ARGUMENT (bad index, NULL view, or
+ * no output to show: no successful run yet, the last run failed, or the
+ * states were reset since). */
 onnxrun_status onnxrun_get_output(onnxrun_session *session, size_t index,
                                   onnxrun_tensor_view *out_view);
 

@@ -457,7 +457,10 @@ onnxrun_status or_session_check_shape(onnxrun_session *s, const onnxrun_tensor_i
                                       onnxrun_dtype dtype, int rank, const int64_t *dims,
                                       size_t nbytes) {
     char want[128], got[128];
-    if (rank < 0 || rank > OR_MAX_RANK || (rank > 0 && !dims))
+    if (rank > 0 && rank <= OR_MAX_RANK && !dims)
+        return set_error(s, ONNXRUN_ERR_ARGUMENT, "input '%s': rank %d but no dims", decl->name,
+                         rank);
+    if (rank < 0 || rank > OR_MAX_RANK)
         return set_error(s, ONNXRUN_ERR_INPUT, "input '%s': invalid rank %d", decl->name, rank);
     if (decl->dtype != ONNXRUN_UNDEFINED && dtype != decl->dtype)
         return set_error(s, ONNXRUN_ERR_INPUT, "input '%s': expected %s, got %s", decl->name,
@@ -567,6 +570,7 @@ static void copy_output_buffers(onnxrun_session *s) {
 
 static onnxrun_status run(onnxrun_session *s) {
     or_graph *g = s->graph;
+    s->outputs_valid = false; /* a failed run leaves them half written */
     onnxrun_status status = or_states_bind(s);
     if (status != ONNXRUN_OK) return status;
     for (int i = 0; i < g->n_inputs; i++)
@@ -579,6 +583,7 @@ static onnxrun_status run(onnxrun_session *s) {
     if (st != ONNXRUN_OK) return from_graph_status(s, st);
     copy_output_buffers(s);
     or_states_advance(s);
+    s->outputs_valid = true;
     return ok(s);
 }
 
@@ -591,12 +596,16 @@ onnxrun_status onnxrun_run(onnxrun_session *s) {
 }
 
 onnxrun_status onnxrun_get_output(onnxrun_session *s, size_t index, onnxrun_tensor_view *view) {
-    if (!s || !view) return ONNXRUN_ERR_ARGUMENT;
+    if (!s) return ONNXRUN_ERR_ARGUMENT;
+    if (!view) return set_error(s, ONNXRUN_ERR_ARGUMENT, "no view to fill (view is NULL)");
     if (!s->graph || index >= onnxrun_output_count(s))
         return set_error(s, ONNXRUN_ERR_ARGUMENT, "output index %zu out of range", index);
     const or_tensor *t = &s->graph->tensors[s->graph->outputs[index]];
-    if (!t->data && t->nbytes)
-        return set_error(s, ONNXRUN_ERR_ARGUMENT, "output '%s' has not been computed", t->name);
+    if (!s->outputs_valid || (!t->data && t->nbytes))
+        return set_error(s, ONNXRUN_ERR_ARGUMENT,
+                         "output '%s' has not been computed (no successful run since the "
+                         "session was created, its state reset or a run failed)",
+                         t->name);
     memset(view, 0, sizeof *view);
     view->name = t->name;
     view->dtype = (onnxrun_dtype)t->dtype;

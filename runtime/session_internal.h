@@ -51,6 +51,7 @@ struct onnxrun_session {
     size_t *out_cap;                      /* [n_outputs] */
     or_state *states;                     /* [n_states] */
     int n_states;
+    bool outputs_valid; /* the last run succeeded and no state reset came since */
 };
 
 onnxrun_status or_session_error(onnxrun_session *s, onnxrun_status status, const char *fmt, ...)

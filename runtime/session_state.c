@@ -80,6 +80,7 @@ onnxrun_status onnxrun_bind_state(onnxrun_session *s, size_t output_index, size_
 onnxrun_status onnxrun_reset_state(onnxrun_session *s) {
     if (!s || !s->graph) return ONNXRUN_ERR_ARGUMENT;
     for (int k = 0; k < s->n_states; k++) s->states[k].valid = false;
+    s->outputs_valid = s->outputs_valid && s->n_states == 0; /* state outputs alias the states */
     return or_session_ok(s);
 }
 

@@ -164,6 +164,43 @@ Test(session, directory_is_an_io_error_naming_it) {
     onnxrun_session_destroy(s);
 }
 
+/* Outputs exist only after a successful run: not before the first, and not
+ * after a failed one (it may have written part of them). */
+Test(session, outputs_only_after_a_successful_run) {
+    size_t len;
+    void *buf = add_model("Add", &len);
+    onnxrun_session *s = NULL;
+    cr_assert_eq(onnxrun_session_create_from_buffer(buf, len, NULL, NULL, &s), ONNXRUN_OK);
+    free(buf);
+    onnxrun_tensor_view v;
+    cr_assert_eq(onnxrun_get_output(s, 0, &v), ONNXRUN_ERR_ARGUMENT);
+    cr_assert(strstr(onnxrun_errmsg(s), "'y' has not been computed"), "%s", onnxrun_errmsg(s));
+    cr_assert_eq(onnxrun_get_output(s, 0, NULL), ONNXRUN_ERR_ARGUMENT);
+    cr_assert(strstr(onnxrun_errmsg(s), "view is NULL"), "%s", onnxrun_errmsg(s));
+    const int64_t dims[2] = {2, 3};
+    cr_assert_eq(onnxrun_set_input(s, 0, ONNXRUN_FLOAT, 2, NULL, NULL, 0), ONNXRUN_ERR_ARGUMENT);
+    cr_assert(strstr(onnxrun_errmsg(s), "input 'x': rank 2 but no dims"), "%s", onnxrun_errmsg(s));
+    const float x[6] = {1, 2, 3, 4, 5, 6};
+    cr_assert_eq(onnxrun_set_input(s, 0, ONNXRUN_FLOAT, 2, dims, x, sizeof x), ONNXRUN_OK);
+    cr_assert_eq(onnxrun_run(s), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+    cr_assert_eq(onnxrun_get_output(s, 0, &v), ONNXRUN_OK);
+    cr_assert_eq(((const float *)v.data)[5], 12.0f);
+    float small[2];
+    cr_assert_eq(onnxrun_set_output(s, 0, small, sizeof small), ONNXRUN_OK);
+    cr_assert_eq(onnxrun_run(s), ONNXRUN_ERR_ARGUMENT); /* the buffer is too small */
+    cr_assert_eq(onnxrun_get_output(s, 0, &v), ONNXRUN_ERR_ARGUMENT);
+    cr_assert_eq(onnxrun_set_output(s, 0, NULL, 0), ONNXRUN_OK);
+    cr_assert_eq(onnxrun_run(s), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
+    cr_assert_eq(onnxrun_get_output(s, 0, &v), ONNXRUN_OK);
+    onnxrun_session *clone = NULL;
+    cr_assert_eq(onnxrun_session_clone(s, NULL), ONNXRUN_ERR_ARGUMENT);
+    cr_assert(strstr(onnxrun_errmsg(s), "out_clone is NULL"), "%s", onnxrun_errmsg(s));
+    cr_assert_eq(onnxrun_session_clone(s, &clone), ONNXRUN_OK);
+    cr_assert_eq(onnxrun_get_output(clone, 0, &v), ONNXRUN_ERR_ARGUMENT); /* it has not run */
+    onnxrun_session_destroy(clone);
+    onnxrun_session_destroy(s);
+}
+
 /* An options struct from an older, smaller version of the header still works. */
 Test(session, accepts_smaller_options_struct) {
     size_t len;

@@ -196,7 +196,11 @@ Test(session_state, reset_starts_again_from_zero) {
     bind_kws_states(s);
     stream_in_chunks(s, &k, 8);
     cr_assert_eq(onnxrun_reset_state(s), ONNXRUN_OK);
+    onnxrun_tensor_view v; /* the views pointed into the states just reset */
+    cr_assert_eq(onnxrun_get_output(s, 1, &v), ONNXRUN_ERR_ARGUMENT);
+    cr_assert(strstr(onnxrun_errmsg(s), "'hn' has not been computed"), "%s", onnxrun_errmsg(s));
     stream_in_chunks(s, &k, 16);
+    cr_assert_eq(onnxrun_get_output(s, 1, &v), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
     onnxrun_session_destroy(s);
     free_kws(&k);
 }
