@@ -4,6 +4,7 @@
  * memory cap applies). */
 #include "alloc.h"
 #include "onnxrun.h"
+#include "session_internal.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -82,14 +83,20 @@ void *onnxrun_tensor_data(onnxrun_tensor *tensor) {
 
 onnxrun_status onnxrun_set_input_tensor(onnxrun_session *session, size_t index,
                                         const onnxrun_tensor *tensor) {
-    if (!tensor) return ONNXRUN_ERR_ARGUMENT;
+    if (!tensor)
+        return session && session->graph
+                   ? or_session_error(session, ONNXRUN_ERR_ARGUMENT, "input tensor is NULL")
+                   : ONNXRUN_ERR_ARGUMENT;
     return onnxrun_set_input(session, index, tensor->dtype, tensor->rank, tensor->dims,
                              tensor->data, tensor->nbytes);
 }
 
 onnxrun_status onnxrun_get_output_tensor(onnxrun_session *session, size_t index,
                                          onnxrun_tensor **out_tensor) {
-    if (!out_tensor) return ONNXRUN_ERR_ARGUMENT;
+    if (!out_tensor)
+        return session && session->graph
+                   ? or_session_error(session, ONNXRUN_ERR_ARGUMENT, "out_tensor is NULL")
+                   : ONNXRUN_ERR_ARGUMENT;
     *out_tensor = NULL;
     onnxrun_tensor_view view;
     onnxrun_status status = onnxrun_get_output(session, index, &view);

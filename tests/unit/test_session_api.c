@@ -643,6 +643,9 @@ Test(tensor, inputs_and_outputs_as_tensors) {
     cr_assert_eq(onnxrun_get_output_tensor(s, 99, &none), ONNXRUN_ERR_ARGUMENT);
     cr_assert_null(none);
     cr_assert_eq(onnxrun_set_input_tensor(s, 0, NULL), ONNXRUN_ERR_ARGUMENT);
+    cr_assert_str_eq(onnxrun_errmsg(s), "input tensor is NULL");
+    cr_assert_eq(onnxrun_get_output_tensor(s, 1, NULL), ONNXRUN_ERR_ARGUMENT);
+    cr_assert_str_eq(onnxrun_errmsg(s), "out_tensor is NULL");
     onnxrun_tensor_destroy(first_hn);
     onnxrun_session_destroy(s);
     free_kws(&k);
