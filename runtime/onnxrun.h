@@ -86,16 +86,21 @@ typedef struct onnxrun_allocator {
     void *user;
 } onnxrun_allocator;
 
+/* The most intra-op threads a session may ask for. */
+#define ONNXRUN_MAX_THREADS 1024
+
 typedef struct onnxrun_options {
     size_t size;     /* sizeof(onnxrun_options): lets the struct grow */
-    int num_threads; /* intra-op threads, default 1 */
+    int num_threads; /* intra-op threads, default 1 (below 1: 1; above
+                        ONNXRUN_MAX_THREADS: creation fails with ARGUMENT) */
     /* Fails creation or a run with ONNXRUN_ERR_NOMEM instead of exceeding
      * this many bytes of session memory (heap blocks with a 32-64 byte header
      * each, plus mapped external data; see onnxrun_memory_peak); 0 means no
      * limit. */
     size_t max_memory_bytes;
     const onnxrun_allocator *allocator; /* NULL: the C library's malloc */
-    onnxrun_precision weight_precision; /* default ONNXRUN_PRECISION_FP32 */
+    onnxrun_precision weight_precision; /* default ONNXRUN_PRECISION_FP32; another
+                                           value fails creation with ARGUMENT */
 } onnxrun_options;
 
 /* Describes a graph input or output; dims[i] < 0 is a symbolic or unknown

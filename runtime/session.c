@@ -251,6 +251,21 @@ static onnxrun_status end_create(onnxrun_session *s, onnxrun_status status, or_m
     return status;
 }
 
+/* Options that cannot be honoured fail creation before the model is read. */
+static onnxrun_status check_options(onnxrun_session *s) {
+    const onnxrun_options *o = &s->opts;
+    if (o->num_threads > ONNXRUN_MAX_THREADS)
+        return set_error(s, ONNXRUN_ERR_ARGUMENT, "num_threads %d is above the limit of %d",
+                         o->num_threads, ONNXRUN_MAX_THREADS);
+    if (o->weight_precision != ONNXRUN_PRECISION_FP32 &&
+        o->weight_precision != ONNXRUN_PRECISION_BF16 &&
+        o->weight_precision != ONNXRUN_PRECISION_INT8)
+        return set_error(s, ONNXRUN_ERR_ARGUMENT,
+                         "weight_precision %d is not one of ONNXRUN_PRECISION_FP32, _BF16, _INT8",
+                         (int)o->weight_precision);
+    return ONNXRUN_OK;
+}
+
 onnxrun_status onnxrun_session_create_from_buffer(const void *buffer, size_t length,
                                                   const char *model_dir,
                                                   const onnxrun_options *options,
@@ -262,7 +277,7 @@ onnxrun_status onnxrun_session_create_from_buffer(const void *buffer, size_t len
     if (status != ONNXRUN_OK) return status;
     if (!buffer)
         status = set_error(s, ONNXRUN_ERR_ARGUMENT, "no model buffer given");
-    else
+    else if ((status = check_options(s)) == ONNXRUN_OK)
         status = load_session(s, buffer, length, model_dir, NULL, 0);
     return end_create(s, status, previous);
 }
@@ -361,7 +376,7 @@ onnxrun_status onnxrun_session_create_from_file(const char *path, const onnxrun_
     if (status != ONNXRUN_OK) return status;
     if (!path)
         status = set_error(s, ONNXRUN_ERR_ARGUMENT, "no model path given");
-    else
+    else if ((status = check_options(s)) == ONNXRUN_OK)
         status = load_file(s, path);
     return end_create(s, status, previous);
 }

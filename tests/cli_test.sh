@@ -135,6 +135,8 @@ run "no args" 1
 run "unknown option" 1 --frobnicate "$ADD/model.onnx"
 run "bad --bench" 1 --bench abc "$ADD/model.onnx"
 run "bad --threads" 1 --threads 0 "$ADD/model.onnx"
+run "too many --threads" 1 --threads 100000 "$ADD/model.onnx"
+expect "too many --threads message" "$tmp/err" "^onnxrun: --threads needs at most 1024, got 100000$"
 run "-o without dir" 1 "$ADD/model.onnx" -o
 run "too many inputs" 1 "$ADD/model.onnx" "$tmp/x.npy" "$tmp/y.npy" "$tmp/y.npy"
 run "unknown input name" 1 "$ADD/model.onnx" z="$tmp/x.npy" "$tmp/y.npy"

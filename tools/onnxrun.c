@@ -163,6 +163,10 @@ static int parse_option(int argc, char **argv, int *i, cli *c) {
     } else if (is_opt(a, "--threads")) {
         if (!parse_count("--threads", opt_value(argc, argv, i, "--threads"), 1, &c->threads))
             return EXIT_USAGE;
+        if (c->threads > ONNXRUN_MAX_THREADS) {
+            errorf("--threads needs at most %d, got %d", ONNXRUN_MAX_THREADS, c->threads);
+            return EXIT_USAGE;
+        }
     } else if (is_opt(a, "--precision")) {
         const char *v = opt_value(argc, argv, i, "--precision");
         const char *names[3] = {"fp32", "bf16", "int8"};

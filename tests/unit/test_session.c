@@ -197,6 +197,29 @@ Test(session, outputs_only_after_a_successful_run) {
     onnxrun_session_destroy(s);
 }
 
+/* Options that cannot be honoured fail creation, naming the field, before the
+ * model is read (a huge thread count used to start threads until one failed). */
+Test(session, refuses_options_it_cannot_honour) {
+    size_t len;
+    void *buf = add_model("Add", &len);
+    onnxrun_options opts;
+    onnxrun_options_init(&opts);
+    opts.num_threads = ONNXRUN_MAX_THREADS + 1;
+    onnxrun_session *s = NULL;
+    cr_assert_eq(onnxrun_session_create_from_buffer(buf, len, NULL, &opts, &s),
+                 ONNXRUN_ERR_ARGUMENT);
+    cr_assert_str_eq(onnxrun_errmsg(s), "num_threads 1025 is above the limit of 1024");
+    onnxrun_session_destroy(s);
+    onnxrun_options_init(&opts);
+    opts.weight_precision = (onnxrun_precision)77;
+    cr_assert_eq(onnxrun_session_create_from_file("/nonexistent.onnx", &opts, &s),
+                 ONNXRUN_ERR_ARGUMENT);
+    cr_assert(strstr(onnxrun_errmsg(s), "weight_precision 77 is not one of"), "%s",
+              onnxrun_errmsg(s));
+    onnxrun_session_destroy(s);
+    free(buf);
+}
+
 /* An options struct from an older, smaller version of the header still works. */
 Test(session, accepts_smaller_options_struct) {
     size_t len;
