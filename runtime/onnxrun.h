@@ -79,7 +79,8 @@ typedef enum onnxrun_precision {
  * thread calling into the session; a session and its clones share the
  * allocator (each with its own count against max_memory_bytes), so make it
  * thread-safe when clones run in parallel. The struct is copied at creation;
- * `user` must stay valid until the session and its clones are destroyed. */
+ * `user` must stay valid until the session and its clones are destroyed.
+ * With alloc or free NULL the session uses the C library's malloc and free. */
 typedef struct onnxrun_allocator {
     void *(*alloc)(void *user, size_t size, size_t alignment);
     void (*free)(void *user, void *ptr);
