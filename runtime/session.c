@@ -32,6 +32,11 @@ onnxrun_status or_session_error(onnxrun_session *s, onnxrun_status status, const
 
 #define set_error or_session_error
 
+onnxrun_status or_session_null_argument(onnxrun_session *s, const char *what) {
+    if (!s || !s->graph) return ONNXRUN_ERR_ARGUMENT;
+    return or_session_error(s, ONNXRUN_ERR_ARGUMENT, "%s is NULL", what);
+}
+
 onnxrun_status or_session_ok(onnxrun_session *s) {
     s->errmsg[0] = '\0';
     return ONNXRUN_OK;

@@ -148,9 +148,7 @@ static onnxrun_status fill_clone(onnxrun_session *c, onnxrun_session *s) {
 }
 
 onnxrun_status onnxrun_session_clone(onnxrun_session *s, onnxrun_session **out_clone) {
-    if (!out_clone)
-        return s && s->graph ? set_error(s, ONNXRUN_ERR_ARGUMENT, "out_clone is NULL")
-                             : ONNXRUN_ERR_ARGUMENT;
+    if (!out_clone) return or_session_null_argument(s, "out_clone");
     *out_clone = NULL;
     if (!s || !s->graph) return ONNXRUN_ERR_ARGUMENT;
     onnxrun_status status = share_graph(s);

@@ -57,6 +57,9 @@ struct onnxrun_session {
 onnxrun_status or_session_error(onnxrun_session *s, onnxrun_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 onnxrun_status or_session_ok(onnxrun_session *s);
+/* ARGUMENT for a NULL pointer parameter, with "<what> is NULL" as the message
+ * when s is a usable session (a failed one keeps its creation message). */
+onnxrun_status or_session_null_argument(onnxrun_session *s, const char *what);
 /* Checks a tensor against a declaration (dtype, rank, static dims, bytes). */
 onnxrun_status or_session_check_shape(onnxrun_session *s, const onnxrun_tensor_info *decl,
                                       onnxrun_dtype dtype, int rank, const int64_t *dims,

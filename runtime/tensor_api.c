@@ -83,20 +83,14 @@ void *onnxrun_tensor_data(onnxrun_tensor *tensor) {
 
 onnxrun_status onnxrun_set_input_tensor(onnxrun_session *session, size_t index,
                                         const onnxrun_tensor *tensor) {
-    if (!tensor)
-        return session && session->graph
-                   ? or_session_error(session, ONNXRUN_ERR_ARGUMENT, "input tensor is NULL")
-                   : ONNXRUN_ERR_ARGUMENT;
+    if (!tensor) return or_session_null_argument(session, "input tensor");
     return onnxrun_set_input(session, index, tensor->dtype, tensor->rank, tensor->dims,
                              tensor->data, tensor->nbytes);
 }
 
 onnxrun_status onnxrun_get_output_tensor(onnxrun_session *session, size_t index,
                                          onnxrun_tensor **out_tensor) {
-    if (!out_tensor)
-        return session && session->graph
-                   ? or_session_error(session, ONNXRUN_ERR_ARGUMENT, "out_tensor is NULL")
-                   : ONNXRUN_ERR_ARGUMENT;
+    if (!out_tensor) return or_session_null_argument(session, "out_tensor");
     *out_tensor = NULL;
     onnxrun_tensor_view view;
     onnxrun_status status = onnxrun_get_output(session, index, &view);
