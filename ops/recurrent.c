@@ -380,9 +380,9 @@ static bool is_initializer(or_graph *g, const or_node *n, int i) {
 }
 
 static or_packed_b *pack(const or_rnn_state *s, int64_t K, int64_t N, const void *B,
-                         or_src_release *rel) {
-    if (s->dtype == OR_FLOAT) return or_sgemm_pack_bt_from(K, N, B, K, rel);
-    return or_dgemm_pack_bt_from(K, N, B, K, rel);
+                         bool huge_pages, or_src_release *rel) {
+    if (s->dtype == OR_FLOAT) return or_sgemm_pack_bt_from(K, N, B, K, huge_pages, rel);
+    return or_dgemm_pack_bt_from(K, N, B, K, huge_pages, rel);
 }
 
 static bool cache_matches(const or_rnn_cache *c, const or_rnn_state *s, const void *w,
@@ -430,16 +430,45 @@ bool or_rnn_f32_panels(const or_rnn_state *s, int precision) {
  * hidden 1024) was 1.5x slower. Between the L2 and that, R comes from the
  * L3 (OR_PACK_L3: measured in gemm_template.h's ukr_l3). ONNXRUN_STREAM_R
  * forces the choice: 0 cached (no prefetch), 1 memory, 2 L3. */
+static double r_bytes(const or_rnn_state *s, or_qkind kind) {
+    double per_weight = kind == OR_Q_BF16 ? 2 : kind == OR_Q_S8 ? 1 : (double)s->esz;
+    return (double)s->gh * (double)s->hidden * per_weight;
+}
+
 or_pack_source or_rnn_r_source(const or_rnn_state *s, or_qkind kind) {
     const char *forced = getenv("ONNXRUN_STREAM_R");
     if (forced && forced[0] >= '0' && forced[0] <= '2' && !forced[1])
         return forced[0] == '1' ? OR_PACK_MEMORY : forced[0] == '2' ? OR_PACK_L3 : OR_PACK_CACHED;
     if (s->batch > 16) return OR_PACK_CACHED; /* measured up to 16; more rows reuse each line */
-    double per_weight = kind == OR_Q_BF16 ? 2 : kind == OR_Q_S8 ? 1 : (double)s->esz;
-    double bytes = (double)s->gh * (double)s->hidden * per_weight;
+    double bytes = r_bytes(s, kind);
     size_t l2 = or_cpu_l2_bytes(), l3 = or_cpu_l3_bytes();
     if (l3 > 0 && bytes > 0.75 * (double)l3) return OR_PACK_MEMORY;
     return l2 > 0 && bytes > (double)l2 ? OR_PACK_L3 : OR_PACK_CACHED;
+}
+
+/* A float R that a one- or two-row step product reads from the L2 (batch
+ * <= 2, OR_PACK_CACHED) is read whole on each step, bandwidth-bound, so it
+ * must sit in the L2 whole. On 4 KiB pages that depends on which physical
+ * pages the kernel hands out, since some L2 sets may get more of R's lines
+ * than they have ways (those lines then come from the L3 on every step):
+ * the one-row product over a 768 KiB R ran at 139-142 GB/s in some
+ * processes and 190-198 in others. Huge pages spread R evenly over the sets,
+ * for up to 2 MiB of extra resident memory per pack, so only an R of half
+ * the L2 or more gets them. Measured on Zen 5 (1 MiB L2), one pinned core:
+ * the bare product 6-8% faster over 768 KiB and 1 MiB, the same over 512
+ * KiB; the 2-layer GRU of hidden 256 at batch 1 in bench/ (two 768 KiB Rs),
+ * three rounds of 20-30 processes of each alternating, medians of the
+ * processes' medians 1.31 -> 1.18, 1.26 -> 1.19 and 1.40 -> 1.33 ms, the
+ * slowest 1.66 -> 1.63, 1.52 -> 1.38 and 1.54 -> 1.41. INT8 Rs of 768 KiB-1
+ * MiB ran the same either way (4 models) and keep 4 KiB pages, as do bf16
+ * and double (not measured). ONNXRUN_HUGE_R forces the choice: 0 never, 1
+ * always. */
+bool or_rnn_r_huge_pages(const or_rnn_state *s, or_qkind kind, or_pack_source src) {
+    const char *forced = getenv("ONNXRUN_HUGE_R");
+    if (forced && (forced[0] == '0' || forced[0] == '1') && !forced[1]) return forced[0] == '1';
+    double l2 = (double)or_cpu_l2_bytes(), bytes = r_bytes(s, kind);
+    return s->dtype == OR_FLOAT && kind == OR_Q_F32 && src == OR_PACK_CACHED && s->batch <= 2 &&
+           l2 > 0 && bytes >= l2 / 2 && bytes <= l2;
 }
 
 /* The input product X·Wᵀ runs over a chunk of steps at once, so it is
@@ -467,6 +496,7 @@ static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, cons
                                                              : OR_Q_F32;
     bool q = c->precision != ONNXRUN_PRECISION_FP32, ok = true;
     or_pack_source r_source = or_rnn_r_source(s, kind);
+    bool r_huge = or_rnn_r_huge_pages(s, kind, r_source);
     c->alternate_sweep = r_source != OR_PACK_CACHED;
     /* An embedding lookup's tables replace W's pack. Without memory for
      * them, X·Wᵀ stays a GEMM. */
@@ -483,9 +513,9 @@ static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, cons
             (const unsigned char *)w + (size_t)(d * s->gh * s->input) * s->esz;
         if (w_kind(kind) != OR_Q_F32)
             ok = (c->qw[d] = or_qmat_pack_from(w_kind(kind), s->gh, s->input, (const float *)wd,
-                                               s->input, 0, wrel)) != NULL;
+                                               s->input, 0, false, wrel)) != NULL;
         else
-            ok = (c->w[d] = pack(s, s->input, s->gh, wd, wrel)) != NULL;
+            ok = (c->w[d] = pack(s, s->input, s->gh, wd, false, wrel)) != NULL;
     }
     if (r && ok && c->team_members)
         ok = (c->team = or_rnn_team_pack_new(s, c->team_members, kind, r_source, r, rrel)) != NULL;
@@ -497,9 +527,9 @@ static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, cons
             const unsigned char *src = rd + (size_t)(b * rows[0] * s->hidden) * s->esz;
             if (q || c->r_panels)
                 ok = (c->qr[d][b] = or_qmat_pack_from(kind, rows[b], s->hidden, (const float *)src,
-                                                      s->hidden, 0, rrel)) != NULL;
+                                                      s->hidden, 0, r_huge, rrel)) != NULL;
             else
-                ok = (c->r[d][b] = pack(s, s->hidden, rows[b], src, rrel)) != NULL;
+                ok = (c->r[d][b] = pack(s, s->hidden, rows[b], src, r_huge, rrel)) != NULL;
             if (ok) or_rnn_mark_source(c->r[d][b], c->qr[d][b], r_source);
         }
     }

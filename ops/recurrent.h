@@ -126,6 +126,10 @@ bool or_rnn_f32_panels(const or_rnn_state *s, int precision);
  * OR_PACK_MEMORY; measured in recurrent.c). */
 or_pack_source or_rnn_r_source(const or_rnn_state *s, or_qkind kind);
 
+/* Whether one direction's R, packed as kind and read from src on each step,
+ * goes on huge pages (alloc.h's or_huge_page_alloc; measured in recurrent.c). */
+bool or_rnn_r_huge_pages(const or_rnn_state *s, or_qkind kind, or_pack_source src);
+
 /* Marks R's pack, whichever of the two forms exists (the other NULL). */
 static inline void or_rnn_mark_source(or_packed_b *pb, or_qmat *q, or_pack_source src) {
     if (pb) or_packed_b_set_source(pb, src);

@@ -13,14 +13,12 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* Largest table (every direction) folded: it trades memory for the input
  * product's FLOPs. The Embedding→biLSTM classifier of bench/ (a 2000 x 64
  * embedding, hidden 128, table 7.8 MiB) ran 15% faster on one Zen 5 core,
  * 40% on two, for 7.5 MB more peak RSS. */
 #define FOLD_MAX_BYTES ((size_t)16 << 20)
-#define HUGE_PAGE ((size_t)2 << 20)
 
 static const or_node *producer(const or_graph *g, const or_tensor *t) {
     return t && t->kind == OR_T_ACTIVATION && t->producer >= 0 ? &g->nodes[t->producer] : NULL;
@@ -77,14 +75,10 @@ bool or_rnn_fold_build(or_rnn_fold *f, const or_rnn_state *s, int d, const void 
      * library allocates): faulting in a few MiB of fresh 4 KiB pages took
      * 25 ms of a 48 ms run of the CLI on a Zen 5 VM (the classifier of
      * bench/; 25 ms with huge pages, 23 ms unfolded). */
-    size_t rounded = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-    bool huge = bytes >= HUGE_PAGE && rounded - bytes <= bytes / 8 && !or_mem_current();
-    if (huge) bytes = rounded;
-    f->table[d] = or_aligned_alloc(huge ? HUGE_PAGE : 64, bytes);
+    size_t rounded = (bytes + OR_HUGE_PAGE - 1) / OR_HUGE_PAGE * OR_HUGE_PAGE;
+    bool huge = bytes >= OR_HUGE_PAGE && rounded - bytes <= bytes / 8;
+    f->table[d] = huge ? or_huge_page_alloc(bytes) : or_aligned_alloc(64, bytes);
     if (!f->table[d]) return false;
-#ifdef MADV_HUGEPAGE
-    if (huge) madvise(f->table[d], bytes, MADV_HUGEPAGE);
-#endif
     if (s->dtype == OR_FLOAT)
         or_sgemm(false, true, f->vocab, s->gh, s->input, 1, f->e_src, s->input, wd, s->input, 0,
                  f->table[d], s->gh, NULL);

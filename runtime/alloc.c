@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 struct or_mem {
     onnxrun_allocator a; /* alloc == NULL: the C library */
@@ -203,6 +204,19 @@ void *or_aligned_alloc(size_t alignment, size_t size) {
     void *p = NULL;
     if (posix_memalign(&p, alignment, size ? size : 1) != 0) return NULL;
     return p;
+}
+
+void *or_huge_page_alloc(size_t bytes) {
+#ifdef MADV_HUGEPAGE
+    if (!current && bytes <= SIZE_MAX - OR_HUGE_PAGE) {
+        size_t rounded = (bytes + OR_HUGE_PAGE - 1) / OR_HUGE_PAGE * OR_HUGE_PAGE;
+        void *p = NULL;
+        if (posix_memalign(&p, OR_HUGE_PAGE, rounded ? rounded : OR_HUGE_PAGE) != 0) return NULL;
+        madvise(p, rounded, MADV_HUGEPAGE); /* a hint: without THP, 4 KiB pages */
+        return p;
+    }
+#endif
+    return or_aligned_alloc(64, bytes);
 }
 
 void or_free(void *ptr) {

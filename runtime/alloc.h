@@ -26,6 +26,17 @@ void *or_aligned_alloc(size_t alignment, size_t size);
 void or_free(void *ptr);
 char *or_strdup(const char *s);
 
+/* A block of at least `bytes` on whole 2 MiB pages, 2 MiB-aligned, that the
+ * kernel is asked to back with transparent huge pages (madvise; Linux's THP
+ * "madvise" or "always" modes): physically contiguous, it spreads evenly
+ * over every cache set, where 4 KiB pages land wherever the kernel puts
+ * them. Resident as whole huge pages once touched (up to 2 MiB - 1 bytes
+ * more than asked). With a context current (a user's allocator or a cap)
+ * or without MADV_HUGEPAGE, a plain 64-byte-aligned block of `bytes`.
+ * Released with or_free. */
+#define OR_HUGE_PAGE ((size_t)2 << 20)
+void *or_huge_page_alloc(size_t bytes);
+
 typedef struct or_mem or_mem;
 
 /* A context over `allocator` (NULL: the C library) capped at `cap` bytes (0:

@@ -116,21 +116,21 @@ void or_dgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, doubl
 }
 
 or_packed_b *or_sgemm_pack_b(bool trans_b, int64_t K, int64_t N, const float *B, int64_t ldb) {
-    return f32_pack_b_impl(f32_kernel(), trans_b, K, N, B, ldb, NULL);
+    return f32_pack_b_impl(f32_kernel(), trans_b, K, N, B, ldb, false, NULL);
 }
 
 or_packed_b *or_dgemm_pack_b(bool trans_b, int64_t K, int64_t N, const double *B, int64_t ldb) {
-    return f64_pack_b_impl(f64_kernel(), trans_b, K, N, B, ldb, NULL);
+    return f64_pack_b_impl(f64_kernel(), trans_b, K, N, B, ldb, false, NULL);
 }
 
 or_packed_b *or_sgemm_pack_bt_from(int64_t K, int64_t N, const float *B, int64_t ldb,
-                                   or_src_release *rel) {
-    return f32_pack_b_impl(f32_kernel(), true, K, N, B, ldb, rel);
+                                   bool huge_pages, or_src_release *rel) {
+    return f32_pack_b_impl(f32_kernel(), true, K, N, B, ldb, huge_pages, rel);
 }
 
 or_packed_b *or_dgemm_pack_bt_from(int64_t K, int64_t N, const double *B, int64_t ldb,
-                                   or_src_release *rel) {
-    return f64_pack_b_impl(f64_kernel(), true, K, N, B, ldb, rel);
+                                   bool huge_pages, or_src_release *rel) {
+    return f64_pack_b_impl(f64_kernel(), true, K, N, B, ldb, huge_pages, rel);
 }
 
 void or_packed_b_free(or_packed_b *p) {

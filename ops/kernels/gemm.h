@@ -41,11 +41,12 @@ typedef struct or_packed_b or_packed_b;
 or_packed_b *or_sgemm_pack_b(bool trans_b, int64_t K, int64_t N, const float *B, int64_t ldb);
 or_packed_b *or_dgemm_pack_b(bool trans_b, int64_t K, int64_t N, const double *B, int64_t ldb);
 /* The same for a transposed B [N,K], reporting each row of B to rel once it
- * is packed (runtime/weights.h; rel may be NULL). */
+ * is packed (runtime/weights.h; rel may be NULL); on huge pages when asked
+ * (runtime/alloc.h's or_huge_page_alloc). */
 or_packed_b *or_sgemm_pack_bt_from(int64_t K, int64_t N, const float *B, int64_t ldb,
-                                   or_src_release *rel);
+                                   bool huge_pages, or_src_release *rel);
 or_packed_b *or_dgemm_pack_bt_from(int64_t K, int64_t N, const double *B, int64_t ldb,
-                                   or_src_release *rel);
+                                   bool huge_pages, or_src_release *rel);
 void or_packed_b_free(or_packed_b *p);
 /* The K and N the handle was packed with. */
 int64_t or_packed_b_k(const or_packed_b *p);

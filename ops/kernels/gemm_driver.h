@@ -228,14 +228,15 @@ static void N_(pack_bt_rows)(const KERN *kern, int64_t K, int64_t N, const T *B,
 }
 
 static or_packed_b *N_(pack_b_impl)(const KERN *kern, bool trans_b, int64_t K, int64_t N,
-                                    const T *B, int64_t ldb, or_src_release *rel) {
+                                    const T *B, int64_t ldb, bool huge_pages, or_src_release *rel) {
     if (K <= 0 || N <= 0 || !B) return NULL;
     int64_t npad = (N + kern->nr - 1) / kern->nr * kern->nr;
     if (npad > INT64_MAX / K || (uint64_t)(npad * K) > SIZE_MAX / sizeof(T) / 2) return NULL;
     or_packed_b *p = or_calloc(1, sizeof *p);
     if (!p) return NULL;
     size_t bytes = (size_t)(npad * K) * sizeof(T);
-    p->data = or_aligned_alloc(64, (bytes + 63) / 64 * 64);
+    bytes = (bytes + 63) / 64 * 64;
+    p->data = huge_pages ? or_huge_page_alloc(bytes) : or_aligned_alloc(64, bytes);
     if (!p->data) {
         or_free(p);
         return NULL;

@@ -108,11 +108,11 @@ static int64_t qesz(or_qkind kind) {
 
 or_qmat *or_qmat_pack(or_qkind kind, int64_t N, int64_t K, const float *B, int64_t ldb,
                       int force_scalar) {
-    return or_qmat_pack_from(kind, N, K, B, ldb, force_scalar, NULL);
+    return or_qmat_pack_from(kind, N, K, B, ldb, force_scalar, false, NULL);
 }
 
 or_qmat *or_qmat_pack_from(or_qkind kind, int64_t N, int64_t K, const float *B, int64_t ldb,
-                           int force_scalar, or_src_release *rel) {
+                           int force_scalar, bool huge_pages, or_src_release *rel) {
     if (N <= 0 || K <= 0 || !B || kind < OR_Q_BF16 || kind > OR_Q_F32) return NULL;
     if (N > INT32_MAX || K > INT32_MAX / 2) return NULL;
     int64_t quad = kind == OR_Q_BF16 ? 2 : kind == OR_Q_S8 ? 4 : 1, esz = qesz(kind);
@@ -123,7 +123,8 @@ or_qmat *or_qmat_pack_from(or_qkind kind, int64_t N, int64_t K, const float *B, 
     or_qmat *q = or_calloc(1, sizeof *q);
     if (!q) return NULL;
     *q = (or_qmat){.kind = kind, .N = N, .K = K, .npan = npan, .kpad = kpad, .a_max = 127};
-    q->data = or_aligned_alloc(ALIGN, round_up((size_t)(elems * esz)));
+    size_t bytes = round_up((size_t)(elems * esz));
+    q->data = huge_pages ? or_huge_page_alloc(bytes) : or_aligned_alloc(ALIGN, bytes);
     if (kind == OR_Q_S8) {
         q->scale = or_calloc((size_t)(npan * OR_Q_PANEL), sizeof(float));
         q->rowsum = or_calloc((size_t)(npan * OR_Q_PANEL), sizeof(int32_t));

@@ -73,9 +73,10 @@ struct or_qmat {
  * force_scalar picks the scalar kernel whatever the CPU has (tests). */
 or_qmat *or_qmat_pack(or_qkind kind, int64_t N, int64_t K, const float *B, int64_t ldb,
                       int force_scalar);
-/* The same, reporting each row of B to rel once it is packed (rel may be NULL). */
+/* The same, reporting each row of B to rel once it is packed (rel may be
+ * NULL), on huge pages when asked (runtime/alloc.h's or_huge_page_alloc). */
 or_qmat *or_qmat_pack_from(or_qkind kind, int64_t N, int64_t K, const float *B, int64_t ldb,
-                           int force_scalar, or_src_release *rel);
+                           int force_scalar, bool huge_pages, or_src_release *rel);
 void or_qmat_free(or_qmat *q);
 
 /* Bytes of scratch or_qmat_gemm needs for M rows (0 on overflow). */

@@ -1156,6 +1156,69 @@ Test(recurrent, chunked_input_product_matches_whole_sequence) {
     cr_assert(compared >= 60, "%d", compared);
 }
 
+/* ---- R on huge pages (ONNXRUN_HUGE_R forces the choice) ---- */
+
+/* Where R's pack lives changes no arithmetic: outputs are bit-identical
+ * with and without huge pages, over random cases (every op, direction,
+ * layout, dtype). */
+Test(recurrent, r_on_huge_pages_gives_identical_outputs) {
+    int compared = 0;
+    for (int index = 0; index < 60; index++) {
+        random_case rc;
+        make_random(&rc, index);
+        const rnn_desc *d = &rc.d;
+        double plain[3][OUT_CAP], huge[3][OUT_CAP];
+        int64_t n[3], nh[3];
+        or_graph *g = run_with_env(d, index, "ONNXRUN_HUGE_R", "0", plain, n);
+        cr_assert(!or_rnn_r_huge_pages(g->nodes[0].state, OR_Q_F32, OR_PACK_CACHED));
+        or_graph_free(g);
+        g = run_with_env(d, index, "ONNXRUN_HUGE_R", "1", huge, nh);
+        cr_assert(or_rnn_r_huge_pages(g->nodes[0].state, OR_Q_F32, OR_PACK_CACHED));
+        for (int o = 0; o < 3; o++) {
+            if (!d->want[o]) continue;
+            cr_assert_eq(nh[o], n[o]);
+            cr_assert_eq(memcmp(huge[o], plain[o], sizeof(double) * (size_t)n[o]), 0,
+                         "case %d %s %s differs on huge pages", index, d->op, OUT_NAMES[o]);
+        }
+        or_graph_free(g);
+        free_random(&rc);
+        compared++;
+    }
+    unsetenv("ONNXRUN_HUGE_R");
+    cr_assert(compared >= 60, "%d", compared);
+}
+
+/* By default only a float R of half the L2 to the L2, read from the L2 by
+ * one or two rows, goes on huge pages. */
+Test(recurrent, r_on_huge_pages_by_size_batch_and_kind) {
+    unsetenv("ONNXRUN_HUGE_R");
+    double l2 = (double)or_cpu_l2_bytes();
+    /* a GRU whose float R is 3/4 of the L2 (hidden 256 for 1 MiB) */
+    int64_t h = (int64_t)sqrt(0.75 * l2 / 12.0);
+    or_rnn_state s = {
+        .dtype = OR_FLOAT, .esz = sizeof(float), .batch = 1, .hidden = h, .gh = 3 * h};
+    if (l2 <= 0) {
+        cr_assert(!or_rnn_r_huge_pages(&s, OR_Q_F32, OR_PACK_CACHED), "no L2 size known");
+        return;
+    }
+    cr_assert(or_rnn_r_huge_pages(&s, OR_Q_F32, OR_PACK_CACHED), "hidden %ld", (long)h);
+    s.batch = 2;
+    cr_assert(or_rnn_r_huge_pages(&s, OR_Q_F32, OR_PACK_CACHED));
+    s.batch = 3;
+    cr_assert(!or_rnn_r_huge_pages(&s, OR_Q_F32, OR_PACK_CACHED), "batch 3");
+    s.batch = 1;
+    cr_assert(!or_rnn_r_huge_pages(&s, OR_Q_F32, OR_PACK_L3), "read from the L3");
+    cr_assert(!or_rnn_r_huge_pages(&s, OR_Q_S8, OR_PACK_CACHED), "int8");
+    cr_assert(!or_rnn_r_huge_pages(&s, OR_Q_BF16, OR_PACK_CACHED), "bf16");
+    s.dtype = OR_DOUBLE;
+    cr_assert(!or_rnn_r_huge_pages(&s, OR_Q_F32, OR_PACK_CACHED), "double");
+    s.dtype = OR_FLOAT;
+    s.hidden = h / 2, s.gh = 3 * (h / 2);
+    cr_assert(!or_rnn_r_huge_pages(&s, OR_Q_F32, OR_PACK_CACHED), "3/16 of the L2");
+    s.hidden = 2 * h, s.gh = 6 * h;
+    cr_assert(!or_rnn_r_huge_pages(&s, OR_Q_F32, OR_PACK_CACHED), "3x the L2");
+}
+
 /* ---- R read from memory or the L3 (ONNXRUN_STREAM_R forces the choice) ---- */
 
 /* Where R is read from only changes how the GEMM prefetches it: outputs are
