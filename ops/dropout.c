@@ -197,5 +197,6 @@ int dropout_prepare(or_graph *g, or_node *n) {
     n->state = s;
     n->free_state = or_free;
     n->run = dropout_run;
+    n->output_is_view = mode == MODE_INFER; /* training writes y apart from x */
     return ONNXRUN_OK;
 }

@@ -17,6 +17,6 @@ int flatten_prepare(or_graph *g, or_node *n) {
     int64_t dims[2];
     dims[0] = or_shape_numel((int)axis, x->dims);
     dims[1] = or_shape_numel(x->rank - (int)axis, x->dims + axis);
-    n->run = shp_copy_run;
+    shp_set_view(n);
     return or_set_output(g, n, 0, x->dtype, 2, dims);
 }

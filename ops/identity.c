@@ -21,5 +21,6 @@ int identity_prepare(or_graph *g, or_node *n) {
         return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "unsupported input type %s",
                             or_dtype_name(x->dtype));
     n->run = identity_run;
+    n->output_is_view = true;
     return or_set_output(g, n, 0, x->dtype, x->rank, x->dims);
 }

@@ -84,6 +84,6 @@ int reshape_prepare(or_graph *g, or_node *n) {
     }
     rc = resolve_shape(g, n, x, shape, (int)rank, allowzero);
     if (rc) return rc;
-    n->run = shp_copy_run;
+    shp_set_view(n);
     return or_set_output(g, n, 0, x->dtype, (int)rank, shape);
 }

@@ -47,7 +47,10 @@ int shp_elem_size(or_graph *g, or_node *n, const or_tensor *t, size_t *esize);
 int shp_check_size(or_graph *g, or_node *n, int rank, const int64_t *dims, size_t esize);
 
 /* run() for ops whose output holds the input's bytes unchanged (Reshape,
- * Squeeze, Unsqueeze, Flatten). */
+ * Squeeze, Unsqueeze, Flatten): a copy, or nothing when the planner gave
+ * both one arena slot. */
 int shp_copy_run(or_graph *g, or_node *n);
+/* Installs shp_copy_run and marks the output a view of the input. */
+void shp_set_view(or_node *n);
 
 #endif

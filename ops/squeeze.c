@@ -45,6 +45,6 @@ int squeeze_prepare(or_graph *g, or_node *n) {
     int rank = 0;
     for (int k = 0; k < x->rank; k++)
         if (!drop[k]) dims[rank++] = x->dims[k];
-    n->run = shp_copy_run;
+    shp_set_view(n);
     return or_set_output(g, n, 0, x->dtype, rank, dims);
 }

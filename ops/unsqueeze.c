@@ -39,6 +39,6 @@ int unsqueeze_prepare(or_graph *g, or_node *n) {
     }
     int64_t dims[OR_MAX_RANK];
     for (int k = 0, src = 0; k < rank; k++) dims[k] = added[k] ? 1 : x->dims[src++];
-    n->run = shp_copy_run;
+    shp_set_view(n);
     return or_set_output(g, n, 0, x->dtype, rank, dims);
 }

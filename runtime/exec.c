@@ -165,6 +165,7 @@ void or_graph_unplan(or_graph *g) {
         n->free_state = NULL;
         n->run = NULL;
         n->folded = false;
+        n->output_is_view = false;
         n->scratch_bytes = 0;
         n->scratch = NULL;
     }
@@ -289,17 +290,39 @@ static size_t place_slot(const arena_slot *slots, int placed, const arena_slot *
     return offset;
 }
 
-static int collect_slots(or_graph *g, arena_slot *slots) {
+/* The tensor whose slot a view op's output t can share, or -1. Both must be
+ * arena activations of the same size: a graph input, an initializer or a
+ * state buffer is not the arena's to lend. */
+static int view_source(const or_graph *g, const or_node *n, int t, const int *slot_of) {
+    if (!n->output_is_view || n->n_inputs < 1 || n->n_outputs < 1 || n->outputs[0] != t) return -1;
+    int x = n->inputs[0];
+    if (x < 0 || slot_of[x] < 0 || g->tensors[x].nbytes != g->tensors[t].nbytes) return -1;
+    return x;
+}
+
+/* One slot per arena activation, except that a view op's output shares its
+ * input's slot (the slot then lives until the last use of either, and the
+ * op's run copies nothing): slot_of[t] is t's slot, view_of[t] the tensor
+ * that owns it (t itself when not a view). Then one slot per node scratch. */
+static int collect_slots(or_graph *g, arena_slot *slots, int *slot_of, int *view_of) {
     int count = 0;
+    for (int t = 0; t < g->n_tensors; t++) slot_of[t] = -1, view_of[t] = t;
     for (int i = 0; i < g->n_nodes; i++) {
         or_node *n = &g->nodes[i];
         if (n->folded) continue;
         for (int k = 0; k < n->n_outputs; k++) {
             int t = n->outputs[k];
             if (t < 0 || g->tensors[t].external) continue;
-            size_t size = (g->tensors[t].nbytes + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
-            slots[count++] = (arena_slot){t, i, i, size ? size : ARENA_ALIGN, 0};
             g->tensors[t].last_use = i;
+            int x = view_source(g, n, t, slot_of);
+            if (x >= 0) {
+                slot_of[t] = slot_of[x];
+                view_of[t] = view_of[x];
+                continue;
+            }
+            size_t size = (g->tensors[t].nbytes + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+            slot_of[t] = count;
+            slots[count++] = (arena_slot){t, i, i, size ? size : ARENA_ALIGN, 0};
         }
     }
     for (int i = 0; i < g->n_nodes; i++)
@@ -308,7 +331,9 @@ static int collect_slots(or_graph *g, arena_slot *slots) {
             if (t >= 0 && g->tensors[t].last_use < i) g->tensors[t].last_use = i;
         }
     for (int k = 0; k < g->n_outputs; k++) g->tensors[g->outputs[k]].last_use = g->n_nodes;
-    for (int s = 0; s < count; s++) slots[s].last = g->tensors[slots[s].tensor].last_use;
+    for (int t = 0; t < g->n_tensors; t++)
+        if (slot_of[t] >= 0 && slots[slot_of[t]].last < g->tensors[t].last_use)
+            slots[slot_of[t]].last = g->tensors[t].last_use;
     for (int i = 0; i < g->n_nodes; i++) {
         const or_node *n = &g->nodes[i];
         if (n->folded || !n->scratch_bytes) continue;
@@ -323,10 +348,17 @@ static int plan_arena(or_graph *g) {
     int total_slots = g->n_nodes; /* one scratch per node at most */
     for (int i = 0; i < g->n_nodes; i++) total_slots += g->nodes[i].n_outputs;
     arena_slot *slots = or_malloc(sizeof *slots * (size_t)(total_slots + 1));
-    if (!slots) return or_fail(g, ONNXRUN_ERR_NOMEM, "out of memory planning the arena");
-    int count = collect_slots(g, slots);
+    int *slot_of = or_malloc(sizeof(int) * (size_t)(2 * g->n_tensors + 1)), *view_of;
+    if (!slots || !slot_of) {
+        or_free(slots);
+        or_free(slot_of);
+        return or_fail(g, ONNXRUN_ERR_NOMEM, "out of memory planning the arena");
+    }
+    view_of = slot_of + g->n_tensors;
+    int count = collect_slots(g, slots, slot_of, view_of);
     if (count < 0) {
         or_free(slots);
+        or_free(slot_of);
         return or_fail(g, ONNXRUN_ERR_NOMEM, "out of memory: a node's scratch size overflows");
     }
     qsort(slots, (size_t)count, sizeof *slots, by_size_desc);
@@ -335,6 +367,7 @@ static int plan_arena(or_graph *g) {
         slots[s].offset = place_slot(slots, s, &slots[s]);
         if (slots[s].offset > SIZE_MAX - slots[s].size) { /* offsets must not wrap */
             or_free(slots);
+            or_free(slot_of);
             return or_fail(g, ONNXRUN_ERR_NOMEM, "out of memory: the activation arena overflows");
         }
         if (slots[s].offset + slots[s].size > arena_size)
@@ -346,6 +379,7 @@ static int plan_arena(or_graph *g) {
         g->arena_size = g->arena ? arena_size : 0;
         if (!g->arena) {
             or_free(slots);
+            or_free(slot_of);
             return or_fail(g, ONNXRUN_ERR_NOMEM,
                            "out of memory: the activation arena needs %zu bytes", arena_size);
         }
@@ -359,7 +393,13 @@ static int plan_arena(or_graph *g) {
         t->arena_offset = slots[s].offset;
         t->data = g->arena + slots[s].offset;
     }
+    for (int t = 0; t < g->n_tensors; t++)
+        if (view_of[t] != t) {
+            g->tensors[t].arena_offset = g->tensors[view_of[t]].arena_offset;
+            g->tensors[t].data = g->tensors[view_of[t]].data;
+        }
     or_free(slots);
+    or_free(slot_of);
     return ONNXRUN_OK;
 }
 

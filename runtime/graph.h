@@ -134,6 +134,10 @@ typedef struct or_node {
     void *state;
     void (*free_state)(void *state);
     bool folded; /* ran while planning: outputs are static */
+    /* Output 0 holds input 0's bytes unchanged (Reshape, Squeeze, Identity...):
+     * the planner may place both in one arena slot, and run then copies
+     * nothing (it must accept output and input at the same address). */
+    bool output_is_view;
     /* Working memory the op asked for in prepare (or_request_scratch): a
      * slot of the arena alive only while this node runs, shared with other
      * nodes' activations and scratch at other times. Its contents do not

@@ -1,6 +1,7 @@
 /* Graph sorting, planning (shape inference, folding, arena reuse) and execution,
  * on graphs built by hand through the runtime's own structures. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,5 +226,81 @@ Test(planner, replans_for_new_input_shapes) {
     cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
     cr_assert_eq(y->dims[0], 4);
     cr_assert_float_eq(((float *)y->data)[3], 8.0f, 0);
+    or_graph_free(g);
+}
+
+static const float *data_of(or_graph *g, const char *name) {
+    return g->tensors[or_graph_find_tensor(g, name)].data;
+}
+
+static void plan_and_run(or_graph *g) {
+    cr_assert_eq(or_graph_sort(g), ONNXRUN_OK, "%s", g->errmsg);
+    cr_assert_eq(or_graph_check_ops(g), ONNXRUN_OK, "%s", g->errmsg);
+    cr_assert_eq(or_graph_plan(g), ONNXRUN_OK, "%s", g->errmsg);
+    cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+}
+
+/* A view op's output (Identity, Flatten: the same bytes) shares its input's
+ * slot, along a chain, and that slot lives until the last use of any of
+ * them: d, computed after a's last direct reader, must not take it (y would
+ * then be |x| + |x|). */
+Test(planner, view_ops_share_their_input_slot_until_its_last_use) {
+    or_graph *g = new_graph();
+    float x[1024];
+    for (int i = 0; i < 1024; i++) x[i] = (float)(i - 512);
+    bind_input(g, "x", x, 1024);
+    add_node(g, "Neg", "neg", 1, (const char *[]){"x"}, 1, (const char *[]){"a"});
+    add_node(g, "Identity", "view1", 1, (const char *[]){"a"}, 1, (const char *[]){"b"});
+    add_node(g, "Abs", "abs", 1, (const char *[]){"x"}, 1, (const char *[]){"d"});
+    add_node(g, "Add", "add", 2, (const char *[]){"b", "d"}, 1, (const char *[]){"y"});
+    add_node(g, "Flatten", "view2", 1, (const char *[]){"b"}, 1, (const char *[]){"f"});
+    mark_output(g, "y");
+    mark_output(g, "f");
+    plan_and_run(g);
+    cr_assert_eq(data_of(g, "b"), data_of(g, "a"));
+    cr_assert_eq(data_of(g, "f"), data_of(g, "a"));
+    cr_assert_neq(data_of(g, "d"), data_of(g, "a"));
+    const float *y = data_of(g, "y"), *f = data_of(g, "f");
+    for (int i = 0; i < 1024; i++) {
+        cr_assert_float_eq(y[i], -x[i] + fabsf(x[i]), 0, "y[%d]", i);
+        cr_assert_float_eq(f[i], -x[i], 0, "f[%d]", i);
+    }
+    cr_assert_eq(g->tensors[or_graph_find_tensor(g, "f")].rank, 2);
+    or_graph_free(g);
+}
+
+/* A graph input is the caller's buffer, not the arena's to lend: its view is
+ * a copy. A Dropout in training mode is no view (it writes y apart from x). */
+Test(planner, views_of_inputs_and_training_dropout_copy) {
+    or_graph *g = new_graph();
+    float x[4] = {1, 2, 3, 4};
+    bind_input(g, "x", x, 4);
+    int t = tensor(g, "training");
+    static bool training = true;
+    g->tensors[t].kind = OR_T_INPUT;
+    g->tensors[t].dtype = OR_BOOL;
+    g->tensors[t].rank = 0;
+    g->tensors[t].data = &training;
+    g->tensors[t].nbytes = 1;
+    g->inputs = realloc(g->inputs, sizeof(int) * (size_t)(g->n_inputs + 1));
+    g->inputs[g->n_inputs++] = t;
+    add_node(g, "Identity", "copy", 1, (const char *[]){"x"}, 1, (const char *[]){"y"});
+    add_node(g, "Neg", "neg", 1, (const char *[]){"x"}, 1, (const char *[]){"a"});
+    add_node(g, "Dropout", "drop", 3, (const char *[]){"a", NULL, "training"}, 1,
+             (const char *[]){"b"});
+    mark_output(g, "y");
+    mark_output(g, "b");
+    plan_and_run(g);
+    cr_assert_neq(data_of(g, "y"), (const float *)x);
+    for (int i = 0; i < g->n_nodes; i++)
+        cr_assert_eq(g->nodes[i].output_is_view, strcmp(g->nodes[i].name, "copy") == 0, "%s",
+                     g->nodes[i].name);
+    cr_assert_neq(data_of(g, "b"), data_of(g, "a"));
+    for (int i = 0; i < 4; i++) {
+        cr_assert_float_eq(data_of(g, "y")[i], x[i], 0);
+        float b = data_of(g, "b")[i];
+        cr_assert(b == 0 || b == -2 * x[i], "b[%d] = %g", i, b); /* ratio 0.5 */
+        cr_assert_float_eq(data_of(g, "a")[i], -x[i], 0);
+    }
     or_graph_free(g);
 }
