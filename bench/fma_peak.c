@@ -4,10 +4,17 @@
  * The ISA loops live in fma_peak_avx512.c / fma_peak_avx2.c, the only files
  * built with -m flags; this file is plain C and picks one at run time. The
  * best of 60 short (2-4 ms) trials is kept: other processes can only slow a
- * trial down, and short ones are likely to run undisturbed somewhere. */
+ * trial down, and short ones are likely to run undisturbed somewhere. The
+ * trials are spread over about two seconds: run back to back (0.1 s in all)
+ * they once all fell in one slow spell of the shared host and reported 164
+ * GFLOP/s on a core that gives 245, so the report showed models at 136% of
+ * the "peak". */
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
+
+#define TRIALS 60
+#define TRIAL_GAP_NS 30000000L /* 30 ms */
 
 float fma_loop_avx512(int64_t iters);
 float fma_loop_avx2(int64_t iters);
@@ -22,7 +29,8 @@ static double measure(float (*loop)(int64_t), int lanes) {
     const int64_t iters = 1000000; /* x 12 FMA instructions per iteration */
     volatile float sink = loop(iters * 5);
     double best = 0;
-    for (int trial = 0; trial < 60; trial++) {
+    for (int trial = 0; trial < TRIALS; trial++) {
+        nanosleep(&(struct timespec){0, TRIAL_GAP_NS}, NULL);
         double t0 = now_s();
         sink += loop(iters);
         double dt = now_s() - t0;
