@@ -418,6 +418,12 @@ bool or_rnn_f32_panels(const or_rnn_state *s, int precision) {
     return big || (s->batch > 2 && s->batch < 8);
 }
 
+/* Bytes of one direction's R packed as kind. */
+static double r_bytes(const or_rnn_state *s, or_qkind kind) {
+    double per_weight = kind == OR_Q_BF16 ? 2 : kind == OR_Q_S8 ? 1 : (double)s->esz;
+    return (double)s->gh * (double)s->hidden * per_weight;
+}
+
 /* A step reads all of one direction's R once (directions run one after the
  * other); when that is more than 3/4 of the L3 it comes from memory on each
  * step, and at batches up to 16 the products prefetch it ahead
@@ -430,11 +436,6 @@ bool or_rnn_f32_panels(const or_rnn_state *s, int precision) {
  * hidden 1024) was 1.5x slower. Between the L2 and that, R comes from the
  * L3 (OR_PACK_L3: measured in gemm_template.h's ukr_l3). ONNXRUN_STREAM_R
  * forces the choice: 0 cached (no prefetch), 1 memory, 2 L3. */
-static double r_bytes(const or_rnn_state *s, or_qkind kind) {
-    double per_weight = kind == OR_Q_BF16 ? 2 : kind == OR_Q_S8 ? 1 : (double)s->esz;
-    return (double)s->gh * (double)s->hidden * per_weight;
-}
-
 or_pack_source or_rnn_r_source(const or_rnn_state *s, or_qkind kind) {
     const char *forced = getenv("ONNXRUN_STREAM_R");
     if (forced && forced[0] >= '0' && forced[0] <= '2' && !forced[1])
