@@ -40,7 +40,7 @@ void *or_pb_aligned_alloc(size_t nbytes) {
     size_t rounded = (nbytes + 63) / 64 * 64;
     if (rounded < nbytes) return NULL;
     if (rounded == 0) rounded = 64;
-    return or_aligned_alloc(64, rounded);
+    return or_large_alloc(rounded);
 }
 
 /* Large blocks come out as or_pb_aligned_alloc would make them, so that a

@@ -71,13 +71,11 @@ bool or_rnn_fold_same(const or_rnn_fold *a, const or_rnn_fold *b) {
 
 bool or_rnn_fold_build(or_rnn_fold *f, const or_rnn_state *s, int d, const void *wd) {
     size_t bytes = (size_t)f->vocab * (size_t)s->gh * s->esz;
-    /* Whole huge pages (when rounding up wastes at most 1/8, and the C
-     * library allocates): faulting in a few MiB of fresh 4 KiB pages took
-     * 25 ms of a 48 ms run of the CLI on a Zen 5 VM (the classifier of
-     * bench/; 25 ms with huge pages, 23 ms unfolded). */
-    size_t rounded = (bytes + OR_HUGE_PAGE - 1) / OR_HUGE_PAGE * OR_HUGE_PAGE;
-    bool huge = bytes >= OR_HUGE_PAGE && rounded - bytes <= bytes / 8;
-    f->table[d] = huge ? or_huge_page_alloc(bytes) : or_aligned_alloc(64, bytes);
+    /* On whole huge pages where that wastes at most 1/8 (or_large_alloc):
+     * faulting in a few MiB of fresh 4 KiB pages took 25 ms of a 48 ms run
+     * of the CLI on a Zen 5 VM (the classifier of bench/; 25 ms with huge
+     * pages, 23 ms unfolded). */
+    f->table[d] = or_large_alloc(bytes);
     if (!f->table[d]) return false;
     if (s->dtype == OR_FLOAT)
         or_sgemm(false, true, f->vocab, s->gh, s->input, 1, f->e_src, s->input, wd, s->input, 0,

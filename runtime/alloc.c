@@ -219,6 +219,13 @@ void *or_huge_page_alloc(size_t bytes) {
     return or_aligned_alloc(64, bytes);
 }
 
+void *or_large_alloc(size_t bytes) {
+    size_t rounded = (bytes + OR_HUGE_PAGE - 1) / OR_HUGE_PAGE * OR_HUGE_PAGE;
+    if (bytes >= OR_HUGE_PAGE && rounded >= bytes && rounded - bytes <= bytes / 8)
+        return or_huge_page_alloc(bytes);
+    return or_aligned_alloc(64, bytes);
+}
+
 void or_free(void *ptr) {
     if (!ptr) return;
     if (current)

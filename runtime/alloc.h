@@ -37,6 +37,14 @@ char *or_strdup(const char *s);
 #define OR_HUGE_PAGE ((size_t)2 << 20)
 void *or_huge_page_alloc(size_t bytes);
 
+/* A large block filled once and read in full (an initializer's bytes, an
+ * embedding fold's table): on huge pages when it is at least one and
+ * rounding it up to whole ones wastes at most 1/8 of it, else 64-byte
+ * aligned. Faulting in fresh 4 KiB pages one at a time is slow (on the Zen 5
+ * VM, copying a model's initializers out of the file took more time in page
+ * faults than in the copy). Released with or_free. */
+void *or_large_alloc(size_t bytes);
+
 typedef struct or_mem or_mem;
 
 /* A context over `allocator` (NULL: the C library) capped at `cap` bytes (0:

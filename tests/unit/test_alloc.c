@@ -38,3 +38,26 @@ Test(alloc, huge_page_block_under_a_context_is_plain) {
     or_mem_leave(previous);
     or_mem_release(mem);
 }
+
+/* or_large_alloc: whole huge pages from 2 MiB on where rounding up wastes at
+ * most 1/8; smaller or wasteful sizes are plain blocks (usable either way). */
+Test(alloc, large_blocks_go_on_huge_pages_when_little_is_wasted) {
+    size_t huge[] = {OR_HUGE_PAGE, 4 * OR_HUGE_PAGE, 15 * OR_HUGE_PAGE + 4096};
+    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        unsigned char *p = or_large_alloc(huge[i]);
+        cr_assert_not_null(p);
+#ifdef __linux__
+        cr_assert_eq((uintptr_t)p % OR_HUGE_PAGE, 0, "%zu bytes", huge[i]);
+#endif
+        memset(p, 7, huge[i]);
+        or_free(p);
+    }
+    size_t plain[] = {1, 4096, OR_HUGE_PAGE - 64, OR_HUGE_PAGE + 64};
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+        unsigned char *p = or_large_alloc(plain[i]);
+        cr_assert_not_null(p);
+        cr_assert_eq((uintptr_t)p % 64, 0);
+        memset(p, 7, plain[i]);
+        or_free(p);
+    }
+}
