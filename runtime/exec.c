@@ -348,7 +348,7 @@ static int plan_arena(or_graph *g) {
     int total_slots = g->n_nodes; /* one scratch per node at most */
     for (int i = 0; i < g->n_nodes; i++) total_slots += g->nodes[i].n_outputs;
     arena_slot *slots = or_malloc(sizeof *slots * (size_t)(total_slots + 1));
-    int *slot_of = or_malloc(sizeof(int) * (size_t)(2 * g->n_tensors + 1)), *view_of;
+    int *slot_of = or_malloc(sizeof(int) * (2 * (size_t)g->n_tensors + 1)), *view_of;
     if (!slots || !slot_of) {
         or_free(slots);
         or_free(slot_of);
