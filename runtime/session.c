@@ -617,7 +617,7 @@ onnxrun_status onnxrun_run(onnxrun_session *s) {
 
 onnxrun_status onnxrun_get_output(onnxrun_session *s, size_t index, onnxrun_tensor_view *view) {
     if (!s) return ONNXRUN_ERR_ARGUMENT;
-    if (!view) return set_error(s, ONNXRUN_ERR_ARGUMENT, "no view to fill (view is NULL)");
+    if (!view) return or_session_null_argument(s, "view");
     if (!s->graph || index >= onnxrun_output_count(s))
         return set_error(s, ONNXRUN_ERR_ARGUMENT, "output index %zu out of range", index);
     const or_tensor *t = &s->graph->tensors[s->graph->outputs[index]];
