@@ -1,23 +1,32 @@
-/* or_huge_page_alloc (runtime/alloc.h): whole 2 MiB-aligned huge pages from
- * the C library; a plain block of the size asked under a memory context. */
+/* or_huge_page_alloc and or_large_alloc (runtime/alloc.h): whole 2 MiB-aligned
+ * huge pages from the C library; a plain block of the size asked under a
+ * memory context. */
 #include <criterion/criterion.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "alloc.h"
 
+/* Where the C library gives huge pages (Linux: MADV_HUGEPAGE). */
+#ifdef __linux__
+#define HUGE_ALIGN OR_HUGE_PAGE
+#else
+#define HUGE_ALIGN 64
+#endif
+
+/* p holds `bytes` writable bytes aligned to `align`; frees it. */
+static void use_and_free(unsigned char *p, size_t bytes, size_t align) {
+    cr_assert_not_null(p, "%zu bytes", bytes);
+    cr_assert_eq((uintptr_t)p % align, 0, "%zu bytes at %p", bytes, (void *)p);
+    memset(p, 0x5A, bytes);
+    cr_assert_eq(p[bytes - 1], 0x5A);
+    or_free(p);
+}
+
 Test(alloc, huge_page_block_is_aligned_and_usable) {
     size_t sizes[] = {1, 768 << 10, OR_HUGE_PAGE, OR_HUGE_PAGE + 1};
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        unsigned char *p = or_huge_page_alloc(sizes[i]);
-        cr_assert_not_null(p, "%zu bytes", sizes[i]);
-#ifdef __linux__
-        cr_assert_eq((uintptr_t)p % OR_HUGE_PAGE, 0, "%zu bytes at %p", sizes[i], (void *)p);
-#endif
-        memset(p, 0x5A, sizes[i]);
-        cr_assert_eq(p[sizes[i] - 1], 0x5A);
-        or_free(p);
-    }
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        use_and_free(or_huge_page_alloc(sizes[i]), sizes[i], HUGE_ALIGN);
 }
 
 /* A user's allocator is never asked for 2 MiB alignment, and a cap counts
@@ -29,11 +38,8 @@ Test(alloc, huge_page_block_under_a_context_is_plain) {
     size_t before = or_mem_used(mem);
     unsigned char *p = or_huge_page_alloc(768 << 10);
     size_t used = or_mem_used(mem) - before;
-    cr_assert_not_null(p);
-    cr_assert_eq((uintptr_t)p % 64, 0);
     cr_assert(used >= (768 << 10) && used < (769 << 10), "%zu bytes counted", used);
-    memset(p, 1, 768 << 10);
-    or_free(p);
+    use_and_free(p, 768 << 10, 64);
     cr_assert_null(or_huge_page_alloc(2 << 20), "over the 1 MiB cap");
     or_mem_leave(previous);
     or_mem_release(mem);
@@ -43,21 +49,9 @@ Test(alloc, huge_page_block_under_a_context_is_plain) {
  * most 1/8; smaller or wasteful sizes are plain blocks (usable either way). */
 Test(alloc, large_blocks_go_on_huge_pages_when_little_is_wasted) {
     size_t huge[] = {OR_HUGE_PAGE, 4 * OR_HUGE_PAGE, 15 * OR_HUGE_PAGE + 4096};
-    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
-        unsigned char *p = or_large_alloc(huge[i]);
-        cr_assert_not_null(p);
-#ifdef __linux__
-        cr_assert_eq((uintptr_t)p % OR_HUGE_PAGE, 0, "%zu bytes", huge[i]);
-#endif
-        memset(p, 7, huge[i]);
-        or_free(p);
-    }
+    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++)
+        use_and_free(or_large_alloc(huge[i]), huge[i], HUGE_ALIGN);
     size_t plain[] = {1, 4096, OR_HUGE_PAGE - 64, OR_HUGE_PAGE + 64};
-    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
-        unsigned char *p = or_large_alloc(plain[i]);
-        cr_assert_not_null(p);
-        cr_assert_eq((uintptr_t)p % 64, 0);
-        memset(p, 7, plain[i]);
-        or_free(p);
-    }
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+        use_and_free(or_large_alloc(plain[i]), plain[i], 64);
 }
