@@ -183,8 +183,10 @@ const char *onnxrun_status_name(onnxrun_status status);
 
 /* ---- Model inputs and outputs -------------------------------------------
  * Graph inputs exclude initializers. Infos and names stay valid for the
- * session's lifetime. Errors: ARGUMENT (index out of range), INPUT (no such
- * name; the session's message says so). */
+ * session's lifetime. Errors: ARGUMENT (index out of range, a NULL argument),
+ * INPUT (no such name). As everywhere, a failure leaves its message on the
+ * session (unless the session is NULL or its creation failed, which keeps
+ * that message) and a success clears it. */
 
 size_t onnxrun_input_count(const onnxrun_session *session);
 size_t onnxrun_output_count(const onnxrun_session *session);

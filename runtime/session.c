@@ -437,22 +437,40 @@ size_t onnxrun_output_count(const onnxrun_session *s) {
     return s && s->graph ? (size_t)s->graph->n_outputs : 0;
 }
 
+/* The lookups take a const session, but a failure still leaves its message
+ * on the handle: the message buffer is the one part a reader may write. */
+static onnxrun_session *writable(const onnxrun_session *s) {
+    return (onnxrun_session *)s;
+}
+
+static onnxrun_status info_at(const onnxrun_session *cs, const onnxrun_tensor_info *infos, size_t n,
+                              const char *what, size_t index, onnxrun_tensor_info *out_info) {
+    onnxrun_session *s = writable(cs);
+    if (!s || !s->graph) return ONNXRUN_ERR_ARGUMENT;
+    if (!out_info) return or_session_null_argument(s, "out_info");
+    if (index >= n)
+        return set_error(s, ONNXRUN_ERR_ARGUMENT, "%s index %zu out of range (the model has %zu)",
+                         what, index, n);
+    *out_info = infos[index];
+    return ok(s);
+}
+
 onnxrun_status onnxrun_input_info(const onnxrun_session *s, size_t index,
                                   onnxrun_tensor_info *out_info) {
-    if (!s || !out_info || index >= onnxrun_input_count(s)) return ONNXRUN_ERR_ARGUMENT;
-    *out_info = s->inputs[index];
-    return ONNXRUN_OK;
+    return info_at(s, s ? s->inputs : NULL, onnxrun_input_count(s), "input", index, out_info);
 }
 
 onnxrun_status onnxrun_output_info(const onnxrun_session *s, size_t index,
                                    onnxrun_tensor_info *out_info) {
-    if (!s || !out_info || index >= onnxrun_output_count(s)) return ONNXRUN_ERR_ARGUMENT;
-    *out_info = s->outputs[index];
-    return ONNXRUN_OK;
+    return info_at(s, s ? s->outputs : NULL, onnxrun_output_count(s), "output", index, out_info);
 }
 
-static onnxrun_status find_index(onnxrun_session *s, const onnxrun_tensor_info *infos, size_t n,
-                                 const char *what, const char *name, size_t *out_index) {
+static onnxrun_status find_index(const onnxrun_session *cs, const onnxrun_tensor_info *infos,
+                                 size_t n, const char *what, const char *name, size_t *out_index) {
+    onnxrun_session *s = writable(cs);
+    if (!s || !s->graph) return ONNXRUN_ERR_ARGUMENT;
+    if (!name) return or_session_null_argument(s, "name");
+    if (!out_index) return or_session_null_argument(s, "out_index");
     for (size_t i = 0; i < n; i++)
         if (strcmp(infos[i].name, name) == 0) {
             *out_index = i;
@@ -462,15 +480,11 @@ static onnxrun_status find_index(onnxrun_session *s, const onnxrun_tensor_info *
 }
 
 onnxrun_status onnxrun_input_index(const onnxrun_session *s, const char *name, size_t *out_index) {
-    if (!s || !name || !out_index) return ONNXRUN_ERR_ARGUMENT;
-    return find_index((onnxrun_session *)s, s->inputs, onnxrun_input_count(s), "input", name,
-                      out_index);
+    return find_index(s, s ? s->inputs : NULL, onnxrun_input_count(s), "input", name, out_index);
 }
 
 onnxrun_status onnxrun_output_index(const onnxrun_session *s, const char *name, size_t *out_index) {
-    if (!s || !name || !out_index) return ONNXRUN_ERR_ARGUMENT;
-    return find_index((onnxrun_session *)s, s->outputs, onnxrun_output_count(s), "output", name,
-                      out_index);
+    return find_index(s, s ? s->outputs : NULL, onnxrun_output_count(s), "output", name, out_index);
 }
 
 onnxrun_status or_session_check_shape(onnxrun_session *s, const onnxrun_tensor_info *decl,

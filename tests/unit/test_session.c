@@ -83,6 +83,32 @@ Test(session, describes_inputs_with_symbolic_dims) {
     onnxrun_session_destroy(s);
 }
 
+/* Every failed lookup explains itself on the handle; a success clears it. */
+Test(session, lookups_leave_a_message_when_they_fail) {
+    onnxrun_session *s = open_add();
+    onnxrun_tensor_info info;
+    size_t index = 99;
+    cr_assert_eq(onnxrun_output_info(s, 3, &info), ONNXRUN_ERR_ARGUMENT);
+    cr_assert_str_eq(onnxrun_errmsg(s), "output index 3 out of range (the model has 1)");
+    cr_assert_eq(onnxrun_input_info(s, 0, &info), ONNXRUN_OK);
+    cr_assert_str_eq(onnxrun_errmsg(s), "");
+    cr_assert_eq(onnxrun_input_info(s, 0, NULL), ONNXRUN_ERR_ARGUMENT);
+    cr_assert_str_eq(onnxrun_errmsg(s), "out_info is NULL");
+    cr_assert_eq(onnxrun_output_index(s, "nope", &index), ONNXRUN_ERR_INPUT);
+    cr_assert_str_eq(onnxrun_errmsg(s), "the model has no output named 'nope'");
+    cr_assert_eq(index, 99);
+    cr_assert_eq(onnxrun_input_index(s, NULL, &index), ONNXRUN_ERR_ARGUMENT);
+    cr_assert_str_eq(onnxrun_errmsg(s), "name is NULL");
+    cr_assert_eq(onnxrun_input_index(s, "x", NULL), ONNXRUN_ERR_ARGUMENT);
+    cr_assert_str_eq(onnxrun_errmsg(s), "out_index is NULL");
+    cr_assert_eq(onnxrun_input_index(s, "x", &index), ONNXRUN_OK);
+    cr_assert_eq(index, 0);
+    cr_assert_str_eq(onnxrun_errmsg(s), "");
+    cr_assert_eq(onnxrun_input_info(NULL, 0, &info), ONNXRUN_ERR_ARGUMENT);
+    cr_assert_eq(onnxrun_output_index(NULL, "y", &index), ONNXRUN_ERR_ARGUMENT);
+    onnxrun_session_destroy(s);
+}
+
 /* The batch axis changes between runs: the plan is redone each time. */
 Test(session, replans_when_dynamic_dims_change) {
     onnxrun_session *s = open_add();
@@ -135,6 +161,11 @@ Test(session, unsupported_op_fails_at_load_naming_the_node) {
               "%s", onnxrun_errmsg(s));
     cr_assert_eq(onnxrun_input_count(s), 0);
     cr_assert_eq(onnxrun_run(s), ONNXRUN_ERR_ARGUMENT);
+    onnxrun_tensor_info info;
+    size_t index;
+    cr_assert_eq(onnxrun_input_info(s, 0, &info), ONNXRUN_ERR_ARGUMENT);
+    cr_assert_eq(onnxrun_input_index(s, "x", &index), ONNXRUN_ERR_ARGUMENT);
+    cr_assert(strstr(onnxrun_errmsg(s), "NotAnOnnxOp"), "kept: %s", onnxrun_errmsg(s));
     onnxrun_session_destroy(s);
 }
 
