@@ -8,7 +8,6 @@
 #define VL 16
 #define CELL or_rnn_cell_f32
 #define EXP_LO -87.0f
-#define EXP_HI 88.0f
 #define LN2_HI 0.693359375f
 #define LN2_LO -2.12194440054690583e-4
 #define EXP_NC 6
