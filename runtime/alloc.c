@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 struct or_mem {
     onnxrun_allocator a; /* alloc == NULL: the C library */
@@ -223,7 +224,25 @@ void *or_large_alloc(size_t bytes) {
     size_t rounded = (bytes + OR_HUGE_PAGE - 1) / OR_HUGE_PAGE * OR_HUGE_PAGE;
     if (bytes >= OR_HUGE_PAGE && rounded >= bytes && rounded - bytes <= bytes / 8)
         return or_huge_page_alloc(bytes);
-    return or_aligned_alloc(64, bytes);
+    void *p = or_aligned_alloc(64, bytes);
+    if (p) or_prefault(p, bytes);
+    return p;
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels answer EINVAL */
+#endif
+
+void or_prefault(void *p, size_t bytes) {
+#ifdef __linux__
+    if (!p || bytes < OR_PREFAULT_MIN) return;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t begin = (uintptr_t)p / page * page, end = (uintptr_t)p + bytes;
+    (void)madvise((void *)begin, end - begin, MADV_POPULATE_WRITE); /* a hint */
+#else
+    (void)p;
+    (void)bytes;
+#endif
 }
 
 void or_free(void *ptr) {

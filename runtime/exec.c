@@ -377,6 +377,7 @@ static int plan_arena(or_graph *g) {
         or_free(g->arena);
         g->arena = aligned_bytes(arena_size);
         g->arena_size = g->arena ? arena_size : 0;
+        or_prefault(g->arena, arena_size); /* a run writes every slot */
         if (!g->arena) {
             or_free(slots);
             or_free(slot_of);

@@ -220,7 +220,9 @@ static void N_(pack_bt_rows)(const KERN *kern, int64_t K, int64_t N, const T *B,
         int64_t n = N - j0 < kern->nr ? N - j0 : kern->nr;
         for (int64_t k0 = 0; k0 < K; k0 += kern->kc) {
             int64_t kc = K - k0 < kern->kc ? K - k0 : kern->kc;
-            N_(pack_b)(kern, true, B, ldb, k0, kc, j0, n, data + k0 * npad + j0 * kc);
+            T *dst = data + k0 * npad + j0 * kc;
+            or_prefault(dst, sizeof(T) * (size_t)(kc * kern->nr));
+            N_(pack_b)(kern, true, B, ldb, k0, kc, j0, n, dst);
         }
         for (int64_t j = j0; j < j0 + n; j++)
             or_src_release_consumed(rel, B + j * ldb, (size_t)K * sizeof(T));
@@ -250,6 +252,7 @@ static or_packed_b *N_(pack_b_impl)(const KERN *kern, bool trans_b, int64_t K, i
         N_(pack_bt_rows)(kern, K, N, B, ldb, npad, p->data, rel);
         return p;
     }
+    or_prefault(p->data, bytes); /* B stays: no reader hands pages back meanwhile */
     for (int64_t k0 = 0; k0 < K; k0 += kern->kc) {
         int64_t kc = K - k0 < kern->kc ? K - k0 : kern->kc;
         N_(pack_b)(kern, trans_b, B, ldb, k0, kc, 0, N, (T *)p->data + k0 * npad);

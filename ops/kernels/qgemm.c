@@ -52,27 +52,56 @@ static void panel_done(const or_qmat *q, int64_t p, const float *B, int64_t ldb,
         or_src_release_consumed(rel, B + n * ldb, (size_t)q->K * sizeof(float));
 }
 
+/* The panel packs read B a cache line per row at a time (PACK_KB floats of
+ * each of the panel's rows, then the next PACK_KB): walking down a column
+ * instead touched 16 rows ldb apart, which share one L1 set when ldb is a
+ * multiple of 4 KiB (16 lines for 12 ways). Measured alone on Zen 5 (R of
+ * LSTM hidden 1024, 16 MiB, into mapped pages): 4.8 -> 3.2 ms. Mapping the
+ * fresh pages had cost ten times that, hence panel_prefault. */
+#define PACK_KB 16
+
+static int64_t min64(int64_t a, int64_t b) {
+    return a < b ? a : b;
+}
+
+/* Bytes per packed weight and per converted activation. */
+static int64_t qesz(or_qkind kind) {
+    return kind == OR_Q_BF16 ? 2 : kind == OR_Q_S8 ? 1 : 4;
+}
+
+/* Panel p of q's packed data, about to be written (or_prefault). */
+static void panel_prefault(const or_qmat *q, int64_t p) {
+    size_t bytes = (size_t)(q->kpad * OR_Q_PANEL * qesz(q->kind));
+    or_prefault((unsigned char *)q->data + (size_t)p * bytes, bytes);
+}
+
 static void pack_bf16(or_qmat *q, const float *B, int64_t ldb, or_src_release *rel) {
     uint16_t *d = q->data;
     const int64_t kq = q->kpad / 2;
-    for (int64_t p = 0; p < q->npan; panel_done(q, p, B, ldb, rel), p++)
-        for (int64_t kk = 0; kk < kq; kk++)
+    for (int64_t p = 0; p < q->npan; panel_done(q, p, B, ldb, rel), p++) {
+        panel_prefault(q, p);
+        for (int64_t kk0 = 0; kk0 < kq; kk0 += PACK_KB / 2)
             for (int j = 0; j < OR_Q_PANEL; j++)
-                for (int e = 0; e < 2; e++) {
-                    int64_t n = p * OR_Q_PANEL + j, k = 2 * kk + e;
-                    float x = n < q->N && k < q->K ? B[n * ldb + k] : 0.0f;
-                    d[((p * kq + kk) * OR_Q_PANEL + j) * 2 + e] = or_f32_to_bf16(x);
-                }
+                for (int64_t kk = kk0; kk < min64(kk0 + PACK_KB / 2, kq); kk++)
+                    for (int e = 0; e < 2; e++) {
+                        int64_t n = p * OR_Q_PANEL + j, k = 2 * kk + e;
+                        float x = n < q->N && k < q->K ? B[n * ldb + k] : 0.0f;
+                        d[((p * kq + kk) * OR_Q_PANEL + j) * 2 + e] = or_f32_to_bf16(x);
+                    }
+    }
 }
 
 static void pack_f32(or_qmat *q, const float *B, int64_t ldb, or_src_release *rel) {
     float *d = q->data;
-    for (int64_t p = 0; p < q->npan; panel_done(q, p, B, ldb, rel), p++)
-        for (int64_t k = 0; k < q->K; k++)
+    for (int64_t p = 0; p < q->npan; panel_done(q, p, B, ldb, rel), p++) {
+        panel_prefault(q, p);
+        for (int64_t k0 = 0; k0 < q->K; k0 += PACK_KB)
             for (int j = 0; j < OR_Q_PANEL; j++) {
                 int64_t n = p * OR_Q_PANEL + j;
-                d[(p * q->K + k) * OR_Q_PANEL + j] = n < q->N ? B[n * ldb + k] : 0.0f;
+                for (int64_t k = k0; k < min64(k0 + PACK_KB, q->K); k++)
+                    d[(p * q->K + k) * OR_Q_PANEL + j] = n < q->N ? B[n * ldb + k] : 0.0f;
             }
+    }
 }
 
 static int8_t quant(float x, float inv) {
@@ -99,11 +128,6 @@ static void pack_s8(or_qmat *q, const float *B, int64_t ldb, or_src_release *rel
         q->rowsum[n] = sum;
         or_src_release_consumed(rel, B + n * ldb, (size_t)q->K * sizeof(float));
     }
-}
-
-/* Bytes per packed weight and per converted activation. */
-static int64_t qesz(or_qkind kind) {
-    return kind == OR_Q_BF16 ? 2 : kind == OR_Q_S8 ? 1 : 4;
 }
 
 or_qmat *or_qmat_pack(or_qkind kind, int64_t N, int64_t K, const float *B, int64_t ldb,
@@ -138,6 +162,7 @@ or_qmat *or_qmat_pack_from(or_qkind kind, int64_t N, int64_t K, const float *B, 
     } else if (kind == OR_Q_F32) {
         pack_f32(q, B, ldb, rel);
     } else {
+        or_prefault(q->data, (size_t)elems); /* zeroed whole: padding stays 0 */
         memset(q->data, 0, (size_t)elems);
         pack_s8(q, B, ldb, rel);
     }

@@ -55,3 +55,47 @@ Test(alloc, large_blocks_go_on_huge_pages_when_little_is_wasted) {
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
         use_and_free(or_large_alloc(plain[i]), plain[i], 64);
 }
+
+#ifdef __linux__
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* Pages of [p, p + bytes) (page-aligned) that are resident. */
+static size_t resident_pages(void *p, size_t bytes, size_t page) {
+    unsigned char vec[512];
+    size_t n = bytes / page, count = 0;
+    cr_assert_leq(n, sizeof vec);
+    cr_assert_eq(mincore(p, bytes, vec), 0);
+    for (size_t i = 0; i < n; i++) count += vec[i] & 1;
+    return count;
+}
+
+/* or_prefault maps the pages under the range (all of them, the partial ones
+ * at either end included) and leaves every byte as it was; short ranges and
+ * NULL are left alone. */
+Test(alloc, prefault_maps_pages_and_keeps_contents) {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), len = 64 * page;
+    unsigned char *map =
+        mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(map, MAP_FAILED);
+    if (madvise(map, page, MADV_POPULATE_WRITE) != 0) {
+        munmap(map, len);
+        cr_skip_test("this kernel has no MADV_POPULATE_WRITE (Linux < 5.14)");
+    }
+    map[page] = 0xC3; /* page 1 holds data that must survive */
+    or_prefault(NULL, len);
+    or_prefault(map + 40 * page, OR_PREFAULT_MIN - 1);
+    cr_assert_eq(resident_pages(map, len, page), 2, "pages 0 and 1 only");
+    /* From the middle of page 1 into page 20: pages 1-20. */
+    or_prefault(map + page + 100, 19 * page);
+    cr_assert_eq(resident_pages(map, len, page), 21);
+    cr_assert_eq(map[page], 0xC3);
+    for (size_t i = 2 * page; i < 21 * page; i++) cr_assert_eq(map[i], 0, "byte %zu", i);
+    cr_assert_eq(resident_pages(map + 21 * page, len - 21 * page, page), 0);
+    munmap(map, len);
+}
+#endif
