@@ -220,13 +220,32 @@ void *or_huge_page_alloc(size_t bytes) {
     return or_aligned_alloc(64, bytes);
 }
 
-void *or_large_alloc(size_t bytes) {
-    size_t rounded = (bytes + OR_HUGE_PAGE - 1) / OR_HUGE_PAGE * OR_HUGE_PAGE;
-    if (bytes >= OR_HUGE_PAGE && rounded >= bytes && rounded - bytes <= bytes / 8)
-        return or_huge_page_alloc(bytes);
+/* round: all of it on huge pages where rounding up wastes at most 1/8. */
+static void *large_alloc(size_t bytes, bool round) {
+#ifdef MADV_HUGEPAGE
+    size_t whole = bytes / OR_HUGE_PAGE * OR_HUGE_PAGE, tail = bytes - whole;
+    if (!current && whole > 0) {
+        if (round && tail > 0 && OR_HUGE_PAGE - tail <= bytes / 8) return or_huge_page_alloc(bytes);
+        void *p = NULL;
+        if (posix_memalign(&p, OR_HUGE_PAGE, bytes) != 0) return NULL;
+        madvise(p, whole, MADV_HUGEPAGE); /* a hint: without THP, 4 KiB pages */
+        or_prefault((unsigned char *)p + whole, tail);
+        return p;
+    }
+#else
+    (void)round;
+#endif
     void *p = or_aligned_alloc(64, bytes);
     if (p) or_prefault(p, bytes);
     return p;
+}
+
+void *or_large_alloc(size_t bytes) {
+    return large_alloc(bytes, true);
+}
+
+void *or_large_alloc_exact(size_t bytes) {
+    return large_alloc(bytes, false);
 }
 
 #ifndef MADV_POPULATE_WRITE

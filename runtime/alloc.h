@@ -38,13 +38,18 @@ char *or_strdup(const char *s);
 void *or_huge_page_alloc(size_t bytes);
 
 /* A large block filled once and read in full (an initializer's bytes, an
- * embedding fold's table): on huge pages when it is at least one and
- * rounding it up to whole ones wastes at most 1/8 of it, else 64-byte
- * aligned and prefaulted (or_prefault: the caller fills it at once).
- * Faulting in fresh 4 KiB pages one at a time is slow (on the Zen 5 VM,
- * copying a model's initializers out of the file took more time in page
- * faults than in the copy). Released with or_free. */
+ * embedding fold's table): 2 MiB-aligned from 2 MiB on, its whole 2 MiB
+ * stretches on huge pages and the rest prefaulted (or_prefault: the caller
+ * fills the block at once), or all of it on huge pages where rounding up
+ * wastes at most 1/8; smaller blocks 64-byte aligned and prefaulted. On the
+ * Zen 5 VM every first touch of a 4 KiB page is a hypervisor round trip,
+ * even prefaulted: copying a model's initializers out of the file took more
+ * time in page faults than in the copy. A plain block under a context.
+ * Released with or_free. */
 void *or_large_alloc(size_t bytes);
+/* The same, never rounded up (nothing resident past `bytes`): the activation
+ * arena, which lives as long as the session. */
+void *or_large_alloc_exact(size_t bytes);
 
 /* Writes are about to cover [p, p + bytes) of a fresh block: asks the kernel
  * to map the pages under it in one call (madvise MADV_POPULATE_WRITE, Linux

@@ -1,6 +1,6 @@
-/* or_huge_page_alloc and or_large_alloc (runtime/alloc.h): whole 2 MiB-aligned
- * huge pages from the C library; a plain block of the size asked under a
- * memory context. */
+/* or_huge_page_alloc, or_large_alloc and or_prefault (runtime/alloc.h): 2
+ * MiB-aligned huge pages from the C library; a plain block of the size asked
+ * under a memory context; pages mapped ahead of writes. */
 #include <criterion/criterion.h>
 #include <stdint.h>
 #include <string.h>
@@ -45,15 +45,35 @@ Test(alloc, huge_page_block_under_a_context_is_plain) {
     or_mem_release(mem);
 }
 
-/* or_large_alloc: whole huge pages from 2 MiB on where rounding up wastes at
- * most 1/8; smaller or wasteful sizes are plain blocks (usable either way). */
-Test(alloc, large_blocks_go_on_huge_pages_when_little_is_wasted) {
-    size_t huge[] = {OR_HUGE_PAGE, 4 * OR_HUGE_PAGE, 15 * OR_HUGE_PAGE + 4096};
-    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++)
+/* or_large_alloc and or_large_alloc_exact: 2 MiB-aligned from 2 MiB on (whole
+ * huge pages, or huge pages for the whole 2 MiB stretches and 4 KiB pages for
+ * the rest); smaller sizes are plain blocks (usable either way). */
+Test(alloc, large_blocks_start_on_huge_pages_from_2_mib) {
+    size_t huge[] = {OR_HUGE_PAGE, OR_HUGE_PAGE + 64, 4 * OR_HUGE_PAGE, 15 * OR_HUGE_PAGE + 4096};
+    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
         use_and_free(or_large_alloc(huge[i]), huge[i], HUGE_ALIGN);
-    size_t plain[] = {1, 4096, OR_HUGE_PAGE - 64, OR_HUGE_PAGE + 64};
-    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+        use_and_free(or_large_alloc_exact(huge[i]), huge[i], HUGE_ALIGN);
+    }
+    size_t plain[] = {1, 4096, OR_PREFAULT_MIN, OR_HUGE_PAGE - 64};
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
         use_and_free(or_large_alloc(plain[i]), plain[i], 64);
+        use_and_free(or_large_alloc_exact(plain[i]), plain[i], 64);
+    }
+}
+
+/* Under a context (a user's allocator or a cap) they are plain blocks that
+ * count what was asked for. */
+Test(alloc, large_blocks_under_a_context_are_plain) {
+    or_mem *mem = or_mem_new(NULL, (size_t)8 << 20);
+    cr_assert_not_null(mem);
+    or_mem *previous = or_mem_enter(mem);
+    size_t before = or_mem_used(mem), bytes = OR_HUGE_PAGE + 4096;
+    unsigned char *p = or_large_alloc_exact(bytes);
+    size_t used = or_mem_used(mem) - before;
+    cr_assert(used >= bytes && used < bytes + 4096, "%zu bytes counted", used);
+    use_and_free(p, bytes, 64);
+    or_mem_leave(previous);
+    or_mem_release(mem);
 }
 
 #ifdef __linux__
