@@ -207,14 +207,22 @@ void *or_aligned_alloc(size_t alignment, size_t size) {
     return p;
 }
 
+#ifdef MADV_HUGEPAGE
+/* `bytes` from the C library, 2 MiB-aligned, with its first `huge` bytes
+ * (whole huge pages) marked for transparent huge pages. */
+static void *huge_aligned(size_t bytes, size_t huge) {
+    void *p = NULL;
+    if (posix_memalign(&p, OR_HUGE_PAGE, bytes) != 0) return NULL;
+    madvise(p, huge, MADV_HUGEPAGE); /* a hint: without THP, 4 KiB pages */
+    return p;
+}
+#endif
+
 void *or_huge_page_alloc(size_t bytes) {
 #ifdef MADV_HUGEPAGE
     if (!current && bytes <= SIZE_MAX - OR_HUGE_PAGE) {
         size_t rounded = (bytes + OR_HUGE_PAGE - 1) / OR_HUGE_PAGE * OR_HUGE_PAGE;
-        void *p = NULL;
-        if (posix_memalign(&p, OR_HUGE_PAGE, rounded ? rounded : OR_HUGE_PAGE) != 0) return NULL;
-        madvise(p, rounded, MADV_HUGEPAGE); /* a hint: without THP, 4 KiB pages */
-        return p;
+        return huge_aligned(rounded ? rounded : OR_HUGE_PAGE, rounded);
     }
 #endif
     return or_aligned_alloc(64, bytes);
@@ -226,10 +234,8 @@ static void *large_alloc(size_t bytes, bool round) {
     size_t whole = bytes / OR_HUGE_PAGE * OR_HUGE_PAGE, tail = bytes - whole;
     if (!current && whole > 0) {
         if (round && tail > 0 && OR_HUGE_PAGE - tail <= bytes / 8) return or_huge_page_alloc(bytes);
-        void *p = NULL;
-        if (posix_memalign(&p, OR_HUGE_PAGE, bytes) != 0) return NULL;
-        madvise(p, whole, MADV_HUGEPAGE); /* a hint: without THP, 4 KiB pages */
-        or_prefault((unsigned char *)p + whole, tail);
+        void *p = huge_aligned(bytes, whole);
+        if (p) or_prefault((unsigned char *)p + whole, tail);
         return p;
     }
 #else
