@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sanitizer runs of the test suites, each in its own build directory:
 #   asan BUILD_DIR: -DONNXRUN_SANITIZE=ON (ASan + UBSan + LeakSanitizer); runs
-#        the unit tests and the conformance runner (same expected list as the
-#        normal run).
+#        the unit tests, the conformance runner (same expected list as the
+#        normal run), then the same concurrency programs as tsan (use after
+#        free and leaks of shared weights, pools and clones).
 #   tsan BUILD_DIR: -DONNXRUN_TSAN=ON (ThreadSanitizer); runs tests/tsan_sessions
 #        on PyTorch-exported models and a synthetic one: concurrent sessions,
 #        with and without the intra-op pool; and tests/tsan_clones (session
@@ -21,11 +22,11 @@ data=${3:-${ONNXRUN_SHARED:-$root/../shared}/onnx-backend-tests}
 reports=$build/sanitizer-reports
 
 case $mode in
-asan) flags=(-DONNXRUN_SANITIZE=ON -DONNXRUN_TESTS=ON); targets=(unit_tests conformance onnxrun) ;;
-tsan) flags=(-DONNXRUN_TSAN=ON -DONNXRUN_TESTS=OFF); targets=(tsan_sessions)
-  [ -f "$root/tests/tsan_clones.c" ] && targets+=(tsan_clones) ;;
+asan) flags=(-DONNXRUN_SANITIZE=ON -DONNXRUN_TESTS=ON); targets=(unit_tests conformance onnxrun tsan_sessions) ;;
+tsan) flags=(-DONNXRUN_TSAN=ON -DONNXRUN_TESTS=OFF); targets=(tsan_sessions) ;;
 *) echo "run_sanitizers.sh: unknown mode '$mode'" >&2; exit 2 ;;
 esac
+[ -f "$root/tests/tsan_clones.c" ] && targets+=(tsan_clones)
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "${flags[@]}" >/dev/null || exit 1
 cmake --build "$build" -j2 --target "${targets[@]}" >"$build/build.log" 2>&1 ||
   { tail -n 30 "$build/build.log"; exit 1; }
@@ -61,21 +62,20 @@ criterion_only_leak() {
        inleak && /^ +#1 / { n++; if ($0 ~ /libcriterion\.so/) crit++; inleak = 0 }
        END { exit !(n > 0 && crit == n) }' "$1"
 }
+models=(synthetic) # large enough ops to be split across the intra-op pool
+for m in lstm_h0c0 gru_bidir_batch_first conv1d_gru rnn_tanh_3layer; do
+  models+=("$root/tests/models/$m")
+done
 if [ "$mode" = asan ]; then
   step unit "$build/tests/unit_tests" --jobs 2
   step conformance "$build/tests/conformance" --onnxrun "$build/onnxrun" --data "$data" \
     --expected "$root/tests/conformance_expected.txt" --log "$build/conformance.log"
-else
-  models=(synthetic) # large enough ops to be split across the intra-op pool
-  for m in lstm_h0c0 gru_bidir_batch_first conv1d_gru rnn_tanh_3layer; do
-    models+=("$root/tests/models/$m")
-  done
-  step sessions "$build/tests/tsan_sessions" "${models[@]}"
-  # the fused recurrent engine forced on, threads taking over each other's chunks
-  step rnn_team env ONNXRUN_RNN_TEAM=3 "$build/tests/tsan_sessions" "${models[@]:1}"
-  # onnxrun_session_clone from several threads (tests/tsan_clones.c, when present)
-  [ -x "$build/tests/tsan_clones" ] && step clones "$build/tests/tsan_clones" "$root/examples/kws_stream"
 fi
+step sessions "$build/tests/tsan_sessions" "${models[@]}"
+# the fused recurrent engine forced on, threads taking over each other's chunks
+step rnn_team env ONNXRUN_RNN_TEAM=3 "$build/tests/tsan_sessions" "${models[@]:1}"
+# onnxrun_session_clone from several threads (tests/tsan_clones.c, when present)
+[ -x "$build/tests/tsan_clones" ] && step clones "$build/tests/tsan_clones" "$root/examples/kws_stream"
 
 # ASan also logs warnings there (a refused huge allocation with
 # allocator_may_return_null=1, which the library must survive): only errors count.

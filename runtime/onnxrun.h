@@ -1,7 +1,8 @@
 /* onnxrun public API: load an ONNX model and run it on the CPU.
  *
- * Handles are opaque. Every call returns an onnxrun_status; on failure the
- * message is kept on the session (onnxrun_errmsg), as in SQLite. A session
+ * Handles are opaque. Every call that can fail returns an onnxrun_status (the
+ * others destroy, count or name things); on failure the message is kept on
+ * the session (onnxrun_errmsg), as in SQLite. A session
  * whose creation failed is still returned (unless memory ran out) so that the
  * caller can read the message; it must be destroyed like any other. Results
  * come back through the last parameters.

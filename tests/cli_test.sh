@@ -126,6 +126,8 @@ run "info unsupported" 0 --info "$tmp/unsupported.onnx"
 expect "info unsupported list" "$tmp/out" '^  Zzz (not implemented)$'
 run "help" 0 --help
 expect "help" "$tmp/out" '^usage: onnxrun \[options\] MODEL \[INPUT ...\]'
+run "help -h" 0 -h
+expect "help -h" "$tmp/out" '^  -h, --help  show this help$'
 run "info with an input" 1 --info "$ADD/model.onnx" "$tmp/x.npy"
 expect "info with an input message" "$tmp/err" "^onnxrun: --info only prints the model"
 run "info with --bench" 1 --info --bench 3 "$ADD/model.onnx"

@@ -59,7 +59,7 @@ static const char usage_text[] =
     "              given as INPUT files\n"
     "  --info      print the model: producer, opsets, inputs and outputs with their shapes\n"
     "              and types, op histogram, and the ops this build does not support\n"
-    "  --help      show this help\n"
+    "  -h, --help  show this help\n"
     "Without -o, each output's name, dtype, shape and first values are printed.\n"
     "bfloat16 and float8 outputs are written as '<u2' / '|u1' .npy files holding the\n"
     "raw bits.\n"
