@@ -360,6 +360,11 @@ static void cache_free(void *p) {
     or_free(c);
 }
 
+int or_rnn_r_copy_count(const or_node *n) {
+    const or_rnn_cache *c = n->free_cache == cache_free ? n->cache : NULL;
+    return c && c->r[0][0] ? or_packed_b_copies(c->r[0][0]) : 0;
+}
+
 bool or_rnn_folds(const or_node *n) {
     const or_rnn_cache *c = n->free_cache == cache_free ? n->cache : NULL;
     return c && c->fold.indices >= 0 && c->fold.table[0];
@@ -472,6 +477,45 @@ bool or_rnn_r_huge_pages(const or_rnn_state *s, or_qkind kind, or_pack_source sr
            l2 > 0 && bytes >= l2 / 2 && bytes <= l2;
 }
 
+/* A batch-1 step reads all of R, and an R the L2 holds is read at the L2's
+ * speed; on the Zen 5 (1 MiB L2) that speed depends on how much is read
+ * between two reads of the same line. A read loop over one buffer again and
+ * again ran at 190-210 GB/s up to 496 KiB and at 245-257 GB/s from 512 KiB
+ * (to 640 KiB; 237 at 768, 130 at 896), and read as 2-4 buffers taken in
+ * turn, 512-576 KiB in all ran as fast (the cause is not known: perhaps a
+ * prefetcher that remembers about 512 KiB of recent lines). So the steps
+ * take turns over copies of R when that brings the lines read between two
+ * reads of one line to 1/2-9/16 of the L2, with R at least 1/8 of it (2-4
+ * copies). Measured per model, 10-16 pairs of processes, one pinned core:
+ * LSTM hidden 128 (R 256 KiB, 2 copies) 0.86-0.90x the time, RNN hidden 256
+ * (256 KiB, 2) 0.87-0.91x, GRU hidden 128 (192 KiB, 3) 0.88x, LSTM hidden 96
+ * (144 KiB, 4) 0.96x; outside the rule, GRU hidden 128 with 2 copies 0.98x,
+ * LSTM hidden 112 (196 KiB) with 3 1.05x, LSTM hidden 144 (324 KiB) with 2
+ * 1.12x, LSTM hidden 64 (64 KiB) with 8 1.02-1.04x. Measured on this L2 size
+ * only, so the rule applies to no other; with two threads the steps take the
+ * team engine (recurrent_team.h), where copies changed nothing. */
+#define R_COPIES_L2 (1u << 20)
+
+int or_rnn_r_copies_for(double r_bytes, size_t l2_bytes) {
+    if (l2_bytes != R_COPIES_L2 || !(r_bytes >= (double)l2_bytes / 8)) return 1;
+    double want = (double)l2_bytes / 2, most = (double)l2_bytes * 9 / 16;
+    int copies = (int)ceil(want / r_bytes);
+    return copies >= 2 && copies * r_bytes <= most ? copies : 1;
+}
+
+/* ONNXRUN_R_COPIES=N (1-8) forces N copies of any float R read by the blocked
+ * GEMM, at any batch (tests; 1: never). */
+int or_rnn_r_copies(const or_rnn_state *s, or_qkind kind, or_pack_source src) {
+    const char *forced = getenv("ONNXRUN_R_COPIES");
+    bool plain = s->dtype == OR_FLOAT && kind == OR_Q_F32;
+    if (forced && forced[0] >= '1' && forced[0] <= '8' && !forced[1])
+        return plain ? forced[0] - '0' : 1;
+    /* A capped session wants memory more than speed. */
+    if (!plain || src != OR_PACK_CACHED || s->batch != 1 || or_mem_cap(or_mem_current()) > 0)
+        return 1;
+    return or_rnn_r_copies_for(r_bytes(s, kind), or_cpu_l2_bytes());
+}
+
 /* The input product X·Wᵀ runs over a chunk of steps at once, so it is
  * compute-bound, not bandwidth-bound like the batch-1 recurrent product:
  * reduced precision pays off there only with the dot-product instructions.
@@ -498,6 +542,7 @@ static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, cons
     bool q = c->precision != ONNXRUN_PRECISION_FP32, ok = true;
     or_pack_source r_source = or_rnn_r_source(s, kind);
     bool r_huge = or_rnn_r_huge_pages(s, kind, r_source);
+    int r_copies = or_rnn_r_copies(s, kind, r_source);
     c->alternate_sweep = r_source != OR_PACK_CACHED;
     /* An embedding lookup's tables replace W's pack. Without memory for
      * them, X·Wᵀ stays a GEMM. */
@@ -532,6 +577,8 @@ static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, cons
             else
                 ok = (c->r[d][b] = pack(s, s->hidden, rows[b], src, r_huge, rrel)) != NULL;
             if (ok) or_rnn_mark_source(c->r[d][b], c->qr[d][b], r_source);
+            /* Copies only speed steps up: without memory for them, none. */
+            if (ok && c->r[d][b]) or_packed_b_replicate(c->r[d][b], r_copies);
         }
     }
     return ok;
@@ -1007,7 +1054,7 @@ void or_rnn_rows(or_graph *g, or_rnn_state *s, int d, int64_t k, or_rnn_row_fn r
 void or_rnn_gemm_r(or_graph *g, or_node *n, or_rnn_state *s, int d, int64_t k, int block,
                    int64_t r0, int64_t nrows, const void *A, void *C) {
     const int64_t M = s->batch, K = s->hidden;
-    or_packed_b *pr = s->cache ? s->cache->r[d][block] : NULL;
+    const or_packed_b *pr = s->cache ? or_packed_b_copy(s->cache->r[d][block], k) : NULL;
     if (M == 0) return;
     const bool back = s->cache && s->cache->alternate_sweep && k % 2 != 0;
     if (s->cache && s->cache->qr[d][block]) {

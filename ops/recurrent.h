@@ -130,6 +130,13 @@ or_pack_source or_rnn_r_source(const or_rnn_state *s, or_qkind kind);
  * goes on huge pages (alloc.h's or_huge_page_alloc; measured in recurrent.c). */
 bool or_rnn_r_huge_pages(const or_rnn_state *s, or_qkind kind, or_pack_source src);
 
+/* How many identical copies of one direction's float R the batch-1 steps
+ * take turns reading (gemm.h's or_packed_b_replicate; 1: none), for R packed
+ * as kind and read from src; measured in recurrent.c. or_rnn_r_copies_for is
+ * the size rule alone, for R of r_bytes on a core of l2_bytes of L2. */
+int or_rnn_r_copies(const or_rnn_state *s, or_qkind kind, or_pack_source src);
+int or_rnn_r_copies_for(double r_bytes, size_t l2_bytes);
+
 /* Marks R's pack, whichever of the two forms exists (the other NULL). */
 static inline void or_rnn_mark_source(or_packed_b *pb, or_qmat *q, or_pack_source src) {
     if (pb) or_packed_b_set_source(pb, src);
@@ -179,6 +186,10 @@ struct or_rnn_fold {
 
 /* Whether the prepared node n reads X·Wᵀ from fold tables (tests). */
 bool or_rnn_folds(const or_node *n);
+/* How many copies of direction 0's R pack the prepared node n's steps take
+ * turns reading (or_rnn_r_copies; 1: the pack alone; 0: R is not packed for
+ * the blocked GEMM) (tests). */
+int or_rnn_r_copy_count(const or_node *n);
 /* Whether node n's X is such a lookup that may be folded (f filled, no
  * tables yet); ONNXRUN_RNN_FOLD=0 turns folding off. */
 bool or_rnn_fold_find(or_graph *g, const or_node *n, const or_rnn_state *s, or_rnn_fold *f);

@@ -14,9 +14,11 @@ struct or_packed_b {
     size_t elem;      /* sizeof(float) or sizeof(double) */
     const void *kern; /* the or_f32/f64_gemm_kernel it was packed for */
     int64_t K, N;
-    int64_t npad;          /* N rounded up to the kernel's NR */
-    void *data;            /* per K block of kc: npad / NR panels of [kc, NR] */
-    or_pack_source source; /* picks the kernel's ukr, ukr_l3 or ukr_stream */
+    int64_t npad;                 /* N rounded up to the kernel's NR */
+    void *data;                   /* per K block of kc: npad / NR panels of [kc, NR] */
+    or_pack_source source;        /* picks the kernel's ukr, ukr_l3 or ukr_stream */
+    int copies;                   /* 1 + the replicas (or_packed_b_replicate); 0 or 1: none */
+    struct or_packed_b *replicas; /* [copies - 1], each reading its own copy of data */
 };
 
 static const or_f32_gemm_kernel *f32_kernel(void) {
@@ -135,8 +137,43 @@ or_packed_b *or_dgemm_pack_bt_from(int64_t K, int64_t N, const double *B, int64_
 
 void or_packed_b_free(or_packed_b *p) {
     if (!p) return;
+    if (p->replicas) or_free(p->replicas[0].data); /* one block holds every replica's copy */
+    or_free(p->replicas);
     or_free(p->data);
     or_free(p);
+}
+
+bool or_packed_b_replicate(or_packed_b *p, int copies) {
+    if (!p || copies < 1 || copies > OR_PACKED_B_MAX_COPIES || p->copies > 1) return false;
+    if (copies == 1) return true;
+    size_t bytes = or_packed_b_bytes(p), extra = (size_t)(copies - 1);
+    if (bytes > SIZE_MAX / extra) return false;
+    or_packed_b *replicas = or_calloc(extra, sizeof *replicas);
+    unsigned char *data = replicas ? or_aligned_alloc(64, bytes * extra) : NULL;
+    if (!data) {
+        or_free(replicas);
+        return false;
+    }
+    or_prefault(data, bytes * extra);
+    for (size_t i = 0; i < extra; i++) {
+        replicas[i] = *p;
+        replicas[i].data = data + i * bytes; /* bytes: whole NR-wide panels, 64-byte multiples */
+        memcpy(replicas[i].data, p->data, bytes);
+    }
+    p->replicas = replicas;
+    p->copies = copies;
+    return true;
+}
+
+const or_packed_b *or_packed_b_copy(const or_packed_b *p, int64_t i) {
+    if (!p || p->copies <= 1) return p;
+    int64_t c = i % p->copies;
+    if (c < 0) c += p->copies;
+    return c == 0 ? p : &p->replicas[c - 1];
+}
+
+int or_packed_b_copies(const or_packed_b *p) {
+    return p && p->copies > 1 ? p->copies : 1;
 }
 
 int64_t or_packed_b_k(const or_packed_b *p) {
@@ -148,6 +185,7 @@ int64_t or_packed_b_n(const or_packed_b *p) {
 
 void or_packed_b_set_source(or_packed_b *p, or_pack_source src) {
     p->source = src;
+    for (int i = 0; i + 1 < p->copies; i++) p->replicas[i].source = src;
 }
 
 size_t or_packed_b_bytes(const or_packed_b *p) {

@@ -66,6 +66,19 @@ typedef enum or_pack_source {
 } or_pack_source;
 void or_packed_b_set_source(or_packed_b *p, or_pack_source src);
 
+/* Identical copies of a pack's data, for a product that reads the whole pack
+ * on every call (a batch-1 recurrent step over an R the L2 holds) and should
+ * read a different copy each time (see or_rnn_r_copies for why). After
+ * or_packed_b_replicate(p, copies) (1 to OR_PACKED_B_MAX_COPIES; false, and p
+ * unchanged, when memory runs out or p already has copies),
+ * or_packed_b_copy(p, i) is the pack reading copy i % copies: p itself for
+ * copy 0. Every copy gives bit-identical products; or_packed_b_free(p) frees
+ * them all. */
+#define OR_PACKED_B_MAX_COPIES 8
+bool or_packed_b_replicate(or_packed_b *p, int copies);
+const or_packed_b *or_packed_b_copy(const or_packed_b *p, int64_t i);
+int or_packed_b_copies(const or_packed_b *p);
+
 /* C[M,N] = alpha * A[M,K] * B + beta * C with B packed ([K,N] must match the
  * pack); A is not transposed. */
 void or_sgemm_packed(int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,

@@ -261,6 +261,61 @@ ISA_TESTS(scalar, OR_ISA_SCALAR)
 ISA_TESTS(avx2, OR_ISA_AVX2)
 ISA_TESTS(avx512, OR_ISA_AVX512)
 
+/* A replicated pack: or_packed_b_copy(p, i) cycles through the copies, each
+ * with its own data, and every copy's product equals the original's bit for
+ * bit (float and double, one and two rows, both sweep directions). */
+static void check_replicas(bool dbl) {
+    const int64_t K = 300, N = 130;
+    float *bf = malloc(sizeof(float) * (size_t)(K * N)), af[2 * 300];
+    double *b = malloc(sizeof(double) * (size_t)(K * N)), a[2 * 300];
+    for (int64_t i = 0; i < K * N; i++) bf[i] = (float)(b[i] = rnd_val());
+    for (int64_t i = 0; i < 2 * K; i++) af[i] = (float)(a[i] = rnd_val());
+    or_packed_b *p = dbl ? or_dgemm_pack_b(true, K, N, b, K) : or_sgemm_pack_b(true, K, N, bf, K);
+    cr_assert_not_null(p);
+    cr_assert_eq(or_packed_b_copies(p), 1);
+    cr_assert_eq(or_packed_b_copy(p, 5), p, "no copies: the pack itself");
+    cr_assert(!or_packed_b_replicate(p, 0));
+    cr_assert(!or_packed_b_replicate(p, OR_PACKED_B_MAX_COPIES + 1));
+    cr_assert(or_packed_b_replicate(p, 1), "one copy: nothing to do");
+    cr_assert_eq(or_packed_b_copies(p), 1);
+    cr_assert(or_packed_b_replicate(p, 3));
+    cr_assert_eq(or_packed_b_copies(p), 3);
+    cr_assert(!or_packed_b_replicate(p, 2), "copies are made once");
+    or_packed_b_set_source(p, OR_PACK_L3); /* reaches the replicas too: same results */
+    const or_packed_b *copy[4];
+    for (int i = 0; i < 4; i++) copy[i] = or_packed_b_copy(p, i);
+    cr_assert_eq(copy[0], p);
+    cr_assert_eq(copy[3], p, "copy 3 of 3 is copy 0");
+    cr_assert(copy[1] != p && copy[2] != p && copy[1] != copy[2]);
+    cr_assert_eq(or_packed_b_copy(p, -1), copy[2]);
+    cr_assert_eq(or_packed_b_copy(NULL, 1), NULL);
+    size_t esz = dbl ? sizeof(double) : sizeof(float);
+    for (int64_t M = 1; M <= 2; M++)
+        for (int back = 0; back < 2; back++) {
+            double want[2 * 130], got[2 * 130];
+            float wantf[2 * 130], gotf[2 * 130];
+            for (int i = 0; i < 3; i++) {
+                double *c = i ? got : want;
+                float *cf = i ? gotf : wantf;
+                if (dbl)
+                    or_dgemm_packed_sweep(M, N, K, 1, a, K, copy[i], 0, c, N, NULL, back);
+                else
+                    or_sgemm_packed_sweep(M, N, K, 1, af, K, copy[i], 0, cf, N, NULL, back);
+                if (i)
+                    cr_assert_eq(memcmp(dbl ? (void *)got : (void *)gotf,
+                                        dbl ? (void *)want : (void *)wantf, (size_t)(M * N) * esz),
+                                 0, "copy %d, M %lld, back %d, dbl %d", i, (long long)M, back, dbl);
+            }
+        }
+    or_packed_b_free(p);
+    free(b), free(bf);
+}
+
+Test(gemm, replicated_pack_copies_give_identical_products) {
+    check_replicas(false);
+    check_replicas(true);
+}
+
 /* Hand-computed: [[1,2],[3,4]] x [[5,6],[7,8]] = [[19,22],[43,50]]. */
 Test(gemm, hand_values) {
     const float a[] = {1, 2, 3, 4}, b[] = {5, 6, 7, 8};

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "cpu.h"
 #include "exec.h"
 #include "graph.h"
@@ -1200,7 +1201,132 @@ Test(recurrent, r_on_huge_pages_by_size_batch_and_kind) {
     cr_assert(!or_rnn_r_huge_pages(&s, OR_Q_F32, OR_PACK_CACHED), "3x the L2");
 }
 
+/* ---- copies of R (ONNXRUN_R_COPIES forces the count) ---- */
+
+/* The size rule: the copies a step takes turns over add up to 1/2-9/16 of a
+ * 1 MiB L2, from an R of 1/8 of it; no other L2 size was measured. */
+Test(recurrent, r_copies_by_size_and_l2) {
+    const double kib = 1024, mib = 1 << 20;
+    cr_assert_eq(or_rnn_r_copies_for(256 * kib, mib), 2, "LSTM hidden 128");
+    cr_assert_eq(or_rnn_r_copies_for(192 * kib, mib), 3, "GRU hidden 128");
+    cr_assert_eq(or_rnn_r_copies_for(144 * kib, mib), 4, "LSTM hidden 96");
+    cr_assert_eq(or_rnn_r_copies_for(128 * kib, mib), 4, "1/8 of the L2");
+    cr_assert_eq(or_rnn_r_copies_for(127 * kib, mib), 1, "under 1/8");
+    cr_assert_eq(or_rnn_r_copies_for(196 * kib, mib), 1, "3 copies would be 588 KiB");
+    cr_assert_eq(or_rnn_r_copies_for(288 * kib, mib), 2, "2 copies: 9/16");
+    cr_assert_eq(or_rnn_r_copies_for(324 * kib, mib), 1, "LSTM hidden 144");
+    cr_assert_eq(or_rnn_r_copies_for(768 * kib, mib), 1, "GRU hidden 256");
+    cr_assert_eq(or_rnn_r_copies_for(256 * kib, 2 * mib), 1, "a 2 MiB L2");
+    cr_assert_eq(or_rnn_r_copies_for(256 * kib, 512 * kib), 1, "a 512 KiB L2");
+    cr_assert_eq(or_rnn_r_copies_for(256 * kib, 0), 1, "no L2 size known");
+}
+
+/* The rule applies to a float R the blocked GEMM reads from the L2 at batch
+ * 1, outside a capped session; ONNXRUN_R_COPIES forces any float R's count. */
+Test(recurrent, r_copies_only_for_batch_1_float_from_the_l2) {
+    unsetenv("ONNXRUN_R_COPIES");
+    /* an LSTM of hidden 128: R 256 KiB */
+    or_rnn_state s = {
+        .dtype = OR_FLOAT, .esz = sizeof(float), .batch = 1, .hidden = 128, .gh = 512};
+    int rule = or_rnn_r_copies_for(256 << 10, or_cpu_l2_bytes());
+    cr_assert_eq(rule, or_cpu_l2_bytes() == 1 << 20 ? 2 : 1);
+    cr_assert_eq(or_rnn_r_copies(&s, OR_Q_F32, OR_PACK_CACHED), rule);
+    cr_assert_eq(or_rnn_r_copies(&s, OR_Q_F32, OR_PACK_L3), 1, "read from the L3");
+    cr_assert_eq(or_rnn_r_copies(&s, OR_Q_BF16, OR_PACK_CACHED), 1, "bf16");
+    s.batch = 2;
+    cr_assert_eq(or_rnn_r_copies(&s, OR_Q_F32, OR_PACK_CACHED), 1, "batch 2");
+    s.batch = 1;
+    or_mem *mem = or_mem_new(NULL, (size_t)64 << 20);
+    or_mem *previous = or_mem_enter(mem);
+    cr_assert_eq(or_rnn_r_copies(&s, OR_Q_F32, OR_PACK_CACHED), 1, "a capped session");
+    or_mem_leave(previous);
+    or_mem_release(mem);
+    setenv("ONNXRUN_R_COPIES", "3", 1);
+    s.batch = 16;
+    cr_assert_eq(or_rnn_r_copies(&s, OR_Q_F32, OR_PACK_L3), 3, "forced");
+    cr_assert_eq(or_rnn_r_copies(&s, OR_Q_S8, OR_PACK_CACHED), 1, "forced, but int8");
+    s.dtype = OR_DOUBLE, s.esz = sizeof(double);
+    cr_assert_eq(or_rnn_r_copies(&s, OR_Q_F32, OR_PACK_CACHED), 1, "forced, but double");
+    s.dtype = OR_FLOAT, s.esz = sizeof(float), s.batch = 1;
+    setenv("ONNXRUN_R_COPIES", "9", 1);
+    cr_assert_eq(or_rnn_r_copies(&s, OR_Q_F32, OR_PACK_CACHED), rule, "9 is not a count");
+    unsetenv("ONNXRUN_R_COPIES");
+}
+
+/* Runs check on the first `cases` random cases under every ISA the CPU has,
+ * then restores the default ISA; returns how many checks counted themselves. */
+typedef int (*case_check)(const rnn_desc *d, int index, int isa);
+static int over_isas_and_cases(int cases, case_check check) {
+    int counted = 0;
+    for (int isa = 0; isa < 3; isa++) {
+        if (!use_isa(isa)) continue;
+        for (int index = 0; index < cases; index++) {
+            random_case rc;
+            make_random(&rc, index);
+            counted += check(&rc.d, index, isa);
+            free_random(&rc);
+        }
+    }
+    default_isa();
+    return counted;
+}
+
+/* 1 when the float case read 3 copies of R, and its outputs equal one R's. */
+static int copies_match_one_r(const rnn_desc *d, int index, int isa) {
+    double one[3][OUT_CAP], three[3][OUT_CAP];
+    int64_t n[3], n3[3];
+    or_graph *g = run_with_env(d, index, "ONNXRUN_R_COPIES", "1", one, n);
+    int packed = or_rnn_r_copy_count(&g->nodes[0]);
+    cr_assert(packed <= 1, "case %d", index);
+    or_graph_free(g);
+    g = run_with_env(d, index, "ONNXRUN_R_COPIES", "3", three, n3);
+    int copies = or_rnn_r_copy_count(&g->nodes[0]);
+    int want = !packed ? 0 : d->dtype == OR_FLOAT ? 3 : 1;
+    cr_assert_eq(copies, want, "case %d: %d copies", index, copies);
+    char how[64];
+    snprintf(how, sizeof how, "%s, 3 copies of R", ISAS[isa]);
+    expect_identical(d, index, how, one, n, three, n3);
+    or_graph_free(g);
+    return copies == 3;
+}
+
+/* The steps taking turns over copies of R give outputs bit-identical to one
+ * R, on every ISA, over random cases (every op, direction, layout, batch). */
+Test(recurrent, r_copies_give_identical_outputs) {
+    int compared = over_isas_and_cases(60, copies_match_one_r);
+    unsetenv("ONNXRUN_R_COPIES");
+    cr_assert(compared >= 20, "only %d float cases read copies", compared);
+}
+
 /* ---- R read from memory or the L3 (ONNXRUN_STREAM_R forces the choice) ---- */
+
+/* 1 after checking that R on huge pages, and read as from memory or the L3,
+ * gives the outputs of R cached on 4 KiB pages. */
+static int sources_match_cached(const rnn_desc *d, int index, int isa) {
+    double plain[3][OUT_CAP], other[3][OUT_CAP];
+    int64_t n[3], no[3];
+    setenv("ONNXRUN_HUGE_R", "0", 1);
+    or_graph *g = run_with_env(d, index, "ONNXRUN_STREAM_R", "0", plain, n);
+    cr_assert_eq(or_rnn_r_source(g->nodes[0].state, OR_Q_F32), OR_PACK_CACHED);
+    cr_assert(!or_rnn_r_huge_pages(g->nodes[0].state, OR_Q_F32, OR_PACK_CACHED));
+    or_graph_free(g);
+    g = run_with_env(d, index, "ONNXRUN_HUGE_R", "1", other, no);
+    cr_assert(or_rnn_r_huge_pages(g->nodes[0].state, OR_Q_F32, OR_PACK_CACHED));
+    expect_identical(d, index, "R on huge pages", plain, n, other, no);
+    or_graph_free(g);
+    setenv("ONNXRUN_HUGE_R", "0", 1);
+    static const char *const forced[2] = {"1", "2"};
+    static const or_pack_source sources[2] = {OR_PACK_MEMORY, OR_PACK_L3};
+    for (int f = 0; f < 2; f++) {
+        g = run_with_env(d, index, "ONNXRUN_STREAM_R", forced[f], other, no);
+        cr_assert_eq(or_rnn_r_source(g->nodes[0].state, OR_Q_F32), sources[f]);
+        char how[64];
+        snprintf(how, sizeof how, "%s, ONNXRUN_STREAM_R=%s", ISAS[isa], forced[f]);
+        expect_identical(d, index, how, plain, n, other, no);
+        or_graph_free(g);
+    }
+    return 1;
+}
 
 /* Where R is read from only changes how the GEMM prefetches it, and where
  * its pack lives (huge pages) nothing of the arithmetic: outputs are
@@ -1208,41 +1334,8 @@ Test(recurrent, r_on_huge_pages_by_size_batch_and_kind) {
  * cases (every op, direction, layout, batch 1-2 where the prefetching
  * kernels run). */
 Test(recurrent, r_source_and_pages_give_identical_outputs) {
-    int compared = 0;
-    for (int isa = 0; isa < 3; isa++) {
-        if (!use_isa(isa)) continue;
-        for (int index = 0; index < 60; index++) {
-            random_case rc;
-            make_random(&rc, index);
-            const rnn_desc *d = &rc.d;
-            double plain[3][OUT_CAP], other[3][OUT_CAP];
-            int64_t n[3], no[3];
-            setenv("ONNXRUN_HUGE_R", "0", 1);
-            or_graph *g = run_with_env(d, index, "ONNXRUN_STREAM_R", "0", plain, n);
-            cr_assert_eq(or_rnn_r_source(g->nodes[0].state, OR_Q_F32), OR_PACK_CACHED);
-            cr_assert(!or_rnn_r_huge_pages(g->nodes[0].state, OR_Q_F32, OR_PACK_CACHED));
-            or_graph_free(g);
-            g = run_with_env(d, index, "ONNXRUN_HUGE_R", "1", other, no);
-            cr_assert(or_rnn_r_huge_pages(g->nodes[0].state, OR_Q_F32, OR_PACK_CACHED));
-            expect_identical(d, index, "R on huge pages", plain, n, other, no);
-            or_graph_free(g);
-            setenv("ONNXRUN_HUGE_R", "0", 1);
-            static const char *const forced[2] = {"1", "2"};
-            static const or_pack_source sources[2] = {OR_PACK_MEMORY, OR_PACK_L3};
-            for (int f = 0; f < 2; f++) {
-                g = run_with_env(d, index, "ONNXRUN_STREAM_R", forced[f], other, no);
-                cr_assert_eq(or_rnn_r_source(g->nodes[0].state, OR_Q_F32), sources[f]);
-                char how[64];
-                snprintf(how, sizeof how, "%s, ONNXRUN_STREAM_R=%s", ISAS[isa], forced[f]);
-                expect_identical(d, index, how, plain, n, other, no);
-                or_graph_free(g);
-            }
-            free_random(&rc);
-            compared++;
-        }
-    }
+    int compared = over_isas_and_cases(60, sources_match_cached);
     unsetenv("ONNXRUN_STREAM_R");
     unsetenv("ONNXRUN_HUGE_R");
-    default_isa();
     cr_assert(compared >= 60, "%d", compared);
 }
