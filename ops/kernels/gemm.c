@@ -147,17 +147,18 @@ bool or_packed_b_replicate(or_packed_b *p, int copies) {
     if (!p || copies < 1 || copies > OR_PACKED_B_MAX_COPIES || p->copies > 1) return false;
     if (copies == 1) return true;
     size_t bytes = or_packed_b_bytes(p), extra = (size_t)(copies - 1);
-    if (bytes > SIZE_MAX / extra) return false;
+    size_t stride = (bytes + 63) / 64 * 64; /* each copy starts on a cache line, as p->data does */
+    if (stride < bytes || stride > SIZE_MAX / extra) return false;
     or_packed_b *replicas = or_calloc(extra, sizeof *replicas);
-    unsigned char *data = replicas ? or_aligned_alloc(64, bytes * extra) : NULL;
+    unsigned char *data = replicas ? or_aligned_alloc(64, stride * extra) : NULL;
     if (!data) {
         or_free(replicas);
         return false;
     }
-    or_prefault(data, bytes * extra);
+    or_prefault(data, stride * extra);
     for (size_t i = 0; i < extra; i++) {
         replicas[i] = *p;
-        replicas[i].data = data + i * bytes; /* bytes: whole NR-wide panels, 64-byte multiples */
+        replicas[i].data = data + i * stride;
         memcpy(replicas[i].data, p->data, bytes);
     }
     p->replicas = replicas;
