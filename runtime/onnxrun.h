@@ -2,10 +2,10 @@
  *
  * Handles are opaque. Every call that can fail returns an onnxrun_status (the
  * others destroy, count or name things); on failure the message is kept on
- * the session (onnxrun_errmsg), as in SQLite. A session
- * whose creation failed is still returned (unless memory ran out) so that the
- * caller can read the message; it must be destroyed like any other. Results
- * come back through the last parameters.
+ * the session (onnxrun_errmsg), as in SQLite. A session whose creation failed
+ * is still returned (unless memory ran out) so that the caller can read the
+ * message; it must be destroyed like any other. Results come back through the
+ * last parameters.
  *
  * Threads: a session is used by one thread at a time (its bound inputs,
  * outputs and states are per session). To run one model from several
