@@ -5,12 +5,14 @@
  * The model is packed, a session is created from the buffer, every input is
  * bound with data of its declared shape and the model is run (twice, to cover
  * the plan cache), then every output is read. Any outcome but a crash, leak
- * or UB report is fine. */
+ * or UB report is fine. With FUZZ_MODEL_OUT=path set, each input's model is
+ * also written to path, so that a finding can be replayed with the CLI. */
 #include "onnx.pb-c.h"
 #include "onnxrun.h"
 #include "registry.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -521,6 +523,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t len = onnx__model_proto__get_packed_size(&g->model);
     uint8_t *buf = malloc(len ? len : 1);
     if (buf && onnx__model_proto__pack(&g->model, buf) == len) {
+        const char *out = getenv("FUZZ_MODEL_OUT");
+        FILE *fp = out ? fopen(out, "wb") : NULL;
+        if (fp) {
+            fwrite(buf, 1, len, fp);
+            fclose(fp);
+        }
         unsigned mode = u8(&f);
         size_t budget = FUZZ_BUDGET;
         onnxrun_allocator budgeted = {budget_alloc, budget_free, &budget};

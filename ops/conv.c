@@ -37,10 +37,26 @@ static void free_plan(void *state) {
     or_free(p);
 }
 
-/* col[r, o] = X[c, o*stride - pad + kpos*dil] (0 outside), r = (c, kpos). */
+/* The output positions o of one row along a dimension whose input index
+ * o*stride - pad + kp*dil falls inside [0, in): [*lo, *hi), possibly empty. */
+static void inside_span(int64_t out, int64_t in, int64_t stride, int64_t start, int64_t *lo,
+                        int64_t *hi) {
+    /* start + o*stride >= 0 and < in, with stride >= 1 */
+    int64_t a = start >= 0 ? 0 : (-start + stride - 1) / stride;
+    int64_t b = start >= in ? 0 : (in - start + stride - 1) / stride;
+    *lo = a < out ? a : out;
+    *hi = b < out ? b : out;
+    if (*hi < *lo) *hi = *lo;
+}
+
+/* col[r, o] = X[c, o*stride - pad + kpos*dil] (0 outside), r = (c, kpos).
+ * Each row of the last spatial dimension is filled at once: zeros for the
+ * positions reading padding (a hostile pad makes most of them that), then
+ * the inside span, copied whole when its stride is 1. */
 #define IM2COL(T)                                                                                  \
     static void im2col_##T(const conv_plan *p, const T *x, T *col) {                               \
-        int nd = p->nd;                                                                            \
+        const int nd = p->nd, last = nd - 1;                                                       \
+        const int64_t out_last = p->out[last], rows = p->out_size / (out_last ? out_last : 1);     \
         for (int64_t r = 0; r < p->kdim; r++) {                                                    \
             int64_t ch = r / p->k_size, kr = r % p->k_size, kp[CONV_MAX_SPATIAL];                  \
             for (int d = nd - 1; d >= 0; d--) {                                                    \
@@ -48,21 +64,31 @@ static void free_plan(void *state) {
                 kr /= p->k[d];                                                                     \
             }                                                                                      \
             const T *xc = x + ch * p->in_size;                                                     \
+            const int64_t start = kp[last] * p->dil[last] - p->pad[last], step = p->stride[last];  \
+            int64_t lo, hi;                                                                        \
+            inside_span(out_last, p->in[last], step, start, &lo, &hi);                             \
             T *dst = col + r * p->out_size;                                                        \
-            int64_t o[CONV_MAX_SPATIAL] = {0};                                                     \
-            for (int64_t op = 0; op < p->out_size; op++) {                                         \
+            int64_t o[CONV_MAX_SPATIAL] = {0}; /* the outer dimensions' output position */         \
+            for (int64_t row = 0; row < rows; row++, dst += out_last) {                            \
                 int64_t off = 0;                                                                   \
                 bool inside = true;                                                                \
-                for (int d = 0; d < nd; d++) {                                                     \
+                for (int d = 0; d < last && inside; d++) {                                         \
                     int64_t i = o[d] * p->stride[d] - p->pad[d] + kp[d] * p->dil[d];               \
-                    if (i < 0 || i >= p->in[d]) {                                                  \
-                        inside = false;                                                            \
-                        break;                                                                     \
-                    }                                                                              \
+                    inside = i >= 0 && i < p->in[d];                                               \
                     off = off * p->in[d] + i;                                                      \
                 }                                                                                  \
-                dst[op] = inside ? xc[off] : (T)0;                                                 \
-                for (int d = nd - 1; d >= 0 && ++o[d] == p->out[d]; d--) o[d] = 0;                 \
+                for (int d = last - 1; d >= 0 && ++o[d] == p->out[d]; d--) o[d] = 0;               \
+                if (!inside || lo == hi) {                                                         \
+                    memset(dst, 0, sizeof(T) * (size_t)out_last);                                  \
+                    continue;                                                                      \
+                }                                                                                  \
+                memset(dst, 0, sizeof(T) * (size_t)lo);                                            \
+                const T *src = xc + off * p->in[last] + start + lo * step;                         \
+                if (step == 1)                                                                     \
+                    memcpy(dst + lo, src, sizeof(T) * (size_t)(hi - lo));                          \
+                else                                                                               \
+                    for (int64_t q = lo; q < hi; q++, src += step) dst[q] = *src;                  \
+                memset(dst + hi, 0, sizeof(T) * (size_t)(out_last - hi));                          \
             }                                                                                      \
         }                                                                                          \
     }

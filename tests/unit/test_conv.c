@@ -187,3 +187,78 @@ Test(conv, channel_mismatch_fails) {
     cr_assert(strstr(t.g->errmsg, "channels"), "%s", t.g->errmsg);
     or_graph_free(t.g);
 }
+
+/* y[m, o] = sum over c, kpos of w[m, c, kpos] * x[c, o*stride - pad_begin + kpos*dil]
+ * (0 outside), computed straight from the definition for one image, 2-D. */
+static void naive_conv2d(const float *x, int c, const int64_t in[2], const float *w, int m,
+                         const int64_t k[2], const int64_t stride[2], const int64_t pad[4],
+                         const int64_t dil[2], const int64_t out[2], float *y) {
+    for (int mi = 0; mi < m; mi++)
+        for (int64_t o0 = 0; o0 < out[0]; o0++)
+            for (int64_t o1 = 0; o1 < out[1]; o1++) {
+                double sum = 0;
+                for (int ci = 0; ci < c; ci++)
+                    for (int64_t k0 = 0; k0 < k[0]; k0++)
+                        for (int64_t k1 = 0; k1 < k[1]; k1++) {
+                            int64_t i0 = o0 * stride[0] - pad[0] + k0 * dil[0];
+                            int64_t i1 = o1 * stride[1] - pad[1] + k1 * dil[1];
+                            if (i0 < 0 || i0 >= in[0] || i1 < 0 || i1 >= in[1]) continue;
+                            sum += (double)w[((mi * c + ci) * k[0] + k0) * k[1] + k1] *
+                                   x[(ci * in[0] + i0) * in[1] + i1];
+                        }
+                y[(mi * out[0] + o0) * out[1] + o1] = (float)sum;
+            }
+}
+
+/* Strides 1-3, dilations 1-2 and uneven pads up to past the input (rows whose
+ * window lies partly, wholly or never inside X), against the definition. */
+Test(conv, two_d_strides_dilations_pads_match_definition) {
+    const int c = 2, m = 2;
+    const int64_t in[2] = {4, 5}, k[2] = {2, 3};
+    float x[2 * 4 * 5], w[2 * 2 * 2 * 3];
+    for (int i = 0; i < 40; i++) x[i] = (float)((i * 7) % 11) - 5;
+    for (int i = 0; i < 24; i++) w[i] = (float)((i * 5) % 7) - 3;
+    int cases = 0;
+    for (int64_t s = 1; s <= 3; s++)
+        for (int64_t d = 1; d <= 2; d++)
+            for (int64_t pb = 0; pb <= 6; pb += 3)
+                for (int64_t pe = 0; pe <= 4; pe += 4) {
+                    const int64_t stride[2] = {1, s}, dil[2] = {d, d};
+                    const int64_t pad[4] = {pb, pe, pe, pb};
+                    int64_t out[2];
+                    for (int a = 0; a < 2; a++)
+                        out[a] =
+                            (in[a] + pad[a] + pad[a + 2] - dil[a] * (k[a] - 1) - 1) / stride[a] + 1;
+                    if (out[0] <= 0 || out[1] <= 0) continue;
+                    float want[2 * 16 * 16];
+                    naive_conv2d(x, c, in, w, m, k, stride, pad, dil, out, want);
+                    one_node t = node(2);
+                    bind(&t, 0, OR_FLOAT, 4, DIMS(1, c, in[0], in[1]), x);
+                    bind(&t, 1, OR_FLOAT, 4, DIMS(m, c, k[0], k[1]), w);
+                    attr_ints(&t, "strides", 2, stride);
+                    attr_ints(&t, "dilations", 2, dil);
+                    attr_ints(&t, "pads", 4, pad);
+                    expect_f32(&t, 4, DIMS(1, m, out[0], out[1]), want);
+                    cases++;
+                }
+    cr_assert_eq(cases, 36);
+}
+
+/* A pad far past the input (a hostile model's) gives a long output that is
+ * zero but where the kernel meets X: x = [1, 2, 3], w = [1, 10], pads
+ * 100000 each side, y[o] = x[o - 100000] + 10 x[o - 99999]. */
+Test(conv, huge_pad_is_zero_outside) {
+    one_node t = node(2);
+    bind(&t, 0, OR_FLOAT, 3, DIMS(1, 1, 3), F32(1, 2, 3));
+    bind(&t, 1, OR_FLOAT, 3, DIMS(1, 1, 2), F32(1, 10));
+    attr_ints(&t, "pads", 2, DIMS(100000, 100000));
+    const float *y = result(&t, OR_FLOAT, 3, DIMS(1, 1, 200002));
+    int nonzero = 0;
+    for (int64_t o = 0; o < 200002; o++) nonzero += y[o] != 0;
+    cr_assert_eq(nonzero, 4);
+    cr_assert_eq(y[99999], 10);  /* 10 x[0] */
+    cr_assert_eq(y[100000], 21); /* x[0] + 10 x[1] */
+    cr_assert_eq(y[100001], 32); /* x[1] + 10 x[2] */
+    cr_assert_eq(y[100002], 3);  /* x[2] */
+    or_graph_free(t.g);
+}
