@@ -39,7 +39,8 @@ for t in "${targets[@]}"; do
   log=$build/$t.log
   status=ok
   regs=("$root/fuzz/regressions/$t"/*)
-  if [ -e "${regs[0]}" ] && ! "$bin" "${regs[@]}" >"$log.regressions" 2>&1; then
+  # The replay keeps libFuzzer's 10 s limit: an input that ran too slowly is a finding too.
+  if [ -e "${regs[0]}" ] && ! "$bin" -timeout=10 "${regs[@]}" >"$log.regressions" 2>&1; then
     status=FAILED
     echo "$t: a regression input fails:"; grep -m5 -E "ERROR|runtime error|Running" "$log.regressions"
   fi
