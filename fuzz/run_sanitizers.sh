@@ -74,8 +74,13 @@ fi
 step sessions "$build/tests/tsan_sessions" "${models[@]}"
 # the fused recurrent engine forced on, threads taking over each other's chunks
 step rnn_team env ONNXRUN_RNN_TEAM=3 "$build/tests/tsan_sessions" "${models[@]:1}"
-# onnxrun_session_clone from several threads (tests/tsan_clones.c, when present)
-[ -x "$build/tests/tsan_clones" ] && step clones "$build/tests/tsan_clones" "$root/examples/kws_stream"
+# onnxrun_session_clone from several threads (tests/tsan_clones.c, when present); then with
+# the team engine off and 3 copies of R forced, so that the clones' pools read shared copies
+if [ -x "$build/tests/tsan_clones" ]; then
+  step clones "$build/tests/tsan_clones" "$root/examples/kws_stream"
+  step clones_r_copies env ONNXRUN_RNN_TEAM=0 ONNXRUN_R_COPIES=3 "$build/tests/tsan_clones" \
+    "$root/examples/kws_stream"
+fi
 
 # ASan also logs warnings there (a refused huge allocation with
 # allocator_may_return_null=1, which the library must survive): only errors count.

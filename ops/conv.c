@@ -38,12 +38,12 @@ static void free_plan(void *state) {
 }
 
 /* The output positions o of one row along a dimension whose input index
- * o*stride - pad + kp*dil falls inside [0, in): [*lo, *hi), possibly empty. */
+ * start + o*stride (start = kp*dil - pad) falls inside [0, in): [*lo, *hi),
+ * possibly empty. Planning bounds stride, dil, k and the pads by INT32_MAX. */
 static void inside_span(int64_t out, int64_t in, int64_t stride, int64_t start, int64_t *lo,
                         int64_t *hi) {
-    /* start + o*stride >= 0 and < in, with stride >= 1 */
-    int64_t a = start >= 0 ? 0 : (-start + stride - 1) / stride;
-    int64_t b = start >= in ? 0 : (in - start + stride - 1) / stride;
+    int64_t a = start >= 0 ? 0 : (-start - 1) / stride + 1;      /* first o with index >= 0 */
+    int64_t b = start >= in ? 0 : (in - start - 1) / stride + 1; /* first o with index >= in */
     *lo = a < out ? a : out;
     *hi = b < out ? b : out;
     if (*hi < *lo) *hi = *lo;
@@ -83,11 +83,11 @@ static void inside_span(int64_t out, int64_t in, int64_t stride, int64_t start, 
                     continue;                                                                      \
                 }                                                                                  \
                 memset(dst, 0, sizeof(T) * (size_t)lo);                                            \
-                const T *src = xc + off * p->in[last] + start + lo * step;                         \
+                int64_t first = off * p->in[last] + start + lo * step; /* X's index for o = lo */  \
                 if (step == 1)                                                                     \
-                    memcpy(dst + lo, src, sizeof(T) * (size_t)(hi - lo));                          \
+                    memcpy(dst + lo, xc + first, sizeof(T) * (size_t)(hi - lo));                   \
                 else                                                                               \
-                    for (int64_t q = lo; q < hi; q++, src += step) dst[q] = *src;                  \
+                    for (int64_t q = lo; q < hi; q++) dst[q] = xc[first + (q - lo) * step];        \
                 memset(dst + hi, 0, sizeof(T) * (size_t)(out_last - hi));                          \
             }                                                                                      \
         }                                                                                          \
@@ -172,7 +172,8 @@ static int plan_spatial(or_graph *g, or_node *n, conv_plan *p, const int64_t *pa
         return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "unsupported auto_pad '%s'", ap);
     for (int d = 0; d < p->nd; d++) {
         int64_t s = p->stride[d], dl = p->dil[d];
-        if (s <= 0 || dl <= 0 || p->k[d] <= 0 || p->k[d] > INT32_MAX || dl > INT32_MAX)
+        if (s <= 0 || dl <= 0 || p->k[d] <= 0 || p->k[d] > INT32_MAX || dl > INT32_MAX ||
+            s > INT32_MAX)
             return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "bad stride/dilation/kernel on axis %d",
                                 d);
         int64_t dk = (p->k[d] - 1) * dl + 1, in = p->in[d], out;

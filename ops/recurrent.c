@@ -505,7 +505,7 @@ int or_rnn_r_copies_for(double r_bytes, size_t l2_bytes) {
 
 /* ONNXRUN_R_COPIES=N (1-8) forces N copies of any float R read by the blocked
  * GEMM, at any batch (tests; 1: never). */
-int or_rnn_r_copies(const or_rnn_state *s, or_qkind kind, or_pack_source src) {
+int or_rnn_r_copies_on(const or_rnn_state *s, or_qkind kind, or_pack_source src, size_t l2_bytes) {
     const char *forced = getenv("ONNXRUN_R_COPIES");
     bool plain = s->dtype == OR_FLOAT && kind == OR_Q_F32;
     if (forced && forced[0] >= '1' && forced[0] <= '8' && !forced[1])
@@ -513,7 +513,11 @@ int or_rnn_r_copies(const or_rnn_state *s, or_qkind kind, or_pack_source src) {
     /* A capped session wants memory more than speed. */
     if (!plain || src != OR_PACK_CACHED || s->batch != 1 || or_mem_cap(or_mem_current()) > 0)
         return 1;
-    return or_rnn_r_copies_for(r_bytes(s, kind), or_cpu_l2_bytes());
+    return or_rnn_r_copies_for(r_bytes(s, kind), l2_bytes);
+}
+
+int or_rnn_r_copies(const or_rnn_state *s, or_qkind kind, or_pack_source src) {
+    return or_rnn_r_copies_on(s, kind, src, or_cpu_l2_bytes());
 }
 
 /* The input product X·Wᵀ runs over a chunk of steps at once, so it is

@@ -132,9 +132,11 @@ bool or_rnn_r_huge_pages(const or_rnn_state *s, or_qkind kind, or_pack_source sr
 
 /* How many identical copies of one direction's float R the batch-1 steps
  * take turns reading (gemm.h's or_packed_b_replicate; 1: none), for R packed
- * as kind and read from src; measured in recurrent.c. or_rnn_r_copies_for is
- * the size rule alone, for R of r_bytes on a core of l2_bytes of L2. */
+ * as kind and read from src; measured in recurrent.c. or_rnn_r_copies_on
+ * decides as on a core of l2_bytes of L2 (or_rnn_r_copies: this CPU's), and
+ * or_rnn_r_copies_for is its size rule alone, for R of r_bytes. */
 int or_rnn_r_copies(const or_rnn_state *s, or_qkind kind, or_pack_source src);
+int or_rnn_r_copies_on(const or_rnn_state *s, or_qkind kind, or_pack_source src, size_t l2_bytes);
 int or_rnn_r_copies_for(double r_bytes, size_t l2_bytes);
 
 /* Marks R's pack, whichever of the two forms exists (the other NULL). */

@@ -177,6 +177,14 @@ int or_packed_b_copies(const or_packed_b *p) {
     return p && p->copies > 1 ? p->copies : 1;
 }
 
+const void *or_packed_b_data(const or_packed_b *p) {
+    return p->data;
+}
+
+or_pack_source or_packed_b_source(const or_packed_b *p) {
+    return p->source;
+}
+
 int64_t or_packed_b_k(const or_packed_b *p) {
     return p->K;
 }

@@ -78,6 +78,9 @@ void or_packed_b_set_source(or_packed_b *p, or_pack_source src);
 bool or_packed_b_replicate(or_packed_b *p, int copies);
 const or_packed_b *or_packed_b_copy(const or_packed_b *p, int64_t i);
 int or_packed_b_copies(const or_packed_b *p);
+/* The packed data and the source a pack is marked with (tests). */
+const void *or_packed_b_data(const or_packed_b *p);
+or_pack_source or_packed_b_source(const or_packed_b *p);
 
 /* C[M,N] = alpha * A[M,K] * B + beta * C with B packed ([K,N] must match the
  * pack); A is not transposed. */

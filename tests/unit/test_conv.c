@@ -262,3 +262,112 @@ Test(conv, huge_pad_is_zero_outside) {
     cr_assert_eq(y[100002], 3);  /* x[2] */
     or_graph_free(t.g);
 }
+
+/* ---- random shapes against the definition ---- */
+
+typedef struct {
+    int nd, c, m;
+    int64_t in[3], k[3], stride[3], dil[3], pad[6], out[3];
+} conv_case;
+
+static uint32_t conv_rng = 12345;
+static int64_t rand_in(int64_t lo, int64_t hi) {
+    conv_rng = conv_rng * 1103515245u + 12345u;
+    return lo + (int64_t)((conv_rng >> 8) % (uint32_t)(hi - lo + 1));
+}
+
+/* y[mi, o] for the spatial position o, straight from the definition. */
+static double naive_at(const conv_case *q, const double *x, const double *w, int mi,
+                       const int64_t *o) {
+    int64_t ksize = 1, in_size = 1;
+    for (int d = 0; d < q->nd; d++) ksize *= q->k[d], in_size *= q->in[d];
+    double sum = 0;
+    for (int ci = 0; ci < q->c; ci++)
+        for (int64_t kr = 0; kr < ksize; kr++) {
+            int64_t rest = kr, xi = 0, kp[3];
+            for (int d = q->nd - 1; d >= 0; d--) kp[d] = rest % q->k[d], rest /= q->k[d];
+            bool inside = true;
+            for (int d = 0; d < q->nd; d++) {
+                int64_t i = o[d] * q->stride[d] - q->pad[d] + kp[d] * q->dil[d];
+                inside = inside && i >= 0 && i < q->in[d];
+                xi = xi * q->in[d] + i;
+            }
+            if (inside) sum += w[(mi * q->c + ci) * ksize + kr] * x[ci * in_size + xi];
+        }
+    return sum;
+}
+
+/* A random case: 1-3 spatial dims of 1-5, kernels 1-3, strides 1-3,
+ * dilations 1-2, pads 0-7 each side (often past the input); 0 when the
+ * kernel outgrows the padded input. */
+static bool make_case(conv_case *q) {
+    q->nd = (int)rand_in(1, 3), q->c = (int)rand_in(1, 2), q->m = (int)rand_in(1, 2);
+    for (int d = 0; d < q->nd; d++) {
+        q->in[d] = rand_in(1, 5), q->k[d] = rand_in(1, 3);
+        q->stride[d] = rand_in(1, 3), q->dil[d] = rand_in(1, 2);
+        q->pad[d] = rand_in(0, 7), q->pad[q->nd + d] = rand_in(0, 7);
+        int64_t span = q->in[d] + q->pad[d] + q->pad[q->nd + d] - (q->k[d] - 1) * q->dil[d] - 1;
+        if (span < 0) return false;
+        q->out[d] = span / q->stride[d] + 1;
+    }
+    return true;
+}
+
+/* Float and double Conv over random 1-3-D cases equals the definition. */
+Test(conv, random_shapes_match_definition) {
+    int checked = 0;
+    for (int iter = 0; iter < 400; iter++) {
+        conv_case q;
+        if (!make_case(&q)) continue;
+        int64_t in_size = 1, ksize = 1, out_size = 1;
+        for (int d = 0; d < q.nd; d++) in_size *= q.in[d], ksize *= q.k[d], out_size *= q.out[d];
+        double x[2 * 125], w[2 * 2 * 27];
+        float xf[2 * 125], wf[2 * 2 * 27];
+        for (int64_t i = 0; i < q.c * in_size; i++) xf[i] = (float)(x[i] = (double)rand_in(-4, 4));
+        for (int64_t i = 0; i < q.m * q.c * ksize; i++)
+            wf[i] = (float)(w[i] = (double)rand_in(-3, 3));
+        int64_t xd[5] = {1, q.c}, wd[5] = {q.m, q.c}, yd[5] = {1, q.m};
+        for (int d = 0; d < q.nd; d++)
+            xd[2 + d] = q.in[d], wd[2 + d] = q.k[d], yd[2 + d] = q.out[d];
+        bool dbl = iter % 2;
+        one_node t = node(2);
+        bind(&t, 0, dbl ? OR_DOUBLE : OR_FLOAT, 2 + q.nd, xd, dbl ? (const void *)x : xf);
+        bind(&t, 1, dbl ? OR_DOUBLE : OR_FLOAT, 2 + q.nd, wd, dbl ? (const void *)w : wf);
+        attr_ints(&t, "strides", (size_t)q.nd, q.stride);
+        attr_ints(&t, "dilations", (size_t)q.nd, q.dil);
+        attr_ints(&t, "pads", (size_t)(2 * q.nd), q.pad);
+        const void *y = result(&t, dbl ? OR_DOUBLE : OR_FLOAT, 2 + q.nd, yd);
+        for (int mi = 0; mi < q.m; mi++)
+            for (int64_t op = 0; op < out_size; op++) {
+                int64_t o[3], rest = op;
+                for (int d = q.nd - 1; d >= 0; d--) o[d] = rest % q.out[d], rest /= q.out[d];
+                double want = naive_at(&q, x, w, mi, o);
+                double got = dbl ? ((const double *)y)[mi * out_size + op]
+                                 : ((const float *)y)[mi * out_size + op];
+                cr_assert_eq(got, want, "iteration %d, nd %d, m %d, position %lld: %g, expected %g",
+                             iter, q.nd, mi, (long long)op, got, want);
+            }
+        or_graph_free(t.g);
+        checked++;
+    }
+    cr_assert_geq(checked, 300, "%d cases", checked);
+}
+
+/* Strides up to INT32_MAX plan and run (one output position per row past the
+ * input); larger ones fail at load, naming the axis. */
+Test(conv, huge_strides) {
+    one_node t = node(2);
+    bind(&t, 0, OR_FLOAT, 3, DIMS(1, 1, 3), F32(1, 2, 3));
+    bind(&t, 1, OR_FLOAT, 3, DIMS(1, 1, 1), F32(2));
+    attr_ints(&t, "strides", 1, DIMS(INT32_MAX));
+    attr_ints(&t, "pads", 2, DIMS(0, 1));
+    expect_f32(&t, 3, DIMS(1, 1, 1), F32(2));
+    t = node(2);
+    bind(&t, 0, OR_FLOAT, 3, DIMS(1, 1, 3), F32(1, 2, 3));
+    bind(&t, 1, OR_FLOAT, 3, DIMS(1, 1, 1), F32(2));
+    attr_ints(&t, "strides", 1, DIMS((int64_t)INT32_MAX + 1));
+    int status = plan_run(&t);
+    cr_assert_eq(status, ONNXRUN_ERR_MODEL, "status %d", status);
+    cr_assert(strstr(t.g->errmsg, "stride"), "%s", t.g->errmsg);
+    or_graph_free(t.g);
+}

@@ -266,9 +266,10 @@ ISA_TESTS(avx512, OR_ISA_AVX512)
  * bit (float and double, one and two rows, both sweep directions; run on
  * every ISA, whose panel widths differ). */
 static void check_replicas(bool dbl) {
-    const int64_t K = 300, N = 130;
-    float *bf = malloc(sizeof(float) * (size_t)(K * N)), af[2 * 300];
-    double *b = malloc(sizeof(double) * (size_t)(K * N)), a[2 * 300];
+    /* K odd: a pack of 130 padded columns is then no multiple of 64 bytes */
+    const int64_t K = 301, N = 130;
+    float *bf = malloc(sizeof(float) * (size_t)(K * N)), af[2 * 301];
+    double *b = malloc(sizeof(double) * (size_t)(K * N)), a[2 * 301];
     for (int64_t i = 0; i < K * N; i++) bf[i] = (float)(b[i] = rnd_val());
     for (int64_t i = 0; i < 2 * K; i++) af[i] = (float)(a[i] = rnd_val());
     or_packed_b *p = dbl ? or_dgemm_pack_b(true, K, N, b, K) : or_sgemm_pack_b(true, K, N, bf, K);
@@ -288,6 +289,15 @@ static void check_replicas(bool dbl) {
     cr_assert_eq(copy[0], p);
     cr_assert_eq(copy[3], p, "copy 3 of 3 is copy 0");
     cr_assert(copy[1] != p && copy[2] != p && copy[1] != copy[2]);
+    size_t bytes = or_packed_b_bytes(p);
+    for (int i = 1; i < 3; i++) {
+        const unsigned char *data = or_packed_b_data(copy[i]);
+        cr_assert(data != or_packed_b_data(p) && data != or_packed_b_data(copy[3 - i]),
+                  "copy %d has data of its own", i);
+        cr_assert_eq((uintptr_t)data % 64, 0, "copy %d starts on a cache line", i);
+        cr_assert_eq(memcmp(data, or_packed_b_data(p), bytes), 0, "copy %d holds the pack", i);
+        cr_assert_eq(or_packed_b_source(copy[i]), OR_PACK_L3, "copy %d's source", i);
+    }
     cr_assert_eq(or_packed_b_copy(p, -1), copy[2]);
     cr_assert_eq(or_packed_b_copy(NULL, 1), NULL);
     size_t esz = dbl ? sizeof(double) : sizeof(float);

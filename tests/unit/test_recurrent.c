@@ -1222,34 +1222,44 @@ Test(recurrent, r_copies_by_size_and_l2) {
 }
 
 /* The rule applies to a float R the blocked GEMM reads from the L2 at batch
- * 1, outside a capped session; ONNXRUN_R_COPIES forces any float R's count. */
+ * 1, outside a capped session (decided as on a 1 MiB L2, whatever this CPU
+ * has); ONNXRUN_R_COPIES forces any float R's count. */
 Test(recurrent, r_copies_only_for_batch_1_float_from_the_l2) {
     unsetenv("ONNXRUN_R_COPIES");
+    const size_t mib = 1 << 20;
     /* an LSTM of hidden 128: R 256 KiB */
     or_rnn_state s = {
         .dtype = OR_FLOAT, .esz = sizeof(float), .batch = 1, .hidden = 128, .gh = 512};
-    int rule = or_rnn_r_copies_for(256 << 10, or_cpu_l2_bytes());
-    cr_assert_eq(rule, or_cpu_l2_bytes() == 1 << 20 ? 2 : 1);
-    cr_assert_eq(or_rnn_r_copies(&s, OR_Q_F32, OR_PACK_CACHED), rule);
-    cr_assert_eq(or_rnn_r_copies(&s, OR_Q_F32, OR_PACK_L3), 1, "read from the L3");
-    cr_assert_eq(or_rnn_r_copies(&s, OR_Q_BF16, OR_PACK_CACHED), 1, "bf16");
+    cr_assert_eq(or_rnn_r_copies_on(&s, OR_Q_F32, OR_PACK_CACHED, mib), 2);
+    cr_assert_eq(or_rnn_r_copies_on(&s, OR_Q_F32, OR_PACK_CACHED, 2 * mib), 1, "a 2 MiB L2");
+    cr_assert_eq(or_rnn_r_copies_on(&s, OR_Q_F32, OR_PACK_L3, mib), 1, "read from the L3");
+    cr_assert_eq(or_rnn_r_copies_on(&s, OR_Q_BF16, OR_PACK_CACHED, mib), 1, "bf16");
+    cr_assert_eq(or_rnn_r_copies_on(&s, OR_Q_S8, OR_PACK_CACHED, mib), 1, "int8");
+    cr_assert_eq(or_rnn_r_copies(&s, OR_Q_F32, OR_PACK_CACHED),
+                 or_rnn_r_copies_on(&s, OR_Q_F32, OR_PACK_CACHED, or_cpu_l2_bytes()),
+                 "this CPU's L2");
     s.batch = 2;
-    cr_assert_eq(or_rnn_r_copies(&s, OR_Q_F32, OR_PACK_CACHED), 1, "batch 2");
+    cr_assert_eq(or_rnn_r_copies_on(&s, OR_Q_F32, OR_PACK_CACHED, mib), 1, "batch 2");
     s.batch = 1;
+    s.dtype = OR_DOUBLE, s.esz = sizeof(double), s.hidden = 90, s.gh = 360; /* 253 KiB */
+    cr_assert_eq(or_rnn_r_copies_on(&s, OR_Q_F32, OR_PACK_CACHED, mib), 1, "double");
+    s.dtype = OR_FLOAT, s.esz = sizeof(float), s.hidden = 128, s.gh = 512;
     or_mem *mem = or_mem_new(NULL, (size_t)64 << 20);
     or_mem *previous = or_mem_enter(mem);
-    cr_assert_eq(or_rnn_r_copies(&s, OR_Q_F32, OR_PACK_CACHED), 1, "a capped session");
+    cr_assert_eq(or_rnn_r_copies_on(&s, OR_Q_F32, OR_PACK_CACHED, mib), 1, "a capped session");
     or_mem_leave(previous);
     or_mem_release(mem);
     setenv("ONNXRUN_R_COPIES", "3", 1);
     s.batch = 16;
-    cr_assert_eq(or_rnn_r_copies(&s, OR_Q_F32, OR_PACK_L3), 3, "forced");
-    cr_assert_eq(or_rnn_r_copies(&s, OR_Q_S8, OR_PACK_CACHED), 1, "forced, but int8");
+    cr_assert_eq(or_rnn_r_copies_on(&s, OR_Q_F32, OR_PACK_L3, 2 * mib), 3, "forced");
+    cr_assert_eq(or_rnn_r_copies_on(&s, OR_Q_S8, OR_PACK_CACHED, mib), 1, "forced, but int8");
     s.dtype = OR_DOUBLE, s.esz = sizeof(double);
-    cr_assert_eq(or_rnn_r_copies(&s, OR_Q_F32, OR_PACK_CACHED), 1, "forced, but double");
+    cr_assert_eq(or_rnn_r_copies_on(&s, OR_Q_F32, OR_PACK_CACHED, mib), 1, "forced, but double");
     s.dtype = OR_FLOAT, s.esz = sizeof(float), s.batch = 1;
     setenv("ONNXRUN_R_COPIES", "9", 1);
-    cr_assert_eq(or_rnn_r_copies(&s, OR_Q_F32, OR_PACK_CACHED), rule, "9 is not a count");
+    cr_assert_eq(or_rnn_r_copies_on(&s, OR_Q_F32, OR_PACK_CACHED, mib), 2, "9 is not a count");
+    setenv("ONNXRUN_R_COPIES", "1", 1);
+    cr_assert_eq(or_rnn_r_copies_on(&s, OR_Q_F32, OR_PACK_CACHED, mib), 1, "1: never");
     unsetenv("ONNXRUN_R_COPIES");
 }
 
