@@ -17,7 +17,7 @@ struct or_packed_b {
     int64_t npad;                 /* N rounded up to the kernel's NR */
     void *data;                   /* per K block of kc: npad / NR panels of [kc, NR] */
     or_pack_source source;        /* picks the kernel's ukr, ukr_l3 or ukr_stream */
-    int copies;                   /* 1 + the replicas (or_packed_b_replicate); 0 or 1: none */
+    int copies;                   /* 1 + the replicas (or_packed_b_replicate) */
     struct or_packed_b *replicas; /* [copies - 1], each reading its own copy of data */
 };
 
@@ -167,14 +167,14 @@ bool or_packed_b_replicate(or_packed_b *p, int copies) {
 }
 
 const or_packed_b *or_packed_b_copy(const or_packed_b *p, int64_t i) {
-    if (!p || p->copies <= 1) return p;
+    if (!p || p->copies == 1) return p;
     int64_t c = i % p->copies;
     if (c < 0) c += p->copies;
     return c == 0 ? p : &p->replicas[c - 1];
 }
 
 int or_packed_b_copies(const or_packed_b *p) {
-    return p && p->copies > 1 ? p->copies : 1;
+    return p ? p->copies : 1;
 }
 
 const void *or_packed_b_data(const or_packed_b *p) {

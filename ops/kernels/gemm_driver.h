@@ -244,6 +244,7 @@ static or_packed_b *N_(pack_b_impl)(const KERN *kern, bool trans_b, int64_t K, i
         return NULL;
     }
     p->elem = sizeof(T);
+    p->copies = 1;
     p->kern = kern;
     p->K = K;
     p->N = N;
