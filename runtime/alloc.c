@@ -254,16 +254,12 @@ void *or_large_alloc_exact(size_t bytes) {
     return large_alloc(bytes, false);
 }
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels answer EINVAL */
-#endif
-
 void or_prefault(void *p, size_t bytes) {
 #ifdef __linux__
     if (!p || bytes < OR_PREFAULT_MIN) return;
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     uintptr_t begin = (uintptr_t)p / page * page, end = (uintptr_t)p + bytes;
-    (void)madvise((void *)begin, end - begin, MADV_POPULATE_WRITE); /* a hint */
+    (void)madvise((void *)begin, end - begin, OR_MADV_POPULATE_WRITE); /* a hint */
 #else
     (void)p;
     (void)bytes;

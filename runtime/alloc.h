@@ -62,6 +62,9 @@ void *or_large_alloc_exact(size_t bytes);
  * was populated first; packers call it stretch by stretch just ahead of
  * their writes, so the resident memory grows no faster than before. */
 #define OR_PREFAULT_MIN ((size_t)16 << 10)
+/* The value of madvise's MADV_POPULATE_WRITE (Linux 5.14; older kernels
+ * answer EINVAL), which older C library headers do not define. */
+#define OR_MADV_POPULATE_WRITE 23
 void or_prefault(void *p, size_t bytes);
 
 typedef struct or_mem or_mem;

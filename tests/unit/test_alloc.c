@@ -80,10 +80,6 @@ Test(alloc, large_blocks_under_a_context_are_plain) {
 #include <sys/mman.h>
 #include <unistd.h>
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-
 /* Pages of [p, p + bytes) (page-aligned) that are resident. */
 static size_t resident_pages(void *p, size_t bytes, size_t page) {
     unsigned char vec[512];
@@ -102,7 +98,7 @@ Test(alloc, prefault_maps_pages_and_keeps_contents) {
     unsigned char *map =
         mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     cr_assert_neq(map, MAP_FAILED);
-    if (madvise(map, page, MADV_POPULATE_WRITE) != 0) {
+    if (madvise(map, page, OR_MADV_POPULATE_WRITE) != 0) {
         munmap(map, len);
         cr_skip_test("this kernel has no MADV_POPULATE_WRITE (Linux < 5.14)");
     }
