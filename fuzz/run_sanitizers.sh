@@ -7,7 +7,7 @@
 #   tsan BUILD_DIR: -DONNXRUN_TSAN=ON (ThreadSanitizer); runs tests/tsan_sessions
 #        on PyTorch-exported models and a synthetic one: concurrent sessions,
 #        with and without the intra-op pool; and tests/tsan_clones (session
-#        clones streaming from several threads) when it exists.
+#        clones streaming from several threads).
 # Every report is written under BUILD_DIR/sanitizer-reports/ (log_path), so a
 # report in a child process (the conformance runner's onnxrun, Criterion's
 # test workers) fails the run even when the child's exit status is not
@@ -22,11 +22,11 @@ data=${3:-${ONNXRUN_SHARED:-$root/../shared}/onnx-backend-tests}
 reports=$build/sanitizer-reports
 
 case $mode in
-asan) flags=(-DONNXRUN_SANITIZE=ON -DONNXRUN_TESTS=ON); targets=(unit_tests conformance onnxrun tsan_sessions) ;;
-tsan) flags=(-DONNXRUN_TSAN=ON -DONNXRUN_TESTS=OFF); targets=(tsan_sessions) ;;
+asan) flags=(-DONNXRUN_SANITIZE=ON -DONNXRUN_TESTS=ON)
+  targets=(unit_tests conformance onnxrun tsan_sessions tsan_clones) ;;
+tsan) flags=(-DONNXRUN_TSAN=ON -DONNXRUN_TESTS=OFF); targets=(tsan_sessions tsan_clones) ;;
 *) echo "run_sanitizers.sh: unknown mode '$mode'" >&2; exit 2 ;;
 esac
-[ -f "$root/tests/tsan_clones.c" ] && targets+=(tsan_clones)
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "${flags[@]}" >/dev/null || exit 1
 cmake --build "$build" -j2 --target "${targets[@]}" >"$build/build.log" 2>&1 ||
   { tail -n 30 "$build/build.log"; exit 1; }
@@ -74,13 +74,11 @@ fi
 step sessions "$build/tests/tsan_sessions" "${models[@]}"
 # the fused recurrent engine forced on, threads taking over each other's chunks
 step rnn_team env ONNXRUN_RNN_TEAM=3 "$build/tests/tsan_sessions" "${models[@]:1}"
-# onnxrun_session_clone from several threads (tests/tsan_clones.c, when present); then with
-# the team engine off and 3 copies of R forced, so that the clones' pools read shared copies
-if [ -x "$build/tests/tsan_clones" ]; then
-  step clones "$build/tests/tsan_clones" "$root/examples/kws_stream"
-  step clones_r_copies env ONNXRUN_RNN_TEAM=0 ONNXRUN_R_COPIES=3 "$build/tests/tsan_clones" \
-    "$root/examples/kws_stream"
-fi
+# onnxrun_session_clone from several threads (tests/tsan_clones.c); then with the team engine
+# off and 3 copies of R forced, so that the clones' pools read shared copies
+step clones "$build/tests/tsan_clones" "$root/examples/kws_stream"
+step clones_r_copies env ONNXRUN_RNN_TEAM=0 ONNXRUN_R_COPIES=3 "$build/tests/tsan_clones" \
+  "$root/examples/kws_stream"
 
 # ASan also logs warnings there (a refused huge allocation with
 # allocator_may_return_null=1, which the library must survive): only errors count.
