@@ -95,7 +95,7 @@ function median(xs) {
 /* ---- core pinning for 1-thread runs ---- */
 
 /* With one thread each, the engines run on cores of their own: this process
- * (onnxruntime) on core 0, the onnxrun driver on the last core. Unpinned,
+ * (onnxruntime) on one, the onnxrun driver on the other (pinRound). Unpinned,
  * each woke up on either core, often the one the other engine had just
  * filled: LSTM hidden 128 measured 1.31 ms (onnxrun) and 1.58 ms
  * (onnxruntime) unpinned, 0.90-1.09 and 1.31 pinned, in runs minutes apart
@@ -104,11 +104,27 @@ function median(xs) {
 const CORES = os.cpus().length;
 const canPin = CORES >= 2 && spawnSync('taskset', ['-V']).status === 0;
 
+function pinProcess(pid, cpus) {
+    spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+}
+
 function pinSelf(threads) {
     if (!canPin) return false;
-    const cpus = threads === 1 ? '0' : `0-${CORES - 1}`;
-    spawnSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' });
+    pinProcess(process.pid, threads === 1 ? '0' : `0-${CORES - 1}`);
     return threads === 1;
+}
+
+/* The two pinned cores do not run at one speed: on the Zen 5 VM the same
+ * onnxrun process ran lstm_h512_l2_b1 0.81-1.15x as fast on the last core
+ * as on core 0, the ratio drifting over seconds (medians of 20 alternating
+ * turns each, one minute). So every round swaps the cores (side 0: onnxruntime
+ * on core 0, onnxrun on the last core; side 1 the other way), rounds come in
+ * pairs, and report.js counts each pair with the geometric mean of its two
+ * turn ratios, which cancels a speed difference between the cores that lasts
+ * a round pair. */
+function pinRound(engines, side) {
+    const [ortCore, onnxrunCore] = side === 0 ? [0, CORES - 1] : [CORES - 1, 0];
+    for (const e of engines) pinProcess(e.pid, String(e.name === 'ort' ? ortCore : onnxrunCore));
 }
 
 /* ---- the onnxrun driver, one line per command ---- */
@@ -206,7 +222,7 @@ function compareOutputs(dir, session, ortResults) {
 
 /* ---- one model at one thread count ---- */
 
-async function timeEngines(engines, budgetMs) {
+async function timeEngines(engines, budgetMs, pinned) {
     for (let w = 0; w < WARMUP; w++) {
         for (const e of engines) {
             e.last = (await e.run()).ms;
@@ -218,10 +234,16 @@ async function timeEngines(engines, budgetMs) {
      * calling one engine in a loop would see them. */
     const settle = await spinDownMs(engines.find((e) => e.name === 'ort').run);
     const perRound = engines.reduce((s, e) => s + (BLOCK + 1) * e.last + settle, 0);
-    const rounds = Math.ceil(
+    let rounds = Math.ceil(
         Math.max(MIN_RUNS, Math.min(MAX_RUNS, BLOCK * Math.floor(budgetMs / perRound))) / BLOCK
     );
+    if (pinned) rounds += rounds % 2;
+    const sides = [];
     for (let r = 0; r < rounds; r++) {
+        if (pinned) {
+            sides.push(r % 2);
+            pinRound(engines, r % 2);
+        }
         for (const e of engines) {
             await sleep(settle);
             await e.run();
@@ -235,7 +257,7 @@ async function timeEngines(engines, budgetMs) {
             e.turns.push(median(turn));
         }
     }
-    return { runs: rounds * BLOCK, settle };
+    return { runs: rounds * BLOCK, settle, sides: pinned ? [sides] : null };
 }
 
 async function benchThreads(a, m, threads, precisions) {
@@ -263,9 +285,10 @@ async function benchEngines(a, m, threads, precisions, drivers, pinned) {
     let ortResults = null;
     const engines = [];
     for (const p of precisions)
-        engines.push({ name: p, times: [], cpu: [], turns: [], run: () => drivers[p].run() });
+        engines.push({ name: p, pid: drivers[p].proc.pid, times: [], cpu: [], turns: [], run: () => drivers[p].run() });
     const ortEngine = {
         name: 'ort',
+        pid: process.pid,
         times: [],
         cpu: [],
         turns: [],
@@ -279,7 +302,7 @@ async function benchEngines(a, m, threads, precisions, drivers, pinned) {
         },
     };
     engines.splice(1, 0, ortEngine);
-    Object.assign(res, await timeEngines(engines, a.budget * 1000));
+    Object.assign(res, await timeEngines(engines, a.budget * 1000, pinned));
     for (const e of engines) {
         res[`times_${e.name}`] = e.times;
         res[`cpus_${e.name}`] = e.cpu;
@@ -320,7 +343,8 @@ function summarize(r) {
 function mergePasses(passes) {
     const out = { ...passes[0] };
     for (const key of Object.keys(out)) {
-        if (/^(times|cpus|turns)_/.test(key)) out[key] = passes.flatMap((p) => p[key]);
+        if (/^(times|cpus|turns)_/.test(key) || (key === 'sides' && out.sides))
+            out[key] = passes.flatMap((p) => p[key]);
         if (key.startsWith('diff_')) out[key] = Math.max(...passes.map((p) => p[key]));
     }
     out.runs = passes.reduce((n, p) => n + p.runs, 0);

@@ -44,16 +44,23 @@ function medianOf(xs) {
 /* An engine's ratio to onnxruntime turn by turn (its turn against the
  * onnxruntime turn next to it, each the median of its timed runs), the
  * median over the turns given; from the pooled medians when turns were not
- * recorded. */
-function turnRatio(rep, engineTurns, ortTurns) {
+ * recorded. When the engines swapped cores every round (sides: 0 or 1 per
+ * turn, bench.js pinRound), the turns pair up (one round on each side) and
+ * each pair counts with the geometric mean of its two ratios, so that one
+ * core running faster than the other while the pair ran cancels out. */
+function turnRatio(rep, engineTurns, ortTurns, sides) {
     const rs = engineTurns.map((x, i) => ratio(rep, x, ortTurns[i]));
-    return medianOf(rs.filter((r) => Number.isFinite(r)));
+    if (!sides) return medianOf(rs.filter((r) => Number.isFinite(r)));
+    const pairs = [];
+    for (let i = 0; i + 1 < rs.length; i += 2)
+        if (sides[i] !== sides[i + 1]) pairs.push(Math.sqrt(rs[i] * rs[i + 1]));
+    return medianOf(pairs.filter((r) => Number.isFinite(r)));
 }
 
 function pairedRatio(rep, t, engine) {
     const on = t[`turns_${engine}`], ort = t.turns_ort;
     if (!on || !ort) return ratio(rep, t[`ms_${engine}`], t.ms_ort);
-    return turnRatio(rep, on.flat(), ort.flat());
+    return turnRatio(rep, on.flat(), ort.flat(), t.sides && t.sides.flat());
 }
 
 /* A ratio against its target; counts only measured values. Three decimals when two
@@ -73,7 +80,7 @@ function verdict(value, target, tally) {
 function passRange(rep, t, engine) {
     const on = t[`turns_${engine}`], ort = t.turns_ort;
     if (!on || !ort || on.length < 2) return '';
-    const rs = on.map((turns, p) => turnRatio(rep, turns, ort[p]));
+    const rs = on.map((turns, p) => turnRatio(rep, turns, ort[p], t.sides && t.sides[p]));
     return ` [${f(Math.min(...rs))}–${f(Math.max(...rs))}]`;
 }
 
@@ -225,8 +232,11 @@ function notes(rep) {
         'process CPU time (`CLOCK_PROCESS_CPUTIME_ID` / `process.cpuUsage()`), which time-slicing',
         'by other processes does not inflate.' +
             (rep.pinned_1t
-                ? ' 1-thread runs pin each engine to a core of its own (onnxruntime\'s node process' +
-                  ' to core 0, onnxrun\'s driver to the last core, with taskset); 2-thread runs are not pinned.'
+                ? ' 1-thread runs pin each engine to a core of its own with taskset (onnxruntime\'s node' +
+                  ' process and onnxrun\'s driver) and swap the two cores every round (one turn of each' +
+                  ' engine); a 1-thread ratio is then the median over pairs of rounds of the geometric mean of' +
+                  ' the pair\'s two turn ratios, which cancels one core running faster than the other' +
+                  ' (this VM\'s two cores drift 0.8-1.15× apart over seconds). 2-thread runs are not pinned.'
                 : ''),
         'ORT: `intraOpNumThreads` = T,',
         '`interOpNumThreads` = 1, sequential execution; onnxrun: `num_threads` = T. GFLOP/run counts',
@@ -254,15 +264,21 @@ function notes(rep) {
 }
 
 function writeChart(rep, a) {
-    const cols = ['1 thread', '2 threads', ...rep.reduced_precisions.map((p) => `${p} 1T`)];
-    const lines = ['# model ' + cols.map((c) => `"${c}"`).join(' ')];
-    for (const row of rep.results) {
+    const allCols = ['1 thread', '2 threads', ...rep.reduced_precisions.map((p) => `${p} 1T`)];
+    const table = rep.results.map((row) => {
         const t1 = row.by_threads[1], t2 = row.by_threads[2];
         const vals = [t1 ? pairedRatio(rep, t1, 'fp32') : NaN, t2 ? pairedRatio(rep, t2, 'fp32') : NaN];
         for (const p of rep.reduced_precisions)
             vals.push(t1 && t1[`ms_${p}`] !== undefined ? pairedRatio(rep, t1, p) : NaN);
-        lines.push(`"${row.model.name}" ` + vals.map((v) => (isFinite(v) ? v.toFixed(4) : 'NaN')).join(' '));
-    }
+        return vals;
+    });
+    /* A partial run (--threads 1, say) leaves whole columns unmeasured; gnuplot
+     * refuses a histogram column without a valid point. */
+    const kept = allCols.map((_, i) => i).filter((i) => table.some((vals) => isFinite(vals[i])));
+    const cols = kept.map((i) => allCols[i]);
+    const lines = ['# model ' + cols.map((c) => `"${c}"`).join(' ')];
+    for (const [r, row] of rep.results.entries())
+        lines.push(`"${row.model.name}" ` + kept.map((i) => table[r][i]).map((v) => (isFinite(v) ? v.toFixed(4) : 'NaN')).join(' '));
     const dat = path.join(a.out, 'ratios.dat');
     fs.writeFileSync(dat, lines.join('\n') + '\n');
     const png = a.png || path.join(a.out, 'ratios.png');
