@@ -35,6 +35,7 @@ const { spawn, spawnSync } = require('child_process');
 const { readNpy } = require('./npy');
 
 const MIN_RUNS = 5;
+const MIN_PAIRS = 2; /* pairs of rounds per pass when the cores swap (pinRound) */
 const MAX_RUNS = 200;
 const WARMUP = 2;
 const ATOL = 1e-4; /* fp32 outputs vs onnxruntime */
@@ -237,7 +238,8 @@ async function timeEngines(engines, budgetMs, pinned) {
     let rounds = Math.ceil(
         Math.max(MIN_RUNS, Math.min(MAX_RUNS, BLOCK * Math.floor(budgetMs / perRound))) / BLOCK
     );
-    if (pinned) rounds += rounds % 2;
+    /* Pinned: whole pairs of rounds, at least MIN_PAIRS, each a sample of the ratio. */
+    if (pinned) rounds = Math.max(2 * MIN_PAIRS, rounds + (rounds % 2));
     const sides = [];
     for (let r = 0; r < rounds; r++) {
         if (pinned) {

@@ -41,26 +41,27 @@ function medianOf(xs) {
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-/* An engine's ratio to onnxruntime turn by turn (its turn against the
- * onnxruntime turn next to it, each the median of its timed runs), the
- * median over the turns given; from the pooled medians when turns were not
- * recorded. When the engines swapped cores every round (sides: 0 or 1 per
- * turn, bench.js pinRound), the turns pair up (one round on each side) and
- * each pair counts with the geometric mean of its two ratios, so that one
- * core running faster than the other while the pair ran cancels out. */
-function turnRatio(rep, engineTurns, ortTurns, sides) {
+/* An engine's ratio to onnxruntime turn by turn: its turn against the
+ * onnxruntime turn next to it (each the median of its timed runs). When the
+ * engines swapped cores every round (sides: 0 or 1 per turn, bench.js
+ * pinRound), a pass's turns pair up (one round on each side) and each pair
+ * counts once, with the geometric mean of its two ratios, so that one core
+ * running faster than the other while the pair ran cancels out. */
+function turnSamples(rep, engineTurns, ortTurns, sides) {
     const rs = engineTurns.map((x, i) => ratio(rep, x, ortTurns[i]));
-    if (!sides) return medianOf(rs.filter((r) => Number.isFinite(r)));
+    if (!sides) return rs.filter((r) => Number.isFinite(r));
     const pairs = [];
     for (let i = 0; i + 1 < rs.length; i += 2)
         if (sides[i] !== sides[i + 1]) pairs.push(Math.sqrt(rs[i] * rs[i + 1]));
-    return medianOf(pairs.filter((r) => Number.isFinite(r)));
+    return pairs.filter((r) => Number.isFinite(r));
 }
 
+/* The median over every pass's samples; from the pooled medians when turns
+ * were not recorded. */
 function pairedRatio(rep, t, engine) {
     const on = t[`turns_${engine}`], ort = t.turns_ort;
     if (!on || !ort) return ratio(rep, t[`ms_${engine}`], t.ms_ort);
-    return turnRatio(rep, on.flat(), ort.flat(), t.sides && t.sides.flat());
+    return medianOf(on.flatMap((turns, p) => turnSamples(rep, turns, ort[p], t.sides && t.sides[p])));
 }
 
 /* A ratio against its target; counts only measured values. Three decimals when two
@@ -80,7 +81,7 @@ function verdict(value, target, tally) {
 function passRange(rep, t, engine) {
     const on = t[`turns_${engine}`], ort = t.turns_ort;
     if (!on || !ort || on.length < 2) return '';
-    const rs = on.map((turns, p) => turnRatio(rep, turns, ort[p], t.sides && t.sides[p]));
+    const rs = on.map((turns, p) => medianOf(turnSamples(rep, turns, ort[p], t.sides && t.sides[p])));
     return ` [${f(Math.min(...rs))}–${f(Math.max(...rs))}]`;
 }
 
@@ -221,23 +222,24 @@ function header(rep) {
 function notes(rep) {
     return [
         'How it is measured: each model runs in onnxrun (`bench/bench_onnxrun`, public C API) and',
-        'onnxruntime in the same run, alternating one run of each engine after two warm-up runs,',
-        'with the median kept (at least 5 runs each per pass). The benchmark goes through all the',
-        'models in several passes and pools every pass\'s runs, so that the machine\'s drift over',
-        'minutes spreads over every model. A turn is a pause, one untimed run and 4 timed ones;',
-        'the ratios are the median over the turns of each turn\'s median against the onnxruntime',
-        'turn next to it (so they need not equal the ratio of the two median times shown); in',
-        'brackets after a latency ratio, its lowest and highest over the passes. CPU-time ratio:',
-        'the ratio of the pooled medians of each run\'s',
-        'process CPU time (`CLOCK_PROCESS_CPUTIME_ID` / `process.cpuUsage()`), which time-slicing',
-        'by other processes does not inflate.' +
+        'onnxruntime in the same run. After two warm-up runs of each, the engines take turns: a turn',
+        'is a pause, one untimed run and 4 timed ones, and a round is one turn of each engine (at',
+        'least 2 rounds per pass). The benchmark goes through all the models in several passes and',
+        'pools every pass\'s runs, so that the machine\'s drift over minutes spreads over every',
+        'model; the latencies shown are the medians of the pooled timed runs. A ratio compares each',
+        'turn\'s median with the onnxruntime turn of the same round and is the median of those',
+        'per-turn ratios over the passes (so it need not equal the ratio of the two median times',
+        'shown); in brackets after a latency ratio, its lowest and highest over the passes.' +
             (rep.pinned_1t
-                ? ' 1-thread runs pin each engine to a core of its own with taskset (onnxruntime\'s node' +
-                  ' process and onnxrun\'s driver) and swap the two cores every round (one turn of each' +
-                  ' engine); a 1-thread ratio is then the median over pairs of rounds of the geometric mean of' +
-                  ' the pair\'s two turn ratios, which cancels one core running faster than the other' +
-                  ' (this VM\'s two cores drift 0.8-1.15× apart over seconds). 2-thread runs are not pinned.'
+                ? ' With 1 thread the engines are pinned with taskset to cores of their own' +
+                  ' (onnxruntime\'s node process to one, the onnxrun drivers to the other) which they' +
+                  ' swap every round, in at least 2 pairs of rounds per pass; a 1-thread ratio is the' +
+                  ' median over the pairs of the geometric mean of the pair\'s two per-turn ratios,' +
+                  ' which cancels one core running faster than the other. 2-thread runs are not pinned.'
                 : ''),
+        'CPU-time ratio: the ratio of the pooled medians of each run\'s process CPU time',
+        '(`CLOCK_PROCESS_CPUTIME_ID` / `process.cpuUsage()`), which time-slicing by other processes',
+        'does not inflate.',
         'ORT: `intraOpNumThreads` = T,',
         '`interOpNumThreads` = 1, sequential execution; onnxrun: `num_threads` = T. GFLOP/run counts',
         'the recurrent FLOPs (formula in `bench/export_models.py`: 2·G·H·(I+H) for the two',
