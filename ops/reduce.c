@@ -9,10 +9,12 @@
  * A reduction over zero elements yields the identity (0, 1, -inf, +inf,
  * log(0) = -inf; NaN for ReduceMean).
  *
- * Types: float, double, float16, bfloat16, int8-64, uint8-32;
+ * Types: float, double, float16, bfloat16, int8-64, uint8-64;
  * bool for ReduceMax/ReduceMin. Floating inputs accumulate in double (float16
  * and bfloat16 results are rounded once at the end); integers in
  * int64 (wrapping), except L2/LogSum/LogSumExp which go through double.
+ * uint64 keeps its bits in the int64 accumulators and compares, divides
+ * (ReduceMean) and takes |x| (ReduceL1) unsigned.
  * ReduceLogSumExp subtracts the per-output maximum first. */
 #include "../runtime/alloc.h"
 #include "convert.h"
@@ -78,6 +80,8 @@ static void to_double(int dt, const void *x, int64_t off, int64_t n, double *buf
         CONVERT(int64_t, double) break;
     case OR_UINT32:
         CONVERT(uint32_t, double) break;
+    case OR_UINT64:
+        CONVERT(uint64_t, double) break;
     case OR_INT8:
         CONVERT(int8_t, double) break;
     case OR_INT16:
@@ -103,6 +107,9 @@ static void to_int64(int dt, const void *x, int64_t off, int64_t n, int64_t *buf
         CONVERT(int64_t, int64_t) break;
     case OR_UINT32:
         CONVERT(uint32_t, int64_t) break;
+    case OR_UINT64: /* the bits, wrapping arithmetic is the same */
+        memcpy(buf, (const uint64_t *)x + off, (size_t)n * sizeof(uint64_t));
+        break;
     case OR_INT8:
         CONVERT(int8_t, int64_t) break;
     case OR_INT16:
@@ -136,17 +143,19 @@ static inline double step_d(rop op, double a, double v, double shift) {
     }
 }
 
-/* Integer arithmetic wraps (through uint64) instead of overflowing. */
-static inline int64_t step_i(rop op, int64_t a, int64_t v) {
+/* Integer arithmetic wraps (through uint64) instead of overflowing; with
+ * is_unsigned (uint64 input) a and v hold uint64 bits. */
+static inline int64_t step_i(rop op, int64_t a, int64_t v, bool is_unsigned) {
     switch (op) {
     case R_MAX:
-        return v > a ? v : a;
+        return (is_unsigned ? (uint64_t)v > (uint64_t)a : v > a) ? v : a;
     case R_MIN:
-        return v < a ? v : a;
+        return (is_unsigned ? (uint64_t)v < (uint64_t)a : v < a) ? v : a;
     case R_PROD:
         return (int64_t)((uint64_t)a * (uint64_t)v);
     case R_L1:
-        return (int64_t)((uint64_t)a + (uint64_t)(v < 0 ? -(uint64_t)v : (uint64_t)v));
+        if (is_unsigned || v >= 0) return (int64_t)((uint64_t)a + (uint64_t)v);
+        return (int64_t)((uint64_t)a - (uint64_t)v);
     case R_SUMSQ:
         return (int64_t)((uint64_t)a + (uint64_t)v * (uint64_t)v);
     default:
@@ -162,11 +171,12 @@ static void accumulate_run(const reduce_plan *p, rop op, const void *x, int64_t 
         int64_t n = len - c < CHUNK ? len - c : CHUNK;
         if (p->int_acc) {
             int64_t buf[CHUNK], *acc = (int64_t *)p->acc + base;
+            bool u = p->dtype == OR_UINT64;
             to_int64(p->dtype, x, off + c, n, buf);
             if (fold) {
-                for (int64_t j = 0; j < n; j++) acc[0] = step_i(op, acc[0], buf[j]);
+                for (int64_t j = 0; j < n; j++) acc[0] = step_i(op, acc[0], buf[j], u);
             } else {
-                for (int64_t j = 0; j < n; j++) acc[c + j] = step_i(op, acc[c + j], buf[j]);
+                for (int64_t j = 0; j < n; j++) acc[c + j] = step_i(op, acc[c + j], buf[j], u);
             }
         } else {
             double buf[CHUNK], *acc = (double *)p->acc + base;
@@ -221,6 +231,9 @@ static void int_limits(int dt, int64_t *lo, int64_t *hi) {
     case OR_BOOL:
         *lo = 0, *hi = 1;
         break;
+    case OR_UINT64: /* as the accumulators hold it: UINT64_MAX's bits */
+        *lo = 0, *hi = -1;
+        break;
     default:
         *lo = INT64_MIN, *hi = INT64_MAX;
         break;
@@ -263,6 +276,11 @@ static int64_t d_to_i64(double v) {
     return (int64_t)v;
 }
 
+static uint64_t d_to_u64(double v) {
+    if (!(v > 0)) return 0; /* NaN too */
+    return v < 18446744073709551616.0 ? (uint64_t)v : UINT64_MAX; /* 2^64 */
+}
+
 static inline double value_d(const reduce_plan *p, int64_t i) {
     return finish_d(p, ((const double *)p->acc)[i], i);
 }
@@ -271,6 +289,12 @@ static inline int64_t value_i(const reduce_plan *p, int64_t i) {
     if (!p->int_acc) return d_to_i64(value_d(p, i));
     int64_t a = ((const int64_t *)p->acc)[i];
     return p->op == R_MEAN ? (p->count ? a / p->count : 0) : a;
+}
+
+static inline uint64_t value_u(const reduce_plan *p, int64_t i) {
+    if (!p->int_acc) return d_to_u64(value_d(p, i));
+    uint64_t a = ((const uint64_t *)p->acc)[i];
+    return p->op == R_MEAN ? (p->count ? a / (uint64_t)p->count : 0) : a;
 }
 
 #define STORE(T, VALUE)                                                                            \
@@ -288,6 +312,8 @@ static void store(const reduce_plan *p, void *y) {
         STORE(int64_t, value_i) break;
     case OR_UINT32:
         STORE(uint32_t, value_i) break;
+    case OR_UINT64:
+        STORE(uint64_t, value_u) break;
     case OR_INT8:
         STORE(int8_t, value_i) break;
     case OR_UINT8:
@@ -384,8 +410,8 @@ static void plan_layout(reduce_plan *p, int rank, const int64_t *dims, const boo
 static bool dtype_ok(int dt, rop op) {
     if (dt == OR_BOOL) return op == R_MAX || op == R_MIN;
     return dt == OR_FLOAT || dt == OR_DOUBLE || dt == OR_INT32 || dt == OR_INT64 ||
-           dt == OR_UINT32 || dt == OR_INT8 || dt == OR_UINT8 || dt == OR_INT16 ||
-           dt == OR_UINT16 || dt == OR_FLOAT16 || dt == OR_BFLOAT16;
+           dt == OR_UINT32 || dt == OR_UINT64 || dt == OR_INT8 || dt == OR_UINT8 ||
+           dt == OR_INT16 || dt == OR_UINT16 || dt == OR_FLOAT16 || dt == OR_BFLOAT16;
 }
 
 static int prepare(or_graph *g, or_node *n, rop op, int axes_input_opset) {

@@ -635,3 +635,39 @@ Test(dtypes, reduce_int16) {
         or_graph_free(tg.g);
     }
 }
+
+/* One uint64 reduction of x over its only axis, keepdims 0: the scalar result. */
+static uint64_t reduce_u64(const char *op, int64_t n, const uint64_t *x) {
+    test_graph tg = make(op, 13, 1, IN("x"), 1, IN("y"));
+    input(&tg, "x", OR_UINT64, 1, DIMS(n), x);
+    attr_int(&tg, "keepdims", 0);
+    run_ok(&tg);
+    const or_tensor *y = out(&tg, "y");
+    expect_shape(y, OR_UINT64, 0, NULL);
+    uint64_t v = ((const uint64_t *)y->data)[0];
+    or_graph_free(tg.g);
+    return v;
+}
+
+Test(dtypes, reduce_uint64_is_unsigned) {
+    /* Values at and past 2^63, which a signed int64 would take as negative.
+     * Expected values by hand, modulo 2^64 where the sums wrap. */
+    const uint64_t top = UINT64_MAX - 1, half = UINT64_C(1) << 63;
+    const uint64_t mixed[3] = {top, 3, half};
+    cr_expect_eq(reduce_u64("ReduceMax", 3, mixed), top);
+    cr_expect_eq(reduce_u64("ReduceMin", 3, mixed), 3);
+    cr_expect_eq(reduce_u64("ReduceSum", 3, mixed), half + 1); /* 2^64 - 2 + 3 + 2^63 */
+    /* [2^63 + 6, 0, 3]: sum 2^63 + 9 without wrapping; mean 3074457345618258605
+     * (9223372036854775817 / 3, truncated); L1 the sum, every |x| = x. */
+    const uint64_t big[3] = {half + 6, 0, 3};
+    cr_expect_eq(reduce_u64("ReduceMean", 3, big), UINT64_C(3074457345618258605));
+    cr_expect_eq(reduce_u64("ReduceL1", 3, big), half + 9);
+    cr_expect_eq(reduce_u64("ReduceProd", 2, (const uint64_t[]){3, half + 1}), half + 3);
+    const uint64_t sq = (UINT64_C(1) << 32) + 1; /* its square: 2^64 + 2^33 + 1 */
+    cr_expect_eq(reduce_u64("ReduceSumSquare", 1, &sq), (UINT64_C(1) << 33) + 1);
+    /* Through double: sqrt(2^126) = 2^63, past INT64_MAX. */
+    cr_expect_eq(reduce_u64("ReduceL2", 1, &half), half);
+    /* Over no elements: the identities, 0 and UINT64_MAX. */
+    cr_expect_eq(reduce_u64("ReduceMax", 0, NULL), 0);
+    cr_expect_eq(reduce_u64("ReduceMin", 0, NULL), UINT64_MAX);
+}
