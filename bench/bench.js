@@ -240,12 +240,8 @@ async function timeEngines(engines, budgetMs, pinned) {
     );
     /* Pinned: whole pairs of rounds, at least MIN_PAIRS, each a sample of the ratio. */
     if (pinned) rounds = Math.max(2 * MIN_PAIRS, rounds + (rounds % 2));
-    const sides = [];
     for (let r = 0; r < rounds; r++) {
-        if (pinned) {
-            sides.push(r % 2);
-            pinRound(engines, r % 2);
-        }
+        if (pinned) pinRound(engines, r % 2);
         for (const e of engines) {
             await sleep(settle);
             await e.run();
@@ -259,7 +255,7 @@ async function timeEngines(engines, budgetMs, pinned) {
             e.turns.push(median(turn));
         }
     }
-    return { runs: rounds * BLOCK, settle, sides: pinned ? [sides] : null };
+    return { runs: rounds * BLOCK, settle, swapped_cores: pinned };
 }
 
 async function benchThreads(a, m, threads, precisions) {
@@ -345,8 +341,7 @@ function summarize(r) {
 function mergePasses(passes) {
     const out = { ...passes[0] };
     for (const key of Object.keys(out)) {
-        if (/^(times|cpus|turns)_/.test(key) || (key === 'sides' && out.sides))
-            out[key] = passes.flatMap((p) => p[key]);
+        if (/^(times|cpus|turns)_/.test(key)) out[key] = passes.flatMap((p) => p[key]);
         if (key.startsWith('diff_')) out[key] = Math.max(...passes.map((p) => p[key]));
     }
     out.runs = passes.reduce((n, p) => n + p.runs, 0);

@@ -43,16 +43,15 @@ function medianOf(xs) {
 
 /* An engine's ratio to onnxruntime turn by turn: its turn against the
  * onnxruntime turn next to it (each the median of its timed runs). When the
- * engines swapped cores every round (sides: 0 or 1 per turn, bench.js
- * pinRound), a pass's turns pair up (one round on each side) and each pair
- * counts once, with the geometric mean of its two ratios, so that one core
- * running faster than the other while the pair ran cancels out. */
-function turnSamples(rep, engineTurns, ortTurns, sides) {
+ * engines swapped cores every round (bench.js pinRound: a pass holds whole
+ * pairs of rounds, one on each core assignment), each pair counts once, with
+ * the geometric mean of its two ratios, so that one core running faster than
+ * the other while the pair ran cancels out. */
+function turnSamples(rep, engineTurns, ortTurns, swapped) {
     const rs = engineTurns.map((x, i) => ratio(rep, x, ortTurns[i]));
-    if (!sides) return rs.filter((r) => Number.isFinite(r));
+    if (!swapped) return rs.filter((r) => Number.isFinite(r));
     const pairs = [];
-    for (let i = 0; i + 1 < rs.length; i += 2)
-        if (sides[i] !== sides[i + 1]) pairs.push(Math.sqrt(rs[i] * rs[i + 1]));
+    for (let i = 0; i + 1 < rs.length; i += 2) pairs.push(Math.sqrt(rs[i] * rs[i + 1]));
     return pairs.filter((r) => Number.isFinite(r));
 }
 
@@ -61,7 +60,7 @@ function turnSamples(rep, engineTurns, ortTurns, sides) {
 function pairedRatio(rep, t, engine) {
     const on = t[`turns_${engine}`], ort = t.turns_ort;
     if (!on || !ort) return ratio(rep, t[`ms_${engine}`], t.ms_ort);
-    return medianOf(on.flatMap((turns, p) => turnSamples(rep, turns, ort[p], t.sides && t.sides[p])));
+    return medianOf(on.flatMap((turns, p) => turnSamples(rep, turns, ort[p], t.swapped_cores)));
 }
 
 /* A ratio against its target; counts only measured values. Three decimals when two
@@ -81,7 +80,7 @@ function verdict(value, target, tally) {
 function passRange(rep, t, engine) {
     const on = t[`turns_${engine}`], ort = t.turns_ort;
     if (!on || !ort || on.length < 2) return '';
-    const rs = on.map((turns, p) => medianOf(turnSamples(rep, turns, ort[p], t.sides && t.sides[p])));
+    const rs = on.map((turns, p) => medianOf(turnSamples(rep, turns, ort[p], t.swapped_cores)));
     return ` [${f(Math.min(...rs))}–${f(Math.max(...rs))}]`;
 }
 
