@@ -360,6 +360,11 @@ static void cache_free(void *p) {
     or_free(c);
 }
 
+bool or_rnn_r_reads_one_stream(const or_node *n) {
+    const or_rnn_cache *c = n->free_cache == cache_free ? n->cache : NULL;
+    return c && c->qr[0][0] && c->qr[0][0]->one_stream;
+}
+
 int or_rnn_r_copy_count(const or_node *n) {
     const or_rnn_cache *c = n->free_cache == cache_free ? n->cache : NULL;
     return c && c->r[0][0] ? or_packed_b_copies(c->r[0][0]) : 0;
@@ -411,8 +416,12 @@ static int weight_precision(const or_graph *g, const or_rnn_state *s) {
  * batch x gates*hidden x hidden): 15-35% faster than the blocked GEMM once
  * R_d is 16 MiB (any batch), up to 50% faster for batch 4 (the 8-row GEMM
  * tile runs half empty); while R_d fits L2 at batch 1 the blocked GEMM is
- * ~10% faster end to end (LSTM hidden 128), so it keeps those. W keeps the
- * blocked GEMM (the panels gained only 5-10% on the input product). */
+ * ~10% faster end to end (LSTM hidden 128), so it keeps those. At batch 1
+ * with R_d in the L3, the panels' one-row kernel (qgemm_simd.h's
+ * qpanel_row) reads it faster than the blocked GEMM: 2026-12-05, one pinned
+ * core, 10 alternating process pairs, pair medians 0.962 (2-layer LSTM
+ * hidden 512) and 0.966 (char GRU generator of bench/) of the time. W keeps
+ * the blocked GEMM (the panels gained only 5-10% on the input product). */
 #define PANEL_MIN_BYTES (8 << 20)
 
 bool or_rnn_f32_panels(const or_rnn_state *s, int precision) {
@@ -420,13 +429,32 @@ bool or_rnn_f32_panels(const or_rnn_state *s, int precision) {
         or_cpu_isa() != OR_ISA_AVX512)
         return false;
     bool big = (double)s->gh * (double)s->hidden * sizeof(float) >= PANEL_MIN_BYTES;
-    return big || (s->batch > 2 && s->batch < 8);
+    bool one_row = s->batch == 1 && or_rnn_r_one_stream(s, OR_Q_F32, or_rnn_r_source(s, OR_Q_F32));
+    return big || one_row || (s->batch > 2 && s->batch < 8);
 }
 
 /* Bytes of one direction's R packed as kind. */
 static double r_bytes(const or_rnn_state *s, or_qkind kind) {
     double per_weight = kind == OR_Q_BF16 ? 2 : kind == OR_Q_S8 ? 1 : (double)s->esz;
     return (double)s->gh * (double)s->hidden * per_weight;
+}
+
+/* Float panels of an R_d read from the L3 by one-row products: one panel at a
+ * time up to a quarter of the L3, 8 at once beyond (qgemm_simd.h's
+ * qpanel_row). Measured on Zen 5 (32 MiB of L3), one pinned core, 100
+ * back-to-back sweeps, 10 alternating rounds: one panel at a time 8% faster
+ * over 4-8 MiB, even at 12 MiB, 17% slower at 16 MiB; end to end (process
+ * pairs against the blocked GEMM / the 8-panel block) 0.95 on the 2-layer
+ * GRU of hidden 512 (3 MiB), 0.92 on the bidirectional one, 0.92 on the
+ * 2-layer RNN of hidden 1024 (4 MiB), but LSTM hidden 1024 (16 MiB) 1.17
+ * with one thread and 1.20 with two (their halves of R are read at once). */
+bool or_rnn_r_one_stream_on(const or_rnn_state *s, or_qkind kind, or_pack_source src,
+                            size_t l3_bytes) {
+    return kind == OR_Q_F32 && src == OR_PACK_L3 && r_bytes(s, kind) <= (double)l3_bytes / 4;
+}
+
+bool or_rnn_r_one_stream(const or_rnn_state *s, or_qkind kind, or_pack_source src) {
+    return or_rnn_r_one_stream_on(s, kind, src, or_cpu_l3_bytes());
 }
 
 /* A step reads all of one direction's R once (directions run one after the
@@ -547,6 +575,7 @@ static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, cons
     or_pack_source r_source = or_rnn_r_source(s, kind);
     bool r_huge = or_rnn_r_huge_pages(s, kind, r_source);
     int r_copies = or_rnn_r_copies(s, kind, r_source);
+    bool one_stream = or_rnn_r_one_stream(s, kind, r_source);
     c->alternate_sweep = r_source != OR_PACK_CACHED;
     /* An embedding lookup's tables replace W's pack. Without memory for
      * them, X·Wᵀ stays a GEMM. */
@@ -580,7 +609,7 @@ static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, cons
                                                       s->hidden, 0, r_huge, rrel)) != NULL;
             else
                 ok = (c->r[d][b] = pack(s, s->hidden, rows[b], src, r_huge, rrel)) != NULL;
-            if (ok) or_rnn_mark_source(c->r[d][b], c->qr[d][b], r_source);
+            if (ok) or_rnn_mark_source(c->r[d][b], c->qr[d][b], r_source, one_stream);
             /* Copies only speed steps up: without memory for them, none. */
             if (ok && c->r[d][b]) or_packed_b_replicate(c->r[d][b], r_copies);
         }

@@ -18,7 +18,8 @@
  * on every run, so they may change between runs. With g->weight_precision
  * BF16 or INT8 (float ops only), static W and R are packed instead into the
  * reduced-precision panels of kernels/qgemm.h; with FP32 on AVX-512, a
- * large R (or a batch of 3-7) goes to its float panels (or_rnn_f32_panels).
+ * large R (or a batch of 3-7, or batch 1 with R in the L3) goes to its float
+ * panels (or_rnn_f32_panels).
  * B and P are read on every
  * run (summed biases go to scratch). All scratch is sized and allocated in
  * prepare; run never allocates.
@@ -139,10 +140,18 @@ int or_rnn_r_copies(const or_rnn_state *s, or_qkind kind, or_pack_source src);
 int or_rnn_r_copies_on(const or_rnn_state *s, or_qkind kind, or_pack_source src, size_t l2_bytes);
 int or_rnn_r_copies_for(double r_bytes, size_t l2_bytes);
 
+/* Whether one-row products read one direction's float panels of R (packed as
+ * kind, read from src) one panel at a time (or_qmat.one_stream; measured in
+ * recurrent.c); or_rnn_r_one_stream_on decides as with l3_bytes of L3. */
+bool or_rnn_r_one_stream(const or_rnn_state *s, or_qkind kind, or_pack_source src);
+bool or_rnn_r_one_stream_on(const or_rnn_state *s, or_qkind kind, or_pack_source src,
+                            size_t l3_bytes);
+
 /* Marks R's pack, whichever of the two forms exists (the other NULL). */
-static inline void or_rnn_mark_source(or_packed_b *pb, or_qmat *q, or_pack_source src) {
+static inline void or_rnn_mark_source(or_packed_b *pb, or_qmat *q, or_pack_source src,
+                                      bool one_stream) {
     if (pb) or_packed_b_set_source(pb, src);
-    if (q) q->streamed = src == OR_PACK_MEMORY;
+    if (q) q->streamed = src == OR_PACK_MEMORY, q->one_stream = one_stream;
 }
 
 /* Frees a state that or_rnn_finish did not take. */
@@ -192,6 +201,9 @@ bool or_rnn_folds(const or_node *n);
  * turns reading (or_rnn_r_copies; 1: the pack alone; 0: R is not packed for
  * the blocked GEMM) (tests). */
 int or_rnn_r_copy_count(const or_node *n);
+/* Whether direction 0's float panels of R in the prepared node n are read one
+ * panel at a time by one-row products (or_rnn_r_one_stream) (tests). */
+bool or_rnn_r_reads_one_stream(const or_node *n);
 /* Whether node n's X is such a lookup that may be folded (f filled, no
  * tables yet); ONNXRUN_RNN_FOLD=0 turns folding off. */
 bool or_rnn_fold_find(or_graph *g, const or_node *n, const or_rnn_state *s, or_rnn_fold *f);

@@ -108,9 +108,9 @@ void or_rnn_team_pack_free(or_rnn_team_pack *p) {
 
 /* Gates g0..g1-1 of units [u0, u0 + ns) of R_d: gathered into tmp, or read
  * in place when the slice is every unit (the rows are then contiguous). */
-static bool pack_rows(or_rmat *out, or_qkind kind, bool panels, or_pack_source src, const float *rd,
-                      int64_t H, int g0, int g1, int64_t u0, int64_t ns, float *tmp,
-                      or_src_release *rel) {
+static bool pack_rows(or_rmat *out, or_qkind kind, bool panels, or_pack_source src, bool one_stream,
+                      const float *rd, int64_t H, int g0, int g1, int64_t u0, int64_t ns,
+                      float *tmp, or_src_release *rel) {
     const float *rows = rd + (size_t)(g0 * H * H);
     if (ns < H) {
         for (int gate = g0; gate < g1; gate++)
@@ -122,7 +122,7 @@ static bool pack_rows(or_rmat *out, or_qkind kind, bool panels, or_pack_source s
     bool ok = kind == OR_Q_F32 && !panels
                   ? (out->pb = or_sgemm_pack_b(true, H, out->N, rows, H)) != NULL
                   : (out->q = or_qmat_pack(kind, out->N, H, rows, H, 0)) != NULL;
-    if (ok) or_rnn_mark_source(out->pb, out->q, src);
+    if (ok) or_rnn_mark_source(out->pb, out->q, src, one_stream);
     for (int gate = g0; gate < g1; gate++)
         or_src_release_consumed(rel, rd + (size_t)((gate * H + u0) * H),
                                 sizeof(float) * (size_t)(ns * H));
@@ -146,6 +146,7 @@ or_rnn_team_pack *or_rnn_team_pack_new(const or_rnn_state *s, int plan, or_qkind
     float *tmp = most < H ? or_malloc(sizeof(float) * (size_t)(G * most * H)) : NULL;
     if (!p || (most < H && !tmp)) goto fail;
     bool panels = kind != OR_Q_F32 || or_rnn_f32_panels(s, ONNXRUN_PRECISION_FP32);
+    bool one_stream = or_rnn_r_one_stream(s, kind, src); /* the whole R: members read at once */
     p->alternate_sweep = src != OR_PACK_CACHED;
     p->members = members;
     p->by_dir = by_dir;
@@ -156,11 +157,11 @@ or_rnn_team_pack *or_rnn_team_pack_new(const or_rnn_state *s, int plan, or_qkind
         for (int m = 0; m < members; m++) {
             slice_of(H, members, m, &u0, &ns);
             if (ns == 0) continue;
-            if (!pack_rows(&p->q[d][m][0], kind, panels, src, rd, H, 0, p->split ? 2 : G, u0, ns,
-                           tmp, rel))
+            if (!pack_rows(&p->q[d][m][0], kind, panels, src, one_stream, rd, H, 0,
+                           p->split ? 2 : G, u0, ns, tmp, rel))
                 goto fail;
-            if (p->split &&
-                !pack_rows(&p->q[d][m][1], kind, panels, src, rd, H, 2, 3, u0, ns, tmp, rel))
+            if (p->split && !pack_rows(&p->q[d][m][1], kind, panels, src, one_stream, rd, H, 2, 3,
+                                       u0, ns, tmp, rel))
                 goto fail;
         }
     }

@@ -14,6 +14,9 @@
 static inline __m512 qzero(void) {
     return _mm512_setzero_ps();
 }
+static inline __m512 qadd(__m512 x, __m512 y) {
+    return _mm512_add_ps(x, y);
+}
 static inline __m512 qdot(__m512 acc, __m512i a, __m512i w) {
     return _mm512_fmadd_ps(_mm512_castsi512_ps(a), _mm512_castsi512_ps(w), acc);
 }

@@ -65,6 +65,9 @@ struct or_qmat {
     bool streamed;      /* too large for the caches: one-row products prefetch the panels
                            ahead, bypassing the caches (AVX2 kernels; see gemm.h's
                            or_packed_b_set_streamed). Set by the owner after packing. */
+    bool one_stream;    /* F32 on AVX-512: one-row products read one panel at a time rather
+                           than 8 at once (qgemm_simd.h's qpanel_row: faster for an R read
+                           from the L3, slower for one read from memory). Set by the owner. */
     or_qgemm_fn kern;
     const char *kern_name;
 };

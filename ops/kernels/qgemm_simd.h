@@ -1,15 +1,15 @@
-/* Register-blocked loop shared by the AVX-512 BF16 and VNNI weight kernels:
+/* Register-blocked loop shared by the AVX-512 BF16, VNNI and float weight kernels:
  * R activation rows x PB panels of 16 outputs, one 32-bit broadcast of A
  * per row and k-group, one 64-byte weight load per panel and k-group.
  *
  * The including file defines, before including:
- *   QT                 packed element type (uint16_t or int8_t)
- *   QE                 elements per k-group (2 or 4)
+ *   QT                 packed element type (uint16_t, int8_t or float)
+ *   QE                 elements per k-group (2, 4 or 1)
  *   QACC               accumulator vector type
  *   qzero()            zero accumulator
  *   qdot(acc, a, w)    acc += group dot products (a broadcast, w loaded)
  *   qstore(q, acc, c, n, ascale_i, valid)  writes up to 16 outputs from column n
- *   qadd(x, y)         sum of two accumulators (QE > 1)
+ *   qadd(x, y)         sum of two accumulators
  *   QTARGET            the function target attribute string
  */
 #define AI static inline __attribute__((always_inline, target(QTARGET)))
@@ -48,9 +48,9 @@ AI void qblock(const or_qmat *q, const uint8_t *a, int64_t arow, const float *as
         }
 }
 
-#if QE > 1
-/* How far ahead qpanel_row prefetches its panel into L1. */
-#define QROW_AHEAD_BYTES 512
+/* How far ahead qpanel_row prefetches its panel into L1 (a float panel's
+ * k row is a whole line, four of a bf16 one). */
+#define QROW_AHEAD_BYTES (QE > 1 ? 512 : 1024)
 
 /* One activation row times panel p, read front to back as one stream (the
  * 8-panel block reads 8 streams at once) with four accumulators over k for
@@ -59,8 +59,14 @@ AI void qblock(const or_qmat *q, const uint8_t *a, int64_t arow, const float *as
  * the 8-panel block (ms): bf16 2-layer LSTM hidden 512 5.89 -> 4.99,
  * LSTM hidden 1024 5.01 -> 4.73, bidirectional GRU hidden 512 8.02 -> 7.16,
  * 2-layer GRU hidden 256 0.89 -> 0.75; int8 3-15% likewise. Without the
- * prefetch LSTM hidden 1024 was 5% slower; float panels (QE 1, R of 16 MiB)
- * were 20-35% slower this way, so they keep the block. */
+ * prefetch LSTM hidden 1024 was 5% slower. Float panels (QE 1) take it for
+ * an R read from the L3 (2026-12-05, one pinned core, 100 back-to-back
+ * sweeps alternating direction, 20 rounds: 4 MiB 32.0 us per sweep against
+ * 33.0-37.5 for the 8-panel block and the blocked GEMM; prefetching 512,
+ * 2048 or 4096 bytes ahead, 8 accumulators or two panels at once were 1-10%
+ * slower; 6-12 MiB 0-8% faster), but not from memory or a large part of the L3
+ * (16 MiB 15-35% slower than the block): the owner asks for it with
+ * q->one_stream. */
 AI void qpanel_row(const or_qmat *q, const uint8_t *a, const float *ascale, int64_t p, float *c) {
     const int64_t kq = q->kpad / QE, pstride = kq * OR_Q_PANEL * QE;
     const QT *w = (const QT *)q->data + p * pstride;
@@ -85,7 +91,6 @@ AI void qpanel_row(const or_qmat *q, const uint8_t *a, const float *ascale, int6
     int64_t n = p * OR_Q_PANEL, valid = q->N - n;
     qstore(q, sum, c + n, n, ascale ? ascale[0] : 0, valid < OR_Q_PANEL ? (int)valid : OR_Q_PANEL);
 }
-#endif
 
 /* Panels [p0, p1) for rows [0, m): panel groups outside, row groups inside,
  * so a group's weights are re-read from L1/L2 for every row group. */
@@ -93,12 +98,10 @@ AI void qkernel(const or_qmat *q, int64_t m, const void *a, const float *ascale,
                 int64_t p1, float *c, int64_t ldc) {
     const uint8_t *a8 = a;
     const int64_t arow = q->kpad * (4 / QE); /* bytes per activation row */
-#if QE > 1
-    if (m == 1) {
+    if (m == 1 && (QE > 1 || q->one_stream)) {
         for (int64_t p = p0; p < p1; p++) qpanel_row(q, a8, ascale, p, c);
         return;
     }
-#endif
     for (int64_t p = p0; p < p1;) {
         int64_t left = p1 - p;
         int pb = left >= 8 ? 8 : left >= 4 ? 4 : 1;

@@ -3,6 +3,7 @@
  * against a double-precision product, and LSTM/GRU with bf16/int8 weights
  * against float weights. */
 #include "../../ops/kernels/qgemm.h"
+#include "../../ops/recurrent.h"
 #include "../../runtime/cpu.h"
 #include "one_node_graph.h"
 
@@ -101,6 +102,17 @@ static void check_random(or_qkind kind, int64_t M, int64_t N, int64_t K, or_thre
     cr_assert_eq(memcmp(c1, c2, sizeof(float) * (size_t)(M * N)), 0,
                  "%s swept back M%lld N%lld K%lld", qv->kern_name, (long long)M, (long long)N,
                  (long long)K);
+    /* Float panels read one at a time by one-row products (AVX-512) sum in
+     * another order: checked against the reference below, and the same
+     * either way round. */
+    float *c3 = malloc(sizeof(float) * (size_t)(M * N));
+    qv->one_stream = true;
+    or_qmat_gemm(qv, M, A, K, c3, N, work, pool);
+    or_qmat_gemm_sweep(qv, M, A, K, c2, N, work, pool, true);
+    cr_assert_eq(memcmp(c3, c2, sizeof(float) * (size_t)(M * N)), 0,
+                 "%s one stream swept back M%lld N%lld K%lld", qv->kern_name, (long long)M,
+                 (long long)N, (long long)K);
+    qv->one_stream = false;
     free(c2);
     for (int64_t i = 0; i < M; i++) {
         double amax = 0;
@@ -134,11 +146,17 @@ static void check_random(or_qkind kind, int64_t M, int64_t N, int64_t K, or_thre
                       : kind == OR_Q_S8 ? "s8"
                                         : "f32",
                       qv->kern_name, (long long)i, (long long)n, (double)v, (double)s);
+            float v1 = c3[i * N + n];
+            cr_assert(fabs(s - v1) <= tol, "%s kernel %s one stream [%lld,%lld]: %g vs scalar %g",
+                      kind == OR_Q_BF16 ? "bf16"
+                      : kind == OR_Q_S8 ? "s8"
+                                        : "f32",
+                      qv->kern_name, (long long)i, (long long)n, (double)v1, (double)s);
         }
     }
     free(work);
     or_qmat_free(qv);
-    free(A), free(B), free(c0), free(c1);
+    free(A), free(B), free(c0), free(c1), free(c3);
 }
 
 /* Every kernel this CPU can run: the AVX2 ones (ONNXRUN_ISA=avx2) and the
@@ -233,10 +251,12 @@ Test(qgemm, gru_reduced_precision) {
     check_op("GRU", 3);
 }
 
-/* Batch-1 float LSTM whose R_d (16 MiB) takes the float panel kernel on
- * AVX-512: same Y as the blocked GEMM of the AVX2 variant up to rounding. */
-static void run_big_lstm(const char *isa, float *y) {
-    enum { H = 1024, S = 3, I = 8 };
+/* Batch-1 float LSTMs whose R_d takes the float panels on AVX-512 (16 MiB:
+ * 8 panels at a time; 2.25 MiB, from the L3 of a CPU with up to 2 MiB of L2:
+ * one panel at a time): same Y as the blocked GEMM of the AVX2 variant up to
+ * rounding. */
+static void run_big_lstm(const char *isa, int64_t H, float *y) {
+    enum { S = 3, I = 8 };
     float *x = malloc(sizeof(float) * S * I), *w = malloc(sizeof(float) * 4 * H * I);
     float *r = malloc(sizeof(float) * 4 * H * H);
     rng = 777;
@@ -250,7 +270,15 @@ static void run_big_lstm(const char *isa, float *y) {
     init(&tg, "W", OR_FLOAT, 3, DIMS(1, 4 * H, I), w);
     init(&tg, "R", OR_FLOAT, 3, DIMS(1, 4 * H, H), r);
     attr_int(&tg, "hidden_size", H);
+    /* As read from the L3 whatever this CPU's L2: one panel at a time
+     * wherever a quarter of the L3 holds the 2.25 MiB R. */
+    setenv("ONNXRUN_STREAM_R", "2", 1);
     run_ok(&tg);
+    unsetenv("ONNXRUN_STREAM_R");
+    bool one = strcmp(isa, "avx512") == 0 && or_cpu_isa() == OR_ISA_AVX512 && H == 384 &&
+               or_cpu_l3_bytes() >= (size_t)9 << 20;
+    cr_expect_eq(or_rnn_r_reads_one_stream(&tg.g->nodes[0]), one, "%s hidden %lld", isa,
+                 (long long)H);
     memcpy(y, out(&tg, "Y")->data, sizeof(float) * S * H);
     or_graph_free(tg.g);
     unsetenv("ONNXRUN_ISA");
@@ -260,9 +288,12 @@ static void run_big_lstm(const char *isa, float *y) {
 
 Test(qgemm, lstm_f32_panels_match_blocked_gemm) {
     static float a[3 * 1024], b[3 * 1024];
-    run_big_lstm("avx2", a);
-    run_big_lstm("avx512", b);
-    double err = 0;
-    for (int i = 0; i < 3 * 1024; i++) err = fmax(err, fabs((double)a[i] - b[i]));
-    cr_expect(err <= 1e-5, "max difference %g", err);
+    static const int64_t hidden[] = {1024, 384};
+    for (int h = 0; h < 2; h++) {
+        run_big_lstm("avx2", hidden[h], a);
+        run_big_lstm("avx512", hidden[h], b);
+        double err = 0;
+        for (int i = 0; i < 3 * hidden[h]; i++) err = fmax(err, fabs((double)a[i] - b[i]));
+        cr_expect(err <= 1e-5, "hidden %lld: max difference %g", (long long)hidden[h], err);
+    }
 }
