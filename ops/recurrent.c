@@ -417,11 +417,13 @@ static int weight_precision(const or_graph *g, const or_rnn_state *s) {
  * R_d is 16 MiB (any batch), up to 50% faster for batch 4 (the 8-row GEMM
  * tile runs half empty); while R_d fits L2 at batch 1 the blocked GEMM is
  * ~10% faster end to end (LSTM hidden 128), so it keeps those. At batch 1
- * with R_d in the L3, the panels' one-row kernel (qgemm_simd.h's
- * qpanel_row) reads it faster than the blocked GEMM: 2026-12-05, one pinned
- * core, 10 alternating process pairs, pair medians 0.962 (2-layer LSTM
- * hidden 512) and 0.966 (char GRU generator of bench/) of the time. W keeps
- * the blocked GEMM (the panels gained only 5-10% on the input product). */
+ * with R_d in the L3 (up to a quarter of it, or_rnn_r_one_stream), the
+ * panels' one-row kernel reads it faster than the blocked GEMM: 2026-12-05,
+ * one pinned core, 8-10 alternating process pairs, pair medians 0.95-0.96
+ * (2-layer LSTM hidden 512 of bench/), 0.92 (bidirectional GRU hidden 512),
+ * 0.92 (2-layer RNN hidden 1024), 0.955-0.966 (char GRU generator); with
+ * two threads 0.94-0.96. W keeps the blocked GEMM (the panels gained only
+ * 5-10% on the input product). */
 #define PANEL_MIN_BYTES (8 << 20)
 
 bool or_rnn_f32_panels(const or_rnn_state *s, int precision) {
@@ -439,18 +441,18 @@ static double r_bytes(const or_rnn_state *s, or_qkind kind) {
     return (double)s->gh * (double)s->hidden * per_weight;
 }
 
-/* Float panels of an R_d read from the L3 by one-row products: one panel at a
- * time up to a quarter of the L3, 8 at once beyond (qgemm_simd.h's
+/* Float panels of an R_d read from the L3 at batch 1 (one-row products): one
+ * panel at a time up to a quarter of the L3, 8 at once beyond (qgemm_simd.h's
  * qpanel_row). Measured on Zen 5 (32 MiB of L3), one pinned core, 100
  * back-to-back sweeps, 10 alternating rounds: one panel at a time 8% faster
- * over 4-8 MiB, even at 12 MiB, 17% slower at 16 MiB; end to end (process
- * pairs against the blocked GEMM / the 8-panel block) 0.95 on the 2-layer
- * GRU of hidden 512 (3 MiB), 0.92 on the bidirectional one, 0.92 on the
- * 2-layer RNN of hidden 1024 (4 MiB), but LSTM hidden 1024 (16 MiB) 1.17
- * with one thread and 1.20 with two (their halves of R are read at once). */
+ * over 4-8 MiB, even at 12 MiB, 17% slower at 16 MiB; end to end, LSTM
+ * hidden 1024 (16 MiB) one panel at a time took 1.17x the time with one
+ * thread and 1.20x with two (their halves of R are read at once), so the
+ * team engine decides on the whole R too. */
 bool or_rnn_r_one_stream_on(const or_rnn_state *s, or_qkind kind, or_pack_source src,
                             size_t l3_bytes) {
-    return kind == OR_Q_F32 && src == OR_PACK_L3 && r_bytes(s, kind) <= (double)l3_bytes / 4;
+    return kind == OR_Q_F32 && src == OR_PACK_L3 && s->batch == 1 &&
+           r_bytes(s, kind) <= (double)l3_bytes / 4;
 }
 
 bool or_rnn_r_one_stream(const or_rnn_state *s, or_qkind kind, or_pack_source src) {

@@ -48,8 +48,8 @@ AI void qblock(const or_qmat *q, const uint8_t *a, int64_t arow, const float *as
         }
 }
 
-/* How far ahead qpanel_row prefetches its panel into L1 (a float panel's
- * k row is a whole line, four of a bf16 one). */
+/* How far ahead qpanel_row prefetches its panel into L1: 16 k-groups of a
+ * float panel (a line each), 8 of a bf16 or int8 one. */
 #define QROW_AHEAD_BYTES (QE > 1 ? 512 : 1024)
 
 /* One activation row times panel p, read front to back as one stream (the

@@ -113,6 +113,10 @@ static void check_random(or_qkind kind, int64_t M, int64_t N, int64_t K, or_thre
                  "%s one stream swept back M%lld N%lld K%lld", qv->kern_name, (long long)M,
                  (long long)N, (long long)K);
     qv->one_stream = false;
+    /* It is another kernel: over K 512 its sums do not all come out the same. */
+    if (kind == OR_Q_F32 && M == 1 && K >= 512 && strcmp(qv->kern_name, "avx512") == 0)
+        cr_assert_neq(memcmp(c3, c1, sizeof(float) * (size_t)(M * N)), 0,
+                      "one stream took the 8-panel block");
     free(c2);
     for (int64_t i = 0; i < M; i++) {
         double amax = 0;
@@ -164,7 +168,8 @@ static void check_random(or_qkind kind, int64_t M, int64_t N, int64_t K, or_thre
 Test(qgemm, kernels_match_reference) {
     static const int64_t shapes[][3] = {{1, 16, 4},     {1, 17, 5},   {2, 128, 64}, {3, 100, 37},
                                         {4, 256, 128},  {5, 40, 130}, {7, 512, 64}, {16, 96, 33},
-                                        {1, 2048, 512}, {1, 40, 9},   {2, 24, 3},   {6, 70, 260}};
+                                        {1, 2048, 512}, {1, 40, 9},   {2, 24, 3},   {6, 70, 260},
+                                        {1, 33, 7},     {1, 48, 6}};
     static const char *caps[2] = {"avx2", NULL};
     or_threadpool *pool = or_threadpool_create(2);
     for (int cap = 0; cap < 2; cap++) {
@@ -252,9 +257,9 @@ Test(qgemm, gru_reduced_precision) {
 }
 
 /* Batch-1 float LSTMs whose R_d takes the float panels on AVX-512 (16 MiB:
- * 8 panels at a time; 2.25 MiB, from the L3 of a CPU with up to 2 MiB of L2:
- * one panel at a time): same Y as the blocked GEMM of the AVX2 variant up to
- * rounding. */
+ * 8 panels at a time below 64 MiB of L3; 2.25 MiB, forced to be read as from
+ * the L3: one panel at a time from 9 MiB of L3): same Y as the blocked GEMM
+ * of the AVX2 variant up to rounding. */
 static void run_big_lstm(const char *isa, int64_t H, float *y) {
     enum { S = 3, I = 8 };
     float *x = malloc(sizeof(float) * S * I), *w = malloc(sizeof(float) * 4 * H * I);
@@ -270,15 +275,17 @@ static void run_big_lstm(const char *isa, int64_t H, float *y) {
     init(&tg, "W", OR_FLOAT, 3, DIMS(1, 4 * H, I), w);
     init(&tg, "R", OR_FLOAT, 3, DIMS(1, 4 * H, H), r);
     attr_int(&tg, "hidden_size", H);
-    /* As read from the L3 whatever this CPU's L2: one panel at a time
-     * wherever a quarter of the L3 holds the 2.25 MiB R. */
-    setenv("ONNXRUN_STREAM_R", "2", 1);
-    run_ok(&tg);
-    unsetenv("ONNXRUN_STREAM_R");
-    bool one = strcmp(isa, "avx512") == 0 && or_cpu_isa() == OR_ISA_AVX512 && H == 384 &&
-               or_cpu_l3_bytes() >= (size_t)9 << 20;
-    cr_expect_eq(or_rnn_r_reads_one_stream(&tg.g->nodes[0]), one, "%s hidden %lld", isa,
-                 (long long)H);
+    if (H == 384) {
+        /* As read from the L3 whatever this CPU's L2. */
+        setenv("ONNXRUN_STREAM_R", "2", 1);
+        run_ok(&tg);
+        unsetenv("ONNXRUN_STREAM_R");
+        bool one = strcmp(isa, "avx512") == 0 && or_cpu_isa() == OR_ISA_AVX512 &&
+                   (double)(16 * H * H) <= (double)or_cpu_l3_bytes() / 4;
+        cr_expect_eq(or_rnn_r_reads_one_stream(&tg.g->nodes[0]), one, "%s", isa);
+    } else {
+        run_ok(&tg);
+    }
     memcpy(y, out(&tg, "Y")->data, sizeof(float) * S * H);
     or_graph_free(tg.g);
     unsetenv("ONNXRUN_ISA");
