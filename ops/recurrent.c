@@ -797,6 +797,8 @@ int or_rnn_finish(or_graph *g, or_node *n, or_rnn_state *s, or_run_fn run) {
     n->state = s;
     n->free_state = state_free;
     n->run = run;
+    /* X·Wᵀ from the tables: X's producers (the lookup) need not run. */
+    if (s->cache && s->cache->fold.indices >= 0) n->unread_inputs |= 1u;
     return ONNXRUN_OK;
 }
 

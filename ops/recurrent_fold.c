@@ -4,8 +4,9 @@
  * optionally through a Transpose with perm [1, 0, 2] (PyTorch's batch_first
  * export), then X·W_dᵀ = (E·W_dᵀ)[indices]: the input product of every run
  * becomes a copy of table rows, the table E·W_dᵀ [vocab, gh] being computed
- * once at load. The Gather and the Transpose still run (they validate the
- * indices and feed any other reader of X); only the GEMM goes. */
+ * once at load. The node then does not read X (or_node.unread_inputs), so
+ * the planner skips the Gather and the Transpose unless something else reads
+ * X; the node validates the indices itself (or_rnn_fold_check). */
 #include "recurrent.h"
 
 #include "../runtime/alloc.h"

@@ -5,7 +5,9 @@
  * runs right there and its outputs become static, which turns PyTorch's
  * Shape/Gather/Concat/ConstantOfShape chains into constants. The remaining
  * activations get offsets in one arena, first-fit by size over their
- * lifetimes, so a dead tensor's bytes are reused. Running is a plain loop. */
+ * lifetimes, so a dead tensor's bytes are reused; a node whose outputs no
+ * running node reads and no graph output is gets no slot and does not run.
+ * Running is a plain loop. */
 #include "alloc.h"
 #include "exec.h"
 #include "weights.h"
@@ -168,6 +170,8 @@ void or_graph_unplan(or_graph *g) {
         n->output_is_view = false;
         n->scratch_bytes = 0;
         n->scratch = NULL;
+        n->unread_inputs = 0;
+        n->dead = false;
     }
     for (int i = 0; i < g->n_tensors; i++) {
         or_tensor *t = &g->tensors[i];
@@ -309,7 +313,7 @@ static int collect_slots(or_graph *g, arena_slot *slots, int *slot_of, int *view
     for (int t = 0; t < g->n_tensors; t++) slot_of[t] = -1, view_of[t] = t;
     for (int i = 0; i < g->n_nodes; i++) {
         or_node *n = &g->nodes[i];
-        if (n->folded) continue;
+        if (n->folded || n->dead) continue;
         for (int k = 0; k < n->n_outputs; k++) {
             int t = n->outputs[k];
             if (t < 0 || g->tensors[t].external) continue;
@@ -326,7 +330,7 @@ static int collect_slots(or_graph *g, arena_slot *slots, int *slot_of, int *view
         }
     }
     for (int i = 0; i < g->n_nodes; i++)
-        for (int k = 0; k < g->nodes[i].n_inputs; k++) {
+        for (int k = 0; k < g->nodes[i].n_inputs && !g->nodes[i].dead; k++) {
             int t = g->nodes[i].inputs[k];
             if (t >= 0 && g->tensors[t].last_use < i) g->tensors[t].last_use = i;
         }
@@ -336,7 +340,7 @@ static int collect_slots(or_graph *g, arena_slot *slots, int *slot_of, int *view
             slots[slot_of[t]].last = g->tensors[t].last_use;
     for (int i = 0; i < g->n_nodes; i++) {
         const or_node *n = &g->nodes[i];
-        if (n->folded || !n->scratch_bytes) continue;
+        if (n->folded || n->dead || !n->scratch_bytes) continue;
         size_t size = (n->scratch_bytes + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
         if (size < n->scratch_bytes) return -1;
         slots[count++] = (arena_slot){-1 - i, i, i, size, 0};
@@ -408,6 +412,28 @@ static int plan_arena(or_graph *g) {
     return ONNXRUN_OK;
 }
 
+/* Marks the nodes whose outputs no running node reads and no graph output
+ * is (the sorted nodes backwards): an Embedding's Gather and Transpose once
+ * a recurrent node reads their product from its tables. Without memory for
+ * the marks, every node runs. */
+static void mark_dead_nodes(or_graph *g) {
+    bool *needed = or_calloc((size_t)g->n_tensors + 1, sizeof(bool)); /* bytes read */
+    if (!needed) return;
+    for (int k = 0; k < g->n_outputs; k++) needed[g->outputs[k]] = true;
+    for (int i = g->n_nodes - 1; i >= 0; i--) {
+        or_node *n = &g->nodes[i];
+        if (n->folded) continue;
+        bool live = false;
+        for (int k = 0; k < n->n_outputs; k++)
+            if (n->outputs[k] >= 0 && needed[n->outputs[k]]) live = true;
+        n->dead = !live;
+        for (int k = 0; live && k < n->n_inputs; k++)
+            if (n->inputs[k] >= 0 && !(k < 32 && (n->unread_inputs >> k) & 1u))
+                needed[n->inputs[k]] = true;
+    }
+    or_free(needed);
+}
+
 int or_graph_plan(or_graph *g) {
     or_graph_unplan(g);
     g->plan_needs_input_values = false;
@@ -419,6 +445,7 @@ int or_graph_plan(or_graph *g) {
             return status;
         }
     }
+    mark_dead_nodes(g);
     int status = plan_arena(g);
     if (status != ONNXRUN_OK) {
         or_graph_unplan(g);
@@ -432,7 +459,7 @@ int or_graph_plan(or_graph *g) {
 int or_graph_run(or_graph *g) {
     for (int i = 0; i < g->n_nodes; i++) {
         or_node *n = &g->nodes[i];
-        if (n->folded) continue;
+        if (n->folded || n->dead) continue;
         int status = n->run(g, n);
         if (status != ONNXRUN_OK) return status;
     }

@@ -144,6 +144,12 @@ typedef struct or_node {
      * survive between runs. */
     size_t scratch_bytes;
     void *scratch;
+    /* Bit k: run never reads input k's bytes, only its shape (a recurrent
+     * node that reads X·Wᵀ from embedding tables instead of X). */
+    uint32_t unread_inputs;
+    /* No running node reads its outputs' bytes and none is a graph output:
+     * the planner skips it and gives its outputs no memory. */
+    bool dead;
 
     /* Op-owned data kept across re-plans (e.g. packed weights). */
     void *cache;

@@ -206,6 +206,41 @@ Test(planner, folds_nodes_with_static_inputs) {
     or_graph_free(g);
 }
 
+/* A node whose output nothing reads and no graph output is (nor, then, the
+ * node feeding only it) does not run and takes no arena memory; a node
+ * feeding a graph output and the dead branch at once still runs. */
+Test(planner, nodes_nobody_reads_do_not_run) {
+    or_graph *g = new_graph();
+    float x[4] = {1, 2, 3, 4};
+    bind_input(g, "x", x, 4);
+    add_node(g, "Add", "shared", 2, (const char *[]){"x", "x"}, 1, (const char *[]){"xx"});
+    add_node(g, "Mul", "unread_1", 2, (const char *[]){"xx", "xx"}, 1, (const char *[]){"sq"});
+    add_node(g, "Neg", "unread_2", 1, (const char *[]){"sq"}, 1, (const char *[]){"nsq"});
+    add_node(g, "Sub", "used", 2, (const char *[]){"xx", "x"}, 1, (const char *[]){"y"});
+    mark_output(g, "y");
+    cr_assert_eq(or_graph_sort(g), ONNXRUN_OK, "%s", g->errmsg);
+    cr_assert_eq(or_graph_check_ops(g), ONNXRUN_OK, "%s", g->errmsg);
+    cr_assert_eq(or_graph_plan(g), ONNXRUN_OK, "%s", g->errmsg);
+    for (int i = 0; i < g->n_nodes; i++) {
+        const or_node *n = &g->nodes[i];
+        bool unread = strncmp(n->name, "unread", 6) == 0;
+        cr_assert_eq(n->dead, unread, "%s", n->name);
+        cr_assert_eq(g->tensors[n->outputs[0]].data == NULL, unread, "%s", n->name);
+    }
+    cr_assert_eq(g->arena_size, 2 * 64, "xx and y only");
+    cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+    const float *y = g->tensors[or_graph_find_tensor(g, "y")].data;
+    for (int i = 0; i < 4; i++) cr_assert_float_eq(y[i], x[i], 0);
+    /* Read by a graph output, the branch runs again. */
+    mark_output(g, "nsq");
+    cr_assert_eq(or_graph_plan(g), ONNXRUN_OK, "%s", g->errmsg);
+    for (int i = 0; i < g->n_nodes; i++) cr_assert_not(g->nodes[i].dead, "%s", g->nodes[i].name);
+    cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+    const float *nsq = g->tensors[or_graph_find_tensor(g, "nsq")].data;
+    for (int i = 0; i < 4; i++) cr_assert_float_eq(nsq[i], -4 * x[i] * x[i], 0);
+    or_graph_free(g);
+}
+
 /* Re-planning for new input shapes gives new output shapes and values. */
 Test(planner, replans_for_new_input_shapes) {
     or_graph *g = new_graph();

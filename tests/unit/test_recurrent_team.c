@@ -713,6 +713,67 @@ Test(recurrent_fold, reads_the_indices_of_each_run) {
     free_fold_case(&ref, &f, &in);
 }
 
+/* Once the node reads X·Wᵀ from its tables, the lookup (Gather, Transpose)
+ * does not run and X gets no memory; made a graph output, X is looked up
+ * again. */
+Test(recurrent_fold, lookup_nodes_do_not_run) {
+    rng_state = 12;
+    tcase c = sweep_case(3, 3, 20, 3); /* LSTM */
+    tdata in = make_data(&c);
+    emb_front f = make_front(&c, &in, 11, true, false);
+    ref_out ref = reference(&c, &in);
+    or_graph *g = build_with(&c, &in, NULL, TEAM_DEFAULT, ONNXRUN_PRECISION_FP32, &f);
+    cr_assert(or_rnn_folds(rnn_node(g)));
+    cr_assert_eq(g->n_nodes, 3);
+    for (int i = 0; i < g->n_nodes; i++)
+        cr_assert_eq(g->nodes[i].dead, i < 2, "%s", g->nodes[i].name);
+    int x = or_graph_find_tensor(g, "X"), looked_up = or_graph_find_tensor(g, "looked_up");
+    cr_assert_null(g->tensors[x].data);
+    cr_assert_null(g->tensors[looked_up].data);
+    for (int run = 0; run < 2; run++) {
+        cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+        expect_ref(&c, g, &ref, 2e-5, "lookup skipped");
+    }
+    g->tensors[x].is_graph_output = true;
+    g->outputs = realloc(g->outputs, sizeof(int) * (size_t)(g->n_outputs + 1));
+    g->outputs[g->n_outputs++] = x;
+    cr_assert_eq(or_graph_plan(g), ONNXRUN_OK, "%s", g->errmsg);
+    cr_assert(or_rnn_folds(rnn_node(g)));
+    for (int i = 0; i < g->n_nodes; i++) cr_assert_not(g->nodes[i].dead, "%s", g->nodes[i].name);
+    cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+    expect_ref(&c, g, &ref, 2e-5, "X an output");
+    const float *xv = g->tensors[x].data;
+    for (int64_t k = 0; k < c.T * c.B * c.I; k++)
+        cr_assert_eq(xv[k], in.x[k], "X[%lld]", (long long)k);
+    or_graph_free(g);
+    free_fold_case(&ref, &f, &in);
+}
+
+/* Indices outside [-V, V) fail the run naming the indices, though the
+ * Gather that would have checked them no longer runs. */
+Test(recurrent_fold, bad_index_fails_the_run) {
+    rng_state = 13;
+    tcase c = sweep_case(1, 3, 20, 4); /* GRU */
+    tdata in = make_data(&c);
+    emb_front f = make_front(&c, &in, 9, false, true);
+    or_graph *g = build_with(&c, &in, NULL, TEAM_DEFAULT, ONNXRUN_PRECISION_FP32, &f);
+    cr_assert(or_rnn_folds(rnn_node(g)));
+    cr_assert(g->nodes[0].dead);
+    int32_t *bound = g->tensors[or_graph_find_tensor(g, "idx")].data;
+    static const int32_t bad[2] = {9, -10};
+    for (int i = 0; i < 2; i++) {
+        int32_t keep = bound[5];
+        bound[5] = bad[i];
+        cr_assert_eq(or_graph_run(g), ONNXRUN_ERR_INPUT);
+        cr_assert(strstr(g->errmsg, "'idx'") && strstr(g->errmsg, "outside [-9, 9)"), "%s",
+                  g->errmsg);
+        bound[5] = keep;
+        cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+    }
+    or_graph_free(g);
+    free_fold_case(NULL, &f, &in);
+}
+
 /* No fold when E is a graph input (it may change between runs); the node
  * still matches the reference. */
 Test(recurrent_fold, embedding_from_a_graph_input_does_not_fold) {
