@@ -94,7 +94,7 @@ typedef struct gen {
     attr_slot attrs[MAX_NODES][MAX_ATTR];
     Onnx__AttributeProto *attr_p[MAX_NODES][MAX_ATTR];
     /* outputs */
-    Onnx__ValueInfoProto gout[MAX_NOUT], *gout_p[MAX_NOUT];
+    Onnx__ValueInfoProto gout[MAX_NODES * MAX_NOUT], *gout_p[MAX_NODES * MAX_NOUT];
 } gen;
 
 static const char *const op_names[] = {"Abs",
@@ -445,13 +445,16 @@ static void make_model(gen *g, fz *f) {
     for (size_t i = 0; i < g->graph.n_node; i++) make_node(g, f, (int)i);
     g->graph.node = g->node_p;
 
-    const Onnx__NodeProto *last = g->node_p[g->graph.n_node - 1];
-    g->graph.n_output = last->n_output;
-    for (size_t k = 0; k < last->n_output; k++) {
-        g->gout[k] = (Onnx__ValueInfoProto)ONNX__VALUE_INFO_PROTO__INIT;
-        g->gout[k].name = last->output[k];
-        g->gout_p[k] = &g->gout[k];
-    }
+    /* Every node's outputs are graph outputs: the planner skips a node whose
+     * outputs nothing reads, and each node's run is what is fuzzed. */
+    g->graph.n_output = 0;
+    for (size_t i = 0; i < g->graph.n_node; i++)
+        for (size_t k = 0; k < g->node_p[i]->n_output; k++) {
+            size_t o = g->graph.n_output++;
+            g->gout[o] = (Onnx__ValueInfoProto)ONNX__VALUE_INFO_PROTO__INIT;
+            g->gout[o].name = g->node_p[i]->output[k];
+            g->gout_p[o] = &g->gout[o];
+        }
     g->graph.output = g->gout_p;
 }
 

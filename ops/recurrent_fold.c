@@ -6,7 +6,7 @@
  * becomes a copy of table rows, the table E·W_dᵀ [vocab, gh] being computed
  * once at load. The node then does not read X (or_node.unread_inputs), so
  * the planner skips the Gather and the Transpose unless something else reads
- * X; the node validates the indices itself (or_rnn_fold_check). */
+ * their outputs; the node validates the indices itself (or_rnn_fold_check). */
 #include "recurrent.h"
 
 #include "../runtime/alloc.h"

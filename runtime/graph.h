@@ -145,7 +145,8 @@ typedef struct or_node {
     size_t scratch_bytes;
     void *scratch;
     /* Bit k: run never reads input k's bytes, only its shape (a recurrent
-     * node that reads X·Wᵀ from embedding tables instead of X). */
+     * node that reads X·Wᵀ from embedding tables instead of X). Never set
+     * on the input of an output_is_view node, which shares its bytes. */
     uint32_t unread_inputs;
     /* No running node reads its outputs' bytes and none is a graph output:
      * the planner skips it and gives its outputs no memory. */
