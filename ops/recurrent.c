@@ -431,7 +431,7 @@ bool or_rnn_f32_panels(const or_rnn_state *s, int precision) {
         or_cpu_isa() != OR_ISA_AVX512)
         return false;
     bool big = (double)s->gh * (double)s->hidden * sizeof(float) >= PANEL_MIN_BYTES;
-    bool one_row = s->batch == 1 && or_rnn_r_one_stream(s, OR_Q_F32, or_rnn_r_source(s, OR_Q_F32));
+    bool one_row = or_rnn_r_one_stream(s, OR_Q_F32, or_rnn_r_source(s, OR_Q_F32));
     return big || one_row || (s->batch > 2 && s->batch < 8);
 }
 

@@ -151,7 +151,10 @@ bool or_rnn_r_one_stream_on(const or_rnn_state *s, or_qkind kind, or_pack_source
 static inline void or_rnn_mark_source(or_packed_b *pb, or_qmat *q, or_pack_source src,
                                       bool one_stream) {
     if (pb) or_packed_b_set_source(pb, src);
-    if (q) q->streamed = src == OR_PACK_MEMORY, q->one_stream = one_stream;
+    if (q) {
+        q->streamed = src == OR_PACK_MEMORY;
+        q->one_stream = one_stream;
+    }
 }
 
 /* Frees a state that or_rnn_finish did not take. */

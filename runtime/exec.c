@@ -329,11 +329,13 @@ static int collect_slots(or_graph *g, arena_slot *slots, int *slot_of, int *view
             slots[count++] = (arena_slot){t, i, i, size ? size : ARENA_ALIGN, 0};
         }
     }
-    for (int i = 0; i < g->n_nodes; i++)
-        for (int k = 0; k < g->nodes[i].n_inputs && !g->nodes[i].dead; k++) {
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (g->nodes[i].dead) continue; /* reads nothing */
+        for (int k = 0; k < g->nodes[i].n_inputs; k++) {
             int t = g->nodes[i].inputs[k];
             if (t >= 0 && g->tensors[t].last_use < i) g->tensors[t].last_use = i;
         }
+    }
     for (int k = 0; k < g->n_outputs; k++) g->tensors[g->outputs[k]].last_use = g->n_nodes;
     for (int t = 0; t < g->n_tensors; t++)
         if (slot_of[t] >= 0 && slots[slot_of[t]].last < g->tensors[t].last_use)
