@@ -39,7 +39,7 @@ const or_packed_b *or_pack_weight(or_graph *g, or_node *n, int i, bool trans_b, 
     if (c && n->free_cache == free_weight_cache && c->src == t->data && c->dtype == t->dtype &&
         c->trans_b == trans_b && c->K == K && c->N == N)
         return c->p;
-    or_node_drop_cache(n);
+    if (!or_node_retire_cache(g, n)) return NULL;
     c = or_calloc(1, sizeof *c);
     if (!c) return NULL;
     c->p = pack(t, trans_b, K, N);

@@ -339,6 +339,9 @@ struct or_rnn_cache {
     or_qmat *qr[2][2];    /* as r */
     int team_members;     /* recurrent_team.h: with `team`, R is packed only there */
     or_rnn_team_pack *team;
+    /* How steps read R (mark_r_reads) */
+    or_pack_source r_source;
+    bool one_stream;
     bool alternate_sweep; /* R outgrows L2: steps alternate their sweep (or_rnn_gemm_r) */
     or_rnn_fold fold;     /* X an embedding lookup: X·Wᵀ from its tables (recurrent_fold.c) */
 };
@@ -395,12 +398,25 @@ static or_packed_b *pack(const or_rnn_state *s, int64_t K, int64_t N, const void
     return or_dgemm_pack_bt_from(K, N, B, K, huge_pages, rel);
 }
 
-static bool cache_matches(const or_rnn_cache *c, const or_rnn_state *s, const void *w,
-                          const void *r, bool split, int precision, bool r_panels) {
-    return c->w_src == w && c->r_src == r && c->dtype == s->dtype && c->dirs == s->dirs &&
+/* What a plan wants of its node's cache. */
+typedef struct cache_want {
+    const or_rnn_state *s;
+    const void *w, *r; /* the initializers' data */
+    bool split;
+    int precision;
+    bool r_panels;
+    int team;
+    const or_rnn_fold *fold;
+} cache_want;
+
+/* Everything the packing depends on. */
+static bool layout_matches(const or_rnn_cache *c, const cache_want *k) {
+    const or_rnn_state *s = k->s;
+    return c->w_src == k->w && c->r_src == k->r && c->dtype == s->dtype && c->dirs == s->dirs &&
            c->gh == s->gh && c->input == s->input && c->hidden == s->hidden &&
-           c->split_r == split && c->precision == precision && c->r_panels == r_panels &&
-           c->isa == (int)or_cpu_isa();
+           c->split_r == k->split && c->precision == k->precision && c->r_panels == k->r_panels &&
+           c->team_members == k->team && c->isa == (int)or_cpu_isa() &&
+           or_rnn_fold_same(&c->fold, k->fold);
 }
 
 /* Reduced precision applies to float weights only; double stays exact. */
@@ -565,20 +581,56 @@ static or_qkind w_kind(or_qkind kind) {
     return bf16_fast ? OR_Q_BF16 : OR_Q_F32;
 }
 
+static or_qkind r_kind(const or_rnn_cache *c) {
+    return c->precision == ONNXRUN_PRECISION_BF16   ? OR_Q_BF16
+           : c->precision == ONNXRUN_PRECISION_INT8 ? OR_Q_S8
+                                                    : OR_Q_F32;
+}
+
+/* How a plan's steps read R (from where, which sweep order, one panel at a
+ * time or not) follows its own batch, not that of the plan that packed R:
+ * so that a session re-planned from batch 3 to batch 1 sums exactly as one
+ * created at batch 1. The marks are in the packs, which the kernels read. */
+static bool reads_match(const or_rnn_cache *c, const or_rnn_state *s) {
+    or_pack_source src = or_rnn_r_source(s, r_kind(c));
+    return c->r_source == src && c->one_stream == or_rnn_r_one_stream(s, r_kind(c), src);
+}
+
+static void mark_r_reads(or_rnn_cache *c, const or_rnn_state *s) {
+    or_qkind kind = r_kind(c);
+    c->r_source = or_rnn_r_source(s, kind);
+    c->one_stream = or_rnn_r_one_stream(s, kind, c->r_source);
+    c->alternate_sweep = c->r_source != OR_PACK_CACHED;
+    if (c->team) or_rnn_team_pack_mark(c->team, c->r_source, c->one_stream);
+    for (int d = 0; d < 2; d++)
+        for (int b = 0; b < 2; b++)
+            or_rnn_mark_source(c->r[d][b], c->qr[d][b], c->r_source, c->one_stream);
+}
+
+/* A cache that only this plan reads is marked again for it; one a clone may
+ * be running with is not touched, and fits only with the same marks. */
+static bool reads_fit(or_graph *g, or_node *n, or_rnn_cache *c, const or_rnn_state *s) {
+    if (reads_match(c, s)) return true;
+    if (n->cache_borrowed || g->weights_shared) return false;
+    mark_r_reads(c, s);
+    return true;
+}
+
+static bool cache_wanted(const void *c, const void *k) {
+    const cache_want *want = k;
+    return layout_matches(c, want) && reads_match(c, want->s);
+}
+
 /* Packs W and the R blocks either for the float GEMM or as reduced-precision
  * rows (qgemm.h), handing back source pages to wrel/rrel as it goes; false
  * when memory ran out. */
 static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, const void *r,
                      bool split, or_src_release *wrel, or_src_release *rrel) {
-    or_qkind kind = c->precision == ONNXRUN_PRECISION_BF16   ? OR_Q_BF16
-                    : c->precision == ONNXRUN_PRECISION_INT8 ? OR_Q_S8
-                                                             : OR_Q_F32;
+    or_qkind kind = r_kind(c);
     bool q = c->precision != ONNXRUN_PRECISION_FP32, ok = true;
     or_pack_source r_source = or_rnn_r_source(s, kind);
     bool r_huge = or_rnn_r_huge_pages(s, kind, r_source);
     int r_copies = or_rnn_r_copies(s, kind, r_source);
-    bool one_stream = or_rnn_r_one_stream(s, kind, r_source);
-    c->alternate_sweep = r_source != OR_PACK_CACHED;
     /* An embedding lookup's tables replace W's pack. Without memory for
      * them, X·Wᵀ stays a GEMM. */
     for (int d = 0; w && c->fold.indices >= 0 && d < s->dirs; d++)
@@ -599,7 +651,7 @@ static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, cons
             ok = (c->w[d] = pack(s, s->input, s->gh, wd, false, wrel)) != NULL;
     }
     if (r && ok && c->team_members)
-        ok = (c->team = or_rnn_team_pack_new(s, c->team_members, kind, r_source, r, rrel)) != NULL;
+        ok = (c->team = or_rnn_team_pack_new(s, c->team_members, kind, r, rrel)) != NULL;
     for (int d = 0; r && ok && !c->team_members && d < s->dirs; d++) {
         const unsigned char *rd =
             (const unsigned char *)r + (size_t)(d * s->gh * s->hidden) * s->esz;
@@ -611,21 +663,23 @@ static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, cons
                                                       s->hidden, 0, r_huge, rrel)) != NULL;
             else
                 ok = (c->r[d][b] = pack(s, s->hidden, rows[b], src, r_huge, rrel)) != NULL;
-            if (ok) or_rnn_mark_source(c->r[d][b], c->qr[d][b], r_source, one_stream);
             /* Copies only speed steps up: without memory for them, none. */
             if (ok && c->r[d][b]) or_packed_b_replicate(c->r[d][b], r_copies);
         }
     }
+    if (ok) mark_r_reads(c, s);
     return ok;
 }
 
 /* A cache whose sources were released is the only copy of the weights: it
- * is kept whichever R layout this batch would prefer. */
+ * is kept whichever R layout this batch would prefer (and, lent to a clone,
+ * however this batch would read R). */
 static int reuse_released(or_graph *g, or_node *n, or_rnn_state *s, bool split, int precision) {
     or_rnn_cache *c = n->cache;
     if (c && n->free_cache == cache_free && c->dtype == s->dtype && c->dirs == s->dirs &&
         c->gh == s->gh && c->input == s->input && c->hidden == s->hidden && c->split_r == split &&
         c->precision == precision && c->isa == (int)or_cpu_isa()) {
+        reads_fit(g, n, c, s);
         s->cache = c;
         return ONNXRUN_OK;
     }
@@ -664,13 +718,20 @@ static int pack_weights(or_graph *g, or_node *n, or_rnn_state *s) {
     int team = r ? or_rnn_team_members(g, s) : 0;
     or_rnn_fold fold = {.indices = -1};
     if (w) or_rnn_fold_find(g, n, s, &fold);
-    if (c && n->free_cache == cache_free && reusable &&
-        cache_matches(c, s, w, r, split, precision, r_panels) && c->team_members == team &&
-        or_rnn_fold_same(&c->fold, &fold)) {
+    cache_want want = {s, w, r, split, precision, r_panels, team, &fold};
+    bool ours = c && n->free_cache == cache_free;
+    if (reusable && ours && layout_matches(c, &want) && reads_fit(g, n, c, s)) {
         s->cache = c;
         return ONNXRUN_OK;
     }
-    or_node_drop_cache(n); /* a clone's borrowed cache stays its original's */
+    if (reusable && (c = or_node_revive_cache(g, n, cache_wanted, &want))) {
+        s->cache = c;
+        return ONNXRUN_OK;
+    }
+    if (!reusable) /* packed from folded values: never lent to a clone (session_clone.c) */
+        or_node_drop_cache(n);
+    else if (!or_node_retire_cache(g, n))
+        return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     if (!w && !r) return ONNXRUN_OK;
     c = or_calloc(1, sizeof *c);
     if (!c) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");

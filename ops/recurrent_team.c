@@ -108,9 +108,8 @@ void or_rnn_team_pack_free(or_rnn_team_pack *p) {
 
 /* Gates g0..g1-1 of units [u0, u0 + ns) of R_d: gathered into tmp, or read
  * in place when the slice is every unit (the rows are then contiguous). */
-static bool pack_rows(or_rmat *out, or_qkind kind, bool panels, or_pack_source src, bool one_stream,
-                      const float *rd, int64_t H, int g0, int g1, int64_t u0, int64_t ns,
-                      float *tmp, or_src_release *rel) {
+static bool pack_rows(or_rmat *out, or_qkind kind, bool panels, const float *rd, int64_t H, int g0,
+                      int g1, int64_t u0, int64_t ns, float *tmp, or_src_release *rel) {
     const float *rows = rd + (size_t)(g0 * H * H);
     if (ns < H) {
         for (int gate = g0; gate < g1; gate++)
@@ -122,7 +121,6 @@ static bool pack_rows(or_rmat *out, or_qkind kind, bool panels, or_pack_source s
     bool ok = kind == OR_Q_F32 && !panels
                   ? (out->pb = or_sgemm_pack_b(true, H, out->N, rows, H)) != NULL
                   : (out->q = or_qmat_pack(kind, out->N, H, rows, H, 0)) != NULL;
-    if (ok) or_rnn_mark_source(out->pb, out->q, src, one_stream);
     for (int gate = g0; gate < g1; gate++)
         or_src_release_consumed(rel, rd + (size_t)((gate * H + u0) * H),
                                 sizeof(float) * (size_t)(ns * H));
@@ -130,7 +128,7 @@ static bool pack_rows(or_rmat *out, or_qkind kind, bool panels, or_pack_source s
 }
 
 or_rnn_team_pack *or_rnn_team_pack_new(const or_rnn_state *s, int plan, or_qkind kind,
-                                       or_pack_source src, const float *r, or_src_release *rel) {
+                                       const float *r, or_src_release *rel) {
     bool by_dir = (plan & OR_RNN_TEAM_BY_DIR) != 0;
     int members = by_dir ? 1 : plan; /* per direction */
     if (members < 1 || members > MAX_MEMBERS || !r) return NULL;
@@ -146,8 +144,6 @@ or_rnn_team_pack *or_rnn_team_pack_new(const or_rnn_state *s, int plan, or_qkind
     float *tmp = most < H ? or_malloc(sizeof(float) * (size_t)(G * most * H)) : NULL;
     if (!p || (most < H && !tmp)) goto fail;
     bool panels = kind != OR_Q_F32 || or_rnn_f32_panels(s, ONNXRUN_PRECISION_FP32);
-    bool one_stream = or_rnn_r_one_stream(s, kind, src); /* the whole R: members read at once */
-    p->alternate_sweep = src != OR_PACK_CACHED;
     p->members = members;
     p->by_dir = by_dir;
     p->dirs = (int)s->dirs;
@@ -157,11 +153,10 @@ or_rnn_team_pack *or_rnn_team_pack_new(const or_rnn_state *s, int plan, or_qkind
         for (int m = 0; m < members; m++) {
             slice_of(H, members, m, &u0, &ns);
             if (ns == 0) continue;
-            if (!pack_rows(&p->q[d][m][0], kind, panels, src, one_stream, rd, H, 0,
-                           p->split ? 2 : G, u0, ns, tmp, rel))
+            if (!pack_rows(&p->q[d][m][0], kind, panels, rd, H, 0, p->split ? 2 : G, u0, ns, tmp,
+                           rel))
                 goto fail;
-            if (p->split && !pack_rows(&p->q[d][m][1], kind, panels, src, one_stream, rd, H, 2, 3,
-                                       u0, ns, tmp, rel))
+            if (p->split && !pack_rows(&p->q[d][m][1], kind, panels, rd, H, 2, 3, u0, ns, tmp, rel))
                 goto fail;
         }
     }
@@ -171,6 +166,14 @@ fail:
     or_free(tmp);
     or_rnn_team_pack_free(p);
     return NULL;
+}
+
+void or_rnn_team_pack_mark(or_rnn_team_pack *p, or_pack_source src, bool one_stream) {
+    p->alternate_sweep = src != OR_PACK_CACHED;
+    for (int d = 0; d < 2; d++)
+        for (int m = 0; m < MAX_MEMBERS; m++)
+            for (int b = 0; b < 2; b++)
+                or_rnn_mark_source(p->q[d][m][b].pb, p->q[d][m][b].q, src, one_stream);
 }
 
 /* ---- scratch ---- */

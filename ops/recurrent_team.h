@@ -54,10 +54,13 @@ int or_rnn_team_members(const struct or_graph *g, const struct or_rnn_state *s);
 
 /* Packs R [dirs, gates * hidden, hidden] (float) for plan, reporting
  * each source row to rel once copied (rel may be NULL); NULL when out of
- * memory. kind is the qgemm.h kind of the weights, src where a step reads
- * them from (recurrent.h's or_rnn_r_source). */
+ * memory. kind is the qgemm.h kind of the weights. */
 or_rnn_team_pack *or_rnn_team_pack_new(const struct or_rnn_state *s, int plan, or_qkind kind,
-                                       or_pack_source src, const float *r, or_src_release *rel);
+                                       const float *r, or_src_release *rel);
+/* How steps read the members' slices: src where from (recurrent.h's
+ * or_rnn_r_source), one_stream as or_rnn_r_one_stream decides it for the
+ * whole R, since the members read their slices at the same time. */
+void or_rnn_team_pack_mark(or_rnn_team_pack *p, or_pack_source src, bool one_stream);
 void or_rnn_team_pack_free(or_rnn_team_pack *p);
 
 /* Allocates s->team for pack; fails the node on overflow or out of memory. */

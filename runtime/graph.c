@@ -49,6 +49,57 @@ void or_node_drop_cache(or_node *n) {
     n->cache_borrowed = false;
 }
 
+typedef struct or_retired_cache {
+    int node;
+    void *cache;
+    void (*free_cache)(void *cache);
+} or_retired_cache;
+
+bool or_node_retire_cache(or_graph *g, or_node *n) {
+    if (!n->cache || n->cache_borrowed || !g->weights_shared) {
+        or_node_drop_cache(n);
+        return true;
+    }
+    if (g->n_retired == g->cap_retired) {
+        int cap = g->cap_retired ? 2 * g->cap_retired : 4;
+        or_retired_cache *r = or_realloc(g->retired, sizeof *r * (size_t)cap);
+        if (!r) return false;
+        g->retired = r;
+        g->cap_retired = cap;
+    }
+    g->retired[g->n_retired++] = (or_retired_cache){
+        .node = (int)(n - g->nodes), .cache = n->cache, .free_cache = n->free_cache};
+    n->cache = NULL;
+    n->free_cache = NULL;
+    return true;
+}
+
+void *or_node_revive_cache(or_graph *g, or_node *n, bool (*matches)(const void *, const void *),
+                           const void *ctx) {
+    int node = (int)(n - g->nodes);
+    for (int i = 0; i < g->n_retired; i++) {
+        or_retired_cache r = g->retired[i];
+        if (r.node != node || !matches(r.cache, ctx)) continue;
+        if (n->cache && !n->cache_borrowed) /* the slot it leaves takes n's own */
+            g->retired[i] =
+                (or_retired_cache){.node = node, .cache = n->cache, .free_cache = n->free_cache};
+        else
+            g->retired[i] = g->retired[--g->n_retired];
+        n->cache = r.cache;
+        n->free_cache = r.free_cache;
+        n->cache_borrowed = false;
+        return r.cache;
+    }
+    return NULL;
+}
+
+void or_graph_free_retired(or_graph *g) {
+    for (int i = 0; i < g->n_retired; i++) g->retired[i].free_cache(g->retired[i].cache);
+    or_free(g->retired);
+    g->retired = NULL;
+    g->n_retired = g->cap_retired = 0;
+}
+
 static void node_free_contents(or_node *n) {
     if (n->free_state) n->free_state(n->state);
     or_node_drop_cache(n);
@@ -64,6 +115,7 @@ static void node_free_contents(or_node *n) {
 void or_graph_free(or_graph *g) {
     if (!g) return;
     for (int i = 0; i < g->n_nodes; i++) node_free_contents(&g->nodes[i]);
+    or_graph_free_retired(g);
     or_free(g->nodes);
     for (int i = 0; i < g->n_tensors; i++) or_tensor_free_contents(&g->tensors[i]);
     or_free(g->tensors);

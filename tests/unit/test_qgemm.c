@@ -9,6 +9,7 @@
 
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -303,4 +304,67 @@ Test(qgemm, lstm_f32_panels_match_blocked_gemm) {
         for (int i = 0; i < 3 * hidden[h]; i++) err = fmax(err, fabs((double)a[i] - b[i]));
         cr_expect(err <= 1e-5, "hidden %lld: max difference %g", (long long)hidden[h], err);
     }
+}
+
+/* How steps read R follows the batch of the plan, not that of the plan that
+ * packed it: an LSTM (hidden 384, R read as from the L3) re-planned from
+ * batch 3 to batch 1 and back gives, bit for bit, the Y of a graph planned
+ * at that batch from the start. On AVX-512 batch 1 reads R one panel at a
+ * time and batch 3 does not, with the same packs, so stale marks would
+ * change the sums. */
+enum { RP_S = 3, RP_I = 8, RP_H = 384, RP_BMAX = 3 };
+static float rp_x[RP_S * RP_BMAX * RP_I], rp_w[4 * RP_H * RP_I], rp_r[4 * RP_H * RP_H];
+
+static void rp_set_batch(test_graph *tg, int64_t batch) {
+    or_tensor *x = &tg->g->tensors[or_graph_find_tensor(tg->g, "X")];
+    x->dims[1] = batch;
+    x->data = rp_x;
+    x->nbytes = sizeof(float) * (size_t)(RP_S * batch * RP_I);
+}
+
+static test_graph rp_graph(int64_t batch) {
+    test_graph tg = make("LSTM", 14, 3, IN("X", "W", "R"), 1, IN("Y"));
+    input(&tg, "X", OR_FLOAT, 3, DIMS(RP_S, batch, RP_I), rp_x);
+    init(&tg, "W", OR_FLOAT, 3, DIMS(1, 4 * RP_H, RP_I), rp_w);
+    init(&tg, "R", OR_FLOAT, 3, DIMS(1, 4 * RP_H, RP_H), rp_r);
+    attr_int(&tg, "hidden_size", RP_H);
+    return tg;
+}
+
+static void rp_expect_fresh(test_graph *tg, int64_t batch, const char *how) {
+    test_graph fresh = rp_graph(batch);
+    run_ok(&fresh);
+    size_t bytes = sizeof(float) * (size_t)(RP_S * batch * RP_H);
+    cr_assert_eq(out(tg, "Y")->nbytes, bytes, "%s", how);
+    cr_expect_eq(memcmp(out(tg, "Y")->data, out(&fresh, "Y")->data, bytes), 0,
+                 "%s: Y differs from a graph planned at batch %lld", how, (long long)batch);
+    cr_expect_eq(or_rnn_r_reads_one_stream(&tg->g->nodes[0]),
+                 or_rnn_r_reads_one_stream(&fresh.g->nodes[0]), "%s", how);
+    or_graph_free(fresh.g);
+}
+
+Test(qgemm, replanned_lstm_reads_r_as_planned_afresh) {
+    rng = 4242;
+    for (size_t i = 0; i < sizeof rp_x / sizeof *rp_x; i++) rp_x[i] = rndf(-1, 1);
+    for (size_t i = 0; i < sizeof rp_w / sizeof *rp_w; i++) rp_w[i] = rndf(-0.2f, 0.2f);
+    for (size_t i = 0; i < sizeof rp_r / sizeof *rp_r; i++) rp_r[i] = rndf(-0.05f, 0.05f);
+    setenv("ONNXRUN_STREAM_R", "2", 1);
+    test_graph tg = rp_graph(3);
+    run_ok(&tg);
+    const void *cache = tg.g->nodes[0].cache;
+    static const int64_t batches[] = {1, 3, 1};
+    for (int k = 0; k < 3; k++) {
+        rp_set_batch(&tg, batches[k]);
+        cr_assert_eq(or_graph_plan(tg.g), ONNXRUN_OK, "%s", tg.g->errmsg);
+        cr_assert_eq(or_graph_run(tg.g), ONNXRUN_OK, "%s", tg.g->errmsg);
+        char how[48];
+        snprintf(how, sizeof how, "re-plan %d to batch %lld", k + 1, (long long)batches[k]);
+        rp_expect_fresh(&tg, batches[k], how);
+        cr_expect_eq(tg.g->nodes[0].cache, cache, "%s: packed again", how);
+    }
+    bool one = or_cpu_isa() == OR_ISA_AVX512 &&
+               (double)(16 * RP_H * RP_H) <= (double)or_cpu_l3_bytes() / 4;
+    cr_expect_eq(or_rnn_r_reads_one_stream(&tg.g->nodes[0]), one);
+    unsetenv("ONNXRUN_STREAM_R");
+    or_graph_free(tg.g);
 }
