@@ -611,7 +611,7 @@ static void mark_r_reads(or_rnn_cache *c, const or_rnn_state *s) {
  * be running with is not touched, and fits only with the same marks. */
 static bool reads_fit(or_graph *g, or_node *n, or_rnn_cache *c, const or_rnn_state *s) {
     if (reads_match(c, s)) return true;
-    if (n->cache_borrowed || g->weights_shared) return false;
+    if (n->cache_borrowed || g->caches_lent) return false;
     mark_r_reads(c, s);
     return true;
 }
@@ -724,7 +724,7 @@ static int pack_weights(or_graph *g, or_node *n, or_rnn_state *s) {
         s->cache = c;
         return ONNXRUN_OK;
     }
-    if (reusable && (c = or_node_revive_cache(g, n, cache_wanted, &want))) {
+    if (reusable && (c = or_node_revive_cache(g, n, cache_free, cache_wanted, &want))) {
         s->cache = c;
         return ONNXRUN_OK;
     }

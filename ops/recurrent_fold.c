@@ -106,8 +106,10 @@ int or_rnn_fold_check(or_graph *g, const or_node *n, const or_rnn_fold *f) {
         int64_t v = index_at(idx, i);
         if (v < -f->vocab || v >= f->vocab)
             return or_node_fail(g, n, ONNXRUN_ERR_INPUT,
-                                "index %lld of '%s' is outside [-%lld, %lld) (embedding rows)",
-                                (long long)v, idx->name, (long long)f->vocab, (long long)f->vocab);
+                                "index %lld (element %lld of '%s') is outside [-%lld, %lld) "
+                                "(embedding rows)",
+                                (long long)v, (long long)i, idx->name, (long long)f->vocab,
+                                (long long)f->vocab);
     }
     return ONNXRUN_OK;
 }

@@ -56,7 +56,7 @@ typedef struct or_retired_cache {
 } or_retired_cache;
 
 bool or_node_retire_cache(or_graph *g, or_node *n) {
-    if (!n->cache || n->cache_borrowed || !g->weights_shared) {
+    if (!n->cache || n->cache_borrowed || !g->caches_lent) {
         or_node_drop_cache(n);
         return true;
     }
@@ -74,12 +74,12 @@ bool or_node_retire_cache(or_graph *g, or_node *n) {
     return true;
 }
 
-void *or_node_revive_cache(or_graph *g, or_node *n, bool (*matches)(const void *, const void *),
-                           const void *ctx) {
+void *or_node_revive_cache(or_graph *g, or_node *n, void (*free_cache)(void *),
+                           bool (*matches)(const void *, const void *), const void *ctx) {
     int node = (int)(n - g->nodes);
     for (int i = 0; i < g->n_retired; i++) {
         or_retired_cache r = g->retired[i];
-        if (r.node != node || !matches(r.cache, ctx)) continue;
+        if (r.node != node || r.free_cache != free_cache || !matches(r.cache, ctx)) continue;
         if (n->cache && !n->cache_borrowed) /* the slot it leaves takes n's own */
             g->retired[i] =
                 (or_retired_cache){.node = node, .cache = n->cache, .free_cache = n->free_cache};

@@ -191,6 +191,7 @@ typedef struct or_graph {
     int num_threads;
     int weight_precision; /* onnxrun_precision: recurrent ops may store weights in it */
     bool weights_shared;  /* a clone borrows the initializers: none may be released */
+    bool caches_lent;     /* this graph's node caches may be borrowed by clones */
     bool weights_trim;    /* weights were released while planning (or_weights_settle) */
     /* Caches a re-plan replaced while clones may still read them
      * (or_node_retire_cache); freed with the graph. */
@@ -224,16 +225,16 @@ void or_tensor_free_contents(or_tensor *t);
 /* Lets go of n->cache: frees it unless it is borrowed, and clears it. */
 void or_node_drop_cache(or_node *n);
 /* Lets go of n->cache before n packs another, as or_node_drop_cache, except
- * that once the graph has been cloned (g->weights_shared) a cache of its own
- * may be one a clone borrowed and is running with: it is set aside until the
+ * that once the graph lent its caches to clones (g->caches_lent) a cache of
+ * its own may be one a clone is running with: it is set aside until the
  * graph is freed, where or_node_revive_cache can find it again. False (n
  * keeps its cache) when there is no memory to set it aside. */
 bool or_node_retire_cache(or_graph *g, or_node *n);
-/* A cache of n set aside by or_node_retire_cache for which matches(cache,
- * ctx) holds, made n->cache again (n's current one set aside in its place);
- * NULL when none matches. */
-void *or_node_revive_cache(or_graph *g, or_node *n, bool (*matches)(const void *, const void *),
-                           const void *ctx);
+/* A cache of n set aside by or_node_retire_cache, freed by free_cache, for
+ * which matches(cache, ctx) holds, made n->cache again (n's current one set
+ * aside in its place); NULL when none matches. */
+void *or_node_revive_cache(or_graph *g, or_node *n, void (*free_cache)(void *),
+                           bool (*matches)(const void *, const void *), const void *ctx);
 /* Frees the caches set aside in g. */
 void or_graph_free_retired(or_graph *g);
 void or_attr_free_contents(or_attr *a);

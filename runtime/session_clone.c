@@ -67,6 +67,7 @@ static or_graph *copy_graph(const onnxrun_session *src) {
     g->errmsg[0] = '\0';
     g->retired = NULL; /* the original's, freed with it */
     g->n_retired = g->cap_retired = 0;
+    g->caches_lent = false; /* a clone lends none: clones of it borrow the original's */
     if (!g->tensors || !g->nodes) {
         or_free(g->tensors);
         or_free(g->nodes);
@@ -87,8 +88,9 @@ static or_graph *copy_graph(const onnxrun_session *src) {
         n->folded = false;
         n->scratch_bytes = 0;
         n->scratch = NULL;
-        /* a clone's own packed weights (a clone of a clone) die with it */
-        bool owned_by_shared = g0->nodes[i].cache == src->shared->graph->nodes[i].cache;
+        /* a clone's own packed weights (a clone of a clone) die with it; what
+         * it borrowed lives as long as the original's graph (retired at worst) */
+        bool owned_by_shared = g0 == src->shared->graph || g0->nodes[i].cache_borrowed;
         if (!owned_by_shared || !cache_is_shareable(g0, &g0->nodes[i])) {
             n->cache = NULL;
             n->free_cache = NULL;
@@ -112,6 +114,9 @@ void or_clone_graph_free(or_graph *g) {
 
 static onnxrun_status share_graph(onnxrun_session *s) {
     s->graph->weights_shared = true;
+    /* Only the original lends its caches; a clone of a clone borrows the
+     * original's, which it lent when its first clone was made. */
+    if (!s->shared || s->graph == s->shared->graph) s->graph->caches_lent = true;
     if (s->shared) return ONNXRUN_OK;
     or_mem *previous = or_mem_enter(s->mem);
     or_shared_graph *sh = or_malloc(sizeof *sh);

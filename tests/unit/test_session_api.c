@@ -778,39 +778,61 @@ static void siamese_run(onnxrun_session *s, int64_t batch, float *y) {
     free(x);
 }
 
+enum { SIAM_B1 = SIAM_T * 2 * 1 * SIAM_H, SIAM_B4 = SIAM_T * 2 * 4 * SIAM_H };
+
+/* The Siamese model, a session of it with two threads (a bidirectional node
+ * at batch 4 then runs one direction per thread) run at batch 1, and a clone. */
+typedef struct siamese_pair {
+    uint8_t *model;
+    size_t len;
+    counter c;
+    onnxrun_options o;
+    onnxrun_session *s, *clone;
+    float y1[SIAM_B1]; /* the session's output at batch 1 */
+} siamese_pair;
+
+static void siamese_pair_open(siamese_pair *p) {
+    p->model = siamese_model(&p->len);
+    cr_assert_not_null(p->model);
+    p->o = counted(&p->c, 0);
+    p->o.num_threads = 2;
+    cr_assert_eq(onnxrun_session_create_from_buffer(p->model, p->len, NULL, &p->o, &p->s),
+                 ONNXRUN_OK);
+    siamese_run(p->s, 1, p->y1);
+    cr_assert_eq(onnxrun_session_clone(p->s, &p->clone), ONNXRUN_OK, "%s", onnxrun_errmsg(p->s));
+}
+
+/* Destroys the clone (the original is gone by then) and checks every block
+ * was freed. */
+static void siamese_pair_close(siamese_pair *p) {
+    onnxrun_session_destroy(p->clone);
+    cr_assert_eq(p->c.live, 0, "%ld blocks not freed", (long)p->c.live);
+    free(p->model);
+}
+
 /* A clone borrows the weights its original packed for batch 1; at batch 4
- * (two threads: a bidirectional node then runs one direction per thread) it
- * packs its own instead of freeing the borrowed ones, which the original
+ * it packs its own instead of freeing the borrowed ones, which the original
  * keeps using. Shared weights (two nodes) are never released, so this is the
  * path where the clone's plan finds a cache made for another plan. */
 Test(session_clone, replanned_for_another_batch_keeps_the_originals_weights) {
-    size_t len;
-    uint8_t *model = siamese_model(&len);
-    cr_assert_not_null(model);
-    counter c;
-    onnxrun_options o = counted(&c, 0);
-    o.num_threads = 2;
-    onnxrun_session *s = NULL, *clone = NULL, *fresh = NULL;
-    cr_assert_eq(onnxrun_session_create_from_buffer(model, len, NULL, &o, &s), ONNXRUN_OK);
-    enum { B1 = SIAM_T * 2 * 1 * SIAM_H, B4 = SIAM_T * 2 * 4 * SIAM_H };
-    float y1[B1], y1_again[B1], y4[B4], y4_fresh[B4];
-    siamese_run(s, 1, y1);
-    cr_assert_eq(onnxrun_session_clone(s, &clone), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
-    siamese_run(clone, 4, y4);
-    siamese_run(s, 1, y1_again);
-    cr_assert_eq(memcmp(y1, y1_again, sizeof y1), 0, "the original's output changed");
-    cr_assert_eq(onnxrun_session_create_from_buffer(model, len, NULL, &o, &fresh), ONNXRUN_OK);
+    siamese_pair p;
+    siamese_pair_open(&p);
+    onnxrun_session *fresh = NULL;
+    float y1_again[SIAM_B1], y4[SIAM_B4], y4_fresh[SIAM_B4];
+    siamese_run(p.clone, 4, y4);
+    siamese_run(p.s, 1, y1_again);
+    cr_assert_eq(memcmp(p.y1, y1_again, sizeof y1_again), 0, "the original's output changed");
+    cr_assert_eq(onnxrun_session_create_from_buffer(p.model, p.len, NULL, &p.o, &fresh),
+                 ONNXRUN_OK);
     siamese_run(fresh, 4, y4_fresh);
-    for (int i = 0; i < B4; i++)
-        cr_assert_float_eq(y4[i], y4_fresh[i], 1e-6f, "y1[%d] %g vs %g", i, y4[i], y4_fresh[i]);
-    siamese_run(clone, 1, y1_again); /* and back */
-    for (int i = 0; i < B1; i++) cr_assert_float_eq(y1_again[i], y1[i], 1e-6f, "[%d]", i);
-    onnxrun_session_destroy(s); /* the clone outlives its original */
-    siamese_run(clone, 4, y4);
-    onnxrun_session_destroy(clone);
+    for (int i = 0; i < SIAM_B4; i++)
+        cr_assert_float_eq(y4[i], y4_fresh[i], 1e-6f, "y4[%d] %g vs %g", i, y4[i], y4_fresh[i]);
+    siamese_run(p.clone, 1, y1_again); /* and back */
+    for (int i = 0; i < SIAM_B1; i++) cr_assert_float_eq(y1_again[i], p.y1[i], 1e-6f, "[%d]", i);
+    onnxrun_session_destroy(p.s); /* the clone outlives its original */
+    siamese_run(p.clone, 4, y4);
     onnxrun_session_destroy(fresh);
-    cr_assert_eq(c.live, 0, "%ld blocks not freed", c.live);
-    free(model);
+    siamese_pair_close(&p);
 }
 
 /* The original re-planned for another batch after it was cloned packs anew
@@ -818,36 +840,25 @@ Test(session_clone, replanned_for_another_batch_keeps_the_originals_weights) {
  * this). Going back to a batch it packed for takes those packs again: more
  * batch changes take no more memory. */
 Test(session_clone, original_replanned_keeps_the_clones_weights) {
-    size_t len;
-    uint8_t *model = siamese_model(&len);
-    cr_assert_not_null(model);
-    counter c;
-    onnxrun_options o = counted(&c, 0);
-    o.num_threads = 2;
-    onnxrun_session *s = NULL, *clone = NULL;
-    cr_assert_eq(onnxrun_session_create_from_buffer(model, len, NULL, &o, &s), ONNXRUN_OK);
-    enum { B1 = SIAM_T * 2 * 1 * SIAM_H, B4 = SIAM_T * 2 * 4 * SIAM_H };
-    float y1[B1], y1_again[B1], y4[B4], y4_again[B4];
-    siamese_run(s, 1, y1);
-    cr_assert_eq(onnxrun_session_clone(s, &clone), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
-    siamese_run(s, 4, y4);
-    siamese_run(clone, 1, y1_again);
-    cr_assert_eq(memcmp(y1, y1_again, sizeof y1), 0, "the clone's output changed");
-    siamese_run(s, 1, y1_again);
-    cr_assert_eq(memcmp(y1, y1_again, sizeof y1), 0, "the original's output changed");
-    size_t bytes = c.live_bytes;
+    siamese_pair p;
+    siamese_pair_open(&p);
+    float y1_again[SIAM_B1], y4[SIAM_B4], y4_again[SIAM_B4];
+    siamese_run(p.s, 4, y4);
+    siamese_run(p.clone, 1, y1_again);
+    cr_assert_eq(memcmp(p.y1, y1_again, sizeof y1_again), 0, "the clone's output changed");
+    siamese_run(p.s, 1, y1_again);
+    cr_assert_eq(memcmp(p.y1, y1_again, sizeof y1_again), 0, "the original's output changed");
+    size_t bytes = p.c.live_bytes;
     for (int round = 0; round < 3; round++) {
-        siamese_run(s, 4, y4_again);
+        siamese_run(p.s, 4, y4_again);
         cr_assert_eq(memcmp(y4, y4_again, sizeof y4), 0, "round %d", round);
-        siamese_run(s, 1, y1_again);
-        cr_assert_eq(memcmp(y1, y1_again, sizeof y1), 0, "round %d", round);
-        cr_assert_eq((size_t)c.live_bytes, bytes, "round %d: %zu bytes live, %zu before", round,
-                     (size_t)c.live_bytes, bytes);
+        siamese_run(p.s, 1, y1_again);
+        cr_assert_eq(memcmp(p.y1, y1_again, sizeof y1_again), 0, "round %d", round);
+        cr_assert_eq((size_t)p.c.live_bytes, bytes, "round %d: %zu bytes live, %zu before", round,
+                     (size_t)p.c.live_bytes, bytes);
     }
-    onnxrun_session_destroy(s); /* the clone outlives its original */
-    siamese_run(clone, 1, y1_again);
-    cr_assert_eq(memcmp(y1, y1_again, sizeof y1), 0, "the clone's output changed");
-    onnxrun_session_destroy(clone);
-    cr_assert_eq(c.live, 0, "%ld blocks not freed", c.live);
-    free(model);
+    onnxrun_session_destroy(p.s); /* the clone outlives its original */
+    siamese_run(p.clone, 1, y1_again);
+    cr_assert_eq(memcmp(p.y1, y1_again, sizeof y1_again), 0, "the clone's output changed");
+    siamese_pair_close(&p);
 }
