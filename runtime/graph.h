@@ -191,8 +191,9 @@ typedef struct or_graph {
     int num_threads;
     int weight_precision; /* onnxrun_precision: recurrent ops may store weights in it */
     bool weights_shared;  /* a clone borrows the initializers: none may be released */
-    bool caches_lent;     /* this graph's node caches may be borrowed by clones */
-    bool weights_trim;    /* weights were released while planning (or_weights_settle) */
+    bool caches_lent;  /* clones may be reading this graph's node caches (cleared once none is left)
+                        */
+    bool weights_trim; /* weights were released while planning (or_weights_settle) */
     /* Caches a re-plan replaced while clones may still read them
      * (or_node_retire_cache); freed with the graph. */
     struct or_retired_cache *retired;

@@ -172,7 +172,19 @@ static onnxrun_status from_graph_status(onnxrun_session *s, int status) {
     return (onnxrun_status)status;
 }
 
+/* An original none of whose clones is left (only it holds the shared graph,
+ * and only a clone could make another clone elsewhere) frees the packs it
+ * set aside for them and again replaces its own in place. */
+static void take_back_lent_caches(onnxrun_session *s) {
+    if (!s->shared || s->graph != s->shared->graph || !s->graph->caches_lent ||
+        atomic_load(&s->shared->refs) != 1)
+        return;
+    s->graph->caches_lent = false;
+    or_graph_free_retired(s->graph);
+}
+
 static onnxrun_status plan(onnxrun_session *s) {
+    take_back_lent_caches(s);
     int status = or_graph_plan(s->graph);
     if (status != ONNXRUN_OK) {
         /* a plan that failed half-way may have pinned input bytes it no

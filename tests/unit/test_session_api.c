@@ -862,3 +862,32 @@ Test(session_clone, original_replanned_keeps_the_clones_weights) {
     cr_assert_eq(memcmp(p.y1, y1_again, sizeof y1_again), 0, "the clone's output changed");
     siamese_pair_close(&p);
 }
+
+/* Once its clones are gone, the original frees the packs it kept for them
+ * at its next plan: back at batch 1 it holds what it held at batch 1 after
+ * the same batch changes before it was cloned, give or take the record of
+ * the shared graph (the arena keeps the size of the largest plan). */
+Test(session_clone, original_left_alone_frees_what_it_kept) {
+    siamese_pair p;
+    p.model = siamese_model(&p.len);
+    cr_assert_not_null(p.model);
+    p.o = counted(&p.c, 0);
+    p.o.num_threads = 2;
+    cr_assert_eq(onnxrun_session_create_from_buffer(p.model, p.len, NULL, &p.o, &p.s), ONNXRUN_OK);
+    float y1_again[SIAM_B1], y4[SIAM_B4];
+    siamese_run(p.s, 1, p.y1);
+    siamese_run(p.s, 4, y4);
+    siamese_run(p.s, 1, y1_again);
+    size_t before = p.c.live_bytes;
+    cr_assert_eq(onnxrun_session_clone(p.s, &p.clone), ONNXRUN_OK, "%s", onnxrun_errmsg(p.s));
+    siamese_run(p.s, 4, y4); /* sets the batch-1 packs aside: the clone reads them */
+    siamese_run(p.clone, 1, y1_again);
+    onnxrun_session_destroy(p.clone);
+    siamese_run(p.s, 1, y1_again);
+    cr_assert_eq(memcmp(p.y1, y1_again, sizeof y1_again), 0);
+    size_t after = p.c.live_bytes;
+    cr_expect(after < before + 1024, "%zu bytes live, %zu before the clone", after, before);
+    onnxrun_session_destroy(p.s);
+    cr_assert_eq(p.c.live, 0, "%ld blocks not freed", (long)p.c.live);
+    free(p.model);
+}
