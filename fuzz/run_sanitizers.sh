@@ -6,8 +6,9 @@
 #        free and leaks of shared weights, pools and clones).
 #   tsan BUILD_DIR: -DONNXRUN_TSAN=ON (ThreadSanitizer); runs tests/tsan_sessions
 #        on PyTorch-exported models and a synthetic one: concurrent sessions,
-#        with and without the intra-op pool; and tests/tsan_clones (session
-#        clones streaming from several threads).
+#        with and without the intra-op pool; tests/tsan_clones (session
+#        clones streaming from several threads); and tests/tsan_replans (the
+#        original re-planned for other batches while its clones run).
 # Every report is written under BUILD_DIR/sanitizer-reports/ (log_path), so a
 # report in a child process (the conformance runner's onnxrun, Criterion's
 # test workers) fails the run even when the child's exit status is not
@@ -23,8 +24,8 @@ reports=$build/sanitizer-reports
 
 case $mode in
 asan) flags=(-DONNXRUN_SANITIZE=ON -DONNXRUN_TESTS=ON)
-  targets=(unit_tests conformance onnxrun tsan_sessions tsan_clones) ;;
-tsan) flags=(-DONNXRUN_TSAN=ON -DONNXRUN_TESTS=OFF); targets=(tsan_sessions tsan_clones) ;;
+  targets=(unit_tests conformance onnxrun tsan_sessions tsan_clones tsan_replans) ;;
+tsan) flags=(-DONNXRUN_TSAN=ON -DONNXRUN_TESTS=OFF); targets=(tsan_sessions tsan_clones tsan_replans) ;;
 *) echo "run_sanitizers.sh: unknown mode '$mode'" >&2; exit 2 ;;
 esac
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "${flags[@]}" >/dev/null || exit 1
@@ -79,6 +80,8 @@ step rnn_team env ONNXRUN_RNN_TEAM=3 "$build/tests/tsan_sessions" "${models[@]:1
 step clones "$build/tests/tsan_clones" "$root/examples/kws_stream"
 step clones_r_copies env ONNXRUN_RNN_TEAM=0 ONNXRUN_R_COPIES=3 "$build/tests/tsan_clones" \
   "$root/examples/kws_stream"
+# the original re-planned for other batches (other packs of R) while its clones run (tests/tsan_replans.c)
+step replans "$build/tests/tsan_replans" "$root/tests/models/lstm_h0c0"
 
 # ASan also logs warnings there (a refused huge allocation with
 # allocator_may_return_null=1, which the library must survive): only errors count.
