@@ -191,11 +191,13 @@ typedef struct or_graph {
     int num_threads;
     int weight_precision; /* onnxrun_precision: recurrent ops may store weights in it */
     bool weights_shared;  /* a clone borrows the initializers: none may be released */
-    bool caches_lent;  /* clones may be reading this graph's node caches (cleared once none is left)
-                        */
-    bool weights_trim; /* weights were released while planning (or_weights_settle) */
+    bool weights_trim;    /* weights were released while planning (or_weights_settle) */
+    /* Clones may be reading this graph's node caches; cleared by the
+     * original's first plan after its last clone is gone (session.c). */
+    bool caches_lent;
     /* Caches a re-plan replaced while clones may still read them
-     * (or_node_retire_cache); freed with the graph. */
+     * (or_node_retire_cache); freed with the graph, or by the original's
+     * first plan after its last clone is gone. */
     struct or_retired_cache *retired;
     int n_retired, cap_retired;
 
@@ -228,7 +230,8 @@ void or_node_drop_cache(or_node *n);
 /* Lets go of n->cache before n packs another, as or_node_drop_cache, except
  * that once the graph lent its caches to clones (g->caches_lent) a cache of
  * its own may be one a clone is running with: it is set aside until the
- * graph is freed, where or_node_revive_cache can find it again. False (n
+ * graph is freed or its clones are gone (or_graph_free_retired), and
+ * or_node_revive_cache can find it again meanwhile. False (n
  * keeps its cache) when there is no memory to set it aside. */
 bool or_node_retire_cache(or_graph *g, or_node *n);
 /* A cache of n set aside by or_node_retire_cache, freed by free_cache, for

@@ -2,14 +2,17 @@
  * and AddressSanitizer builds (fuzz/run_sanitizers.sh) but valid in any: a
  * session over a PyTorch fixture of tests/models with three input sets of
  * batches 3, 5 and 1 (default tests/models/lstm_h0c0, a 2-layer LSTM; two
- * intra-op threads) is cloned twice; then the original cycles through the
- * three sets, re-planning at each (on AVX-512 batches 3 and 5 pack R as
- * float panels and batch 1 does not), while the clones run the batch-3 and
- * batch-1 sets on the packs they borrowed, all at the same time. Every
- * output is checked against PyTorch's. The original must neither free nor
- * write the packs its clones read; after the clones are destroyed it goes on
- * switching alone. Before 2026-12-06 it freed them: ASan stopped this
- * program with a use after free.
+ * intra-op threads), planned at batch 3, is cloned twice. Then, all at the
+ * same time, the original cycles through the three sets, re-planning at each
+ * (on AVX-512 batches 3 and 5 pack R as float panels and batch 1 does not;
+ * elsewhere the packs are the same), one clone runs the batch-3 set on the
+ * packs it borrowed, and the other alternates batches 3 and 1 (packing its
+ * own at batch 1); each clone destroys itself after its rounds while the
+ * original goes on, alone at the end (its next plan frees what it kept for
+ * them). Every output is checked against PyTorch's. The original must
+ * neither free nor write the packs its clones read: before 2026-12-06 it
+ * freed them, and ASan (on AVX-512) stopped this program with a use after
+ * free.
  * usage: tsan_replans [MODEL_DIR]; prints "tsan_replans: N passed, M failed". */
 #include "npy.h"
 #include "onnxrun.h"
@@ -28,7 +31,8 @@
 static size_t n_in, n_out;
 static or_npy inputs[N_SETS][MAX_IO], expected[N_SETS][MAX_IO];
 static atomic_int bad;
-static atomic_bool original_done; /* the clones run until the original's rounds are over */
+static atomic_int clones_gone;
+static pthread_barrier_t start; /* the three threads begin together */
 
 typedef struct job {
     onnxrun_session *s;
@@ -58,7 +62,7 @@ static int load_set(const onnxrun_session *s, const char *dir, int set) {
 static bool close_to(const or_npy *want, const onnxrun_tensor_view *got) {
     if (got->nbytes != want->nbytes) return false;
     for (size_t i = 0; i < want->nbytes / sizeof(float); i++)
-        if (fabsf(((const float *)got->data)[i] - ((const float *)want->data)[i]) > 1e-4f)
+        if (!(fabsf(((const float *)got->data)[i] - ((const float *)want->data)[i]) <= 1e-4f))
             return false;
     return true;
 }
@@ -84,11 +88,23 @@ static void run_set(onnxrun_session *s, int set) {
     }
 }
 
+static void run_round(const job *j) {
+    for (int k = 0; k < N_SETS && j->sets[k] >= 0; k++) run_set(j->s, j->sets[k]);
+}
+
+/* A clone: its rounds, then it destroys itself. The original: rounds until
+ * both clones are gone, then more alone. */
 static void *work(void *p) {
     const job *j = p;
-    for (int round = 0; round < ROUNDS || (!j->is_original && !original_done); round++)
-        for (int k = 0; k < N_SETS && j->sets[k] >= 0; k++) run_set(j->s, j->sets[k]);
-    if (j->is_original) original_done = true;
+    pthread_barrier_wait(&start);
+    if (!j->is_original) {
+        for (int round = 0; round < ROUNDS; round++) run_round(j);
+        onnxrun_session_destroy(j->s);
+        clones_gone++;
+        return NULL;
+    }
+    while (clones_gone < 2) run_round(j);
+    for (int round = 0; round < ROUNDS; round++) run_round(j);
     return NULL;
 }
 
@@ -129,10 +145,11 @@ int main(int argc, char **argv) {
     job jobs[3] = {
         {s, {1, 2, 0}, true}, {clones[0], {0, -1}, false}, {clones[1], {0, 2, -1}, false}};
     pthread_t threads[3];
-    for (int t = 0; t < 3; t++) pthread_create(&threads[t], NULL, work, &jobs[t]);
+    pthread_barrier_init(&start, NULL, 3);
+    for (int t = 0; t < 3; t++)
+        if (pthread_create(&threads[t], NULL, work, &jobs[t])) return 2;
     for (int t = 0; t < 3; t++) pthread_join(threads[t], NULL);
-    for (int c = 0; c < 2; c++) onnxrun_session_destroy(clones[c]);
-    work(&jobs[0]); /* alone again: frees what it kept for the clones */
+    pthread_barrier_destroy(&start);
     onnxrun_session_destroy(s);
     for (int set = 0; set < N_SETS; set++) {
         for (size_t i = 0; i < n_in; i++) or_npy_free(&inputs[set][i]);
