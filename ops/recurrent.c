@@ -409,13 +409,17 @@ typedef struct cache_want {
     const or_rnn_fold *fold;
 } cache_want;
 
+/* The weights' shapes and what they are packed as, whichever layout. */
+static bool shape_matches(const or_rnn_cache *c, const or_rnn_state *s, bool split, int precision) {
+    return c->dtype == s->dtype && c->dirs == s->dirs && c->gh == s->gh && c->input == s->input &&
+           c->hidden == s->hidden && c->split_r == split && c->precision == precision &&
+           c->isa == (int)or_cpu_isa();
+}
+
 /* Everything the packing depends on. */
 static bool layout_matches(const or_rnn_cache *c, const cache_want *k) {
-    const or_rnn_state *s = k->s;
-    return c->w_src == k->w && c->r_src == k->r && c->dtype == s->dtype && c->dirs == s->dirs &&
-           c->gh == s->gh && c->input == s->input && c->hidden == s->hidden &&
-           c->split_r == k->split && c->precision == k->precision && c->r_panels == k->r_panels &&
-           c->team_members == k->team && c->isa == (int)or_cpu_isa() &&
+    return c->w_src == k->w && c->r_src == k->r && shape_matches(c, k->s, k->split, k->precision) &&
+           c->r_panels == k->r_panels && c->team_members == k->team &&
            or_rnn_fold_same(&c->fold, k->fold);
 }
 
@@ -592,8 +596,9 @@ static or_qkind r_kind(const or_rnn_cache *c) {
  * so that a session re-planned from batch 3 to batch 1 sums exactly as one
  * created at batch 1. The marks are in the packs, which the kernels read. */
 static bool reads_match(const or_rnn_cache *c, const or_rnn_state *s) {
-    or_pack_source src = or_rnn_r_source(s, r_kind(c));
-    return c->r_source == src && c->one_stream == or_rnn_r_one_stream(s, r_kind(c), src);
+    or_qkind kind = r_kind(c);
+    or_pack_source src = or_rnn_r_source(s, kind);
+    return c->r_source == src && c->one_stream == or_rnn_r_one_stream(s, kind, src);
 }
 
 static void mark_r_reads(or_rnn_cache *c, const or_rnn_state *s) {
@@ -676,9 +681,7 @@ static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, cons
  * however this batch would read R). */
 static int reuse_released(or_graph *g, or_node *n, or_rnn_state *s, bool split, int precision) {
     or_rnn_cache *c = n->cache;
-    if (c && n->free_cache == cache_free && c->dtype == s->dtype && c->dirs == s->dirs &&
-        c->gh == s->gh && c->input == s->input && c->hidden == s->hidden && c->split_r == split &&
-        c->precision == precision && c->isa == (int)or_cpu_isa()) {
+    if (c && n->free_cache == cache_free && shape_matches(c, s, split, precision)) {
         reads_fit(g, n, c, s);
         s->cache = c;
         return ONNXRUN_OK;

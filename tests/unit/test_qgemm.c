@@ -257,6 +257,23 @@ Test(qgemm, gru_reduced_precision) {
     check_op("GRU", 3);
 }
 
+/* An LSTM (opset 14) of Y from X [S, B, I], W and R as initializers. */
+static test_graph lstm_xwr(int64_t S, int64_t B, int64_t I, int64_t H, const float *x,
+                           const float *w, const float *r) {
+    test_graph tg = make("LSTM", 14, 3, IN("X", "W", "R"), 1, IN("Y"));
+    input(&tg, "X", OR_FLOAT, 3, DIMS(S, B, I), x);
+    init(&tg, "W", OR_FLOAT, 3, DIMS(1, 4 * H, I), w);
+    init(&tg, "R", OR_FLOAT, 3, DIMS(1, 4 * H, H), r);
+    attr_int(&tg, "hidden_size", H);
+    return tg;
+}
+
+/* Whether this CPU reads the float R of an LSTM of hidden H, read as from
+ * the L3 at batch 1, one panel at a time (or_rnn_r_one_stream). */
+static bool one_stream_here(int64_t H) {
+    return or_cpu_isa() == OR_ISA_AVX512 && (double)(16 * H * H) <= (double)or_cpu_l3_bytes() / 4;
+}
+
 /* Batch-1 float LSTMs whose R_d takes the float panels on AVX-512 (16 MiB:
  * 8 panels at a time below 64 MiB of L3; 2.25 MiB, forced to be read as from
  * the L3: one panel at a time from 9 MiB of L3): same Y as the blocked GEMM
@@ -271,18 +288,13 @@ static void run_big_lstm(const char *isa, int64_t H, float *y) {
     for (int i = 0; i < 4 * H * H; i++) r[i] = rndf(-0.05f, 0.05f);
     setenv("ONNXRUN_ISA", isa, 1);
     or_cpu_reset();
-    test_graph tg = make("LSTM", 14, 3, IN("X", "W", "R"), 1, IN("Y"));
-    input(&tg, "X", OR_FLOAT, 3, DIMS(S, 1, I), x);
-    init(&tg, "W", OR_FLOAT, 3, DIMS(1, 4 * H, I), w);
-    init(&tg, "R", OR_FLOAT, 3, DIMS(1, 4 * H, H), r);
-    attr_int(&tg, "hidden_size", H);
+    test_graph tg = lstm_xwr(S, 1, I, H, x, w, r);
     if (H == 384) {
         /* As read from the L3 whatever this CPU's L2. */
         setenv("ONNXRUN_STREAM_R", "2", 1);
         run_ok(&tg);
         unsetenv("ONNXRUN_STREAM_R");
-        bool one = strcmp(isa, "avx512") == 0 && or_cpu_isa() == OR_ISA_AVX512 &&
-                   (double)(16 * H * H) <= (double)or_cpu_l3_bytes() / 4;
+        bool one = strcmp(isa, "avx512") == 0 && one_stream_here(H);
         cr_expect_eq(or_rnn_r_reads_one_stream(&tg.g->nodes[0]), one, "%s", isa);
     } else {
         run_ok(&tg);
@@ -326,12 +338,7 @@ static void rp_set_batch(test_graph *tg, int64_t batch) {
 }
 
 static test_graph rp_graph(int64_t batch) {
-    test_graph tg = make("LSTM", 14, 3, IN("X", "W", "R"), 1, IN("Y"));
-    input(&tg, "X", OR_FLOAT, 3, DIMS(RP_S, batch, RP_I), rp_x);
-    init(&tg, "W", OR_FLOAT, 3, DIMS(1, 4 * RP_H, RP_I), rp_w);
-    init(&tg, "R", OR_FLOAT, 3, DIMS(1, 4 * RP_H, RP_H), rp_r);
-    attr_int(&tg, "hidden_size", RP_H);
-    return tg;
+    return lstm_xwr(RP_S, batch, RP_I, RP_H, rp_x, rp_w, rp_r);
 }
 
 static void rp_expect_fresh(test_graph *tg, int64_t batch, const char *how) {
@@ -354,8 +361,7 @@ static void rp_replans(bool shared) {
     cr_assert_eq(tg.g->tensors[or_graph_find_tensor(tg.g, "R")].released, !shared);
     const void *packs[2] = {NULL, tg.g->nodes[0].cache}; /* batch 1, batch 3 */
     /* batch 1 reads R one panel at a time, batch 3 does not */
-    bool one = or_cpu_isa() == OR_ISA_AVX512 &&
-               (double)(16 * RP_H * RP_H) <= (double)or_cpu_l3_bytes() / 4;
+    bool one = one_stream_here(RP_H);
     static const int64_t batches[] = {1, 3, 1, 3};
     for (int k = 0; k < 4; k++) {
         rp_set_batch(&tg, batches[k]);
