@@ -67,7 +67,8 @@ static or_graph *copy_graph(const onnxrun_session *src) {
     g->errmsg[0] = '\0';
     g->retired = NULL; /* the original's, freed with it */
     g->n_retired = g->cap_retired = 0;
-    g->caches_lent = false; /* a clone lends none: clones of it borrow the original's */
+    g->caches_lent = false; /* a clone lends none, so it sets none aside: clones of it
+                             * borrow the original's */
     if (!g->tensors || !g->nodes) {
         or_free(g->tensors);
         or_free(g->nodes);
@@ -105,7 +106,6 @@ static or_graph *copy_graph(const onnxrun_session *src) {
 void or_clone_graph_free(or_graph *g) {
     or_graph_unplan(g);
     for (int i = 0; i < g->n_nodes; i++) or_node_drop_cache(&g->nodes[i]);
-    or_graph_free_retired(g);
     or_free(g->nodes);
     or_free(g->tensors);
     or_free(g->arena);
