@@ -126,6 +126,27 @@ static size_t cache_from_sysfs(int want_level) {
     return 0;
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+static bool vendor_is_amd(void) {
+    unsigned int a, b, c, d;
+    if (!__get_cpuid(0, &a, &b, &c, &d)) return false;
+    char id[13];
+    memcpy(id, &b, 4);
+    memcpy(id + 4, &d, 4);
+    memcpy(id + 8, &c, 4);
+    id[12] = '\0';
+    return strcmp(id, "AuthenticAMD") == 0 || strcmp(id, "HygonGenuine") == 0;
+}
+#else
+static bool vendor_is_amd(void) {
+    return false;
+}
+#endif
+
+size_t or_cpu_l3_from_sysconf(size_t reported, bool amd) {
+    return amd && reported > OR_AMD_CCX_L3_BYTES ? OR_AMD_CCX_L3_BYTES : reported;
+}
+
 static size_t cache_bytes(atomic_size_t *cached, int level, long sysconf_name) {
     size_t n = atomic_load(cached);
     if (n != SIZE_MAX) return n;
@@ -133,6 +154,7 @@ static size_t cache_bytes(atomic_size_t *cached, int level, long sysconf_name) {
     if (n == 0 && sysconf_name >= 0) {
         long v = sysconf((int)sysconf_name);
         n = v > 0 ? (size_t)v : 0;
+        if (level == 3) n = or_cpu_l3_from_sysconf(n, vendor_is_amd());
     }
     atomic_store(cached, n);
     return n;

@@ -28,9 +28,18 @@ typedef enum or_cpu_feature {
 } or_cpu_feature;
 bool or_cpu_has(or_cpu_feature f);
 
-/* Bytes of the last-level (L3) cache one core shares, 0 when unknown.
- * Cached after first use. */
+/* Bytes of the last-level (L3) cache one core shares, 0 when unknown: from
+ * sysfs, else from sysconf through or_cpu_l3_from_sysconf. Cached after
+ * first use. */
 size_t or_cpu_l3_bytes(void);
+/* Without sysfs (some VMs and sandboxes) glibc's L3 figure comes from CPUID,
+ * which a hypervisor may fill with the whole package's L3: 508 MiB on a
+ * 2-core Zen 5 VM whose reads slowed down past 16-32 MiB like one CCD's
+ * (bench/mem_bw --curve: 16 MiB 75 GB/s, 32 MiB 29, memory 23). An AMD core
+ * shares only its CCX's L3, 32 MiB on Zen 3-5 without 3D V-Cache, so on AMD
+ * (amd) a larger reported figure becomes that. */
+#define OR_AMD_CCX_L3_BYTES ((size_t)32 << 20)
+size_t or_cpu_l3_from_sysconf(size_t reported, bool amd);
 /* The L2 per core as sysfs (else sysconf) gives it, or 0. */
 size_t or_cpu_l2_bytes(void);
 

@@ -62,3 +62,17 @@ Test(cpu, isa_cap_from_environment) {
     or_cpu_reset();
     cr_assert_str_neq(or_isa_name(or_cpu_isa()), "");
 }
+
+/* A hypervisor's package-wide L3 (CPUID through sysconf) is capped to one
+ * CCX's on AMD only; sysfs figures never go through this. */
+Test(cpu, package_l3_from_cpuid_capped_on_amd) {
+    const size_t mib = (size_t)1 << 20;
+    cr_assert_eq(or_cpu_l3_from_sysconf(508 * mib, true), 32 * mib);
+    cr_assert_eq(or_cpu_l3_from_sysconf(33 * mib, true), 32 * mib);
+    cr_assert_eq(or_cpu_l3_from_sysconf(32 * mib, true), 32 * mib);
+    cr_assert_eq(or_cpu_l3_from_sysconf(16 * mib, true), 16 * mib);
+    cr_assert_eq(or_cpu_l3_from_sysconf(0, true), 0);
+    cr_assert_eq(or_cpu_l3_from_sysconf(504 * mib, false), 504 * mib);
+    size_t l3 = or_cpu_l3_bytes();
+    cr_assert(l3 == 0 || l3 >= mib, "L3 of %zu bytes", l3);
+}
