@@ -368,6 +368,11 @@ bool or_rnn_r_reads_one_stream(const or_node *n) {
     return c && c->qr[0][0] && c->qr[0][0]->one_stream;
 }
 
+bool or_rnn_r_sweeps_back(const or_node *n) {
+    const or_rnn_cache *c = n->free_cache == cache_free ? n->cache : NULL;
+    return c && c->alternate_sweep;
+}
+
 int or_rnn_r_copy_count(const or_node *n) {
     const or_rnn_cache *c = n->free_cache == cache_free ? n->cache : NULL;
     return c && c->r[0][0] ? or_packed_b_copies(c->r[0][0]) : 0;
@@ -601,11 +606,23 @@ static bool reads_match(const or_rnn_cache *c, const or_rnn_state *s) {
     return c->r_source == src && c->one_stream == or_rnn_r_one_stream(s, kind, src);
 }
 
+/* Whether odd steps sweep R back (or_rnn_gemm_r): an R larger than the L2,
+ * and one of more than half of it (why that pays is not known: the bare
+ * product shows it, nothing else read between calls). Measured on a
+ * Zen 5 VM (1 MiB L2), one pinned core, the bare batch-1 product over a
+ * packed R, best of 7 x 5000 calls, alternating / forward: 768 KiB 4.3 /
+ * 5.0-5.2 us, 1 MiB 7.2 / 8.2-8.5 us, 576 KiB 3.0 / 2.9-3.3, 256-384 KiB
+ * the same; batches 2 and 16 within 5% either way. */
+static bool alternate_sweep(const or_rnn_state *s, or_qkind kind, or_pack_source src) {
+    size_t l2 = or_cpu_l2_bytes();
+    return src != OR_PACK_CACHED || (l2 > 0 && r_bytes(s, kind) > (double)l2 / 2);
+}
+
 static void mark_r_reads(or_rnn_cache *c, const or_rnn_state *s) {
     or_qkind kind = r_kind(c);
     c->r_source = or_rnn_r_source(s, kind);
     c->one_stream = or_rnn_r_one_stream(s, kind, c->r_source);
-    c->alternate_sweep = c->r_source != OR_PACK_CACHED;
+    c->alternate_sweep = alternate_sweep(s, kind, c->r_source);
     if (c->team) or_rnn_team_pack_mark(c->team, c->r_source, c->one_stream);
     for (int d = 0; d < 2; d++)
         for (int b = 0; b < 2; b++)
@@ -1150,8 +1167,10 @@ void or_rnn_rows(or_graph *g, or_rnn_state *s, int d, int64_t k, or_rnn_row_fn r
  * thread: 2-layer LSTM hidden 512 (R 4 MiB) -4%, bidirectional GRU hidden
  * 512 (3 MiB) -6%, 2-layer RNN hidden 1024 (4 MiB, 1 MiB per 256-column
  * tile) the same; two threads (half of R per core): -5%, -9%, the char-level
- * GRU generator -6%. An R that fits L2 keeps the forward sweep (within 2%
- * either way, LSTM hidden 128). */
+ * GRU generator -6%. So does an R of half the L2 to the L2 (alternate_sweep:
+ * 2-layer GRU hidden 256, R 768 KiB, 0.87x the time); a smaller one keeps
+ * the forward sweep (within 2% either way, LSTM hidden 128; the team
+ * engine's 384 KiB slices of that GRU 3% slower alternating). */
 void or_rnn_gemm_r(or_graph *g, or_node *n, or_rnn_state *s, int d, int64_t k, int block,
                    int64_t r0, int64_t nrows, const void *A, void *C) {
     const int64_t M = s->batch, K = s->hidden;

@@ -207,6 +207,8 @@ int or_rnn_r_copy_count(const or_node *n);
 /* Whether direction 0's float panels of R in the prepared node n are read one
  * panel at a time by one-row products (or_rnn_r_one_stream) (tests). */
 bool or_rnn_r_reads_one_stream(const or_node *n);
+/* Whether the prepared node n's odd steps sweep R back (tests). */
+bool or_rnn_r_sweeps_back(const or_node *n);
 /* Whether node n's X is such a lookup that may be folded (f filled, no
  * tables yet); ONNXRUN_RNN_FOLD=0 turns folding off. */
 bool or_rnn_fold_find(or_graph *g, const or_node *n, const or_rnn_state *s, or_rnn_fold *f);

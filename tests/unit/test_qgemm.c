@@ -392,3 +392,52 @@ Test(qgemm, replanned_lstm_reads_r_as_planned_afresh) {
     rp_replans(false);
     rp_replans(true);
 }
+
+/* Batch-1 float LSTMs whose R fits the L2: one of more than half of it has
+ * its odd steps sweep R back, a smaller one does not, and on every ISA Y
+ * matches the scalar reference's (which sweeps the same way) up to
+ * rounding. The sweep itself is bit-exact (test_gemm.c). */
+static void run_l2_lstm(const char *isa, int64_t H, bool *back, float *y) {
+    enum { S = 4, I = 8 };
+    float *x = malloc(sizeof(float) * S * I), *w = malloc(sizeof(float) * 4 * H * I);
+    float *r = malloc(sizeof(float) * 4 * H * H);
+    rng = 4242;
+    for (int i = 0; i < S * I; i++) x[i] = rndf(-1, 1);
+    for (int i = 0; i < 4 * H * I; i++) w[i] = rndf(-0.2f, 0.2f);
+    for (int i = 0; i < 4 * H * H; i++) r[i] = rndf(-0.05f, 0.05f);
+    setenv("ONNXRUN_ISA", isa, 1);
+    or_cpu_reset();
+    test_graph tg = lstm_xwr(S, 1, I, H, x, w, r);
+    run_ok(&tg);
+    *back = or_rnn_r_sweeps_back(&tg.g->nodes[0]);
+    memcpy(y, out(&tg, "Y")->data, sizeof(float) * S * H);
+    or_graph_free(tg.g);
+    unsetenv("ONNXRUN_ISA");
+    or_cpu_reset();
+    free(x), free(w), free(r);
+}
+
+Test(qgemm, lstm_r_over_half_the_l2_sweeps_back) {
+    size_t l2 = or_cpu_l2_bytes();
+    if (l2 < ((size_t)64 << 10) || l2 > ((size_t)8 << 20))
+        cr_skip_test("L2 of %zu bytes: outside what this test sizes R for", l2);
+    /* R_d = 16 H^2 bytes: about 0.7 and 0.2 of the L2, H a multiple of 16. */
+    int64_t big = (int64_t)sqrt(0.7 * (double)l2 / 16) / 16 * 16;
+    int64_t small = (int64_t)sqrt(0.2 * (double)l2 / 16) / 16 * 16;
+    cr_assert(16.0 * big * big > l2 / 2.0 && 16.0 * big * big <= (double)l2);
+    static const char *isas[] = {"scalar", "avx2", "avx512"};
+    float *ref = malloc(sizeof(float) * 4 * big), *y = malloc(sizeof(float) * 4 * big);
+    for (int h = 0; h < 2; h++) {
+        int64_t H = h ? small : big;
+        for (int i = 0; i < 3; i++) {
+            bool back = false;
+            run_l2_lstm(isas[i], H, &back, i ? y : ref);
+            cr_expect_eq(back, H == big, "%s, hidden %lld", isas[i], (long long)H);
+            double err = 0;
+            for (int k = 0; i && k < 4 * H; k++) err = fmax(err, fabs((double)ref[k] - y[k]));
+            cr_expect(err <= 1e-5, "%s, hidden %lld: max difference %g", isas[i], (long long)H,
+                      err);
+        }
+    }
+    free(ref), free(y);
+}
