@@ -1,6 +1,7 @@
 /* CPUID-based ISA selection, capped by the ONNXRUN_ISA environment variable. */
 #include "cpu.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -86,8 +87,12 @@ or_isa or_cpu_isa(void) {
     return (or_isa)isa;
 }
 
+static atomic_size_t cached_l2 = SIZE_MAX, cached_l3 = SIZE_MAX;
+
 void or_cpu_reset(void) {
     atomic_store(&cached_isa, -1);
+    atomic_store(&cached_l2, SIZE_MAX);
+    atomic_store(&cached_l3, SIZE_MAX);
 }
 
 static atomic_int cached_features = -1;
@@ -100,6 +105,21 @@ bool or_cpu_has(or_cpu_feature f) {
         atomic_store(&cached_features, bits);
     }
     return (bits >> f) & 1;
+}
+
+size_t or_cpu_size_from_text(const char *text) {
+    if (!text || *text < '0' || *text > '9') return 0;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(text, &end, 10);
+    if (errno) return 0;
+    int shift = 0;
+    if (*end == 'K' || *end == 'k') shift = 10;
+    if (*end == 'M' || *end == 'm') shift = 20;
+    if (shift) end++;
+    if (*end == '\n') end++;
+    if (*end != '\0' || n >= (SIZE_MAX >> shift)) return 0;
+    return (size_t)(n << shift);
 }
 
 /* A cache level of cpu0 as sysfs describes it ("8192K"), or 0. Read before
@@ -116,12 +136,9 @@ static size_t cache_from_sysfs(int want_level) {
         if (level != want_level) continue;
         snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
         if (!(f = fopen(path, "r"))) return 0;
-        char *end = NULL;
-        unsigned long long n = fgets(line, sizeof line, f) ? strtoull(line, &end, 10) : 0;
+        size_t n = fgets(line, sizeof line, f) ? or_cpu_size_from_text(line) : 0;
         fclose(f);
-        if (end && (*end == 'K' || *end == 'k')) n <<= 10;
-        if (end && (*end == 'M' || *end == 'm')) n <<= 20;
-        return (size_t)n;
+        return n;
     }
     return 0;
 }
@@ -150,6 +167,11 @@ size_t or_cpu_l3_from_sysconf(size_t reported, bool amd) {
 static size_t cache_bytes(atomic_size_t *cached, int level, long sysconf_name) {
     size_t n = atomic_load(cached);
     if (n != SIZE_MAX) return n;
+    n = or_cpu_size_from_text(getenv(level == 2 ? "ONNXRUN_L2_BYTES" : "ONNXRUN_L3_BYTES"));
+    if (n > 0) {
+        atomic_store(cached, n);
+        return n;
+    }
     n = cache_from_sysfs(level);
     if (n == 0 && sysconf_name >= 0) {
         long v = sysconf((int)sysconf_name);
@@ -167,8 +189,6 @@ static size_t cache_bytes(atomic_size_t *cached, int level, long sysconf_name) {
 #define SC_L2 (-1)
 #define SC_L3 (-1)
 #endif
-
-static atomic_size_t cached_l2 = SIZE_MAX, cached_l3 = SIZE_MAX;
 
 size_t or_cpu_l2_bytes(void) {
     return cache_bytes(&cached_l2, 2, SC_L2);

@@ -16,7 +16,8 @@ typedef enum or_isa {
 
 /* The best ISA the CPU has, capped by ONNXRUN_ISA. Cached after first use. */
 or_isa or_cpu_isa(void);
-/* Re-reads ONNXRUN_ISA (for tests that switch variants in one process). */
+/* Re-reads ONNXRUN_ISA and the cache sizes (for tests that switch variants
+ * or sizes in one process). */
 void or_cpu_reset(void);
 const char *or_isa_name(or_isa isa);
 
@@ -28,7 +29,8 @@ typedef enum or_cpu_feature {
 } or_cpu_feature;
 bool or_cpu_has(or_cpu_feature f);
 
-/* Bytes of the last-level (L3) cache one core shares, 0 when unknown: from
+/* Bytes of the last-level (L3) cache one core shares, 0 when unknown:
+ * ONNXRUN_L3_BYTES when set to a size (or_cpu_size_from_text), else from
  * sysfs, else from sysconf through or_cpu_l3_from_sysconf. Cached after
  * first use. */
 size_t or_cpu_l3_bytes(void);
@@ -40,7 +42,11 @@ size_t or_cpu_l3_bytes(void);
  * (amd) a larger reported figure becomes that. */
 #define OR_AMD_CCX_L3_BYTES ((size_t)32 << 20)
 size_t or_cpu_l3_from_sysconf(size_t reported, bool amd);
-/* The L2 per core as sysfs (else sysconf) gives it, or 0. */
+/* The L2 per core: ONNXRUN_L2_BYTES when set to a size, else as sysfs (else
+ * sysconf) gives it, or 0. */
 size_t or_cpu_l2_bytes(void);
+/* "1048576", "1024K" or "1M" (a trailing newline allowed) as bytes; 0 for
+ * anything else (sysfs cache sizes, ONNXRUN_L2_BYTES, ONNXRUN_L3_BYTES). */
+size_t or_cpu_size_from_text(const char *text);
 
 #endif

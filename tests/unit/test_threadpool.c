@@ -76,3 +76,27 @@ Test(cpu, package_l3_from_cpuid_capped_on_amd) {
     size_t l3 = or_cpu_l3_bytes();
     cr_assert(l3 == 0 || l3 >= mib, "L3 of %zu bytes", l3);
 }
+
+Test(cpu, cache_sizes_from_environment) {
+    cr_assert_eq(or_cpu_size_from_text("8192K\n"), (size_t)8 << 20);
+    cr_assert_eq(or_cpu_size_from_text("32M"), (size_t)32 << 20);
+    cr_assert_eq(or_cpu_size_from_text("1048576"), (size_t)1 << 20);
+    static const char *const bad[] = {"", "K", "-1", "1G", "12 K", "0x10", "99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_eq(or_cpu_size_from_text(bad[i]), 0, "'%s'", bad[i]);
+    cr_assert_eq(or_cpu_size_from_text(NULL), 0);
+    size_t l2 = or_cpu_l2_bytes(), l3 = or_cpu_l3_bytes();
+    setenv("ONNXRUN_L2_BYTES", "512K", 1);
+    setenv("ONNXRUN_L3_BYTES", "16M", 1);
+    or_cpu_reset();
+    cr_expect_eq(or_cpu_l2_bytes(), (size_t)512 << 10);
+    cr_expect_eq(or_cpu_l3_bytes(), (size_t)16 << 20);
+    setenv("ONNXRUN_L3_BYTES", "lots", 1); /* not a size: the machine's figure */
+    or_cpu_reset();
+    cr_expect_eq(or_cpu_l3_bytes(), l3);
+    unsetenv("ONNXRUN_L2_BYTES");
+    unsetenv("ONNXRUN_L3_BYTES");
+    or_cpu_reset();
+    cr_expect_eq(or_cpu_l2_bytes(), l2);
+    cr_expect_eq(or_cpu_l3_bytes(), l3);
+}
