@@ -342,7 +342,7 @@ struct or_rnn_cache {
     /* How steps read R (mark_r_reads) */
     or_pack_source r_source;
     bool one_stream;
-    bool alternate_sweep; /* R outgrows L2: steps alternate their sweep (or_rnn_gemm_r) */
+    bool alternate_sweep; /* odd steps sweep R back (alternate_sweep, or_rnn_gemm_r) */
     or_rnn_fold fold;     /* X an embedding lookup: X·Wᵀ from its tables (recurrent_fold.c) */
 };
 
@@ -370,6 +370,7 @@ bool or_rnn_r_reads_one_stream(const or_node *n) {
 
 bool or_rnn_r_sweeps_back(const or_node *n) {
     const or_rnn_cache *c = n->free_cache == cache_free ? n->cache : NULL;
+    if (c && c->team) return or_rnn_team_pack_sweeps_back(c->team);
     return c && c->alternate_sweep;
 }
 
@@ -600,22 +601,26 @@ static or_qkind r_kind(const or_rnn_cache *c) {
  * time or not) follows its own batch, not that of the plan that packed R:
  * so that a session re-planned from batch 3 to batch 1 sums exactly as one
  * created at batch 1. The marks are in the packs, which the kernels read. */
+/* Whether one thread's odd steps sweep R back (or_rnn_gemm_r; the team
+ * engine keeps its own rule, or_rnn_team_pack_mark): an R read as from the
+ * L3 or memory (larger than the L2 at batches up to 16, or so forced), and
+ * one of over half the L2 up to the L2 (why that pays is not known: the
+ * bare product shows it with nothing else read between calls). Measured on
+ * a Zen 5 VM (1 MiB L2), one pinned core, the bare batch-1 float product
+ * over a packed R, best of 7 x 5000 calls, alternating / forward: 768 KiB
+ * 4.3 / 5.0-5.2 us, 1 MiB 7.2 / 8.2-8.5 us; 576 KiB 3.0 / 2.9-3.3 (no gain
+ * yet: the bound is approximate), 256-384 KiB the same; batches 2 and 16
+ * within 5% either way; bf16 and int8 Rs not measured. */
+static bool alternate_sweep(const or_rnn_state *s, or_qkind kind, or_pack_source src) {
+    double l2 = (double)or_cpu_l2_bytes(), bytes = r_bytes(s, kind);
+    return src != OR_PACK_CACHED || (l2 > 0 && bytes > l2 / 2 && bytes <= l2);
+}
+
 static bool reads_match(const or_rnn_cache *c, const or_rnn_state *s) {
     or_qkind kind = r_kind(c);
     or_pack_source src = or_rnn_r_source(s, kind);
-    return c->r_source == src && c->one_stream == or_rnn_r_one_stream(s, kind, src);
-}
-
-/* Whether odd steps sweep R back (or_rnn_gemm_r): an R larger than the L2,
- * and one of more than half of it (why that pays is not known: the bare
- * product shows it, nothing else read between calls). Measured on a
- * Zen 5 VM (1 MiB L2), one pinned core, the bare batch-1 product over a
- * packed R, best of 7 x 5000 calls, alternating / forward: 768 KiB 4.3 /
- * 5.0-5.2 us, 1 MiB 7.2 / 8.2-8.5 us, 576 KiB 3.0 / 2.9-3.3, 256-384 KiB
- * the same; batches 2 and 16 within 5% either way. */
-static bool alternate_sweep(const or_rnn_state *s, or_qkind kind, or_pack_source src) {
-    size_t l2 = or_cpu_l2_bytes();
-    return src != OR_PACK_CACHED || (l2 > 0 && r_bytes(s, kind) > (double)l2 / 2);
+    return c->r_source == src && c->one_stream == or_rnn_r_one_stream(s, kind, src) &&
+           c->alternate_sweep == alternate_sweep(s, kind, src);
 }
 
 static void mark_r_reads(or_rnn_cache *c, const or_rnn_state *s) {
@@ -1167,7 +1172,7 @@ void or_rnn_rows(or_graph *g, or_rnn_state *s, int d, int64_t k, or_rnn_row_fn r
  * thread: 2-layer LSTM hidden 512 (R 4 MiB) -4%, bidirectional GRU hidden
  * 512 (3 MiB) -6%, 2-layer RNN hidden 1024 (4 MiB, 1 MiB per 256-column
  * tile) the same; two threads (half of R per core): -5%, -9%, the char-level
- * GRU generator -6%. So does an R of half the L2 to the L2 (alternate_sweep:
+ * GRU generator -6%. So does an R of over half the L2 up to it (alternate_sweep:
  * 2-layer GRU hidden 256, R 768 KiB, 0.87x the time); a smaller one keeps
  * the forward sweep (within 2% either way, LSTM hidden 128; the team
  * engine's 384 KiB slices of that GRU 3% slower alternating). */

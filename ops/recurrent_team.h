@@ -61,6 +61,8 @@ or_rnn_team_pack *or_rnn_team_pack_new(const struct or_rnn_state *s, int plan, o
  * or_rnn_r_source), one_stream as or_rnn_r_one_stream decides it for the
  * whole R, since the members read their slices at the same time. */
 void or_rnn_team_pack_mark(or_rnn_team_pack *p, or_pack_source src, bool one_stream);
+/* Whether the members' odd steps sweep their rows back (tests). */
+bool or_rnn_team_pack_sweeps_back(const or_rnn_team_pack *p);
 void or_rnn_team_pack_free(or_rnn_team_pack *p);
 
 /* Allocates s->team for pack; fails the node on overflow or out of memory. */

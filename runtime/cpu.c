@@ -143,26 +143,41 @@ static size_t cache_from_sysfs(int want_level) {
     return 0;
 }
 
+size_t or_cpu_amd_ccx_l3(unsigned family, unsigned model) {
+    const size_t mib = (size_t)1 << 20;
+    if (family >= 0x19) return 32 * mib;
+    if (family == 0x17 && model >= 0x30) return 16 * mib;
+    return 8 * mib;
+}
+
+size_t or_cpu_l3_from_sysconf(size_t reported, size_t cap) {
+    return cap > 0 && reported > cap ? cap : reported;
+}
+
 #if defined(__x86_64__) || defined(__i386__)
-static bool vendor_is_amd(void) {
+/* One CCX's L3 on AMD and Hygon (or_cpu_amd_ccx_l3), 0 elsewhere. */
+static size_t l3_cap(void) {
     unsigned int a, b, c, d;
-    if (!__get_cpuid(0, &a, &b, &c, &d)) return false;
+    if (!__get_cpuid(0, &a, &b, &c, &d)) return 0;
     char id[13];
     memcpy(id, &b, 4);
     memcpy(id + 4, &d, 4);
     memcpy(id + 8, &c, 4);
     id[12] = '\0';
-    return strcmp(id, "AuthenticAMD") == 0 || strcmp(id, "HygonGenuine") == 0;
+    if (strcmp(id, "AuthenticAMD") != 0 && strcmp(id, "HygonGenuine") != 0) return 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    unsigned family = (a >> 8) & 0xf, model = (a >> 4) & 0xf;
+    if (family == 0xf) {
+        family += (a >> 20) & 0xff;
+        model |= ((a >> 16) & 0xf) << 4;
+    }
+    return or_cpu_amd_ccx_l3(family, model);
 }
 #else
-static bool vendor_is_amd(void) {
-    return false;
+static size_t l3_cap(void) {
+    return 0;
 }
 #endif
-
-size_t or_cpu_l3_from_sysconf(size_t reported, bool amd) {
-    return amd && reported > OR_AMD_CCX_L3_BYTES ? OR_AMD_CCX_L3_BYTES : reported;
-}
 
 static size_t cache_bytes(atomic_size_t *cached, int level, long sysconf_name) {
     size_t n = atomic_load(cached);
@@ -176,7 +191,7 @@ static size_t cache_bytes(atomic_size_t *cached, int level, long sysconf_name) {
     if (n == 0 && sysconf_name >= 0) {
         long v = sysconf((int)sysconf_name);
         n = v > 0 ? (size_t)v : 0;
-        if (level == 3) n = or_cpu_l3_from_sysconf(n, vendor_is_amd());
+        if (level == 3) n = or_cpu_l3_from_sysconf(n, l3_cap());
     }
     atomic_store(cached, n);
     return n;

@@ -17,7 +17,7 @@ typedef enum or_isa {
 /* The best ISA the CPU has, capped by ONNXRUN_ISA. Cached after first use. */
 or_isa or_cpu_isa(void);
 /* Re-reads ONNXRUN_ISA and the cache sizes (for tests that switch variants
- * or sizes in one process). */
+ * or sizes in one process; not while another thread plans a graph). */
 void or_cpu_reset(void);
 const char *or_isa_name(or_isa isa);
 
@@ -38,10 +38,13 @@ size_t or_cpu_l3_bytes(void);
  * which a hypervisor may fill with the whole package's L3: 508 MiB on a
  * 2-core Zen 5 VM whose reads slowed down past 16-32 MiB like one CCD's
  * (bench/mem_bw --curve: 16 MiB 75 GB/s, 32 MiB 29, memory 23). An AMD core
- * shares only its CCX's L3, 32 MiB on Zen 3-5 without 3D V-Cache, so on AMD
- * (amd) a larger reported figure becomes that. */
-#define OR_AMD_CCX_L3_BYTES ((size_t)32 << 20)
-size_t or_cpu_l3_from_sysconf(size_t reported, bool amd);
+ * shares only its CCX's L3, so there the figure is capped (cap, 0 for none)
+ * to the largest L3 of one CCX in the CPU's family (or_cpu_amd_ccx_l3: Zen
+ * 3-5 32 MiB, Zen 2 16, Zen 1, Hygon and older 8). Parts with less (Zen 4c,
+ * some mobile ones) are still overstated; 3D V-Cache parts are understated,
+ * which only makes R look less cached than it is. */
+size_t or_cpu_l3_from_sysconf(size_t reported, size_t cap);
+size_t or_cpu_amd_ccx_l3(unsigned family, unsigned model);
 /* The L2 per core: ONNXRUN_L2_BYTES when set to a size, else as sysfs (else
  * sysconf) gives it, or 0. */
 size_t or_cpu_l2_bytes(void);

@@ -393,11 +393,29 @@ Test(qgemm, replanned_lstm_reads_r_as_planned_afresh) {
     rp_replans(true);
 }
 
-/* Batch-1 float LSTMs whose R fits the L2: one of more than half of it has
- * its odd steps sweep R back, a smaller one does not, and on every ISA Y
- * matches the scalar reference's (which sweeps the same way) up to
- * rounding. The sweep itself is bit-exact (test_gemm.c). */
-static void run_l2_lstm(const char *isa, int64_t H, bool *back, float *y) {
+/* Sets (or with NULL unsets) an environment variable, returning its old
+ * value (malloc'ed, or NULL) for restore_env. */
+static char *swap_env(const char *name, const char *value) {
+    const char *old = getenv(name);
+    char *saved = old ? strdup(old) : NULL;
+    if (value)
+        setenv(name, value, 1);
+    else
+        unsetenv(name);
+    return saved;
+}
+
+static void restore_env(const char *name, char *saved) {
+    if (saved)
+        setenv(name, saved, 1);
+    else
+        unsetenv(name);
+    free(saved);
+}
+
+/* A batch-1 float LSTM of hidden H, one thread's engine, on an L2 of l2
+ * (ONNXRUN_L2_BYTES): whether its odd steps sweep R back, and Y [4, H]. */
+static bool run_l2_lstm(const char *isa, int64_t H, const char *l2, float *y) {
     enum { S = 4, I = 8 };
     float *x = malloc(sizeof(float) * S * I), *w = malloc(sizeof(float) * 4 * H * I);
     float *r = malloc(sizeof(float) * 4 * H * H);
@@ -405,39 +423,38 @@ static void run_l2_lstm(const char *isa, int64_t H, bool *back, float *y) {
     for (int i = 0; i < S * I; i++) x[i] = rndf(-1, 1);
     for (int i = 0; i < 4 * H * I; i++) w[i] = rndf(-0.2f, 0.2f);
     for (int i = 0; i < 4 * H * H; i++) r[i] = rndf(-0.05f, 0.05f);
-    setenv("ONNXRUN_ISA", isa, 1);
+    char *old_isa = swap_env("ONNXRUN_ISA", isa), *old_l2 = swap_env("ONNXRUN_L2_BYTES", l2);
+    char *old_team = swap_env("ONNXRUN_RNN_TEAM", "0");
     or_cpu_reset();
     test_graph tg = lstm_xwr(S, 1, I, H, x, w, r);
     run_ok(&tg);
-    *back = or_rnn_r_sweeps_back(&tg.g->nodes[0]);
+    bool back = or_rnn_r_sweeps_back(&tg.g->nodes[0]);
     memcpy(y, out(&tg, "Y")->data, sizeof(float) * S * H);
     or_graph_free(tg.g);
-    unsetenv("ONNXRUN_ISA");
+    restore_env("ONNXRUN_ISA", old_isa);
+    restore_env("ONNXRUN_L2_BYTES", old_l2);
+    restore_env("ONNXRUN_RNN_TEAM", old_team);
     or_cpu_reset();
     free(x), free(w), free(r);
+    return back;
 }
 
+/* On a 1 MiB L2, an R of more than half of it (hidden 208: 676 KiB) has its
+ * odd steps sweep back and one of a fifth (hidden 112) does not; on an 8
+ * MiB L2 neither does. Where one sweeps back, Y is bit-identical to the
+ * forward sweeps' (every ISA), as the sums are. */
 Test(qgemm, lstm_r_over_half_the_l2_sweeps_back) {
-    size_t l2 = or_cpu_l2_bytes();
-    if (l2 < ((size_t)64 << 10) || l2 > ((size_t)8 << 20))
-        cr_skip_test("L2 of %zu bytes: outside what this test sizes R for", l2);
-    /* R_d = 16 H^2 bytes: about 0.7 and 0.2 of the L2, H a multiple of 16. */
-    int64_t big = (int64_t)sqrt(0.7 * (double)l2 / 16) / 16 * 16;
-    int64_t small = (int64_t)sqrt(0.2 * (double)l2 / 16) / 16 * 16;
-    cr_assert(16.0 * big * big > l2 / 2.0 && 16.0 * big * big <= (double)l2);
     static const char *isas[] = {"scalar", "avx2", "avx512"};
-    float *ref = malloc(sizeof(float) * 4 * big), *y = malloc(sizeof(float) * 4 * big);
-    for (int h = 0; h < 2; h++) {
-        int64_t H = h ? small : big;
-        for (int i = 0; i < 3; i++) {
-            bool back = false;
-            run_l2_lstm(isas[i], H, &back, i ? y : ref);
-            cr_expect_eq(back, H == big, "%s, hidden %lld", isas[i], (long long)H);
-            double err = 0;
-            for (int k = 0; i && k < 4 * H; k++) err = fmax(err, fabs((double)ref[k] - y[k]));
-            cr_expect(err <= 1e-5, "%s, hidden %lld: max difference %g", isas[i], (long long)H,
-                      err);
+    static float back_y[4 * 208], fwd_y[4 * 208];
+    static const int64_t hidden[] = {208, 112};
+    for (int i = 0; i < 3; i++)
+        for (int h = 0; h < 2; h++) {
+            int64_t H = hidden[h];
+            bool back = run_l2_lstm(isas[i], H, "1M", back_y);
+            cr_expect_eq(back, H == 208, "%s, hidden %lld", isas[i], (long long)H);
+            cr_expect(!run_l2_lstm(isas[i], H, "8M", fwd_y), "%s, hidden %lld on 8 MiB", isas[i],
+                      (long long)H);
+            cr_expect(memcmp(back_y, fwd_y, sizeof(float) * 4 * (size_t)H) == 0,
+                      "%s, hidden %lld: Y differs between the sweeps", isas[i], (long long)H);
         }
-    }
-    free(ref), free(y);
 }

@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cpu.h"
 #include "threadpool.h"
@@ -63,28 +64,55 @@ Test(cpu, isa_cap_from_environment) {
     cr_assert_str_neq(or_isa_name(or_cpu_isa()), "");
 }
 
-/* A hypervisor's package-wide L3 (CPUID through sysconf) is capped to one
- * CCX's on AMD only; sysfs figures never go through this. */
+/* A hypervisor's package-wide L3 (CPUID through sysconf) is capped on AMD
+ * to what one CCX of that family has; sysfs figures never go through this. */
 Test(cpu, package_l3_from_cpuid_capped_on_amd) {
     const size_t mib = (size_t)1 << 20;
-    cr_assert_eq(or_cpu_l3_from_sysconf(508 * mib, true), 32 * mib);
-    cr_assert_eq(or_cpu_l3_from_sysconf(33 * mib, true), 32 * mib);
-    cr_assert_eq(or_cpu_l3_from_sysconf(32 * mib, true), 32 * mib);
-    cr_assert_eq(or_cpu_l3_from_sysconf(16 * mib, true), 16 * mib);
-    cr_assert_eq(or_cpu_l3_from_sysconf(0, true), 0);
-    cr_assert_eq(or_cpu_l3_from_sysconf(504 * mib, false), 504 * mib);
-    size_t l3 = or_cpu_l3_bytes();
-    cr_assert(l3 == 0 || l3 >= mib, "L3 of %zu bytes", l3);
+    cr_assert_eq(or_cpu_amd_ccx_l3(0x1a, 0x02), 32 * mib); /* Zen 5 */
+    cr_assert_eq(or_cpu_amd_ccx_l3(0x19, 0x11), 32 * mib); /* Zen 4 */
+    cr_assert_eq(or_cpu_amd_ccx_l3(0x17, 0x31), 16 * mib); /* Zen 2 */
+    cr_assert_eq(or_cpu_amd_ccx_l3(0x17, 0x01), 8 * mib);  /* Zen 1 */
+    cr_assert_eq(or_cpu_amd_ccx_l3(0x18, 0x00), 8 * mib);  /* Hygon Dhyana */
+    cr_assert_eq(or_cpu_amd_ccx_l3(0x15, 0x02), 8 * mib);  /* before Zen */
+    cr_assert_eq(or_cpu_l3_from_sysconf(508 * mib, 32 * mib), 32 * mib);
+    cr_assert_eq(or_cpu_l3_from_sysconf(64 * mib, 8 * mib), 8 * mib);
+    cr_assert_eq(or_cpu_l3_from_sysconf(32 * mib, 32 * mib), 32 * mib);
+    cr_assert_eq(or_cpu_l3_from_sysconf(16 * mib, 32 * mib), 16 * mib);
+    cr_assert_eq(or_cpu_l3_from_sysconf(0, 32 * mib), 0);
+    cr_assert_eq(or_cpu_l3_from_sysconf(504 * mib, 0), 504 * mib); /* not AMD: no cap */
+}
+
+static char *take_env(const char *name) {
+    const char *v = getenv(name);
+    char *saved = v ? strdup(v) : NULL;
+    unsetenv(name);
+    return saved;
+}
+
+static void put_env(const char *name, char *saved) {
+    if (saved) setenv(name, saved, 1);
+    free(saved);
 }
 
 Test(cpu, cache_sizes_from_environment) {
     cr_assert_eq(or_cpu_size_from_text("8192K\n"), (size_t)8 << 20);
     cr_assert_eq(or_cpu_size_from_text("32M"), (size_t)32 << 20);
     cr_assert_eq(or_cpu_size_from_text("1048576"), (size_t)1 << 20);
-    static const char *const bad[] = {"", "K", "-1", "1G", "12 K", "0x10", "99999999999999999999"};
+    static const char *const bad[] = {"",
+                                      "K",
+                                      "-1",
+                                      "1G",
+                                      "12 K",
+                                      " 512K",
+                                      "0x10",
+                                      "99999999999999999999",
+                                      "18014398509481984K",
+                                      "18446744073709551615"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         cr_assert_eq(or_cpu_size_from_text(bad[i]), 0, "'%s'", bad[i]);
     cr_assert_eq(or_cpu_size_from_text(NULL), 0);
+    char *old_l2 = take_env("ONNXRUN_L2_BYTES"), *old_l3 = take_env("ONNXRUN_L3_BYTES");
+    or_cpu_reset();
     size_t l2 = or_cpu_l2_bytes(), l3 = or_cpu_l3_bytes();
     setenv("ONNXRUN_L2_BYTES", "512K", 1);
     setenv("ONNXRUN_L3_BYTES", "16M", 1);
@@ -99,4 +127,7 @@ Test(cpu, cache_sizes_from_environment) {
     or_cpu_reset();
     cr_expect_eq(or_cpu_l2_bytes(), l2);
     cr_expect_eq(or_cpu_l3_bytes(), l3);
+    put_env("ONNXRUN_L2_BYTES", old_l2);
+    put_env("ONNXRUN_L3_BYTES", old_l3);
+    or_cpu_reset();
 }
