@@ -278,14 +278,22 @@ static bool one_stream_here(int64_t H) {
  * 8 panels at a time below 64 MiB of L3; 2.25 MiB, forced to be read as from
  * the L3: one panel at a time from 9 MiB of L3): same Y as the blocked GEMM
  * of the AVX2 variant up to rounding. */
+/* Random X [S, 1, I], W [4H, I] and R [4H, H] of an LSTM (malloc'ed), the
+ * same for the same seed. */
+static void lstm_data(int64_t S, int64_t I, int64_t H, uint64_t seed, float **x, float **w,
+                      float **r) {
+    *x = malloc(sizeof(float) * S * I), *w = malloc(sizeof(float) * 4 * H * I);
+    *r = malloc(sizeof(float) * 4 * H * H);
+    rng = seed;
+    for (int i = 0; i < S * I; i++) (*x)[i] = rndf(-1, 1);
+    for (int i = 0; i < 4 * H * I; i++) (*w)[i] = rndf(-0.2f, 0.2f);
+    for (int i = 0; i < 4 * H * H; i++) (*r)[i] = rndf(-0.05f, 0.05f);
+}
+
 static void run_big_lstm(const char *isa, int64_t H, float *y) {
     enum { S = 3, I = 8 };
-    float *x = malloc(sizeof(float) * S * I), *w = malloc(sizeof(float) * 4 * H * I);
-    float *r = malloc(sizeof(float) * 4 * H * H);
-    rng = 777;
-    for (int i = 0; i < S * I; i++) x[i] = rndf(-1, 1);
-    for (int i = 0; i < 4 * H * I; i++) w[i] = rndf(-0.2f, 0.2f);
-    for (int i = 0; i < 4 * H * H; i++) r[i] = rndf(-0.05f, 0.05f);
+    float *x, *w, *r;
+    lstm_data(S, I, H, 777, &x, &w, &r);
     setenv("ONNXRUN_ISA", isa, 1);
     or_cpu_reset();
     test_graph tg = lstm_xwr(S, 1, I, H, x, w, r);
@@ -417,12 +425,8 @@ static void restore_env(const char *name, char *saved) {
  * (ONNXRUN_L2_BYTES): whether its odd steps sweep R back, and Y [4, H]. */
 static bool run_l2_lstm(const char *isa, int64_t H, const char *l2, float *y) {
     enum { S = 4, I = 8 };
-    float *x = malloc(sizeof(float) * S * I), *w = malloc(sizeof(float) * 4 * H * I);
-    float *r = malloc(sizeof(float) * 4 * H * H);
-    rng = 4242;
-    for (int i = 0; i < S * I; i++) x[i] = rndf(-1, 1);
-    for (int i = 0; i < 4 * H * I; i++) w[i] = rndf(-0.2f, 0.2f);
-    for (int i = 0; i < 4 * H * H; i++) r[i] = rndf(-0.05f, 0.05f);
+    float *x, *w, *r;
+    lstm_data(S, I, H, 4242, &x, &w, &r);
     char *old_isa = swap_env("ONNXRUN_ISA", isa), *old_l2 = swap_env("ONNXRUN_L2_BYTES", l2);
     char *old_team = swap_env("ONNXRUN_RNN_TEAM", "0");
     or_cpu_reset();
