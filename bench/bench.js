@@ -4,6 +4,7 @@
  *
  *   node bench/bench.js --models DIR --driver BENCH_ONNXRUN --cli ONNXRUN
  *        --peak-rss PEAK_RSS --fma-peak GFLOPS [--read-gbs GB/S] [--read-curve "KIB:GBS,..."]
+ *        [--caches "l2_kib N l3_kib N source S"]
  *        --out DIR [--budget S] [--passes P] [--only a,b]
  *        [--precisions fp32,bf16,int8]
  *
@@ -456,6 +457,7 @@ async function main() {
         fma_peak_line: a.fmaPeakLine || '',
         read_gbs: a.readGbs,
         read_curve: a.readCurve || '',
+        caches: a.caches || '',
         pinned_1t: results.some((r) => r.by_threads[1] && r.by_threads[1].pinned),
         onnxrun_static_bytes: fs.statSync(a.cli).size,
         onnxrun_static: a.cliStatic === '1',

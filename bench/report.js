@@ -183,6 +183,23 @@ function reducedTable(rep, tally) {
     return out;
 }
 
+/* The cache sizes onnxrun's heuristics used (bench/cache_sizes), as a sentence. */
+function cacheSentence(caches) {
+    const m = /l2_kib (\d+) l3_kib (\d+) source (\w+)/.exec(caches || '');
+    if (!m) return '';
+    const size = (kib) => (kib >= 1024 && kib % 1024 === 0 ? `${kib / 1024} MiB` : `${kib} KiB`);
+    const from =
+        {
+            sysfs: 'from sysfs',
+            env: 'from ONNXRUN_L2_BYTES/ONNXRUN_L3_BYTES',
+            cpuid: "from glibc's CPUID figure (no sysfs; the L3 capped on AMD)",
+        }[m[3]] || m[3];
+    return (
+        ` Cache sizes onnxrun's heuristics used: L2 ${size(Number(m[1]))}, ` +
+        `L3 ${size(Number(m[2]))}, ${from}.`
+    );
+}
+
 function header(rep) {
     const sizeKb = (rep.onnxrun_static_bytes / 1024).toFixed(0);
     const load = (l) => l.map((x) => x.toFixed(1)).join(' / ');
@@ -203,7 +220,8 @@ function header(rep) {
                           return `${kib >= 1024 ? kib / 1024 + ' MiB' : kib + ' KiB'} ${gbs.toFixed(0)}`;
                       })
                       .join(', ')}.`
-                : ''),
+                : '') +
+            cacheSentence(rep.caches),
         '',
         `\`onnxrun\` CLI binary${rep.onnxrun_static ? ', statically linked' : ' (NOT static)'}: ` +
             `**${sizeKb} KiB**. Benchmark time ${(rep.bench_seconds / 60).toFixed(1)} min ` +

@@ -54,6 +54,7 @@ echo "== building the benchmark tools"
 cflags=(-O2 -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Wpedantic)
 cc "${cflags[@]}" -I runtime -o "$build/bench_onnxrun" bench/bench_onnxrun.c "$lib" -lprotobuf-c -lpthread -lm
 cc "${cflags[@]}" -o "$build/peak_rss" bench/peak_rss.c
+cc "${cflags[@]}" -I runtime -o "$build/cache_sizes" bench/cache_sizes.c "$lib" -lprotobuf-c -lpthread -lm
 fma_objs=()
 if [ "$(uname -m)" = x86_64 ]; then
   cc "${cflags[@]}" -mavx512f -mfma -c bench/fma_peak_avx512.c -o "$build/fma_peak_avx512.o"
@@ -79,7 +80,8 @@ read_gbs=$("$build/mem_bw" | awk '{print $2}')
 read_curve=$(taskset -c "$(($(nproc) - 1))" "$build/mem_bw" --curve 2>/dev/null ||
   "$build/mem_bw" --curve)
 read_curve=$(echo "$read_curve" | awk '{printf "%s%s:%s", (NR > 1 ? "," : ""), $2, $4}')
-echo "   $fma_line, read_gbs $read_gbs, by size (KiB:GB/s) $read_curve"
+caches=$("$build/cache_sizes")
+echo "   $fma_line, read_gbs $read_gbs, by size (KiB:GB/s) $read_curve; $caches"
 
 models="$build/bench-models"
 if [ ! -f "$models/order.json" ] || [ bench/export_models.py -nt "$models/order.json" ]; then
@@ -93,7 +95,7 @@ start=$(date +%s)
 rc=0
 node bench/bench.js --models "$models" --driver "$build/bench_onnxrun" --cli "$cli" --cli-static "$cli_static" \
   --peak-rss "$build/peak_rss" --fma-peak "$fma_peak" --fma-peak-line "$fma_line" --read-gbs "$read_gbs" \
-  --read-curve "$read_curve" \
+  --read-curve "$read_curve" --caches "$caches" \
   --out "$build/bench-out" --md "$results/results.md" --png "$results/ratios.png" "${bench_args[@]}" || rc=$?
 echo "== done in $(( $(date +%s) - start )) s: $results/results.md, $results/ratios.png"
 # 3: some onnxrun output differed from onnxruntime's (the report says which).
