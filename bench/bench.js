@@ -4,7 +4,7 @@
  *
  *   node bench/bench.js --models DIR --driver BENCH_ONNXRUN --cli ONNXRUN
  *        --peak-rss PEAK_RSS --fma-peak GFLOPS [--read-gbs GB/S] [--read-curve "KIB:GBS,..."]
- *        [--caches "l2_kib N l3_kib N source S"]
+ *        [--caches "l2_kib N l3_kib N source S"] (bench/cache_sizes)
  *        --out DIR [--budget S] [--passes P] [--only a,b]
  *        [--precisions fp32,bf16,int8]
  *

@@ -1,21 +1,15 @@
 /* Prints the cache sizes onnxrun's heuristics use on this machine and where
- * they came from, for the benchmark report:
- *   l2_kib 1024 l3_kib 32768 source sysfs|env|cpuid
+ * the L3's came from (or_cpu_l3_source), for the benchmark report:
+ *   l2_kib 1024 l3_kib 32768 source env|sysfs|cpuid|none
  * (runtime/cpu.h: ONNXRUN_L2_BYTES / ONNXRUN_L3_BYTES, else sysfs, else
  * glibc's CPUID figure, the L3 capped on AMD). A misreported size changes
  * how R is read, so a report should say what the library saw. */
 #include "cpu.h"
 
 #include <stdio.h>
-#include <stdlib.h>
-#include <sys/stat.h>
 
 int main(void) {
-    struct stat st;
-    const char *source = getenv("ONNXRUN_L2_BYTES") || getenv("ONNXRUN_L3_BYTES") ? "env"
-                         : stat("/sys/devices/system/cpu/cpu0/cache", &st) == 0   ? "sysfs"
-                                                                                  : "cpuid";
     printf("l2_kib %zu l3_kib %zu source %s\n", or_cpu_l2_bytes() >> 10, or_cpu_l3_bytes() >> 10,
-           source);
+           or_cpu_l3_source());
     return 0;
 }

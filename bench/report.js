@@ -183,7 +183,8 @@ function reducedTable(rep, tally) {
     return out;
 }
 
-/* The cache sizes onnxrun's heuristics used (bench/cache_sizes), as a sentence. */
+/* The cache sizes onnxrun's heuristics used and where the L3's came from
+ * (bench/cache_sizes), as a sentence. */
 function cacheSentence(caches) {
     const m = /l2_kib (\d+) l3_kib (\d+) source (\w+)/.exec(caches || '');
     if (!m) return '';
@@ -191,7 +192,8 @@ function cacheSentence(caches) {
     const from =
         {
             sysfs: 'from sysfs',
-            env: 'from ONNXRUN_L2_BYTES/ONNXRUN_L3_BYTES',
+            env: 'the L3 from ONNXRUN_L3_BYTES',
+            none: 'the L3 unknown',
             cpuid: "from glibc's CPUID figure (no sysfs; the L3 capped on AMD)",
         }[m[3]] || m[3];
     return (

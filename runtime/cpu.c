@@ -179,20 +179,26 @@ static size_t l3_cap(void) {
 }
 #endif
 
-static size_t cache_bytes(atomic_size_t *cached, int level, long sysconf_name) {
+/* Where a cached size came from, for or_cpu_l3_source. */
+enum { FROM_NONE, FROM_ENV, FROM_SYSFS, FROM_CPUID };
+static atomic_int l3_from = FROM_NONE;
+
+static size_t cache_bytes(atomic_size_t *cached, atomic_int *from, int level, long sysconf_name) {
     size_t n = atomic_load(cached);
     if (n != SIZE_MAX) return n;
+    int source = FROM_ENV;
     n = or_cpu_size_from_text(getenv(level == 2 ? "ONNXRUN_L2_BYTES" : "ONNXRUN_L3_BYTES"));
-    if (n > 0) {
-        atomic_store(cached, n);
-        return n;
+    if (n == 0) {
+        source = FROM_SYSFS;
+        n = cache_from_sysfs(level);
     }
-    n = cache_from_sysfs(level);
     if (n == 0 && sysconf_name >= 0) {
+        source = FROM_CPUID;
         long v = sysconf((int)sysconf_name);
         n = v > 0 ? (size_t)v : 0;
         if (level == 3) n = or_cpu_l3_from_sysconf(n, l3_cap());
     }
+    if (from) atomic_store(from, n ? source : FROM_NONE);
     atomic_store(cached, n);
     return n;
 }
@@ -206,11 +212,17 @@ static size_t cache_bytes(atomic_size_t *cached, int level, long sysconf_name) {
 #endif
 
 size_t or_cpu_l2_bytes(void) {
-    return cache_bytes(&cached_l2, 2, SC_L2);
+    return cache_bytes(&cached_l2, NULL, 2, SC_L2);
 }
 
 size_t or_cpu_l3_bytes(void) {
-    return cache_bytes(&cached_l3, 3, SC_L3);
+    return cache_bytes(&cached_l3, &l3_from, 3, SC_L3);
+}
+
+const char *or_cpu_l3_source(void) {
+    static const char *const names[] = {"none", "env", "sysfs", "cpuid"};
+    or_cpu_l3_bytes();
+    return names[atomic_load(&l3_from)];
 }
 
 const char *or_isa_name(or_isa isa) {

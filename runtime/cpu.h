@@ -34,6 +34,9 @@ bool or_cpu_has(or_cpu_feature f);
  * sysfs, else from sysconf through or_cpu_l3_from_sysconf. Cached after
  * first use. */
 size_t or_cpu_l3_bytes(void);
+/* Where or_cpu_l3_bytes came from: "env", "sysfs", "cpuid" (sysconf, capped
+ * as below) or "none" (bench/cache_sizes reports it). */
+const char *or_cpu_l3_source(void);
 /* Without sysfs (some VMs and sandboxes) glibc's L3 figure comes from CPUID,
  * which a hypervisor may fill with the whole package's L3: 508 MiB on a
  * 2-core Zen 5 VM whose reads slowed down past 16-32 MiB like one CCD's

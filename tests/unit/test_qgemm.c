@@ -6,6 +6,7 @@
 #include "../../ops/recurrent.h"
 #include "../../runtime/cpu.h"
 #include "one_node_graph.h"
+#include "test_env.h"
 
 #include <criterion/criterion.h>
 #include <math.h>
@@ -399,26 +400,6 @@ Test(qgemm, replanned_lstm_reads_r_as_planned_afresh) {
     for (size_t i = 0; i < sizeof rp_r / sizeof *rp_r; i++) rp_r[i] = rndf(-0.05f, 0.05f);
     rp_replans(false);
     rp_replans(true);
-}
-
-/* Sets (or with NULL unsets) an environment variable, returning its old
- * value (malloc'ed, or NULL) for restore_env. */
-static char *swap_env(const char *name, const char *value) {
-    const char *old = getenv(name);
-    char *saved = old ? strdup(old) : NULL;
-    if (value)
-        setenv(name, value, 1);
-    else
-        unsetenv(name);
-    return saved;
-}
-
-static void restore_env(const char *name, char *saved) {
-    if (saved)
-        setenv(name, saved, 1);
-    else
-        unsetenv(name);
-    free(saved);
 }
 
 /* A batch-1 float LSTM of hidden H, one thread's engine, on an L2 of l2

@@ -2,9 +2,9 @@
 #include <criterion/criterion.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cpu.h"
+#include "test_env.h"
 #include "threadpool.h"
 
 typedef struct {
@@ -82,18 +82,6 @@ Test(cpu, package_l3_from_cpuid_capped_on_amd) {
     cr_assert_eq(or_cpu_l3_from_sysconf(504 * mib, 0), 504 * mib); /* not AMD: no cap */
 }
 
-static char *take_env(const char *name) {
-    const char *v = getenv(name);
-    char *saved = v ? strdup(v) : NULL;
-    unsetenv(name);
-    return saved;
-}
-
-static void put_env(const char *name, char *saved) {
-    if (saved) setenv(name, saved, 1);
-    free(saved);
-}
-
 Test(cpu, cache_sizes_from_environment) {
     cr_assert_eq(or_cpu_size_from_text("8192K\n"), (size_t)8 << 20);
     cr_assert_eq(or_cpu_size_from_text("32M"), (size_t)32 << 20);
@@ -111,7 +99,7 @@ Test(cpu, cache_sizes_from_environment) {
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         cr_assert_eq(or_cpu_size_from_text(bad[i]), 0, "'%s'", bad[i]);
     cr_assert_eq(or_cpu_size_from_text(NULL), 0);
-    char *old_l2 = take_env("ONNXRUN_L2_BYTES"), *old_l3 = take_env("ONNXRUN_L3_BYTES");
+    char *old_l2 = swap_env("ONNXRUN_L2_BYTES", NULL), *old_l3 = swap_env("ONNXRUN_L3_BYTES", NULL);
     or_cpu_reset();
     size_t l2 = or_cpu_l2_bytes(), l3 = or_cpu_l3_bytes();
     setenv("ONNXRUN_L2_BYTES", "512K", 1);
@@ -119,15 +107,17 @@ Test(cpu, cache_sizes_from_environment) {
     or_cpu_reset();
     cr_expect_eq(or_cpu_l2_bytes(), (size_t)512 << 10);
     cr_expect_eq(or_cpu_l3_bytes(), (size_t)16 << 20);
+    cr_expect_str_eq(or_cpu_l3_source(), "env");
     setenv("ONNXRUN_L3_BYTES", "lots", 1); /* not a size: the machine's figure */
     or_cpu_reset();
     cr_expect_eq(or_cpu_l3_bytes(), l3);
+    cr_expect_str_neq(or_cpu_l3_source(), "env");
     unsetenv("ONNXRUN_L2_BYTES");
     unsetenv("ONNXRUN_L3_BYTES");
     or_cpu_reset();
     cr_expect_eq(or_cpu_l2_bytes(), l2);
     cr_expect_eq(or_cpu_l3_bytes(), l3);
-    put_env("ONNXRUN_L2_BYTES", old_l2);
-    put_env("ONNXRUN_L3_BYTES", old_l3);
+    restore_env("ONNXRUN_L2_BYTES", old_l2);
+    restore_env("ONNXRUN_L3_BYTES", old_l3);
     or_cpu_reset();
 }
