@@ -597,10 +597,6 @@ static or_qkind r_kind(const or_rnn_cache *c) {
                                                     : OR_Q_F32;
 }
 
-/* How a plan's steps read R (from where, which sweep order, one panel at a
- * time or not) follows its own batch, not that of the plan that packed R:
- * so that a session re-planned from batch 3 to batch 1 sums exactly as one
- * created at batch 1. The marks are in the packs, which the kernels read. */
 /* Whether one thread's odd steps sweep R back (or_rnn_gemm_r; the team
  * engine keeps its own rule, or_rnn_team_pack_mark): an R read as from the
  * L3 or memory (larger than the L2 at batches up to 16, or so forced), and
@@ -619,6 +615,10 @@ static bool alternate_sweep(const or_rnn_state *s, or_qkind kind, or_pack_source
     return src != OR_PACK_CACHED || (l2 > 0 && bytes > l2 / 2 && bytes <= l2);
 }
 
+/* How a plan's steps read R (from where, which sweep order, one panel at a
+ * time or not) follows its own batch, not that of the plan that packed R:
+ * so that a session re-planned from batch 3 to batch 1 sums exactly as one
+ * created at batch 1. The marks are in the packs, which the kernels read. */
 static bool reads_match(const or_rnn_cache *c, const or_rnn_state *s) {
     or_qkind kind = r_kind(c);
     or_pack_source src = or_rnn_r_source(s, kind);
