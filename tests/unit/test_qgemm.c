@@ -275,10 +275,6 @@ static bool one_stream_here(int64_t H) {
     return or_cpu_isa() == OR_ISA_AVX512 && (double)(16 * H * H) <= (double)or_cpu_l3_bytes() / 4;
 }
 
-/* Batch-1 float LSTMs whose R_d takes the float panels on AVX-512 (16 MiB:
- * 8 panels at a time below 64 MiB of L3; 2.25 MiB, forced to be read as from
- * the L3: one panel at a time from 9 MiB of L3): same Y as the blocked GEMM
- * of the AVX2 variant up to rounding. */
 /* Random X [S, 1, I], W [4H, I] and R [4H, H] of an LSTM (malloc'ed), the
  * same for the same seed. */
 static void lstm_data(int64_t S, int64_t I, int64_t H, uint64_t seed, float **x, float **w,
@@ -291,6 +287,10 @@ static void lstm_data(int64_t S, int64_t I, int64_t H, uint64_t seed, float **x,
     for (int i = 0; i < 4 * H * H; i++) (*r)[i] = rndf(-0.05f, 0.05f);
 }
 
+/* Batch-1 float LSTMs whose R_d takes the float panels on AVX-512 (16 MiB:
+ * 8 panels at a time below 64 MiB of L3; 2.25 MiB, forced to be read as from
+ * the L3: one panel at a time from 9 MiB of L3): same Y as the blocked GEMM
+ * of the AVX2 variant up to rounding. */
 static void run_big_lstm(const char *isa, int64_t H, float *y) {
     enum { S = 3, I = 8 };
     float *x, *w, *r;
