@@ -2,6 +2,7 @@
  * activations, packing, scratch and the time loop. The ops themselves
  * (rnn.c, gru.c, lstm.c) add their own inputs and the per-step GEMMs. */
 #include "../runtime/alloc.h"
+#include "../runtime/env.h"
 #include "recurrent.h"
 
 #include "../runtime/weights.h"
@@ -498,9 +499,9 @@ bool or_rnn_r_one_stream(const or_rnn_state *s, or_qkind kind, or_pack_source sr
  * L3 (OR_PACK_L3: measured in gemm_template.h's ukr_l3). ONNXRUN_STREAM_R
  * forces the choice: 0 cached (no prefetch), 1 memory, 2 L3. */
 or_pack_source or_rnn_r_source(const or_rnn_state *s, or_qkind kind) {
-    const char *forced = getenv("ONNXRUN_STREAM_R");
-    if (forced && forced[0] >= '0' && forced[0] <= '2' && !forced[1])
-        return forced[0] == '1' ? OR_PACK_MEMORY : forced[0] == '2' ? OR_PACK_L3 : OR_PACK_CACHED;
+    int64_t forced = or_env_value(OR_ENV_STREAM_R);
+    if (forced >= 0)
+        return forced == 1 ? OR_PACK_MEMORY : forced == 2 ? OR_PACK_L3 : OR_PACK_CACHED;
     if (s->batch > 16) return OR_PACK_CACHED; /* measured up to 16; more rows reuse each line */
     double bytes = r_bytes(s, kind);
     size_t l2 = or_cpu_l2_bytes(), l3 = or_cpu_l3_bytes();
@@ -526,8 +527,8 @@ or_pack_source or_rnn_r_source(const or_rnn_state *s, or_qkind kind) {
  * and double (not measured). ONNXRUN_HUGE_R forces the choice: 0 never, 1
  * always. */
 bool or_rnn_r_huge_pages(const or_rnn_state *s, or_qkind kind, or_pack_source src) {
-    const char *forced = getenv("ONNXRUN_HUGE_R");
-    if (forced && (forced[0] == '0' || forced[0] == '1') && !forced[1]) return forced[0] == '1';
+    int64_t forced = or_env_value(OR_ENV_HUGE_R);
+    if (forced >= 0) return forced == 1;
     double l2 = (double)or_cpu_l2_bytes(), bytes = r_bytes(s, kind);
     return s->dtype == OR_FLOAT && kind == OR_Q_F32 && src == OR_PACK_CACHED && s->batch <= 2 &&
            l2 > 0 && bytes >= l2 / 2 && bytes <= l2;
@@ -562,10 +563,9 @@ int or_rnn_r_copies_for(double r_bytes, size_t l2_bytes) {
 /* ONNXRUN_R_COPIES=N (1-8) forces N copies of any float R read by the blocked
  * GEMM, at any batch (tests; 1: never). */
 int or_rnn_r_copies_on(const or_rnn_state *s, or_qkind kind, or_pack_source src, size_t l2_bytes) {
-    const char *forced = getenv("ONNXRUN_R_COPIES");
+    int64_t forced = or_env_value(OR_ENV_R_COPIES);
     bool plain = s->dtype == OR_FLOAT && kind == OR_Q_F32;
-    if (forced && forced[0] >= '1' && forced[0] <= '8' && !forced[1])
-        return plain ? forced[0] - '0' : 1;
+    if (forced > 0) return plain ? (int)forced : 1;
     /* A capped session wants memory more than speed. */
     if (!plain || src != OR_PACK_CACHED || s->batch != 1 || or_mem_cap(or_mem_current()) > 0)
         return 1;
@@ -829,8 +829,8 @@ static size_t qwork_size(const or_rnn_state *s, int64_t rows) {
  * reads every step's product at once, so it keeps the whole sequence. */
 static int64_t chunk_steps(const or_rnn_state *s) {
     if (s->cache && s->cache->team) return s->seq;
-    const char *forced = getenv("ONNXRUN_RNN_CHUNK"); /* tests: any chunk size, down to 1 */
-    if (forced && atoll(forced) > 0) return atoll(forced) < s->seq ? atoll(forced) : s->seq;
+    int64_t forced = or_env_value(OR_ENV_RNN_CHUNK); /* tests: any chunk size, down to 1 */
+    if (forced > 0) return forced < s->seq ? forced : s->seq;
     double step_bytes = (double)s->batch * (double)s->gh * (double)s->esz;
     int64_t steps = step_bytes > 0 ? (int64_t)(XW_CHUNK_BYTES / step_bytes) : s->seq;
     if (steps < XW_CHUNK_MIN_STEPS) steps = XW_CHUNK_MIN_STEPS;

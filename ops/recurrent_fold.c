@@ -10,6 +10,7 @@
 #include "recurrent.h"
 
 #include "../runtime/alloc.h"
+#include "../runtime/env.h"
 #include "registry.h"
 
 #include <stdlib.h>
@@ -38,8 +39,7 @@ static bool is_swap_01(const or_node *n) {
 
 bool or_rnn_fold_find(or_graph *g, const or_node *n, const or_rnn_state *s, or_rnn_fold *f) {
     *f = (or_rnn_fold){.indices = -1};
-    const char *env = getenv("ONNXRUN_RNN_FOLD");
-    if (env && strcmp(env, "0") == 0) return false;
+    if (or_env_value(OR_ENV_RNN_FOLD) == 0) return false;
     /* A session with a memory cap wants memory more than speed (and a table
      * that fits could leave too little for what comes after it). */
     if (or_mem_cap(or_mem_current()) > 0) return false;

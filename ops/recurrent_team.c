@@ -4,6 +4,7 @@
 #include "recurrent_team.h"
 
 #include "../runtime/alloc.h"
+#include "../runtime/env.h"
 #include "../runtime/threadpool.h"
 #include "recurrent.h"
 
@@ -49,9 +50,7 @@ struct or_rnn_team_pack {
  * directions on 2+ threads: by direction), 2 forced and splitting units, 3 as
  * 1 with threads taking over each other's chunks at once (tests). */
 static int team_env(void) {
-    const char *e = getenv("ONNXRUN_RNN_TEAM");
-    if (!e || !*e) return -1;
-    return e[0] == '0' ? 0 : e[0] == '2' ? 2 : e[0] == '3' ? 3 : 1;
+    return (int)or_env_value(OR_ENV_RNN_TEAM);
 }
 
 /* Float on AVX2 or AVX-512; bf16/int8 have kernels for both (qgemm.h). */

@@ -1,5 +1,6 @@
 /* CPUID-based ISA selection, capped by the ONNXRUN_ISA environment variable. */
 #include "cpu.h"
+#include "env.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -60,17 +61,9 @@ static unsigned detect_features(void) {
 #endif
 
 static or_isa cap_from_env(or_isa hw) {
-    const char *want = getenv("ONNXRUN_ISA");
-    if (!want || !*want) return hw;
-    or_isa cap = hw;
-    if (strcmp(want, "scalar") == 0)
-        cap = OR_ISA_SCALAR;
-    else if (strcmp(want, "avx2") == 0)
-        cap = OR_ISA_AVX2;
-    else if (strcmp(want, "avx512") == 0)
-        cap = OR_ISA_AVX512;
-    else if (strcmp(want, "neon") == 0)
-        cap = OR_ISA_NEON;
+    int64_t want = or_env_value(OR_ENV_ISA); /* or_isa order */
+    if (want < 0) return hw;
+    or_isa cap = (or_isa)want;
     if (hw == OR_ISA_NEON) return cap == OR_ISA_SCALAR ? OR_ISA_SCALAR : OR_ISA_NEON;
     if (cap == OR_ISA_NEON) return OR_ISA_SCALAR;
     return cap < hw ? cap : hw;
@@ -187,7 +180,8 @@ static size_t cache_bytes(atomic_size_t *cached, atomic_int *from, int level, lo
     size_t n = atomic_load(cached);
     if (n != SIZE_MAX) return n;
     int source = FROM_ENV;
-    n = or_cpu_size_from_text(getenv(level == 2 ? "ONNXRUN_L2_BYTES" : "ONNXRUN_L3_BYTES"));
+    int64_t forced = or_env_value(level == 2 ? OR_ENV_L2_BYTES : OR_ENV_L3_BYTES);
+    n = forced > 0 ? (size_t)forced : 0;
     if (n == 0) {
         source = FROM_SYSFS;
         n = cache_from_sysfs(level);

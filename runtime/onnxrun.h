@@ -181,6 +181,12 @@ void onnxrun_session_destroy(onnxrun_session *session);
 const char *onnxrun_errmsg(const onnxrun_session *session);
 /* A short constant name for a status ("out of memory", ...). */
 const char *onnxrun_status_name(onnxrun_status status);
+/* Checks the ONNXRUN_* environment variables (README, "Environment
+ * variables"). The library ignores a value a variable does not accept, as if
+ * it were unset; this says so. OK when every set variable is valid; otherwise
+ * ARGUMENT, and message (when size > 0) gets one line per invalid variable
+ * naming it, its value and what it accepts, cut to size and terminated. */
+onnxrun_status onnxrun_check_environment(char *message, size_t size);
 
 /* ---- Model inputs and outputs -------------------------------------------
  * Graph inputs exclude initializers. Infos and names stay valid for the

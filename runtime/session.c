@@ -2,6 +2,7 @@
  * allocate makes the session's memory context current for its duration
  * (alloc.h), so the allocator hook and the memory cap see all of it. */
 #include "alloc.h"
+#include "env.h"
 #include "onnxrun.h"
 #include "session_internal.h"
 
@@ -439,6 +440,11 @@ const char *onnxrun_status_name(onnxrun_status status) {
     default:
         return "internal error";
     }
+}
+
+onnxrun_status onnxrun_check_environment(char *message, size_t size) {
+    if (!message) size = 0;
+    return or_env_problems(message, size) ? ONNXRUN_ERR_ARGUMENT : ONNXRUN_OK;
 }
 
 size_t onnxrun_input_count(const onnxrun_session *s) {

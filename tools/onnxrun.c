@@ -63,6 +63,8 @@ static const char usage_text[] =
     "Without -o, each output's name, dtype, shape and first values are printed.\n"
     "bfloat16 and float8 outputs are written as '<u2' / '|u1' .npy files holding the\n"
     "raw bits.\n"
+    "ONNXRUN_* environment variables override kernel and cache choices (README,\n"
+    "\"Environment variables\"); a value one does not accept draws a warning and is ignored.\n"
     "Exit status: 0 success, 1 usage error (bad option, too many inputs, unknown input\n"
     "name, input given twice), 2 model error (load, validation, unsupported op, run\n"
     "failure), 3 input error (missing, unreadable, malformed, wrong dtype or shape),\n"
@@ -1147,9 +1149,18 @@ static int run_model(const cli *c) {
     return rc < 0 ? 0 : rc;
 }
 
+/* The library ignores an ONNXRUN_* value it does not accept; say so. */
+static void warn_environment(void) {
+    char message[1024];
+    if (onnxrun_check_environment(message, sizeof message) == ONNXRUN_OK) return;
+    for (char *line = strtok(message, "\n"); line; line = strtok(NULL, "\n"))
+        fprintf(stderr, "onnxrun: warning: %s\n", line);
+}
+
 int main(int argc, char **argv) {
     cli c;
     int rc = parse_cli(argc, argv, &c);
+    if (rc < 0) warn_environment();
     if (rc < 0) rc = c.info ? run_info(c.model) : run_model(&c);
     free(c.inputs);
     free(c.states);
