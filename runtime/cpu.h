@@ -52,7 +52,8 @@ size_t or_cpu_amd_ccx_l3(unsigned family, unsigned model);
  * sysconf) gives it, or 0. */
 size_t or_cpu_l2_bytes(void);
 /* "1048576", "1024K" or "1M" (a trailing newline allowed) as bytes; 0 for
- * anything else (sysfs cache sizes, ONNXRUN_L2_BYTES, ONNXRUN_L3_BYTES). */
+ * anything else (sysfs cache sizes; runtime/env.c parses ONNXRUN_L2_BYTES and
+ * ONNXRUN_L3_BYTES with it, newline not allowed). */
 size_t or_cpu_size_from_text(const char *text);
 
 #endif

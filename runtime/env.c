@@ -20,7 +20,10 @@ typedef struct env_spec {
     const char *accepts;
 } env_spec;
 
+/* In or_isa order: the value is the or_isa. */
 static const char *const isa_words[] = {"scalar", "avx2", "avx512", "neon", NULL};
+_Static_assert(OR_ISA_SCALAR == 0 && OR_ISA_AVX2 == 1 && OR_ISA_AVX512 == 2 && OR_ISA_NEON == 3,
+               "isa_words follows or_isa");
 
 static const env_spec specs[OR_ENV_COUNT] = {
     [OR_ENV_ISA] = {"ONNXRUN_ISA", isa_words, 0, 0, false, "scalar, avx2, avx512 or neon"},
@@ -43,9 +46,9 @@ static int64_t word_index(const char *const *words, const char *text) {
     return -1;
 }
 
-/* Decimal digits only: no sign, space or other base. */
+/* Decimal digits only: no sign, space, leading zero or other base. */
 static int64_t decimal(const char *text) {
-    if (*text < '0' || *text > '9') return -1;
+    if (*text < '0' || *text > '9' || (text[0] == '0' && text[1])) return -1;
     char *end = NULL;
     errno = 0;
     long long n = strtoll(text, &end, 10);
@@ -74,6 +77,18 @@ const char *or_env_name(or_env_var var) {
     return (unsigned)var < OR_ENV_COUNT ? specs[var].name : "?";
 }
 
+/* The value as a message shows it: control characters as '?' (a newline
+ * would split the message's one line per variable), cut to 64 characters
+ * with "..." after. */
+static void printable(const char *text, char out[68]) {
+    size_t n = 0;
+    for (; text[n] && n < 64; n++) {
+        unsigned char ch = (unsigned char)text[n];
+        out[n] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+    }
+    strcpy(out + n, text[n] ? "..." : "");
+}
+
 int or_env_problems(char *message, size_t size) {
     int count = 0;
     size_t used = 0;
@@ -83,8 +98,10 @@ int or_env_problems(char *message, size_t size) {
         if (!text || !*text || parse(&specs[v], text) >= 0) continue;
         count++;
         if (used + 1 >= size) continue;
-        int n = snprintf(message + used, size - used, "%s%s='%.64s' is not %s; ignored",
-                         used ? "\n" : "", specs[v].name, text, specs[v].accepts);
+        char shown[68];
+        printable(text, shown);
+        int n = snprintf(message + used, size - used, "%s%s='%s' is not %s; ignored",
+                         used ? "\n" : "", specs[v].name, shown, specs[v].accepts);
         used = n < 0 ? size - 1 : used + (size_t)n < size ? used + (size_t)n : size - 1;
     }
     return count;

@@ -25,9 +25,10 @@ typedef enum or_env_var {
 int64_t or_env_value(or_env_var var);
 const char *or_env_name(or_env_var var);
 
-/* How many ONNXRUN_* variables hold a value they do not accept; when any do
- * and size > 0, message gets one line per variable naming it, its value and
- * what it accepts (cut to size, always terminated). */
+/* How many ONNXRUN_* variables hold a value they do not accept. With size >
+ * 0, message gets one line per such variable naming it, its value (control
+ * characters shown as '?', cut after 64 characters) and what it accepts;
+ * the whole cut to size, always terminated ("" when there is none). */
 int or_env_problems(char *message, size_t size);
 
 #endif

@@ -183,9 +183,14 @@ const char *onnxrun_errmsg(const onnxrun_session *session);
 const char *onnxrun_status_name(onnxrun_status status);
 /* Checks the ONNXRUN_* environment variables (README, "Environment
  * variables"). The library ignores a value a variable does not accept, as if
- * it were unset; this says so. OK when every set variable is valid; otherwise
- * ARGUMENT, and message (when size > 0) gets one line per invalid variable
- * naming it, its value and what it accepts, cut to size and terminated. */
+ * it were unset; this says so. OK when every set variable is valid (message
+ * then ""); otherwise ARGUMENT, and message gets one line per invalid
+ * variable naming it, its value and what it accepts. With size > 0 the text
+ * is cut to size and always terminated; message may be NULL with size 0. It
+ * reports the environment as it is now: the ISA and cache sizes are read
+ * once per process, so a later change is reported without taking effect.
+ * Like session creation and planning, it reads the environment: not safe
+ * against a concurrent setenv, putenv or unsetenv. */
 onnxrun_status onnxrun_check_environment(char *message, size_t size);
 
 /* ---- Model inputs and outputs -------------------------------------------

@@ -1151,7 +1151,7 @@ static int run_model(const cli *c) {
 
 /* The library ignores an ONNXRUN_* value it does not accept; say so. */
 static void warn_environment(void) {
-    char message[1024];
+    char message[2048]; /* nine variables of up to ~200 characters each */
     if (onnxrun_check_environment(message, sizeof message) == ONNXRUN_OK) return;
     for (char *line = strtok(message, "\n"); line; line = strtok(NULL, "\n"))
         fprintf(stderr, "onnxrun: warning: %s\n", line);

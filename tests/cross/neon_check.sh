@@ -35,6 +35,6 @@ done
 echo "neon_check: $objs library sources compile for aarch64"
 
 kernels=(ops/kernels/*__scalar.c ops/kernels/*__neon.c ops/kernels/gemm.c
-         runtime/cpu.c runtime/alloc.c runtime/threadpool.c runtime/weights.c)
+         runtime/cpu.c runtime/env.c runtime/alloc.c runtime/threadpool.c runtime/weights.c)
 "$cc" "${flags[@]}" -static tests/cross/neon_kernels.c "${kernels[@]}" -lm -o "$build/neon_kernels"
 qemu-aarch64 "$build/neon_kernels"

@@ -38,6 +38,7 @@ static const env_case cases[] = {
     {OR_ENV_STREAM_R, "2", 2},
     {OR_ENV_STREAM_R, "3", -1},
     {OR_ENV_STREAM_R, "1 ", -1},
+    {OR_ENV_STREAM_R, "01", -1},
     {OR_ENV_HUGE_R, "1", 1},
     {OR_ENV_HUGE_R, "yes", -1},
     {OR_ENV_R_COPIES, "8", 8},
@@ -49,11 +50,13 @@ static const env_case cases[] = {
     {OR_ENV_RNN_TEAM, "3", 3},
     {OR_ENV_RNN_TEAM, "4", -1},
     {OR_ENV_RNN_TEAM, "yes", -1},
+    {OR_ENV_RNN_TEAM, "00", -1},
     {OR_ENV_RNN_CHUNK, "1", 1},
     {OR_ENV_RNN_CHUNK, "1000", 1000},
     {OR_ENV_RNN_CHUNK, "0", -1},
     {OR_ENV_RNN_CHUNK, "+5", -1},
     {OR_ENV_RNN_CHUNK, "12abc", -1},
+    {OR_ENV_RNN_CHUNK, "010", -1},
     {OR_ENV_RNN_CHUNK, "99999999999999999999", -1},
 };
 
@@ -114,12 +117,35 @@ Test(environment, message_names_every_invalid_variable) {
     restore_all(saved);
 }
 
+/* One line per variable, whatever its value holds: control characters show
+ * as '?', and a long value is cut after 64 characters. */
+Test(environment, message_keeps_one_line_per_variable) {
+    char *saved[OR_ENV_COUNT];
+    clear_all(saved);
+    char message[512], value[100];
+    setenv("ONNXRUN_L3_BYTES", "32M\n\x1b[2J", 1);
+    memset(value, '7', sizeof value - 1);
+    value[sizeof value - 1] = '\0';
+    setenv("ONNXRUN_RNN_CHUNK", value, 1); /* overflows int64 */
+    cr_assert_eq(onnxrun_check_environment(message, sizeof message), ONNXRUN_ERR_ARGUMENT);
+    cr_expect_str_eq(message,
+                     "ONNXRUN_L3_BYTES='32M??[2J' is not a size in bytes above 0, optionally "
+                     "with a K or M suffix; ignored\n"
+                     "ONNXRUN_RNN_CHUNK='777777777777777777777777777777777777777777777777777777777"
+                     "7777777...' is not a step count of 1 or more; ignored");
+    restore_all(saved);
+}
+
 /* An invalid value leaves the library's own choice: the ISA the CPU has. */
 Test(environment, invalid_isa_acts_as_unset) {
     char *saved[OR_ENV_COUNT];
     clear_all(saved);
     or_cpu_reset();
     or_isa own = or_cpu_isa();
+    if (own == OR_ISA_SCALAR) {
+        restore_all(saved);
+        cr_skip_test("the CPU's own ISA is the scalar one");
+    }
     setenv("ONNXRUN_ISA", "Scalar", 1);
     or_cpu_reset();
     cr_expect_eq(or_cpu_isa(), own);

@@ -18,6 +18,7 @@
 #include "exec.h"
 #include "graph.h"
 #include "recurrent.h"
+#include "test_env.h"
 #include "threadpool.h"
 
 /* ---- cases ---- */
@@ -550,6 +551,29 @@ Test(recurrent_team, default_plan_by_direction_from_batch_4) {
             free_data(&in);
         }
     or_threadpool_destroy(pool);
+}
+
+/* A value ONNXRUN_RNN_TEAM does not accept plans as if it were unset: one
+ * thread then runs without the engine, where "1" forces it. */
+Test(recurrent_team, invalid_env_value_plans_as_unset) {
+    if (!simd()) cr_skip_test("the engine needs AVX2 or AVX-512");
+    char *saved = swap_env("ONNXRUN_RNN_TEAM", NULL);
+    rng_state = 77;
+    tcase c = sweep_case(0, 1, 37, 0);
+    tdata in = make_data(&c);
+    or_graph *g = build(&c, &in, NULL, TEAM_DEFAULT, ONNXRUN_PRECISION_FP32);
+    const or_rnn_state *s = rnn_node(g)->state;
+    cr_expect_eq(or_rnn_team_members(g, s), 0, "unset, one thread");
+    static const char *const invalid[] = {"yes", "4", "1 ", "01", "-1"};
+    for (size_t i = 0; i < sizeof invalid / sizeof *invalid; i++) {
+        setenv("ONNXRUN_RNN_TEAM", invalid[i], 1);
+        cr_expect_eq(or_rnn_team_members(g, s), 0, "'%s'", invalid[i]);
+    }
+    setenv("ONNXRUN_RNN_TEAM", "1", 1);
+    cr_expect_gt(or_rnn_team_members(g, s), 0, "'1' forces the engine");
+    or_graph_free(g);
+    free_data(&in);
+    restore_env("ONNXRUN_RNN_TEAM", saved);
 }
 
 /* BF16 and INT8 weights: the engine's per-slice panels quantize each row as
