@@ -14,6 +14,10 @@ ONNXRUN=$BUILD/onnxrun
 COMPARE=$BUILD/tests/npy_compare
 K=$here/../examples/kws_stream
 
+# As in cli_test.sh: the caller's ONNXRUN_* values (an invalid one would add
+# a warning to every message) are dropped.
+for var in $(env | sed -n 's/^\(ONNXRUN_[A-Z0-9_]*\)=.*/\1/p'); do unset "$var"; done
+
 pass=0
 fail=0
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/stream_cli_test.XXXXXX")
