@@ -304,6 +304,12 @@ static int view_source(const or_graph *g, const or_node *n, int t, const int *sl
     return x;
 }
 
+/* Whether the node's run reads its input k (a folded recurrent node does
+ * not read X: or_node.unread_inputs). */
+static bool reads_input(const or_node *n, int k) {
+    return n->inputs[k] >= 0 && !(k < 32 && (n->unread_inputs >> k) & 1u);
+}
+
 /* One slot per arena activation, except that a view op's output shares its
  * input's slot (the slot then lives until the last use of either, and the
  * op's run copies nothing): slot_of[t] is t's slot, view_of[t] the tensor
@@ -333,7 +339,8 @@ static int collect_slots(or_graph *g, arena_slot *slots, int *slot_of, int *view
         if (g->nodes[i].dead) continue; /* reads nothing */
         for (int k = 0; k < g->nodes[i].n_inputs; k++) {
             int t = g->nodes[i].inputs[k];
-            if (t >= 0 && g->tensors[t].last_use < i) g->tensors[t].last_use = i;
+            if (reads_input(&g->nodes[i], k) && g->tensors[t].last_use < i)
+                g->tensors[t].last_use = i;
         }
     }
     for (int k = 0; k < g->n_outputs; k++) g->tensors[g->outputs[k]].last_use = g->n_nodes;
@@ -430,8 +437,7 @@ static void mark_dead_nodes(or_graph *g) {
             if (n->outputs[k] >= 0 && needed[n->outputs[k]]) live = true;
         n->dead = !live;
         for (int k = 0; live && k < n->n_inputs; k++)
-            if (n->inputs[k] >= 0 && !(k < 32 && (n->unread_inputs >> k) & 1u))
-                needed[n->inputs[k]] = true;
+            if (reads_input(n, k)) needed[n->inputs[k]] = true;
     }
     or_free(needed);
 }

@@ -773,6 +773,42 @@ Test(recurrent_fold, lookup_nodes_do_not_run) {
     free_fold_case(&ref, &f, &in);
 }
 
+/* X read by another node too: the lookup runs, and X's bytes live until
+ * that reader, not until the recurrent node scheduled after it, which reads
+ * its tables instead (or_node.unread_inputs). */
+Test(recurrent_fold, x_lives_until_its_last_reader) {
+    rng_state = 14;
+    tcase c = sweep_case(3, 3, 20, 3); /* LSTM */
+    tdata in = make_data(&c);
+    emb_front f = make_front(&c, &in, 11, true, false);
+    ref_out ref = reference(&c, &in);
+    or_graph *g = build_with(&c, &in, NULL, TEAM_DEFAULT, ONNXRUN_PRECISION_FP32, &f);
+    add_plain_node(g, "Neg", "negate", "X", NULL, "minus_x");
+    int neg = or_graph_find_tensor(g, "minus_x"), x = or_graph_find_tensor(g, "X");
+    g->tensors[neg].is_graph_output = true;
+    g->outputs = realloc(g->outputs, sizeof(int) * (size_t)(g->n_outputs + 1));
+    g->outputs[g->n_outputs++] = neg;
+    /* listed before the recurrent node, Neg is scheduled before it */
+    or_node rnn = g->nodes[g->n_nodes - 2];
+    g->nodes[g->n_nodes - 2] = g->nodes[g->n_nodes - 1];
+    g->nodes[g->n_nodes - 1] = rnn;
+    cr_assert_eq(or_graph_sort(g), ONNXRUN_OK, "%s", g->errmsg);
+    cr_assert_eq(or_graph_check_ops(g), ONNXRUN_OK, "%s", g->errmsg);
+    cr_assert_eq(or_graph_plan(g), ONNXRUN_OK, "%s", g->errmsg);
+    int reader = g->tensors[neg].producer, last = g->n_nodes - 1;
+    cr_assert(or_rnn_folds(&g->nodes[last]), "%s", g->nodes[last].name);
+    cr_assert_lt(reader, last);
+    cr_assert_eq(g->tensors[x].last_use, reader);
+    for (int i = 0; i < g->n_nodes; i++) cr_assert_not(g->nodes[i].dead, "%s", g->nodes[i].name);
+    cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+    expect_ref(&c, g, &ref, 2e-5, "X also negated");
+    const float *got = g->tensors[neg].data;
+    for (int64_t k = 0; k < c.T * c.B * c.I; k++)
+        cr_assert_eq(got[k], -in.x[k], "minus_x[%lld]", (long long)k);
+    or_graph_free(g);
+    free_fold_case(&ref, &f, &in);
+}
+
 /* Indices outside [-V, V) fail the run naming the indices and the element,
  * though the Gather that would have checked them no longer runs. */
 Test(recurrent_fold, bad_index_fails_the_run) {
