@@ -110,7 +110,6 @@ size_t or_cpu_size_from_text(const char *text) {
     if (*end == 'K' || *end == 'k') shift = 10;
     if (*end == 'M' || *end == 'm') shift = 20;
     if (shift) end++;
-    if (*end == '\n') end++;
     if (*end != '\0' || n >= (SIZE_MAX >> shift)) return 0;
     return (size_t)(n << shift);
 }
@@ -129,7 +128,11 @@ static size_t cache_from_sysfs(int want_level) {
         if (level != want_level) continue;
         snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
         if (!(f = fopen(path, "r"))) return 0;
-        size_t n = fgets(line, sizeof line, f) ? or_cpu_size_from_text(line) : 0;
+        size_t n = 0;
+        if (fgets(line, sizeof line, f)) {
+            line[strcspn(line, "\n")] = '\0';
+            n = or_cpu_size_from_text(line);
+        }
         fclose(f);
         return n;
     }

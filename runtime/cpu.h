@@ -51,9 +51,9 @@ size_t or_cpu_amd_ccx_l3(unsigned family, unsigned model);
 /* The L2 per core: ONNXRUN_L2_BYTES when set to a size, else as sysfs (else
  * sysconf) gives it, or 0. */
 size_t or_cpu_l2_bytes(void);
-/* "1048576", "1024K" or "1M" (a trailing newline allowed) as bytes; 0 for
- * anything else (sysfs cache sizes; runtime/env.c parses ONNXRUN_L2_BYTES and
- * ONNXRUN_L3_BYTES with it, newline not allowed). */
+/* "1048576", "1024K" or "1M" as bytes; 0 for anything else, a trailing
+ * newline included (sysfs lines are cut at theirs first; runtime/env.c parses
+ * ONNXRUN_L2_BYTES and ONNXRUN_L3_BYTES with it). */
 size_t or_cpu_size_from_text(const char *text);
 
 #endif

@@ -58,7 +58,7 @@ static int64_t parse(const env_spec *spec, const char *text) {
     if (spec->words) return word_index(spec->words, text);
     int64_t n = -1;
     if (spec->size) {
-        size_t bytes = strchr(text, '\n') ? 0 : or_cpu_size_from_text(text);
+        size_t bytes = or_cpu_size_from_text(text);
         n = bytes > 0 && bytes <= (size_t)INT64_MAX ? (int64_t)bytes : -1;
     } else {
         n = decimal(text);

@@ -83,7 +83,7 @@ Test(cpu, package_l3_from_cpuid_capped_on_amd) {
 }
 
 Test(cpu, cache_sizes_from_environment) {
-    cr_assert_eq(or_cpu_size_from_text("8192K\n"), (size_t)8 << 20);
+    cr_assert_eq(or_cpu_size_from_text("8192K"), (size_t)8 << 20);
     cr_assert_eq(or_cpu_size_from_text("32M"), (size_t)32 << 20);
     cr_assert_eq(or_cpu_size_from_text("1048576"), (size_t)1 << 20);
     static const char *const bad[] = {"",
@@ -91,6 +91,8 @@ Test(cpu, cache_sizes_from_environment) {
                                       "-1",
                                       "1G",
                                       "12 K",
+                                      "8192K\n",
+                                      "512\n",
                                       " 512K",
                                       "0x10",
                                       "99999999999999999999",
