@@ -64,7 +64,7 @@ criterion_only_leak() {
        END { exit !(n > 0 && crit == n) }' "$1"
 }
 models=(synthetic) # large enough ops to be split across the intra-op pool
-for m in lstm_h0c0 gru_bidir_batch_first conv1d_gru rnn_tanh_3layer; do
+for m in lstm_h0c0 gru_bidir_batch_first conv1d_gru rnn_tanh_3layer gru_lstm_stack; do
   models+=("$root/tests/models/$m")
 done
 if [ "$mode" = asan ]; then
@@ -75,6 +75,8 @@ fi
 step sessions "$build/tests/tsan_sessions" "${models[@]}"
 # the fused recurrent engine forced on, threads taking over each other's chunks
 step rnn_team env ONNXRUN_RNN_TEAM=3 "$build/tests/tsan_sessions" "${models[@]:1}"
+# stacked layers pipelined wherever they can be (ops/recurrent_pipe.c), chunks of one step
+step rnn_pipe env ONNXRUN_RNN_PIPE=1 ONNXRUN_RNN_CHUNK=1 "$build/tests/tsan_sessions" "${models[@]:1}"
 # onnxrun_session_clone from several threads (tests/tsan_clones.c); then with the team engine
 # off and 3 copies of R forced, so that the clones' pools read shared copies
 step clones "$build/tests/tsan_clones" "$root/examples/kws_stream"

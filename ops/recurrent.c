@@ -743,7 +743,7 @@ static int pack_weights(or_graph *g, or_node *n, or_rnn_state *s) {
     or_rnn_cache *c = n->cache;
     bool reusable = (!w || is_initializer(g, n, 1)) && (!r || is_initializer(g, n, 2));
     bool r_panels = or_rnn_f32_panels(s, precision);
-    int team = r ? or_rnn_team_members(g, s) : 0;
+    int team = !r ? 0 : s->pipe_role ? OR_RNN_TEAM_PIPE_PLAN : or_rnn_team_members(g, s);
     or_rnn_fold fold = {.indices = -1};
     if (w) or_rnn_fold_find(g, n, s, &fold);
     cache_want want = {s, w, r, split, precision, r_panels, team, &fold};
@@ -876,9 +876,11 @@ static void carve_scratch(or_rnn_state *s, unsigned char *p) {
 
 int or_rnn_finish(or_graph *g, or_node *n, or_rnn_state *s, or_run_fn run) {
     pick_kernels(s);
+    s->pipe_role = or_rnn_pipe_role(g, n, s, &s->pipe_partner);
     int status = pack_weights(g, n, s);
     if (!status) status = alloc_scratch(g, n, s);
     if (!status && s->cache && s->cache->team) status = or_rnn_team_setup(g, n, s, s->cache->team);
+    if (!s->team) s->pipe_role = 0; /* nothing packed for it (R not static) */
     if (status) {
         state_free(s);
         return status;
@@ -886,6 +888,7 @@ int or_rnn_finish(or_graph *g, or_node *n, or_rnn_state *s, or_run_fn run) {
     n->state = s;
     n->free_state = state_free;
     n->run = run;
+    if (s->pipe_role == 2) n->run_by = s->pipe_partner;
     /* X·Wᵀ from the tables: X's producers (the lookup) need not run. */
     if (s->cache && s->cache->fold.indices >= 0) n->unread_inputs |= 1u;
     return ONNXRUN_OK;
@@ -960,7 +963,7 @@ static void build_cells(or_graph *g, const or_node *n, or_rnn_state *s) {
 /* C[M, gh] (row stride ldc) = X_rows · W_dᵀ, X_rows the M rows row0,
  * row0 + row_step, ... of X seen as [dims 0 and 1, input]. */
 static void gemm_w(or_graph *g, const or_node *n, or_rnn_state *s, int d, int64_t M, int64_t row0,
-                   int64_t row_step, void *C, int64_t ldc) {
+                   int64_t row_step, void *C, int64_t ldc, or_threadpool *pool) {
     const int64_t N = s->gh, K = s->input;
     const or_rnn_cache *c = s->cache;
     if (M == 0) return;
@@ -972,7 +975,7 @@ static void gemm_w(or_graph *g, const or_node *n, or_rnn_state *s, int d, int64_
         return;
     }
     if (c && c->qw[d]) {
-        or_qmat_gemm(c->qw[d], M, A, lda, C, ldc, s->qwork, g->pool);
+        or_qmat_gemm(c->qw[d], M, A, lda, C, ldc, s->qwork, pool);
         return;
     }
     or_packed_b *pw = c ? c->w[d] : NULL;
@@ -981,22 +984,26 @@ static void gemm_w(or_graph *g, const or_node *n, or_rnn_state *s, int d, int64_
         pw ? NULL : (const unsigned char *)or_input(g, n, 1)->data + (size_t)(d * N * K) * s->esz;
     if (s->dtype == OR_FLOAT) {
         if (pw)
-            or_sgemm_packed(M, N, K, 1, A, lda, pw, 0, C, ldc, g->pool);
+            or_sgemm_packed(M, N, K, 1, A, lda, pw, 0, C, ldc, pool);
         else
-            or_sgemm(false, true, M, N, K, 1, A, lda, (const float *)w, K, 0, C, ldc, g->pool);
+            or_sgemm(false, true, M, N, K, 1, A, lda, (const float *)w, K, 0, C, ldc, pool);
     } else {
         if (pw)
-            or_dgemm_packed(M, N, K, 1, A, lda, pw, 0, C, ldc, g->pool);
+            or_dgemm_packed(M, N, K, 1, A, lda, pw, 0, C, ldc, pool);
         else
-            or_dgemm(false, true, M, N, K, 1, A, lda, (const double *)w, K, 0, C, ldc, g->pool);
+            or_dgemm(false, true, M, N, K, 1, A, lda, (const double *)w, K, 0, C, ldc, pool);
     }
 }
 
-/* The team engine's X·Wᵀ for every step: xw [seq * batch, dirs * gh], rows in X's order. */
-static void input_gemm_all(or_graph *g, const or_node *n, or_rnn_state *s) {
+void or_rnn_input_all(or_graph *g, const or_node *n) {
+    or_rnn_state *s = n->state;
     for (int d = 0; d < s->dirs; d++)
         gemm_w(g, n, s, d, s->seq * s->batch, 0, 1, s->xw + (size_t)(d * s->gh) * s->esz,
-               s->dirs * s->gh);
+               s->dirs * s->gh, g->pool);
+}
+
+void or_rnn_input_rows(or_graph *g, const or_node *n, or_rnn_state *s, int64_t row0, int64_t rows) {
+    gemm_w(g, n, s, 0, rows, row0, 1, s->xw + (size_t)(row0 * s->gh) * s->esz, s->gh, NULL);
 }
 
 /* Last iteration (exclusive) of [k0, k1) that row b takes part in. */
@@ -1014,7 +1021,7 @@ static void chunk_gemm(or_graph *g, const or_node *n, or_rnn_state *s, int d, in
     unsigned char *xw = s->xw;
     if (equal_lens && !s->layout) {
         int64_t t0 = or_rnn_reversed(s, d) ? s->max_len - k1 : k0;
-        gemm_w(g, n, s, d, (k1 - k0) * s->batch, t0 * s->batch, 1, xw, s->gh);
+        gemm_w(g, n, s, d, (k1 - k0) * s->batch, t0 * s->batch, 1, xw, s->gh, g->pool);
         return;
     }
     for (int64_t b = 0; b < s->batch; b++) {
@@ -1022,7 +1029,7 @@ static void chunk_gemm(or_graph *g, const or_node *n, or_rnn_state *s, int d, in
         if (kb <= k0) continue;
         int64_t t0 = or_rnn_reversed(s, d) ? s->lens[b] - kb : k0;
         gemm_w(g, n, s, d, kb - k0, or_rnn_x_row(s, t0, b), s->layout ? 1 : s->batch,
-               xw + (size_t)(b * s->gh) * s->esz, s->batch * s->gh);
+               xw + (size_t)(b * s->gh) * s->esz, s->batch * s->gh, g->pool);
     }
 }
 
@@ -1098,7 +1105,7 @@ static void run_chunks(or_graph *g, or_node *n, or_rnn_state *s, or_rnn_step_fn 
         }
 }
 
-int or_rnn_run(or_graph *g, or_node *n, or_rnn_step_fn step) {
+int or_rnn_run_begin(or_graph *g, or_node *n) {
     or_rnn_state *s = n->state;
     carve_scratch(s, n->scratch);
     int status = read_lens(g, n, s);
@@ -1114,16 +1121,31 @@ int or_rnn_run(or_graph *g, or_node *n, or_rnn_step_fn step) {
     build_cells(g, n, s);
     init_state(s, or_input(g, n, 5), s->h);
     if (s->c) init_state(s, or_input(g, n, 6), s->c);
-    if (s->team) {
-        if (!s->fold) input_gemm_all(g, n, s);
-        or_rnn_team_run(g, s);
-    } else {
-        run_chunks(g, n, s, step);
-    }
+    return ONNXRUN_OK;
+}
+
+void or_rnn_run_end(or_graph *g, or_node *n) {
+    or_rnn_state *s = n->state;
     for (int d = 0; d < s->dirs; d++)
         for (int64_t k = s->max_len; k < s->seq; k++) zero_y_step(s, d, k);
     write_final(s, s->h, or_output(g, n, 1));
     if (s->c) write_final(s, s->c, or_output(g, n, 2));
+}
+
+int or_rnn_run(or_graph *g, or_node *n, or_rnn_step_fn step) {
+    or_rnn_state *s = n->state;
+    or_node *next = s->pipe_role == 1 ? &g->nodes[s->pipe_partner] : NULL;
+    if (next && next->run_by == (int)(n - g->nodes) && !next->dead && !next->folded)
+        return or_rnn_pipe_run(g, n, next);
+    int status = or_rnn_run_begin(g, n);
+    if (status) return status;
+    if (s->team) {
+        if (!s->fold) or_rnn_input_all(g, n);
+        or_rnn_team_run(g, s);
+    } else {
+        run_chunks(g, n, s, step);
+    }
+    or_rnn_run_end(g, n);
     return ONNXRUN_OK;
 }
 

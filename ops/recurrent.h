@@ -83,6 +83,9 @@ typedef struct or_rnn_state {
             or_f64_gru_gates_fn gru;
         } f64;
     } k;
+    /* Pipelined layers (recurrent_pipe.c): 0 none, 1 the first layer, whose
+     * run also runs pipe_partner's, 2 the second (pipe_partner: the first). */
+    int pipe_role, pipe_partner;
     or_rnn_cache *cache; /* == n->cache, NULL when nothing was packed */
     or_rnn_team *team;   /* the fused engine's scratch when the cache has its pack */
 
@@ -172,6 +175,27 @@ int or_rnn_shape_fail(or_graph *g, const or_node *n, const or_tensor *t, const c
 typedef void (*or_rnn_step_fn)(or_graph *g, or_node *n, or_rnn_state *s, int d, int64_t k);
 /* The common run: lengths, biases, input GEMM, states, time loop, Y_h/Y_c. */
 int or_rnn_run(or_graph *g, or_node *n, or_rnn_step_fn step);
+/* or_rnn_run without its time loop: begin (scratch, lengths, fold indices,
+ * biases, cells, initial states), then end (zeros past the lengths, Y_h,
+ * Y_c). */
+int or_rnn_run_begin(or_graph *g, or_node *n);
+void or_rnn_run_end(or_graph *g, or_node *n);
+/* The team engine's X·Wᵀ of every step, xw [seq * batch, dirs * gh] with
+ * rows in X's order, on the pool; or_rnn_input_rows: rows [row0, row0 +
+ * rows) of one direction's on the calling thread. */
+void or_rnn_input_all(or_graph *g, const or_node *n);
+void or_rnn_input_rows(or_graph *g, const or_node *n, or_rnn_state *s, int64_t row0, int64_t rows);
+
+/* ---- pipelined layers (recurrent_pipe.c) ---- */
+
+/* The team plan of both nodes of a pipelined pair: one member owning every
+ * unit (a by-direction pack of one direction). */
+#define OR_RNN_TEAM_PIPE_PLAN (1 | OR_RNN_TEAM_BY_DIR)
+/* n's part in a pipelined pair (see or_rnn_state.pipe_role), its partner's
+ * index in *partner. Called while preparing n, after its shapes. */
+int or_rnn_pipe_role(or_graph *g, const or_node *n, const or_rnn_state *s, int *partner);
+/* Runs first and its partner second (run_by == first's index) together. */
+int or_rnn_pipe_run(or_graph *g, or_node *first, or_node *second);
 
 /* Gate kernel for row b of direction d: xw is the row's X_t·Wᵀ slice of this
  * direction, y its Y slot (NULL when Y is absent or the pass writes no Y). */

@@ -494,21 +494,35 @@ static void team_thread(void *ctx, int ti, int nt) {
             for (int phase = 0; phase < P; phase++) run_phase(s, t, d, k, phase, d);
 }
 
-void or_rnn_team_run(or_graph *g, or_rnn_state *s) {
+void or_rnn_team_begin(or_rnn_state *s) {
     or_rnn_team *t = s->team;
-    team_ctx tc = {s, t};
     for (int mi = 0; mi < t->members; mi++) member_cells(s, &t->m[mi]);
     atomic_store(&t->done, 0);
     for (int mi = 0; mi < t->members; mi++) {
         atomic_store(&t->claim[mi], 0);
         atomic_store(&t->present[mi], 0);
     }
-    int threads = or_threadpool_size(g->pool);
-    if (threads > t->members) threads = t->members;
-    or_threadpool_team(g->pool, threads, team_thread, &tc);
+}
+
+void or_rnn_team_end(or_rnn_state *s) {
     /* After an odd number of steps the final state is in the second half. */
     if (s->max_len % 2)
         for (int d = 0; d < s->dirs; d++)
-            memcpy((float *)s->h + or_rnn_state_off(s, d, 0), t->hbuf[d],
+            memcpy((float *)s->h + or_rnn_state_off(s, d, 0), s->team->hbuf[d],
                    sizeof(float) * (size_t)(s->batch * s->hidden));
+}
+
+void or_rnn_team_step(or_rnn_state *s, int64_t k) {
+    const int P = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset ? 2 : 1;
+    for (int phase = 0; phase < P; phase++) run_phase(s, s->team, 0, k, phase, 0);
+}
+
+void or_rnn_team_run(or_graph *g, or_rnn_state *s) {
+    or_rnn_team *t = s->team;
+    team_ctx tc = {s, t};
+    or_rnn_team_begin(s);
+    int threads = or_threadpool_size(g->pool);
+    if (threads > t->members) threads = t->members;
+    or_threadpool_team(g->pool, threads, team_thread, &tc);
+    or_rnn_team_end(s);
 }

@@ -76,4 +76,13 @@ void or_rnn_team_free(or_rnn_team *t);
  * s->cell32; writes Y. */
 void or_rnn_team_run(struct or_graph *g, struct or_rnn_state *s);
 
+/* or_rnn_team_run in parts, for a caller that runs the steps itself on one
+ * thread (recurrent_pipe.c): begin, then or_rnn_team_step for iterations
+ * 0, 1, ... s->max_len - 1 in order (direction 0, one member owning every
+ * unit: a by-direction plan of one direction), then end (the final state
+ * into s->h). */
+void or_rnn_team_begin(struct or_rnn_state *s);
+void or_rnn_team_step(struct or_rnn_state *s, int64_t k);
+void or_rnn_team_end(struct or_rnn_state *s);
+
 #endif

@@ -172,6 +172,7 @@ void or_graph_unplan(or_graph *g) {
         n->scratch = NULL;
         n->unread_inputs = 0;
         n->dead = false;
+        n->run_by = -1;
     }
     for (int i = 0; i < g->n_tensors; i++) {
         or_tensor *t = &g->tensors[i];
@@ -310,16 +311,35 @@ static bool reads_input(const or_node *n, int k) {
     return n->inputs[k] >= 0 && !(k < 32 && (n->unread_inputs >> k) & 1u);
 }
 
+/* Whether node n, run by node p (or_node.run_by), finds every input it reads
+ * ready at p's turn: static, or owned (view_of) by a tensor that p or an
+ * earlier node writes. */
+static bool ready_for_run_by(const or_graph *g, const or_node *n, int p, const int *view_of) {
+    const or_node *by = &g->nodes[p];
+    if (by->folded || by->dead || by->run_by >= 0) return false;
+    for (int k = 0; k < n->n_inputs; k++) {
+        if (!reads_input(n, k)) continue;
+        const or_tensor *t = &g->tensors[view_of[n->inputs[k]]];
+        if (!t->is_static && t->kind == OR_T_ACTIVATION && t->producer > p) return false;
+    }
+    return true;
+}
+
 /* One slot per arena activation, except that a view op's output shares its
  * input's slot (the slot then lives until the last use of either, and the
  * op's run copies nothing): slot_of[t] is t's slot, view_of[t] the tensor
- * that owns it (t itself when not a view). Then one slot per node scratch. */
+ * that owns it (t itself when not a view). Then one slot per node scratch.
+ * A node run by an earlier one (or_node.run_by) has its outputs and scratch
+ * live from that node's turn. */
 static int collect_slots(or_graph *g, arena_slot *slots, int *slot_of, int *view_of) {
     int count = 0;
     for (int t = 0; t < g->n_tensors; t++) slot_of[t] = -1, view_of[t] = t;
     for (int i = 0; i < g->n_nodes; i++) {
         or_node *n = &g->nodes[i];
+        if (n->folded || n->dead || (n->run_by >= 0 && !ready_for_run_by(g, n, n->run_by, view_of)))
+            n->run_by = -1;
         if (n->folded || n->dead) continue;
+        int first = n->run_by >= 0 ? n->run_by : i;
         for (int k = 0; k < n->n_outputs; k++) {
             int t = n->outputs[k];
             if (t < 0 || g->tensors[t].external) continue;
@@ -332,7 +352,7 @@ static int collect_slots(or_graph *g, arena_slot *slots, int *slot_of, int *view
             }
             size_t size = (g->tensors[t].nbytes + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
             slot_of[t] = count;
-            slots[count++] = (arena_slot){t, i, i, size ? size : ARENA_ALIGN, 0};
+            slots[count++] = (arena_slot){t, first, i, size ? size : ARENA_ALIGN, 0};
         }
     }
     for (int i = 0; i < g->n_nodes; i++) {
@@ -352,7 +372,7 @@ static int collect_slots(or_graph *g, arena_slot *slots, int *slot_of, int *view
         if (n->folded || n->dead || !n->scratch_bytes) continue;
         size_t size = (n->scratch_bytes + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
         if (size < n->scratch_bytes) return -1;
-        slots[count++] = (arena_slot){-1 - i, i, i, size, 0};
+        slots[count++] = (arena_slot){-1 - i, n->run_by >= 0 ? n->run_by : i, i, size, 0};
     }
     return count;
 }
@@ -467,7 +487,7 @@ int or_graph_plan(or_graph *g) {
 int or_graph_run(or_graph *g) {
     for (int i = 0; i < g->n_nodes; i++) {
         or_node *n = &g->nodes[i];
-        if (n->folded || n->dead) continue;
+        if (n->folded || n->dead || n->run_by >= 0) continue;
         int status = n->run(g, n);
         if (status != ONNXRUN_OK) return status;
     }

@@ -199,6 +199,7 @@ or_node *or_graph_add_node(or_graph *g) {
     or_node *n = &g->nodes[g->n_nodes++];
     memset(n, 0, sizeof *n);
     n->op = -1;
+    n->run_by = -1;
     return n;
 }
 

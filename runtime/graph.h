@@ -151,6 +151,13 @@ typedef struct or_node {
     /* No running node reads its outputs' bytes and none is a graph output:
      * the planner skips it and gives its outputs no memory. */
     bool dead;
+    /* -1, or the index of an earlier node whose run also runs this one (two
+     * recurrent layers pipelined across threads, ops/recurrent_pipe.c): the
+     * loop skips this node, and its outputs and scratch are live from that
+     * node on. Set in prepare; the planner clears it unless every input this
+     * node reads is ready by then (static, or an earlier node's output or a
+     * view of one). */
+    int run_by;
 
     /* Op-owned data kept across re-plans (e.g. packed weights). */
     void *cache;

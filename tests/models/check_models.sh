@@ -30,8 +30,8 @@ else
   trap 'rm -rf "$work"' EXIT
 fi
 
-# One case per line: ID MODEL EXPECTED INPUT...  (EXPECTED: a folder of
-# <output>.npy, or a single expected_output.npy for examples)
+# One case per line: ID MODEL EXPECTED OPTIONS INPUT...  (EXPECTED: a folder
+# of <output>.npy, or a single expected_output.npy for examples)
 cases=$work/cases.txt
 : >"$cases"
 for model in "$root"/tests/models/*/model.onnx; do
@@ -40,17 +40,21 @@ for model in "$root"/tests/models/*/model.onnx; do
     [ -d "$set/input" ] || continue
     args=""
     for f in "$set"/input/*.npy; do args="$args $(basename "$f" .npy)=$f"; done
-    echo "$(basename "$dir")/$(basename "$set") $model $set/output$args" >>"$cases"
+    # onnxrun's options for the model (onnxrun_args, e.g. "--threads 2"), one
+    # word with commas for spaces; "-" for none. onnxruntime runs without them.
+    opts=-
+    [ -f "$dir/onnxrun_args" ] && opts=$(tr -s ' \n' ',' <"$dir/onnxrun_args" | sed 's/,$//')
+    echo "$(basename "$dir")/$(basename "$set") $model $set/output $opts$args" >>"$cases"
   done
 done
 for model in "$root"/examples/*/model.onnx; do
   dir=$(dirname "$model")
   [ -f "$dir/input.npy" ] && [ -f "$dir/expected_output.npy" ] || continue
-  echo "examples/$(basename "$dir") $model $dir/expected_output.npy $dir/input.npy" >>"$cases"
+  echo "examples/$(basename "$dir") $model $dir/expected_output.npy - $dir/input.npy" >>"$cases"
 done
 
 # onnxruntime on every case in one node process.
-while read -r id model expected args; do
+while read -r id model expected opts args; do
   echo "$model $work/$id/ort $args"
 done <"$cases" >"$work/ort_list.txt"
 node "$root/tools/ort_ref.js" --batch "$work/ort_list.txt"
@@ -80,8 +84,10 @@ failed=0
 skipped=0
 pending_file="$root/tests/models/pending.txt"
 is_pending() { grep -q "^${1%%/*} " "$pending_file" 2>/dev/null; }
-while read -r id model expected args; do
+while read -r id model expected opts args; do
   out=$work/$id/onnxrun
+  options=()
+  [ "$opts" = - ] || IFS=, read -r -a options <<<"$opts"
   mkdir -p "$out"
   ok=1
   report=""
@@ -89,7 +95,7 @@ while read -r id model expected args; do
   ort_err=-
   rc=0
   # shellcheck disable=SC2086 # args holds NAME=FILE words
-  "$onnxrun" -o "$out" "$model" $args >"$work/$id/stdout.txt" 2>"$work/$id/stderr.txt" || rc=$?
+  "$onnxrun" "${options[@]}" -o "$out" "$model" $args >"$work/$id/stdout.txt" 2>"$work/$id/stderr.txt" || rc=$?
   if [ "$rc" -ne 0 ]; then
     ok=0
     report+="  onnxrun failed (exit $rc): $(tr '\n' ' ' <"$work/$id/stderr.txt" | head -c 400)"$'\n'

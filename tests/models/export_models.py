@@ -156,6 +156,22 @@ class Conv1dGru(nn.Module):
         return self.fc(y), h
 
 
+class GruLstmStack(nn.Module):
+    """A GRU, then a 2-layer LSTM over its output, h0 omitted: three stacked
+    recurrent nodes, the first two of which onnxrun pipelines across two
+    threads (ops/recurrent_pipe.c; onnxrun_args holds --threads 2)."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(10, 32)
+        self.lstm = nn.LSTM(32, 24, num_layers=2)
+
+    def forward(self, x):
+        y, h = self.gru(x)
+        y, (h2, c2) = self.lstm(y)
+        return y, h, h2, c2
+
+
 # ---- inputs --------------------------------------------------------------
 
 
@@ -248,9 +264,19 @@ MODELS = {
         {"x": {0: "batch", 2: "seq"}, "y": {0: "batch", 1: "seq"}, "h_n": {1: "batch"}},
         lambda g, b, t: (randn(g, b, 4, t),),
     ),
+    "gru_lstm_stack": (
+        GruLstmStack,
+        ["x"],
+        ["y", "h_gru", "h_lstm", "c_lstm"],
+        {"x": {0: "seq", 1: "batch"}, "y": {0: "seq", 1: "batch"}, "h_gru": {1: "batch"},
+         "h_lstm": {1: "batch"}, "c_lstm": {1: "batch"}},
+        lambda g, b, t: (randn(g, t, b, 10),),
+        # batch 16 and 4 are pipelined by default on two threads, batch 1 is not
+        [(16, 24), (4, 40), (1, 6)],
+    ),
 }
 
-# (batch, seq) of each input set; set 0 is the export's.
+# (batch, seq) of each input set unless the model gives its own; set 0 is the export's.
 SETS = [(3, 7), (5, 11), (1, 4)]
 
 
@@ -261,11 +287,12 @@ def save_set(folder, names, tensors):
 
 
 def export(name):
-    cls, in_names, out_names, axes, make_inputs = MODELS[name]
+    cls, in_names, out_names, axes, make_inputs = MODELS[name][:5]
+    shapes = MODELS[name][5] if len(MODELS[name]) > 5 else SETS
     torch.manual_seed(0)
     model = cls().eval()
     gen = torch.Generator().manual_seed(1234)
-    sets = [make_inputs(gen, b, t) for b, t in SETS]
+    sets = [make_inputs(gen, b, t) for b, t in shapes]
     out_dir = os.path.join(HERE, name)
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "model.onnx")

@@ -57,6 +57,10 @@ static const env_case cases[] = {
     {OR_ENV_RNN_CHUNK, "+5", -1},
     {OR_ENV_RNN_CHUNK, "12abc", -1},
     {OR_ENV_RNN_CHUNK, "010", -1},
+    {OR_ENV_RNN_PIPE, "0", 0},
+    {OR_ENV_RNN_PIPE, "1", 1},
+    {OR_ENV_RNN_PIPE, "2", -1},
+    {OR_ENV_RNN_PIPE, "on", -1},
     {OR_ENV_RNN_CHUNK, "99999999999999999999", -1},
 };
 

@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -888,4 +889,364 @@ Test(recurrent_fold, table_of_whole_huge_pages) {
     expect_ref(&c, g, &ref, 2e-5, "2 MiB table");
     or_graph_free(g);
     free_fold_case(&ref, &f, &in);
+}
+
+/* ---- stacked layers pipelined across threads (ops/recurrent_pipe.c) ---- */
+
+#define MAX_LAYERS 3
+
+/* A stack of forward layers, layout 0, no sequence_lens: layer l reads X
+ * (l = 0) or Squeeze(Y<l-1>, axes [1]), and gives Y<l>, Yh<l>, Yc<l>. The
+ * last Y and every Yh/Yc are graph outputs. */
+typedef struct stack {
+    int layers;
+    tcase c[MAX_LAYERS]; /* c[l].I = c[l-1].H */
+    tdata in[MAX_LAYERS];
+    bool x_static;  /* X an initializer: the whole stack runs while planning */
+    bool y0_output; /* Y0 a graph output too */
+    int h0_neg;     /* 1 + l: initial_h of layer l = Neg(graph input), listed after layer 0 */
+    bool h0_input;  /* initial_h (and c) of layer 1 are graph inputs */
+} stack;
+
+static void add_tensor(or_graph *g, const char *name, int rank, const int64_t *dims, int dtype,
+                       const void *data, or_tensor_kind kind) {
+    int t = or_graph_tensor(g, name);
+    or_tensor *x = &g->tensors[t];
+    x->rank = rank;
+    for (int k = 0; k < rank; k++) x->dims[k] = dims[k];
+    x->dtype = dtype;
+    size_t bytes = (size_t)or_shape_numel(rank, dims) * or_dtype_size(dtype);
+    x->owned = x->data = malloc(bytes + 1);
+    memcpy(x->data, data, bytes);
+    x->owned_len = x->nbytes = bytes;
+    x->kind = kind;
+    x->is_static = kind == OR_T_INITIALIZER;
+    if (kind == OR_T_INPUT) {
+        g->inputs = realloc(g->inputs, sizeof(int) * (size_t)(g->n_inputs + 1));
+        g->inputs[g->n_inputs++] = t;
+    }
+}
+
+static void add_output(or_graph *g, const char *name) {
+    int t = or_graph_tensor(g, name);
+    g->tensors[t].is_graph_output = true;
+    g->outputs = realloc(g->outputs, sizeof(int) * (size_t)(g->n_outputs + 1));
+    g->outputs[g->n_outputs++] = t;
+}
+
+static void add_layer(or_graph *g, const stack *st, int l, const char *x, const char *h0,
+                      const char *c0) {
+    const tcase *c = &st->c[l];
+    const tdata *in = &st->in[l];
+    const int64_t G = gates_of(c), H = c->H;
+    int64_t wd[3] = {1, G * H, c->I}, rd[3] = {1, G * H, H}, bd[2] = {1, 2 * G * H};
+    char w[8], r[8], b[8], y[8], yh[8], yc[8];
+    snprintf(w, sizeof w, "W%d", l), snprintf(r, sizeof r, "R%d", l);
+    snprintf(b, sizeof b, "B%d", l), snprintf(y, sizeof y, "Y%d", l);
+    snprintf(yh, sizeof yh, "Yh%d", l), snprintf(yc, sizeof yc, "Yc%d", l);
+    add_tensor(g, w, 3, wd, OR_FLOAT, in->w, OR_T_INITIALIZER);
+    add_tensor(g, r, 3, rd, OR_FLOAT, in->r, OR_T_INITIALIZER);
+    add_tensor(g, b, 2, bd, OR_FLOAT, in->b, OR_T_INITIALIZER);
+    const char *names[7] = {x, w, r, b, NULL, h0, c0};
+    const char *outs[3] = {y, yh, yc};
+    bool lstm = G == 4;
+    or_node *n = or_graph_add_node(g);
+    n->name = strdup(y);
+    n->op_type = strdup(c->op);
+    n->domain = strdup("");
+    n->opset = 14;
+    n->n_inputs = lstm ? 7 : 6;
+    n->inputs = calloc(7, sizeof(int));
+    for (int i = 0; i < n->n_inputs; i++)
+        n->inputs[i] = names[i] ? or_graph_tensor(g, names[i]) : -1;
+    n->n_outputs = lstm ? 3 : 2;
+    n->outputs = calloc(3, sizeof(int));
+    for (int i = 0; i < n->n_outputs; i++) n->outputs[i] = or_graph_tensor(g, outs[i]);
+    attr(n, "hidden_size", OR_ATTR_INT)->i = H;
+    if (c->clip) attr(n, "clip", OR_ATTR_FLOAT)->f = 0.75f;
+    if (c->lbr) attr(n, "linear_before_reset", OR_ATTR_INT)->i = 1;
+    if (c->input_forget && lstm) attr(n, "input_forget", OR_ATTR_INT)->i = 1;
+    for (int i = 1; i < n->n_outputs; i++) add_output(g, outs[i]);
+    if (l == st->layers - 1 || (l == 0 && st->y0_output)) add_output(g, y);
+}
+
+/* Builds and plans the stack; pipe: ONNXRUN_RNN_PIPE ("0", "1" or NULL for
+ * unset), chunk: ONNXRUN_RNN_CHUNK or NULL. */
+static or_graph *build_stack(const stack *st, or_threadpool *pool, const char *pipe,
+                             const char *chunk, int precision) {
+    if (pipe) setenv("ONNXRUN_RNN_PIPE", pipe, 1);
+    if (chunk) setenv("ONNXRUN_RNN_CHUNK", chunk, 1);
+    or_graph *g = or_graph_new();
+    g->opset = 14;
+    g->pool = pool;
+    g->num_threads = or_threadpool_size(pool);
+    g->weight_precision = precision;
+    const tcase *c0 = &st->c[0];
+    int64_t xd[3] = {c0->T, c0->B, c0->I}, one = 1, axes = 1;
+    add_tensor(g, "X", 3, xd, OR_FLOAT, st->in[0].x, st->x_static ? OR_T_INITIALIZER : OR_T_INPUT);
+    add_tensor(g, "axes", 1, &one, OR_INT64, &axes, OR_T_INITIALIZER);
+    for (int l = 0; l < st->layers; l++) {
+        char x[8], y[8], h0[8] = "", c0n[8] = "";
+        snprintf(x, sizeof x, "X%d", l), snprintf(y, sizeof y, "Y%d", l - 1);
+        if (l > 0) add_plain_node(g, "Squeeze", x, y, "axes", x);
+        int64_t hd[3] = {1, st->c[l].B, st->c[l].H};
+        if (st->h0_neg == l + 1 || (st->h0_input && l == 1)) {
+            snprintf(h0, sizeof h0, "h%d", l), snprintf(c0n, sizeof c0n, "c%d", l);
+            add_tensor(g, st->h0_neg ? "h0_raw" : h0, 3, hd, OR_FLOAT, st->in[l].h0, OR_T_INPUT);
+            add_tensor(g, c0n, 3, hd, OR_FLOAT, st->in[l].c0, OR_T_INPUT);
+        }
+        add_layer(g, st, l, l ? x : "X", h0[0] ? h0 : NULL, c0n[0] ? c0n : NULL);
+        /* listed after layer 0, a Neg feeding layer l's initial_h is scheduled after it */
+        if (st->h0_neg == l + 1 && l > 0) {
+            or_node last = g->nodes[g->n_nodes - 1];
+            g->nodes[g->n_nodes - 1] = g->nodes[g->n_nodes - 2];
+            g->nodes[g->n_nodes - 2] = last;
+            add_plain_node(g, "Neg", "neg", "h0_raw", NULL, h0);
+            or_node neg = g->nodes[g->n_nodes - 1];
+            memmove(&g->nodes[2], &g->nodes[1], sizeof(or_node) * (size_t)(g->n_nodes - 2));
+            g->nodes[1] = neg;
+        }
+    }
+    int status = or_graph_sort(g);
+    if (!status) status = or_graph_check_ops(g);
+    if (!status) status = or_graph_plan(g);
+    unsetenv("ONNXRUN_RNN_PIPE");
+    unsetenv("ONNXRUN_RNN_CHUNK");
+    cr_assert_eq(status, ONNXRUN_OK, "%s", g->errmsg);
+    return g;
+}
+
+/* Layer l's node (named Y<l>). */
+static int layer_node(const or_graph *g, int l) {
+    char name[8];
+    snprintf(name, sizeof name, "Y%d", l);
+    for (int i = 0; i < g->n_nodes; i++)
+        if (strcmp(g->nodes[i].name, name) == 0) return i;
+    cr_assert_fail("no node %s", name);
+    return -1;
+}
+
+static bool pipelined(const or_graph *g, int l) {
+    return g->nodes[layer_node(g, l)].run_by == layer_node(g, l - 1);
+}
+
+static stack make_stack(const char *const *ops, int layers, int64_t T, int64_t B, int64_t I,
+                        const int64_t *H, int variant) {
+    stack st = {.layers = layers};
+    for (int l = 0; l < layers; l++) {
+        tcase *c = &st.c[l];
+        *c = (tcase){.op = ops[l], .T = T, .B = B, .I = l ? H[l - 1] : I, .H = H[l], .dirs = 1};
+        c->lbr = strcmp(ops[l], "GRU") == 0 && (variant + l) % 2;
+        c->clip = (variant + l) % 3 == 1;
+        c->input_forget = (variant + l) % 4 == 2;
+        c->h0 = true;
+        for (int64_t b = 0; b < B; b++) c->lens[b] = (int32_t)T;
+        st.in[l] = make_data(c);
+    }
+    return st;
+}
+
+static void free_stack(stack *st) {
+    for (int l = 0; l < st->layers; l++) free_data(&st->in[l]);
+}
+
+/* Each layer's reference, layer l's X the float of layer l-1's Y. Without
+ * initial states unless the stack gives some (h0_neg: negated). */
+static void stack_reference(stack *st, ref_out *ref) {
+    float *x = NULL;
+    for (int l = 0; l < st->layers; l++) {
+        tcase c = st->c[l];
+        tdata in = st->in[l];
+        c.h0 = st->h0_neg == l + 1 || (st->h0_input && l == 1);
+        float *h0 = NULL, *c0 = NULL;
+        if (st->h0_neg == l + 1) {
+            int64_t n = c.B * c.H;
+            h0 = malloc(sizeof(float) * (size_t)n), c0 = malloc(sizeof(float) * (size_t)n);
+            for (int64_t k = 0; k < n; k++) h0[k] = -in.h0[k], c0[k] = in.c0[k];
+            in.h0 = h0, in.c0 = c0;
+        }
+        if (l > 0) in.x = x;
+        ref[l] = reference(&c, &in);
+        free(h0), free(c0), free(x);
+        int64_t n = c.T * c.B * c.H;
+        x = malloc(sizeof(float) * (size_t)n);
+        for (int64_t k = 0; k < n; k++) x[k] = (float)ref[l].y[k];
+    }
+    free(x);
+}
+
+static void expect_stack(const stack *st, or_graph *g, const ref_out *ref, double tol,
+                         const char *tag) {
+    for (int l = 0; l < st->layers; l++) {
+        const tcase *c = &st->c[l];
+        char names[3][8];
+        snprintf(names[0], 8, "Y%d", l), snprintf(names[1], 8, "Yh%d", l);
+        snprintf(names[2], 8, "Yc%d", l);
+        const double *want[3] = {ref[l].y, ref[l].yh, ref[l].yc};
+        for (int i = l == st->layers - 1 ? 0 : 1; i < (gates_of(c) == 4 ? 3 : 2); i++) {
+            const float *got = g->tensors[or_graph_find_tensor(g, names[i])].data;
+            int64_t n = (i == 0 ? c->T : 1) * c->B * c->H;
+            for (int64_t j = 0; j < n; j++)
+                cr_assert(fabs(got[j] - want[i][j]) <= tol, "%s layer %d %s %s[%ld]: %.7g vs %.7g",
+                          tag, l, c->op, names[i], (long)j, got[j], want[i][j]);
+        }
+    }
+}
+
+static void free_refs(ref_out *ref, int layers) {
+    for (int l = 0; l < layers; l++) free(ref[l].y), free(ref[l].yh), free(ref[l].yc);
+}
+
+/* Every pair of kinds, batch 3 and 16, one thread (A then B) and two,
+ * chunks of 1, 3 and the default: the pair pipelined, against the double
+ * reference and the same stack not pipelined (other kernels, so within
+ * float rounding). */
+Test(recurrent_pipe, pairs_match_reference_and_unpipelined) {
+    if (!simd()) cr_skip_test("pipelining needs the team engine (AVX2 or AVX-512)");
+    static const char *const kinds[4] = {"RNN", "GRU", "LSTM", "GRU"};
+    const char *chunks[3] = {NULL, "1", "3"};
+    const int64_t H[2] = {37, 20};
+    int i = 0;
+    rng_state = 77;
+    for (int threads = 1; threads <= 2; threads++) {
+        or_threadpool *pool = threads > 1 ? or_threadpool_create(threads) : NULL;
+        for (int a = 0; a < 4; a++)
+            for (int b = 0; b < 4; b++, i++) {
+                const char *ops[2] = {kinds[a], kinds[b]};
+                stack st = make_stack(ops, 2, 9, i % 2 ? 16 : 3, 5, H, i);
+                ref_out ref[2];
+                stack_reference(&st, ref);
+                or_graph *piped = build_stack(&st, pool, "1", chunks[i % 3], 0);
+                or_graph *plain = build_stack(&st, pool, "0", NULL, 0);
+                cr_assert(pipelined(piped, 1), "%s -> %s", ops[0], ops[1]);
+                cr_assert_not(pipelined(plain, 1));
+                for (int run = 0; run < 2; run++) {
+                    cr_assert_eq(or_graph_run(piped), ONNXRUN_OK, "%s", piped->errmsg);
+                    expect_stack(&st, piped, ref, 3e-5, "pipelined");
+                }
+                cr_assert_eq(or_graph_run(plain), ONNXRUN_OK, "%s", plain->errmsg);
+                for (int t = 0; t < piped->n_tensors; t++) {
+                    const or_tensor *x = &piped->tensors[t];
+                    if (!x->is_graph_output) continue;
+                    const float *p = x->data,
+                                *q = plain->tensors[or_graph_find_tensor(plain, x->name)].data;
+                    for (size_t k = 0; k < x->nbytes / sizeof(float); k++)
+                        cr_assert(fabs(p[k] - q[k]) <= 2e-6 * (1 + fabs(q[k])),
+                                  "%s -> %s: %s[%zu] %.9g vs %.9g", ops[0], ops[1], x->name, k,
+                                  p[k], q[k]);
+                }
+                or_graph_free(piped);
+                or_graph_free(plain);
+                free_refs(ref, 2);
+                free_stack(&st);
+            }
+        or_threadpool_destroy(pool);
+    }
+}
+
+/* Three layers: the first two are a pair, the third runs on its own. */
+Test(recurrent_pipe, three_layers_pair_the_first_two) {
+    if (!simd()) cr_skip_test("pipelining needs the team engine (AVX2 or AVX-512)");
+    static const char *const ops[3] = {"LSTM", "GRU", "LSTM"};
+    const int64_t H[3] = {24, 33, 17};
+    rng_state = 78;
+    stack st = make_stack(ops, 3, 11, 16, 6, H, 1);
+    ref_out ref[3];
+    stack_reference(&st, ref);
+    or_threadpool *pool = or_threadpool_create(2);
+    or_graph *g = build_stack(&st, pool, "1", NULL, 0);
+    cr_assert(pipelined(g, 1));
+    cr_assert_eq(g->nodes[layer_node(g, 2)].run_by, -1);
+    cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+    expect_stack(&st, g, ref, 3e-5, "three layers");
+    or_graph_free(g);
+    or_threadpool_destroy(pool);
+    free_refs(ref, 3);
+    free_stack(&st);
+}
+
+/* Unset, a pair is pipelined on exactly two threads, with fp32 weights,
+ * at batch 4 or more, when the sequence has at least 8 chunks (16 rows of
+ * batch × steps each). */
+Test(recurrent_pipe, default_plan) {
+    if (!simd()) cr_skip_test("pipelining needs the team engine (AVX2 or AVX-512)");
+    static const char *const ops[2] = {"LSTM", "LSTM"};
+    const int64_t H[2] = {20, 20};
+    or_threadpool *two = or_threadpool_create(2), *four = or_threadpool_create(4);
+    struct {
+        int64_t T, B;
+        or_threadpool *pool;
+        const char *pipe, *team;
+        int precision;
+        bool want;
+    } cases[] = {
+        {8, 16, two, NULL, NULL, 0, true},   /* chunks of 1 step */
+        {32, 4, two, NULL, NULL, 0, true},   /* chunks of 4 steps */
+        {31, 4, two, NULL, NULL, 0, false},  /* under 8 chunks */
+        {7, 16, two, NULL, NULL, 0, false},  /* under 8 chunks */
+        {200, 1, two, NULL, NULL, 0, false}, /* batch 1 */
+        {8, 16, four, NULL, NULL, 0, false}, /* four threads: the split */
+        {8, 16, NULL, NULL, NULL, 0, false}, /* one thread */
+        {8, 16, NULL, "1", NULL, 0, true},   /* forced */
+        {8, 16, two, "0", NULL, 0, false},   /* off */
+        {8, 16, two, NULL, "0", 0, false},   /* team engine off */
+        {8, 16, two, NULL, "2", 0, false},   /* team engine splitting units */
+        {8, 16, two, "1", NULL, ONNXRUN_PRECISION_BF16, false},
+    };
+    rng_state = 79;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        stack st = make_stack(ops, 2, cases[i].T, cases[i].B, 3, H, (int)i);
+        if (cases[i].team) setenv("ONNXRUN_RNN_TEAM", cases[i].team, 1);
+        or_graph *g = build_stack(&st, cases[i].pool, cases[i].pipe, NULL, cases[i].precision);
+        unsetenv("ONNXRUN_RNN_TEAM");
+        cr_expect_eq(pipelined(g, 1), cases[i].want, "case %zu", i);
+        if (cases[i].precision == 0) {
+            ref_out ref[2];
+            stack_reference(&st, ref);
+            cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+            expect_stack(&st, g, ref, 3e-5, "default plan");
+            free_refs(ref, 2);
+        }
+        or_graph_free(g);
+        free_stack(&st);
+    }
+    or_threadpool_destroy(two);
+    or_threadpool_destroy(four);
+}
+
+/* Not pipelined: Y of the first layer is also a graph output; the second
+ * layer's initial_h is computed from a graph input by a node scheduled
+ * after the first layer. Pipelined: its initial states are graph inputs.
+ * The whole stack runs while planning when X is an initializer. */
+Test(recurrent_pipe, inputs_decide_the_pair) {
+    if (!simd()) cr_skip_test("pipelining needs the team engine (AVX2 or AVX-512)");
+    static const char *const ops[2] = {"GRU", "LSTM"};
+    const int64_t H[2] = {18, 21};
+    or_threadpool *pool = or_threadpool_create(2);
+    for (int v = 0; v < 4; v++) {
+        rng_state = 80 + (uint32_t)v;
+        stack st = make_stack(ops, 2, 10, 16, 4, H, v);
+        st.y0_output = v == 0;
+        st.h0_neg = v == 1 ? 2 : 0;
+        st.h0_input = v == 2;
+        st.x_static = v == 3;
+        ref_out ref[2];
+        stack_reference(&st, ref);
+        or_graph *g = build_stack(&st, pool, "1", NULL, 0);
+        if (v == 1) cr_assert_gt(layer_node(g, 1) - layer_node(g, 0), 2, "Neg between the layers");
+        cr_expect_eq(pipelined(g, 1), v == 2, "variant %d", v);
+        if (v == 3)
+            cr_assert(g->nodes[layer_node(g, 0)].folded && g->nodes[layer_node(g, 1)].folded);
+        cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+        expect_stack(&st, g, ref, 3e-5, "variant");
+        if (v == 0) {
+            const float *y0 = g->tensors[or_graph_find_tensor(g, "Y0")].data;
+            for (int64_t j = 0; j < 10 * 16 * 18; j++)
+                cr_assert(fabs(y0[j] - ref[0].y[j]) <= 3e-5, "Y0[%ld]", (long)j);
+        }
+        or_graph_free(g);
+        free_refs(ref, 2);
+        free_stack(&st);
+    }
+    or_threadpool_destroy(pool);
 }

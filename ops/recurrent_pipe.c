@@ -1,0 +1,284 @@
+/* Two stacked recurrent layers pipelined across two threads.
+ *
+ * PyTorch exports a stacked RNN, GRU or LSTM as one node per layer, the
+ * first layer's Y squeezed into the second's X (Y -> Squeeze -> X). Split
+ * across threads step by step, as the team engine does for one node, each
+ * step ends at a barrier. Pipelined, the first layer (node A) runs whole on
+ * thread 0 and the second (node B) on thread 1, one chunk of steps behind:
+ * thread 1 waits only when it catches up with A. Each chunk's X·Wᵀ of B
+ * (its X is A's Y) is split between the two threads, so that both carry
+ * the same FLOPs per step (A's input product runs up front on the whole
+ * pool).
+ *
+ * When (or_rnn_pipe_role): float RNN/GRU/LSTM nodes where the team engine
+ * runs (AVX2 or AVX-512, fp32 weights, static W and R), forward, layout 0,
+ * no sequence_lens, B's X a Squeeze or Reshape of A's Y that nothing else
+ * reads, and every other input of B ready before A runs (the executor
+ * checks that again: or_node.run_by). Both nodes are then packed for one
+ * thread each (one team member owning every unit). By default on a pool of
+ * exactly two threads, when a sequence has at least PIPE_MIN_CHUNKS chunks;
+ * ONNXRUN_RNN_PIPE=0 turns it off, =1 pipelines every such pair whatever
+ * the threads and lengths (tests: one thread runs A, then B). Of three or
+ * more layers, the pairs are taken from the first: 1+2, 3+4, ...
+ *
+ * Measured on a 2-core Zen 5, 2 threads, against the team engine's split
+ * (pair medians of alternating process pairs): LSTM hidden 512, 2 layers,
+ * batch 16: 0.93-0.96 of the time; LSTM hidden 256 batch 16 0.91; GRU
+ * hidden 512 batch 16 0.96; LSTM hidden 512 batch 8 0.97, batch 4 0.98;
+ * batch 1 1.09-1.19 (each core then reads a whole layer's R per step,
+ * where the split reads half of each), hence PIPE_MIN_BATCH. Hand-overs of
+ * 16 rows beat 64 (LSTM hidden 512 batch 16: one step 0.93 of four's time);
+ * of 8 rows, at batch 8, took 1.05 of the split's time.
+ */
+#include "recurrent.h"
+
+#include "../runtime/env.h"
+#include "../runtime/threadpool.h"
+
+#include <math.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <string.h>
+
+/* Rows (steps × batch) of B's input product per chunk at least: fewer make
+ * that product a GEMV that reads all of W for a few rows. */
+#define PIPE_CHUNK_ROWS 16
+#define PIPE_MIN_CHUNKS 8
+#define PIPE_MIN_BATCH 4
+#define PIPE_MAX_LAYERS 64
+#define WAIT_SPINS 20000
+
+/* ---- when ---- */
+
+static bool is_rnn(const or_node *n) {
+    return n && (!n->domain || !n->domain[0]) &&
+           (strcmp(n->op_type, "RNN") == 0 || strcmp(n->op_type, "GRU") == 0 ||
+            strcmp(n->op_type, "LSTM") == 0);
+}
+
+static bool is_graph_output(const or_graph *g, int t) {
+    for (int k = 0; k < g->n_outputs; k++)
+        if (g->outputs[k] == t) return true;
+    return false;
+}
+
+static bool reads_shape_only(const or_node *n) {
+    return strcmp(n->op_type, "Shape") == 0 || strcmp(n->op_type, "Size") == 0;
+}
+
+/* The only node reading tensor t's values, through input 0 (Shape and Size
+ * may read its shape too); NULL when t is a graph output or read elsewhere. */
+static const or_node *sole_reader(const or_graph *g, int t) {
+    if (t < 0 || is_graph_output(g, t)) return NULL;
+    const or_node *reader = NULL;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_inputs; k++) {
+            if (g->nodes[i].inputs[k] != t || reads_shape_only(&g->nodes[i])) continue;
+            if (reader || k != 0) return NULL;
+            reader = &g->nodes[i];
+        }
+    return reader;
+}
+
+static bool squeezes(const or_node *v) {
+    return v && (!v->domain || !v->domain[0]) && v->n_outputs == 1 &&
+           (strcmp(v->op_type, "Squeeze") == 0 || strcmp(v->op_type, "Reshape") == 0);
+}
+
+/* B when A's Y feeds it through a Squeeze or Reshape, else NULL. */
+static const or_node *second_of(const or_graph *g, const or_node *a) {
+    if (!is_rnn(a) || a->n_outputs < 1) return NULL;
+    const or_node *v = sole_reader(g, a->outputs[0]);
+    if (!squeezes(v)) return NULL;
+    const or_node *b = sole_reader(g, v->outputs[0]);
+    return is_rnn(b) ? b : NULL;
+}
+
+/* A when B's X is a Squeeze or Reshape of A's Y (as second_of sees it). */
+static const or_node *first_of(const or_graph *g, const or_node *b) {
+    if (!is_rnn(b) || b->n_inputs < 1 || b->inputs[0] < 0) return NULL;
+    int v = g->tensors[b->inputs[0]].producer;
+    if (v < 0 || !squeezes(&g->nodes[v]) || g->nodes[v].inputs[0] < 0) return NULL;
+    int a = g->tensors[g->nodes[v].inputs[0]].producer;
+    if (a < 0 || second_of(g, &g->nodes[a]) != b) return NULL;
+    return &g->nodes[a];
+}
+
+static bool input_absent(const or_node *n, int k) {
+    return k >= n->n_inputs || n->inputs[k] < 0;
+}
+
+/* Whether tensor t's value follows from the model alone (initializers,
+ * constants and shapes), so that planning makes it static. */
+static bool model_fixed(const or_graph *g, int t, int depth) {
+    const or_tensor *x = &g->tensors[t];
+    if (x->is_static || x->kind == OR_T_INITIALIZER) return true;
+    if (x->kind != OR_T_ACTIVATION || x->producer < 0 || depth > 64) return false;
+    const or_node *p = &g->nodes[x->producer];
+    if (reads_shape_only(p)) return true;
+    for (int k = 0; k < p->n_inputs; k++)
+        if (p->inputs[k] >= 0 && !model_fixed(g, p->inputs[k], depth + 1)) return false;
+    return true;
+}
+
+/* Whether input k of B holds its value before A (node index a) runs. */
+static bool ready_before(const or_graph *g, const or_node *b, int k, int a) {
+    if (input_absent(b, k)) return true;
+    const or_tensor *t = &g->tensors[b->inputs[k]];
+    return t->kind != OR_T_ACTIVATION || t->producer < a || model_fixed(g, b->inputs[k], 0);
+}
+
+/* A layer the pipeline can run: forward, layout 0, no sequence_lens, static
+ * float W and R (the team engine's packs). */
+static bool layer_fits(const or_graph *g, const or_node *n) {
+    const char *dir = or_attr_string(n, "direction", "forward");
+    if (strcmp(dir, "forward") != 0 || or_attr_int(n, "layout", 0) != 0) return false;
+    if (!input_absent(n, 4) || input_absent(n, 1) || input_absent(n, 2)) return false;
+    for (int k = 1; k <= 2; k++) {
+        const or_tensor *w = &g->tensors[n->inputs[k]];
+        if (w->dtype != OR_FLOAT || !model_fixed(g, n->inputs[k], 0)) return false;
+    }
+    return true;
+}
+
+static int64_t chunk_of(int64_t batch) {
+    int64_t forced = or_env_value(OR_ENV_RNN_CHUNK); /* tests */
+    if (forced > 0) return forced;
+    return batch > 0 ? (PIPE_CHUNK_ROWS + batch - 1) / batch : 1;
+}
+
+/* The conditions on the machine and the sequence (s: either node's state). */
+static bool worth_it(const or_graph *g, const or_rnn_state *s) {
+    int64_t env = or_env_value(OR_ENV_RNN_PIPE), team = or_env_value(OR_ENV_RNN_TEAM);
+    bool simd = or_cpu_isa() == OR_ISA_AVX512 || or_cpu_isa() == OR_ISA_AVX2;
+    if (env == 0 || team == 0 || team == 2 || !simd) return false;
+    if (g->weight_precision != ONNXRUN_PRECISION_FP32 || s->dtype != OR_FLOAT) return false;
+    if (env == 1) return true;
+    return or_threadpool_size(g->pool) == 2 && s->batch >= PIPE_MIN_BATCH &&
+           s->seq >= PIPE_MIN_CHUNKS * chunk_of(s->batch);
+}
+
+static bool pair_fits(const or_graph *g, const or_node *a, const or_node *b) {
+    if (!layer_fits(g, a) || !layer_fits(g, b)) return false;
+    int ai = (int)(a - g->nodes);
+    for (int k = 1; k < b->n_inputs; k++)
+        if (!ready_before(g, b, k, ai)) return false;
+    return true;
+}
+
+/* Whether n is the second layer of a pair: pairs are taken from the first
+ * layer of a stack on (1+2, 3+4, ...). */
+static bool is_second(const or_graph *g, const or_node *n, int depth) {
+    const or_node *a = first_of(g, n);
+    return a && depth < PIPE_MAX_LAYERS && pair_fits(g, a, n) && !is_second(g, a, depth + 1);
+}
+
+int or_rnn_pipe_role(or_graph *g, const or_node *n, const or_rnn_state *s, int *partner) {
+    *partner = -1;
+    if (!worth_it(g, s)) return 0;
+    if (is_second(g, n, 0)) {
+        /* Only as the partner its first layer chose when it was prepared. */
+        const or_node *a = first_of(g, n);
+        const or_rnn_state *sa = a->run ? a->state : NULL;
+        if (!sa || sa->pipe_role != 1 || sa->pipe_partner != (int)(n - g->nodes)) return 0;
+        *partner = (int)(a - g->nodes);
+        return 2;
+    }
+    const or_node *b = second_of(g, n);
+    if (!b || !pair_fits(g, n, b)) return 0;
+    *partner = (int)(b - g->nodes);
+    return 1;
+}
+
+/* ---- run ---- */
+
+typedef struct pipe_job {
+    or_graph *g;
+    or_node *a, *b;
+    or_rnn_state *sa, *sb;
+    int64_t chunk;                      /* steps per chunk */
+    double share_a;                     /* of each chunk's rows of B's X·Wᵀ, thread 0's part */
+    _Alignas(64) atomic_llong a_steps;  /* A's steps done (its Y rows written) */
+    _Alignas(64) atomic_llong a_chunks; /* chunks whose thread-0 rows of B's X·Wᵀ are done */
+} pipe_job;
+
+static void wait_for(atomic_llong *counter, long long want) {
+    for (int spins = 0; atomic_load_explicit(counter, memory_order_acquire) < want; spins++)
+        if (spins > WAIT_SPINS) sched_yield();
+}
+
+/* Rows [r0, r1) of chunk c's rows of B's X·Wᵀ, split at share_a. */
+static void chunk_rows(const pipe_job *j, int64_t c, bool first_part, int64_t *r0, int64_t *r1) {
+    const int64_t B = j->sb->batch, k0 = c * j->chunk;
+    int64_t k1 = k0 + j->chunk < j->sb->max_len ? k0 + j->chunk : j->sb->max_len;
+    int64_t rows = (k1 - k0) * B, cut = (int64_t)llround(j->share_a * (double)rows);
+    *r0 = k0 * B + (first_part ? 0 : cut);
+    *r1 = first_part ? k0 * B + cut : k1 * B;
+}
+
+static void run_first(pipe_job *j) {
+    const int64_t T = j->sa->max_len;
+    for (int64_t c = 0; c * j->chunk < T; c++) {
+        int64_t k1 = (c + 1) * j->chunk < T ? (c + 1) * j->chunk : T, r0, r1;
+        for (int64_t k = c * j->chunk; k < k1; k++) or_rnn_team_step(j->sa, k);
+        atomic_store_explicit(&j->a_steps, k1, memory_order_release);
+        chunk_rows(j, c, true, &r0, &r1);
+        or_rnn_input_rows(j->g, j->b, j->sb, r0, r1 - r0);
+        atomic_store_explicit(&j->a_chunks, c + 1, memory_order_release);
+    }
+}
+
+static void run_second(pipe_job *j) {
+    const int64_t T = j->sb->max_len;
+    for (int64_t c = 0; c * j->chunk < T; c++) {
+        int64_t k1 = (c + 1) * j->chunk < T ? (c + 1) * j->chunk : T, r0, r1;
+        wait_for(&j->a_steps, k1);
+        chunk_rows(j, c, false, &r0, &r1);
+        or_rnn_input_rows(j->g, j->b, j->sb, r0, r1 - r0);
+        wait_for(&j->a_chunks, c + 1);
+        for (int64_t k = c * j->chunk; k < k1; k++) or_rnn_team_step(j->sb, k);
+    }
+}
+
+static void pipe_thread(void *ctx, int member, int members) {
+    pipe_job *j = ctx;
+    if (members == 1) { /* a pool of one: A whole, then B */
+        run_first(j);
+        run_second(j);
+    } else if (member == 0) {
+        run_first(j);
+    } else {
+        run_second(j);
+    }
+}
+
+/* Thread 0's share of B's input product per row, so that both threads do
+ * the same multiply-adds per step: A's step product on thread 0, B's on
+ * thread 1, B's input product split. */
+static double first_share(const or_rnn_state *sa, const or_rnn_state *sb) {
+    double a_step = (double)sa->gh * (double)sa->hidden;
+    double b_step = (double)sb->gh * (double)sb->hidden, b_in = (double)sb->gh * (double)sb->input;
+    if (b_in <= 0) return 0;
+    double share = (b_step + b_in - a_step) / (2 * b_in);
+    return share < 0 ? 0 : share > 1 ? 1 : share;
+}
+
+int or_rnn_pipe_run(or_graph *g, or_node *first, or_node *second) {
+    int status = or_rnn_run_begin(g, first);
+    if (!status) status = or_rnn_run_begin(g, second);
+    if (status) return status;
+    pipe_job j = {.g = g, .a = first, .b = second, .sa = first->state, .sb = second->state};
+    j.chunk = chunk_of(j.sb->batch);
+    j.share_a = first_share(j.sa, j.sb);
+    atomic_store(&j.a_steps, 0);
+    atomic_store(&j.a_chunks, 0);
+    if (!j.sa->fold) or_rnn_input_all(g, first);
+    or_rnn_team_begin(j.sa);
+    or_rnn_team_begin(j.sb);
+    or_threadpool_team(g->pool, 2, pipe_thread, &j);
+    or_rnn_team_end(j.sa);
+    or_rnn_team_end(j.sb);
+    or_rnn_run_end(g, first);
+    or_rnn_run_end(g, second);
+    return ONNXRUN_OK;
+}
