@@ -880,7 +880,10 @@ int or_rnn_finish(or_graph *g, or_node *n, or_rnn_state *s, or_run_fn run) {
     int status = pack_weights(g, n, s);
     if (!status) status = alloc_scratch(g, n, s);
     if (!status && s->cache && s->cache->team) status = or_rnn_team_setup(g, n, s, s->cache->team);
-    if (!s->team) s->pipe_role = 0; /* nothing packed for it (R not static) */
+    /* Only a pack of one member per direction can run as a layer of a pair
+     * (none: R not static; a re-plan reusing a pack made for another plan,
+     * the weights handed back, keeps that pack's plan). */
+    if (!s->team || s->cache->team_members != OR_RNN_TEAM_PIPE_PLAN) s->pipe_role = 0;
     if (status) {
         state_free(s);
         return status;

@@ -12,14 +12,17 @@
  *
  * When (or_rnn_pipe_role): float RNN/GRU/LSTM nodes where the team engine
  * runs (AVX2 or AVX-512, fp32 weights, static W and R), forward, layout 0,
- * no sequence_lens, B's X a Squeeze or Reshape of A's Y that nothing else
- * reads, and every other input of B ready before A runs (the executor
- * checks that again: or_node.run_by). Both nodes are then packed for one
- * thread each (one team member owning every unit). By default on a pool of
- * exactly two threads, when a sequence has at least PIPE_MIN_CHUNKS chunks;
- * ONNXRUN_RNN_PIPE=0 turns it off, =1 pipelines every such pair whatever
- * the threads and lengths (tests: one thread runs A, then B). Of three or
- * more layers, the pairs are taken from the first: 1+2, 3+4, ...
+ * no sequence_lens, B's X a Squeeze of A's Y that nothing else reads (shape
+ * ops aside), every other input of B ready before A runs (the executor
+ * checks that again: or_node.run_by), no memory cap. Both nodes are then
+ * packed for one thread each (one team member owning every unit); a re-plan
+ * reusing packs made for another plan (the weights handed back) keeps their
+ * plan. By default on a pool of exactly two threads, at a batch of
+ * PIPE_MIN_BATCH or more, when a sequence has at least PIPE_MIN_CHUNKS
+ * chunks; ONNXRUN_RNN_PIPE=0 turns it off, =1 pipelines every such pair
+ * whatever the threads, batch and length (tests: one thread runs A, then
+ * B). In a stack, each layer pairs with the next unless it is itself the
+ * second of a pair: 1+2, 3+4, ... (2+3 when 1 cannot pair).
  *
  * Measured on a 2-core Zen 5, 2 threads, against the team engine's split
  * (pair medians of alternating process pairs): LSTM hidden 512, 2 layers,
@@ -32,6 +35,7 @@
  */
 #include "recurrent.h"
 
+#include "../runtime/alloc.h"
 #include "../runtime/env.h"
 #include "../runtime/threadpool.h"
 
@@ -80,12 +84,15 @@ static const or_node *sole_reader(const or_graph *g, int t) {
     return reader;
 }
 
+/* A Squeeze of Y [seq, 1, batch, hidden] that B can take as X is [seq,
+ * batch, hidden] (others fail B's prepare); a Reshape could regroup the
+ * steps, so it is not taken. */
 static bool squeezes(const or_node *v) {
     return v && (!v->domain || !v->domain[0]) && v->n_outputs == 1 &&
-           (strcmp(v->op_type, "Squeeze") == 0 || strcmp(v->op_type, "Reshape") == 0);
+           strcmp(v->op_type, "Squeeze") == 0;
 }
 
-/* B when A's Y feeds it through a Squeeze or Reshape, else NULL. */
+/* B when A's Y feeds it through a Squeeze, else NULL. */
 static const or_node *second_of(const or_graph *g, const or_node *a) {
     if (!is_rnn(a) || a->n_outputs < 1) return NULL;
     const or_node *v = sole_reader(g, a->outputs[0]);
@@ -94,7 +101,7 @@ static const or_node *second_of(const or_graph *g, const or_node *a) {
     return is_rnn(b) ? b : NULL;
 }
 
-/* A when B's X is a Squeeze or Reshape of A's Y (as second_of sees it). */
+/* A when B's X is a Squeeze of A's Y (as second_of sees it). */
 static const or_node *first_of(const or_graph *g, const or_node *b) {
     if (!is_rnn(b) || b->n_inputs < 1 || b->inputs[0] < 0) return NULL;
     int v = g->tensors[b->inputs[0]].producer;
@@ -109,23 +116,32 @@ static bool input_absent(const or_node *n, int k) {
 }
 
 /* Whether tensor t's value follows from the model alone (initializers,
- * constants and shapes), so that planning makes it static. */
-static bool model_fixed(const or_graph *g, int t, int depth) {
+ * constants and shapes), so that planning makes it static. *budget bounds
+ * the tensors visited (a graph may reach one tensor by many paths); past
+ * it, the answer is no. */
+static bool model_fixed(const or_graph *g, int t, int *budget) {
     const or_tensor *x = &g->tensors[t];
     if (x->is_static || x->kind == OR_T_INITIALIZER) return true;
-    if (x->kind != OR_T_ACTIVATION || x->producer < 0 || depth > 64) return false;
+    if (x->kind != OR_T_ACTIVATION || x->producer < 0 || --*budget < 0) return false;
     const or_node *p = &g->nodes[x->producer];
     if (reads_shape_only(p)) return true;
     for (int k = 0; k < p->n_inputs; k++)
-        if (p->inputs[k] >= 0 && !model_fixed(g, p->inputs[k], depth + 1)) return false;
+        if (p->inputs[k] >= 0 && !model_fixed(g, p->inputs[k], budget)) return false;
     return true;
+}
+
+#define FIXED_BUDGET 256
+
+static bool fixed(const or_graph *g, int t) {
+    int budget = FIXED_BUDGET;
+    return model_fixed(g, t, &budget);
 }
 
 /* Whether input k of B holds its value before A (node index a) runs. */
 static bool ready_before(const or_graph *g, const or_node *b, int k, int a) {
     if (input_absent(b, k)) return true;
     const or_tensor *t = &g->tensors[b->inputs[k]];
-    return t->kind != OR_T_ACTIVATION || t->producer < a || model_fixed(g, b->inputs[k], 0);
+    return t->kind != OR_T_ACTIVATION || t->producer < a || fixed(g, b->inputs[k]);
 }
 
 /* A layer the pipeline can run: forward, layout 0, no sequence_lens, static
@@ -136,7 +152,7 @@ static bool layer_fits(const or_graph *g, const or_node *n) {
     if (!input_absent(n, 4) || input_absent(n, 1) || input_absent(n, 2)) return false;
     for (int k = 1; k <= 2; k++) {
         const or_tensor *w = &g->tensors[n->inputs[k]];
-        if (w->dtype != OR_FLOAT || !model_fixed(g, n->inputs[k], 0)) return false;
+        if (w->dtype != OR_FLOAT || !fixed(g, n->inputs[k])) return false;
     }
     return true;
 }
@@ -147,15 +163,18 @@ static int64_t chunk_of(int64_t batch) {
     return batch > 0 ? (PIPE_CHUNK_ROWS + batch - 1) / batch : 1;
 }
 
-/* The conditions on the machine and the sequence (s: either node's state). */
+/* The conditions on the machine, the session and the sequence (s: either
+ * node's state). A memory cap rules it out: the second layer's scratch (its
+ * X·Wᵀ for the whole sequence) is then alive beside the first's. */
 static bool worth_it(const or_graph *g, const or_rnn_state *s) {
     int64_t env = or_env_value(OR_ENV_RNN_PIPE), team = or_env_value(OR_ENV_RNN_TEAM);
     bool simd = or_cpu_isa() == OR_ISA_AVX512 || or_cpu_isa() == OR_ISA_AVX2;
-    if (env == 0 || team == 0 || team == 2 || !simd) return false;
+    if (env == 0 || team == 0 || team == 2 || !simd || or_mem_cap(or_mem_current()) > 0)
+        return false;
     if (g->weight_precision != ONNXRUN_PRECISION_FP32 || s->dtype != OR_FLOAT) return false;
     if (env == 1) return true;
     return or_threadpool_size(g->pool) == 2 && s->batch >= PIPE_MIN_BATCH &&
-           s->seq >= PIPE_MIN_CHUNKS * chunk_of(s->batch);
+           s->seq / PIPE_MIN_CHUNKS >= chunk_of(s->batch);
 }
 
 static bool pair_fits(const or_graph *g, const or_node *a, const or_node *b) {
@@ -181,6 +200,7 @@ int or_rnn_pipe_role(or_graph *g, const or_node *n, const or_rnn_state *s, int *
         const or_node *a = first_of(g, n);
         const or_rnn_state *sa = a->run ? a->state : NULL;
         if (!sa || sa->pipe_role != 1 || sa->pipe_partner != (int)(n - g->nodes)) return 0;
+        if (sa->seq != s->seq || sa->batch != s->batch || sa->hidden != s->input) return 0;
         *partner = (int)(a - g->nodes);
         return 2;
     }

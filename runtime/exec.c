@@ -313,7 +313,7 @@ static bool reads_input(const or_node *n, int k) {
 
 /* Whether node n, run by node p (or_node.run_by), finds every input it reads
  * ready at p's turn: static, or owned (view_of) by a tensor that p or an
- * earlier node writes. */
+ * earlier node writes (p's own outputs as or_node.run_by says). */
 static bool ready_for_run_by(const or_graph *g, const or_node *n, int p, const int *view_of) {
     const or_node *by = &g->nodes[p];
     if (by->folded || by->dead || by->run_by >= 0) return false;

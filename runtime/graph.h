@@ -155,8 +155,11 @@ typedef struct or_node {
      * recurrent layers pipelined across threads, ops/recurrent_pipe.c): the
      * loop skips this node, and its outputs and scratch are live from that
      * node on. Set in prepare; the planner clears it unless every input this
-     * node reads is ready by then (static, or an earlier node's output or a
-     * view of one). */
+     * node reads is static, written by a node before that one, or written
+     * by that node itself (or a view of such a tensor). Which of the running
+     * node's outputs may feed this one, and when, is that node's business:
+     * the pipelined layers hand Y over step by step, and never pair a node
+     * that reads the first layer's Y_h or Y_c (written at its end). */
     int run_by;
 
     /* Op-owned data kept across re-plans (e.g. packed weights). */

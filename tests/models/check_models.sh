@@ -43,7 +43,8 @@ for model in "$root"/tests/models/*/model.onnx; do
     # onnxrun's options for the model (onnxrun_args, e.g. "--threads 2"), one
     # word with commas for spaces; "-" for none. onnxruntime runs without them.
     opts=-
-    [ -f "$dir/onnxrun_args" ] && opts=$(tr -s ' \n' ',' <"$dir/onnxrun_args" | sed 's/,$//')
+    [ -f "$dir/onnxrun_args" ] && opts=$(tr -s ' \t\n' ',' <"$dir/onnxrun_args" | sed 's/^,//; s/,$//')
+    [ -n "$opts" ] || opts=-
     echo "$(basename "$dir")/$(basename "$set") $model $set/output $opts$args" >>"$cases"
   done
 done
@@ -95,7 +96,7 @@ while read -r id model expected opts args; do
   ort_err=-
   rc=0
   # shellcheck disable=SC2086 # args holds NAME=FILE words
-  "$onnxrun" "${options[@]}" -o "$out" "$model" $args >"$work/$id/stdout.txt" 2>"$work/$id/stderr.txt" || rc=$?
+  "$onnxrun" ${options[@]+"${options[@]}"} -o "$out" "$model" $args >"$work/$id/stdout.txt" 2>"$work/$id/stderr.txt" || rc=$?
   if [ "$rc" -ne 0 ]; then
     ok=0
     report+="  onnxrun failed (exit $rc): $(tr '\n' ' ' <"$work/$id/stderr.txt" | head -c 400)"$'\n'

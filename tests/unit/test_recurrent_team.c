@@ -893,7 +893,7 @@ Test(recurrent_fold, table_of_whole_huge_pages) {
 
 /* ---- stacked layers pipelined across threads (ops/recurrent_pipe.c) ---- */
 
-#define MAX_LAYERS 3
+#define MAX_LAYERS 4
 
 /* A stack of forward layers, layout 0, no sequence_lens: layer l reads X
  * (l = 0) or Squeeze(Y<l-1>, axes [1]), and gives Y<l>, Yh<l>, Yc<l>. The
@@ -963,6 +963,11 @@ static void add_layer(or_graph *g, const stack *st, int l, const char *x, const 
     n->outputs = calloc(3, sizeof(int));
     for (int i = 0; i < n->n_outputs; i++) n->outputs[i] = or_graph_tensor(g, outs[i]);
     attr(n, "hidden_size", OR_ATTR_INT)->i = H;
+    if (c->reverse) {
+        or_attr *dir = attr(n, "direction", OR_ATTR_STRING);
+        dir->s = strdup("reverse");
+        dir->s_len = strlen(dir->s);
+    }
     if (c->clip) attr(n, "clip", OR_ATTR_FLOAT)->f = 0.75f;
     if (c->lbr) attr(n, "linear_before_reset", OR_ATTR_INT)->i = 1;
     if (c->input_forget && lstm) attr(n, "input_forget", OR_ATTR_INT)->i = 1;
@@ -1144,30 +1149,42 @@ Test(recurrent_pipe, pairs_match_reference_and_unpipelined) {
     }
 }
 
-/* Three layers: the first two are a pair, the third runs on its own. */
-Test(recurrent_pipe, three_layers_pair_the_first_two) {
+/* Pairs are taken from the bottom of a stack: of three layers the first
+ * two, of four 1+2 and 3+4; when the first layer cannot pair (it runs in
+ * reverse), the second and third do. Pools of 2 and 3 threads. */
+Test(recurrent_pipe, stacks_pair_from_the_bottom) {
     if (!simd()) cr_skip_test("pipelining needs the team engine (AVX2 or AVX-512)");
-    static const char *const ops[3] = {"LSTM", "GRU", "LSTM"};
-    const int64_t H[3] = {24, 33, 17};
+    static const char *const ops[4] = {"LSTM", "GRU", "LSTM", "RNN"};
+    const int64_t H[4] = {24, 33, 17, 40};
+    struct {
+        int layers;
+        bool first_reverse;
+        int second[4]; /* 1: layer l is run by layer l - 1 */
+    } cases[3] = {{3, false, {0, 1, 0}}, {4, false, {0, 1, 0, 1}}, {3, true, {0, 0, 1}}};
     rng_state = 78;
-    stack st = make_stack(ops, 3, 11, 16, 6, H, 1);
-    ref_out ref[3];
-    stack_reference(&st, ref);
-    or_threadpool *pool = or_threadpool_create(2);
-    or_graph *g = build_stack(&st, pool, "1", NULL, 0);
-    cr_assert(pipelined(g, 1));
-    cr_assert_eq(g->nodes[layer_node(g, 2)].run_by, -1);
-    cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
-    expect_stack(&st, g, ref, 3e-5, "three layers");
-    or_graph_free(g);
-    or_threadpool_destroy(pool);
-    free_refs(ref, 3);
-    free_stack(&st);
+    for (int threads = 2; threads <= 3; threads++) {
+        or_threadpool *pool = or_threadpool_create(threads);
+        for (int i = 0; i < 3; i++) {
+            stack st = make_stack(ops, cases[i].layers, 11, 16, 6, H, i);
+            st.c[0].reverse = cases[i].first_reverse;
+            ref_out ref[MAX_LAYERS];
+            stack_reference(&st, ref);
+            or_graph *g = build_stack(&st, pool, "1", NULL, 0);
+            for (int l = 1; l < cases[i].layers; l++)
+                cr_assert_eq(pipelined(g, l), cases[i].second[l], "case %d layer %d", i, l);
+            cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+            expect_stack(&st, g, ref, 3e-5, "stack");
+            or_graph_free(g);
+            free_refs(ref, cases[i].layers);
+            free_stack(&st);
+        }
+        or_threadpool_destroy(pool);
+    }
 }
 
 /* Unset, a pair is pipelined on exactly two threads, with fp32 weights,
  * at batch 4 or more, when the sequence has at least 8 chunks (16 rows of
- * batch × steps each). */
+ * batch × steps each). Never under a memory cap, even forced. */
 Test(recurrent_pipe, default_plan) {
     if (!simd()) cr_skip_test("pipelining needs the team engine (AVX2 or AVX-512)");
     static const char *const ops[2] = {"LSTM", "LSTM"};
@@ -1194,6 +1211,19 @@ Test(recurrent_pipe, default_plan) {
         {8, 16, two, "1", NULL, ONNXRUN_PRECISION_BF16, false},
     };
     rng_state = 79;
+    {
+        /* under a memory cap (its arena would grow by the second layer's scratch) */
+        stack st = make_stack(ops, 2, 8, 16, 3, H, 0);
+        or_mem *mem = or_mem_new(NULL, (size_t)1 << 30);
+        cr_assert_not_null(mem);
+        or_mem *previous = or_mem_enter(mem);
+        or_graph *g = build_stack(&st, two, "1", NULL, 0);
+        cr_expect_not(pipelined(g, 1), "under a memory cap");
+        or_graph_free(g);
+        or_mem_leave(previous);
+        or_mem_release(mem);
+        free_stack(&st);
+    }
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         stack st = make_stack(ops, 2, cases[i].T, cases[i].B, 3, H, (int)i);
         if (cases[i].team) setenv("ONNXRUN_RNN_TEAM", cases[i].team, 1);
