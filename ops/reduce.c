@@ -277,7 +277,7 @@ static int64_t d_to_i64(double v) {
 }
 
 static uint64_t d_to_u64(double v) {
-    if (!(v > 0)) return 0; /* NaN too */
+    if (!(v > 0)) return 0;                                       /* NaN too */
     return v < 18446744073709551616.0 ? (uint64_t)v : UINT64_MAX; /* 2^64 */
 }
 

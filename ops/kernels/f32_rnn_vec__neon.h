@@ -12,7 +12,7 @@
 #define V float32x4_t
 #define VL 4
 #define CELL or_rnn_cell_f32
-#define EXP_LO -87.0f /* keeps 2^n normal: n >= -126 */
+#define EXP_LO -87.0f       /* keeps 2^n normal: n >= -126 */
 #define LN2_HI 0.693359375f /* 9 significant bits: n * LN2_HI is exact */
 #define LN2_LO -2.12194440054690583e-4
 #define EXP_NC 6

@@ -7,7 +7,7 @@
 #define V __m256d
 #define VL 4
 #define CELL or_rnn_cell_f64
-#define EXP_LO -708.0 /* keeps 2^n normal: n >= -1022 */
+#define EXP_LO -708.0                     /* keeps 2^n normal: n >= -1022 */
 #define LN2_HI 6.93147180369123816490e-01 /* low 32 bits zero: n * LN2_HI is exact */
 #define LN2_LO 1.90821492927058770002e-10
 #define EXP_NC 12
