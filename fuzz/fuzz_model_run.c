@@ -4,9 +4,10 @@
  * nodes from the supported op list with fuzz-chosen inputs and attributes.
  * The model is packed, a session is created from the buffer, every input is
  * bound with data of its declared shape and the model is run (twice, to cover
- * the plan cache), then every output is read. Any outcome but a crash, leak
- * or UB report is fine. With FUZZ_MODEL_OUT=path set, each input's model is
- * also written to path, so that a finding can be replayed with the CLI. */
+ * the plan cache), then every output is read. A run-mode byte after the
+ * nodes picks threads, allocator, graph outputs and ONNXRUN_RNN_PIPE (gen.mode). Any outcome but a
+ * crash, leak or UB report is fine. With FUZZ_MODEL_OUT=path set, each input's model is also
+ * written to path, so that a finding can be replayed with the CLI. */
 #include "onnx.pb-c.h"
 #include "onnxrun.h"
 #include "registry.h"
@@ -93,6 +94,10 @@ typedef struct gen {
     char *node_in[MAX_NODES][MAX_NIN], *node_out[MAX_NODES][MAX_NOUT];
     attr_slot attrs[MAX_NODES][MAX_ATTR];
     Onnx__AttributeProto *attr_p[MAX_NODES][MAX_ATTR];
+    /* the run mode byte (read after the nodes): bit 0 two threads, bit 1 a
+     * budgeted allocator and no cap, bit 2 only the last node's outputs are
+     * graph outputs, bit 3 ONNXRUN_RNN_PIPE=1 */
+    unsigned mode;
     /* outputs */
     Onnx__ValueInfoProto gout[MAX_NODES * MAX_NOUT], *gout_p[MAX_NODES * MAX_NOUT];
 } gen;
@@ -446,9 +451,13 @@ static void make_model(gen *g, fz *f) {
     g->graph.node = g->node_p;
 
     /* Every node's outputs are graph outputs: the planner skips a node whose
-     * outputs nothing reads, and each node's run is what is fuzzed. */
+     * outputs nothing reads, and each node's run is what is fuzzed. With
+     * mode bit 2 only the last node's are, so that the planner's liveness,
+     * views and pairings of nodes (pipelined recurrent layers) are fuzzed. */
+    g->mode = u8(f);
     g->graph.n_output = 0;
-    for (size_t i = 0; i < g->graph.n_node; i++)
+    size_t first = g->mode & 4 ? g->graph.n_node - 1 : 0;
+    for (size_t i = first; i < g->graph.n_node; i++)
         for (size_t k = 0; k < g->node_p[i]->n_output; k++) {
             size_t o = g->graph.n_output++;
             g->gout[o] = (Onnx__ValueInfoProto)ONNX__VALUE_INFO_PROTO__INIT;
@@ -532,7 +541,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             fwrite(buf, 1, len, fp);
             fclose(fp);
         }
-        unsigned mode = u8(&f);
+        unsigned mode = g->mode;
+        if (mode & 8) setenv("ONNXRUN_RNN_PIPE", "1", 1);
         size_t budget = FUZZ_BUDGET;
         onnxrun_allocator budgeted = {budget_alloc, budget_free, &budget};
         onnxrun_options opt;
@@ -546,6 +556,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         onnxrun_status st = onnxrun_session_create_from_buffer(buf, len, NULL, &opt, &s);
         if (st == ONNXRUN_OK) bind_and_run(s, &f);
         onnxrun_session_destroy(s);
+        unsetenv("ONNXRUN_RNN_PIPE");
         if (budget != FUZZ_BUDGET) __builtin_trap(); /* a block never given back */
     }
     free(buf);
