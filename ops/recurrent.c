@@ -375,6 +375,12 @@ bool or_rnn_r_sweeps_back(const or_node *n) {
     return c && c->alternate_sweep;
 }
 
+bool or_rnn_packed_for_pipe(const or_graph *g, const or_node *n) {
+    const or_rnn_cache *c = n->free_cache == cache_free ? n->cache : NULL;
+    return c && c->team_members == OR_RNN_TEAM_PIPE_PLAN &&
+           (or_weight_released(g, n, 1) || or_weight_released(g, n, 2));
+}
+
 int or_rnn_r_copy_count(const or_node *n) {
     const or_rnn_cache *c = n->free_cache == cache_free ? n->cache : NULL;
     return c && c->r[0][0] ? or_packed_b_copies(c->r[0][0]) : 0;

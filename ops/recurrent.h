@@ -194,6 +194,9 @@ void or_rnn_input_rows(or_graph *g, const or_node *n, or_rnn_state *s, int64_t r
 /* n's part in a pipelined pair (see or_rnn_state.pipe_role), its partner's
  * index in *partner. Called while preparing n, after its shapes. */
 int or_rnn_pipe_role(or_graph *g, const or_node *n, const or_rnn_state *s, int *partner);
+/* Whether n's only weights are packs made for a pair (W or R handed back):
+ * a re-plan can only pair it again or run each layer on one thread. */
+bool or_rnn_packed_for_pipe(const or_graph *g, const or_node *n);
 /* Runs first and its partner second (run_by == first's index) together. */
 int or_rnn_pipe_run(or_graph *g, or_node *first, or_node *second);
 

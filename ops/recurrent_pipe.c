@@ -17,7 +17,8 @@
  * checks that again: or_node.run_by), no memory cap. Both nodes are then
  * packed for one thread each (one team member owning every unit); a re-plan
  * reusing packs made for another plan (the weights handed back) keeps their
- * plan. By default on a pool of exactly two threads, at a batch of
+ * plan, pairs included whatever the batch and length (worth_it). By default
+ * on a pool of exactly two threads, at a batch of
  * PIPE_MIN_BATCH or more, when a sequence has at least PIPE_MIN_CHUNKS
  * chunks; ONNXRUN_RNN_PIPE=0 turns it off, =1 pipelines every such pair
  * whatever the threads, batch and length (tests: one thread runs A, then
@@ -163,18 +164,23 @@ static int64_t chunk_of(int64_t batch) {
     return batch > 0 ? (PIPE_CHUNK_ROWS + batch - 1) / batch : 1;
 }
 
-/* The conditions on the machine, the session and the sequence (s: either
- * node's state). A memory cap rules it out: the second layer's scratch (its
- * X·Wᵀ for the whole sequence) is then alive beside the first's. */
-static bool worth_it(const or_graph *g, const or_rnn_state *s) {
+/* The conditions on the machine, the session and the sequence (s: n's
+ * state; both layers have the same batch and length). A memory cap rules it
+ * out: the second layer's scratch (its X·Wᵀ for the whole sequence) is then
+ * alive beside the first's. Packs made for a pair whose weights were handed
+ * back can only run paired or one thread per layer: paired, whatever the
+ * batch and length (a batch-1 pair took 1.09-1.19 of the split's time, one
+ * thread per layer about twice it). */
+static bool worth_it(const or_graph *g, const or_node *n, const or_rnn_state *s) {
     int64_t env = or_env_value(OR_ENV_RNN_PIPE), team = or_env_value(OR_ENV_RNN_TEAM);
     bool simd = or_cpu_isa() == OR_ISA_AVX512 || or_cpu_isa() == OR_ISA_AVX2;
     if (env == 0 || team == 0 || team == 2 || !simd || or_mem_cap(or_mem_current()) > 0)
         return false;
     if (g->weight_precision != ONNXRUN_PRECISION_FP32 || s->dtype != OR_FLOAT) return false;
     if (env == 1) return true;
-    return or_threadpool_size(g->pool) == 2 && s->batch >= PIPE_MIN_BATCH &&
-           s->seq / PIPE_MIN_CHUNKS >= chunk_of(s->batch);
+    if (or_threadpool_size(g->pool) != 2) return false;
+    if (or_rnn_packed_for_pipe(g, n)) return true;
+    return s->batch >= PIPE_MIN_BATCH && s->seq / PIPE_MIN_CHUNKS >= chunk_of(s->batch);
 }
 
 static bool pair_fits(const or_graph *g, const or_node *a, const or_node *b) {
@@ -194,7 +200,7 @@ static bool is_second(const or_graph *g, const or_node *n, int depth) {
 
 int or_rnn_pipe_role(or_graph *g, const or_node *n, const or_rnn_state *s, int *partner) {
     *partner = -1;
-    if (!worth_it(g, s)) return 0;
+    if (!worth_it(g, n, s)) return 0;
     if (is_second(g, n, 0)) {
         /* Only as the partner its first layer chose when it was prepared. */
         const or_node *a = first_of(g, n);
