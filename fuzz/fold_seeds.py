@@ -84,7 +84,7 @@ def pipe_seed(op, hidden, seq=4, batch=4):
     out += [OPS.index("Squeeze"), 2, y1, 3, 0, 0]  # Squeeze(Y1, axes)
     out += [OPS.index(op), 3, squeezed, 1, 2, outputs - 1] + attr
     out += [15]  # two threads, no cap, last node's outputs only, ONNXRUN_RNN_PIPE=1
-    out += [(3 * i + 1) % 4 for i in range(seq * batch * hidden)]  # X: 1, -1, 0.5, 0
+    out += [(3 * i + 1) % 4 for i in range(seq * batch * hidden)]  # X: 1, 0, 0.5, -1, ...
     return bytes(out)
 
 

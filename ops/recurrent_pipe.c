@@ -164,14 +164,14 @@ static int64_t chunk_of(int64_t batch) {
     return batch > 0 ? (PIPE_CHUNK_ROWS + batch - 1) / batch : 1;
 }
 
-/* The conditions on the machine, the session and the sequence (s: n's
- * state; both layers have the same batch and length). A memory cap rules it
- * out: the second layer's scratch (its X·Wᵀ for the whole sequence) is then
- * alive beside the first's. Packs made for a pair whose weights were handed
- * back can only run paired or one thread per layer: paired, whatever the
- * batch and length (a batch-1 pair took 1.09-1.19 of the split's time, one
- * thread per layer about twice it). */
-static bool worth_it(const or_graph *g, const or_node *n, const or_rnn_state *s) {
+/* The conditions on the machine, the session and the sequence (s: either
+ * layer's state; both have the same batch and length). A memory cap rules
+ * it out: the second layer's scratch (its X·Wᵀ for the whole sequence) is
+ * then alive beside the first's. Packs made for a pair whose weights were
+ * handed back (packed_pair, either layer) can only run paired or one thread
+ * per layer: paired, whatever the batch and length (a batch-1 pair took
+ * 1.09-1.19 of the split's time, one thread per layer about twice it). */
+static bool worth_it(const or_graph *g, const or_rnn_state *s, bool packed_pair) {
     int64_t env = or_env_value(OR_ENV_RNN_PIPE), team = or_env_value(OR_ENV_RNN_TEAM);
     bool simd = or_cpu_isa() == OR_ISA_AVX512 || or_cpu_isa() == OR_ISA_AVX2;
     if (env == 0 || team == 0 || team == 2 || !simd || or_mem_cap(or_mem_current()) > 0)
@@ -179,7 +179,7 @@ static bool worth_it(const or_graph *g, const or_node *n, const or_rnn_state *s)
     if (g->weight_precision != ONNXRUN_PRECISION_FP32 || s->dtype != OR_FLOAT) return false;
     if (env == 1) return true;
     if (or_threadpool_size(g->pool) != 2) return false;
-    if (or_rnn_packed_for_pipe(g, n)) return true;
+    if (packed_pair) return true;
     return s->batch >= PIPE_MIN_BATCH && s->seq / PIPE_MIN_CHUNKS >= chunk_of(s->batch);
 }
 
@@ -200,20 +200,19 @@ static bool is_second(const or_graph *g, const or_node *n, int depth) {
 
 int or_rnn_pipe_role(or_graph *g, const or_node *n, const or_rnn_state *s, int *partner) {
     *partner = -1;
-    if (!worth_it(g, n, s)) return 0;
-    if (is_second(g, n, 0)) {
+    const or_node *a = is_second(g, n, 0) ? first_of(g, n) : NULL;
+    const or_node *b = a ? NULL : second_of(g, n);
+    const or_node *other = a ? a : b;
+    if (!other || (b && !pair_fits(g, n, b))) return 0;
+    if (!worth_it(g, s, or_rnn_packed_for_pipe(g, n) || or_rnn_packed_for_pipe(g, other))) return 0;
+    if (a) {
         /* Only as the partner its first layer chose when it was prepared. */
-        const or_node *a = first_of(g, n);
         const or_rnn_state *sa = a->run ? a->state : NULL;
         if (!sa || sa->pipe_role != 1 || sa->pipe_partner != (int)(n - g->nodes)) return 0;
         if (sa->seq != s->seq || sa->batch != s->batch || sa->hidden != s->input) return 0;
-        *partner = (int)(a - g->nodes);
-        return 2;
     }
-    const or_node *b = second_of(g, n);
-    if (!b || !pair_fits(g, n, b)) return 0;
-    *partner = (int)(b - g->nodes);
-    return 1;
+    *partner = (int)(other - g->nodes);
+    return a ? 2 : 1;
 }
 
 /* ---- run ---- */

@@ -950,6 +950,9 @@ static bool runs_a_pair(const onnxrun_session *s) {
 Test(session_api, pipelined_stack_across_replans_and_clones) {
     static const int orders[3][4] = {{2, 0, 1, 2}, {0, 2, 1, 0}, {1, 1, 0, 2}};
     const bool simd = or_cpu_isa() == OR_ISA_AVX512 || or_cpu_isa() == OR_ISA_AVX2;
+    static const char *const choices[3] = {"ONNXRUN_RNN_PIPE", "ONNXRUN_RNN_TEAM",
+                                           "ONNXRUN_RNN_CHUNK"};
+    for (int i = 0; i < 3; i++) unsetenv(choices[i]); /* the default plan */
     for (int o = 0; o < 3; o++) {
         onnxrun_options opt;
         onnxrun_options_init(&opt);
