@@ -116,6 +116,21 @@ expect "stream axis without stream" "$tmp/err" "^onnxrun: --stream-axis needs --
 run "stream with bench" 1 --stream 4 --bench 2 "$K/kws.onnx" "$K/stream.npy"
 run "missing state with none" 3 --stream 4 --state none "$K/kws.onnx" "$K/stream.npy"
 
+# ---- stacked layers pipelined on two threads (ops/recurrent_pipe.c) ----
+# tests/models/lstm_h0c0: a 2-layer LSTM with h0/c0 inputs, batch 5, 11 steps;
+# ONNXRUN_RNN_PIPE=1 pairs its layers whatever the length. Streamed in chunks
+# (the last one shorter: a re-plan on the pair's packs), state carried over.
+S=$here/models/lstm_h0c0/set_1
+export ONNXRUN_RNN_PIPE=1
+for chunk in 3 11; do
+    out="$tmp/pipe$chunk"
+    run "pipelined stream $chunk" 0 --threads 2 --stream "$chunk" \
+        "$here/models/lstm_h0c0/model.onnx" x="$S/input/x.npy" h0="$S/input/h0.npy" \
+        c0="$S/input/c0.npy" -o "$out" || continue
+    for o in y h_n c_n; do same "pipelined stream $chunk $o" "$S/output/$o.npy" "$out/$o.npy"; done
+done
+unset ONNXRUN_RNN_PIPE
+
 # ---- --max-memory ----
 run "max-memory small" 5 --max-memory 4K "$K/kws.onnx" "$K/stream.npy" "$zeros" "$zeros"
 expect "max-memory small" "$tmp/err" "memory limit exceeded (max_memory_bytes = 4096)"
