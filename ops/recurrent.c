@@ -1011,7 +1011,8 @@ void or_rnn_input_all(or_graph *g, const or_node *n) {
                s->dirs * s->gh, g->pool);
 }
 
-void or_rnn_input_rows(or_graph *g, const or_node *n, or_rnn_state *s, int64_t row0, int64_t rows) {
+void or_rnn_input_rows(or_graph *g, const or_node *n, int64_t row0, int64_t rows) {
+    or_rnn_state *s = n->state;
     gemm_w(g, n, s, 0, rows, row0, 1, s->xw + (size_t)(row0 * s->gh) * s->esz, s->gh, NULL);
 }
 

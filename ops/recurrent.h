@@ -184,7 +184,7 @@ void or_rnn_run_end(or_graph *g, or_node *n);
  * rows in X's order, on the pool; or_rnn_input_rows: rows [row0, row0 +
  * rows) of one direction's on the calling thread. */
 void or_rnn_input_all(or_graph *g, const or_node *n);
-void or_rnn_input_rows(or_graph *g, const or_node *n, or_rnn_state *s, int64_t row0, int64_t rows);
+void or_rnn_input_rows(or_graph *g, const or_node *n, int64_t row0, int64_t rows);
 
 /* ---- pipelined layers (recurrent_pipe.c) ---- */
 

@@ -61,24 +61,14 @@ static bool is_rnn(const or_node *n) {
             strcmp(n->op_type, "LSTM") == 0);
 }
 
-static bool is_graph_output(const or_graph *g, int t) {
-    for (int k = 0; k < g->n_outputs; k++)
-        if (g->outputs[k] == t) return true;
-    return false;
-}
-
-static bool reads_shape_only(const or_node *n) {
-    return strcmp(n->op_type, "Shape") == 0 || strcmp(n->op_type, "Size") == 0;
-}
-
 /* The only node reading tensor t's values, through input 0 (Shape and Size
  * may read its shape too); NULL when t is a graph output or read elsewhere. */
 static const or_node *sole_reader(const or_graph *g, int t) {
-    if (t < 0 || is_graph_output(g, t)) return NULL;
+    if (t < 0 || g->tensors[t].is_graph_output) return NULL;
     const or_node *reader = NULL;
     for (int i = 0; i < g->n_nodes; i++)
         for (int k = 0; k < g->nodes[i].n_inputs; k++) {
-            if (g->nodes[i].inputs[k] != t || reads_shape_only(&g->nodes[i])) continue;
+            if (g->nodes[i].inputs[k] != t || or_node_reads_only_shape(&g->nodes[i])) continue;
             if (reader || k != 0) return NULL;
             reader = &g->nodes[i];
         }
@@ -125,7 +115,7 @@ static bool model_fixed(const or_graph *g, int t, int *budget) {
     if (x->is_static || x->kind == OR_T_INITIALIZER) return true;
     if (x->kind != OR_T_ACTIVATION || x->producer < 0 || --*budget < 0) return false;
     const or_node *p = &g->nodes[x->producer];
-    if (reads_shape_only(p)) return true;
+    if (or_node_reads_only_shape(p)) return true;
     for (int k = 0; k < p->n_inputs; k++)
         if (p->inputs[k] >= 0 && !model_fixed(g, p->inputs[k], budget)) return false;
     return true;
@@ -219,7 +209,7 @@ int or_rnn_pipe_role(or_graph *g, const or_node *n, const or_rnn_state *s, int *
 
 typedef struct pipe_job {
     or_graph *g;
-    or_node *a, *b;
+    or_node *b;
     or_rnn_state *sa, *sb;
     int64_t chunk;                      /* steps per chunk */
     double share_a;                     /* of each chunk's rows of B's X·Wᵀ, thread 0's part */
@@ -232,36 +222,38 @@ static void wait_for(atomic_llong *counter, long long want) {
         if (spins > WAIT_SPINS) sched_yield();
 }
 
-/* Rows [r0, r1) of chunk c's rows of B's X·Wᵀ, split at share_a. */
-static void chunk_rows(const pipe_job *j, int64_t c, bool first_part, int64_t *r0, int64_t *r1) {
-    const int64_t B = j->sb->batch, k0 = c * j->chunk;
-    int64_t k1 = k0 + j->chunk < j->sb->max_len ? k0 + j->chunk : j->sb->max_len;
-    int64_t rows = (k1 - k0) * B, cut = (int64_t)llround(j->share_a * (double)rows);
-    *r0 = k0 * B + (first_part ? 0 : cut);
-    *r1 = first_part ? k0 * B + cut : k1 * B;
+/* Iterations [c * chunk, *k1) of chunk c (both layers have max_len steps). */
+static int64_t chunk_end(const pipe_job *j, int64_t c) {
+    int64_t k1 = (c + 1) * j->chunk;
+    return k1 < j->sb->max_len ? k1 : j->sb->max_len;
+}
+
+/* One thread's part of B's X·Wᵀ for the chunk's iterations [k0, k1): its
+ * rows split at share_a, the first part thread 0's. */
+static void chunk_input(const pipe_job *j, int64_t k0, int64_t k1, bool first_part) {
+    const int64_t B = j->sb->batch, rows = (k1 - k0) * B;
+    int64_t cut = k0 * B + (int64_t)llround(j->share_a * (double)rows);
+    int64_t r0 = first_part ? k0 * B : cut, r1 = first_part ? cut : k1 * B;
+    or_rnn_input_rows(j->g, j->b, r0, r1 - r0);
 }
 
 static void run_first(pipe_job *j) {
-    const int64_t T = j->sa->max_len;
-    for (int64_t c = 0; c * j->chunk < T; c++) {
-        int64_t k1 = (c + 1) * j->chunk < T ? (c + 1) * j->chunk : T, r0, r1;
-        for (int64_t k = c * j->chunk; k < k1; k++) or_rnn_team_step(j->sa, k);
+    for (int64_t c = 0; c * j->chunk < j->sa->max_len; c++) {
+        int64_t k0 = c * j->chunk, k1 = chunk_end(j, c);
+        for (int64_t k = k0; k < k1; k++) or_rnn_team_step(j->sa, k);
         atomic_store_explicit(&j->a_steps, k1, memory_order_release);
-        chunk_rows(j, c, true, &r0, &r1);
-        or_rnn_input_rows(j->g, j->b, j->sb, r0, r1 - r0);
+        chunk_input(j, k0, k1, true);
         atomic_store_explicit(&j->a_chunks, c + 1, memory_order_release);
     }
 }
 
 static void run_second(pipe_job *j) {
-    const int64_t T = j->sb->max_len;
-    for (int64_t c = 0; c * j->chunk < T; c++) {
-        int64_t k1 = (c + 1) * j->chunk < T ? (c + 1) * j->chunk : T, r0, r1;
+    for (int64_t c = 0; c * j->chunk < j->sb->max_len; c++) {
+        int64_t k0 = c * j->chunk, k1 = chunk_end(j, c);
         wait_for(&j->a_steps, k1);
-        chunk_rows(j, c, false, &r0, &r1);
-        or_rnn_input_rows(j->g, j->b, j->sb, r0, r1 - r0);
+        chunk_input(j, k0, k1, false);
         wait_for(&j->a_chunks, c + 1);
-        for (int64_t k = c * j->chunk; k < k1; k++) or_rnn_team_step(j->sb, k);
+        for (int64_t k = k0; k < k1; k++) or_rnn_team_step(j->sb, k);
     }
 }
 
@@ -292,7 +284,7 @@ int or_rnn_pipe_run(or_graph *g, or_node *first, or_node *second) {
     int status = or_rnn_run_begin(g, first);
     if (!status) status = or_rnn_run_begin(g, second);
     if (status) return status;
-    pipe_job j = {.g = g, .a = first, .b = second, .sa = first->state, .sb = second->state};
+    pipe_job j = {.g = g, .b = second, .sa = first->state, .sb = second->state};
     j.chunk = chunk_of(j.sb->batch);
     j.share_a = first_share(j.sa, j.sb);
     atomic_store(&j.a_steps, 0);

@@ -188,12 +188,8 @@ void or_graph_unplan(or_graph *g) {
 }
 
 /* Shape and Size only need their input's shape, which is known while planning. */
-static bool reads_only_shape(const or_node *n) {
-    return strcmp(n->op_type, "Shape") == 0 || strcmp(n->op_type, "Size") == 0;
-}
-
 static bool inputs_all_static(or_graph *g, const or_node *n) {
-    if (reads_only_shape(n)) return true;
+    if (or_node_reads_only_shape(n)) return true;
     for (int k = 0; k < n->n_inputs; k++) {
         or_tensor *t = or_input(g, n, k);
         if (t && !t->is_static) return false;

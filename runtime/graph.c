@@ -345,6 +345,10 @@ out:
     return status;
 }
 
+bool or_node_reads_only_shape(const or_node *n) {
+    return strcmp(n->op_type, "Shape") == 0 || strcmp(n->op_type, "Size") == 0;
+}
+
 int or_fail(or_graph *g, int status, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

@@ -272,6 +272,9 @@ int64_t or_tensor_numel(const or_tensor *t);
 const char *or_shape_str(int rank, const int64_t *dims, char *buf, size_t len);
 
 /* ---- attributes ---- */
+/* Shape and Size read only their input's shape, never its values. */
+bool or_node_reads_only_shape(const or_node *n);
+
 const or_attr *or_attr_find(const or_node *n, const char *name);
 int64_t or_attr_int(const or_node *n, const char *name, int64_t dflt);
 float or_attr_float(const or_node *n, const char *name, float dflt);

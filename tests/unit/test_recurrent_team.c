@@ -175,9 +175,12 @@ static const char *const IN[8] = {"X",         "W",         "R", "B", "sequence_
                                   "initial_h", "initial_c", "P"};
 static const char *const OUT[3] = {"Y", "Y_h", "Y_c"};
 
-static void add_in(or_graph *g, int i, int rank, const int64_t *dims, int dtype, const void *data,
-                   bool weight) {
-    int t = or_graph_tensor(g, IN[i]);
+/* Tensor `name` of kind INITIALIZER (static) or INPUT (listed as a graph
+ * input), holding a copy of data; a double tensor is converted from float
+ * data. */
+static void add_tensor(or_graph *g, const char *name, int rank, const int64_t *dims, int dtype,
+                       const void *data, or_tensor_kind kind) {
+    int t = or_graph_tensor(g, name);
     or_tensor *x = &g->tensors[t];
     x->rank = rank;
     for (int k = 0; k < rank; k++) x->dims[k] = dims[k];
@@ -190,14 +193,17 @@ static void add_in(or_graph *g, int i, int rank, const int64_t *dims, int dtype,
     else
         memcpy(x->data, data, bytes);
     x->owned_len = x->nbytes = bytes;
-    if (weight) {
-        x->kind = OR_T_INITIALIZER;
-        x->is_static = true;
-    } else {
-        x->kind = OR_T_INPUT;
+    x->kind = kind;
+    x->is_static = kind == OR_T_INITIALIZER;
+    if (kind == OR_T_INPUT) {
         g->inputs = realloc(g->inputs, sizeof(int) * (size_t)(g->n_inputs + 1));
         g->inputs[g->n_inputs++] = t;
     }
+}
+
+static void add_in(or_graph *g, int i, int rank, const int64_t *dims, int dtype, const void *data,
+                   bool weight) {
+    add_tensor(g, IN[i], rank, dims, dtype, data, weight ? OR_T_INITIALIZER : OR_T_INPUT);
 }
 
 static or_attr *attr(or_node *n, const char *name, or_attr_type type) {
@@ -907,25 +913,6 @@ typedef struct stack {
     int h0_neg;     /* 1 + l: initial_h of layer l = Neg(graph input), listed after layer 0 */
     bool h0_input;  /* initial_h (and c) of layer 1 are graph inputs */
 } stack;
-
-static void add_tensor(or_graph *g, const char *name, int rank, const int64_t *dims, int dtype,
-                       const void *data, or_tensor_kind kind) {
-    int t = or_graph_tensor(g, name);
-    or_tensor *x = &g->tensors[t];
-    x->rank = rank;
-    for (int k = 0; k < rank; k++) x->dims[k] = dims[k];
-    x->dtype = dtype;
-    size_t bytes = (size_t)or_shape_numel(rank, dims) * or_dtype_size(dtype);
-    x->owned = x->data = malloc(bytes + 1);
-    memcpy(x->data, data, bytes);
-    x->owned_len = x->nbytes = bytes;
-    x->kind = kind;
-    x->is_static = kind == OR_T_INITIALIZER;
-    if (kind == OR_T_INPUT) {
-        g->inputs = realloc(g->inputs, sizeof(int) * (size_t)(g->n_inputs + 1));
-        g->inputs[g->n_inputs++] = t;
-    }
-}
 
 static void add_output(or_graph *g, const char *name) {
     int t = or_graph_tensor(g, name);

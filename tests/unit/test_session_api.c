@@ -907,11 +907,9 @@ Test(session_clone, original_left_alone_frees_what_it_kept) {
 /* Binds set k's x, runs, and checks every output against PyTorch's. */
 static void run_stack_set(onnxrun_session *s, int k) {
     static const char *const outs[4] = {"y", "h_gru", "h_lstm", "c_lstm"};
-    char name[256];
     or_npy x, want;
-    snprintf(name, sizeof name, "set_%d/input/x.npy", k);
     char path[512], err[256];
-    snprintf(path, sizeof path, STACK "%s", name);
+    snprintf(path, sizeof path, STACK "set_%d/input/x.npy", k);
     cr_assert_eq(or_npy_load_file(path, &x, err, sizeof err), ONNXRUN_OK, "%s", err);
     cr_assert_eq(onnxrun_set_input(s, 0, ONNXRUN_FLOAT, x.rank, x.dims, x.data, x.nbytes),
                  ONNXRUN_OK, "%s", onnxrun_errmsg(s));
