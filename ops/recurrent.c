@@ -830,28 +830,43 @@ static size_t qwork_size(const or_rnn_state *s, int64_t rows) {
  * largest allocation of the run. */
 #define XW_CHUNK_BYTES (512u << 10)
 #define XW_CHUNK_MIN_STEPS 4
-
-/* Steps per chunk of the input product. The team engine (recurrent_team.h)
- * reads every step's product at once, so it keeps the whole sequence. */
-static int64_t chunk_steps(const or_rnn_state *s) {
-    if (s->cache && s->cache->team) return s->seq;
+/* Steps per chunk of the input product. The team engine's chunks (an input
+ * phase each, recurrent_team.c) are larger, OR_RNN_TEAM_XW_BYTES unless a
+ * memory cap says memory matters more: measured on the 2-core Zen 5, 2
+ * threads, against one product for the whole sequence (6 alternating
+ * process pairs, pair medians): GRU hidden 1024 batch 16 (50 steps) 1.044
+ * of the time in chunks of 16 steps and 1.059 in chunks of 4; LSTM hidden
+ * 256 3 layers bidirectional batch 16 1.045 and 2-layer LSTM hidden 512
+ * batch 16 1.080 in chunks of 512 KiB. A pipelined layer keeps the whole
+ * sequence (recurrent_pipe.c: the second layer's rows are computed as the
+ * first hands them over). */
+int64_t or_rnn_chunk_steps(const or_rnn_state *s) {
+    int64_t all = s->seq > 0 ? s->seq : 1;
+    if (s->pipe_role) return or_rnn_pipe_xw_steps(s);
     int64_t forced = or_env_value(OR_ENV_RNN_CHUNK); /* tests: any chunk size, down to 1 */
-    if (forced > 0) return forced < s->seq ? forced : s->seq;
+    if (forced > 0) return forced < all ? forced : all;
+    bool team = s->cache && s->cache->team && or_mem_cap(or_mem_current()) == 0;
+    size_t budget = team ? OR_RNN_TEAM_XW_BYTES : XW_CHUNK_BYTES;
     double step_bytes = (double)s->batch * (double)s->gh * (double)s->esz;
-    int64_t steps = step_bytes > 0 ? (int64_t)(XW_CHUNK_BYTES / step_bytes) : s->seq;
+    int64_t steps = step_bytes > 0 ? (int64_t)(budget / step_bytes) : s->seq;
     if (steps < XW_CHUNK_MIN_STEPS) steps = XW_CHUNK_MIN_STEPS;
-    return steps < s->seq ? steps : s->seq;
+    return steps < all ? steps : all;
 }
 
 static int alloc_scratch(or_graph *g, or_node *n, or_rnn_state *s) {
     bool lstm = s->spec->kind == OR_RNN_LSTM, gru = s->spec->kind == OR_RNN_GRU;
     int64_t D = s->dirs, B = s->batch, H = s->hidden, rows;
     size_t sz[9];
-    s->chunk = chunk_steps(s);
-    bool team = s->cache && s->cache->team; /* xw holds every direction's whole sequence */
+    s->pipe_chunk = s->pipe_role ? or_rnn_pipe_handover(s->batch) : 0;
+    s->chunk = or_rnn_chunk_steps(s);
+    /* The team engine by direction (both at once) or over a sequence of one
+     * chunk (computed up front): a buffer per direction. */
+    bool team = s->cache && s->cache->team;
+    bool by_dir = team && (s->cache->team_members & OR_RNN_TEAM_BY_DIR);
+    s->xw_dirs = team && (by_dir || s->chunk >= s->seq) ? (int)D : 1;
     bool fold = s->cache && s->cache->fold.indices >= 0; /* X·Wᵀ read from its tables */
     bool ok = !__builtin_mul_overflow(s->chunk, B, &rows) &&
-              region(fold ? 0 : rows, team ? D : 1, s->gh, s->esz, &sz[0]) &&         /* xw */
+              region(fold ? 0 : rows, s->xw_dirs, s->gh, s->esz, &sz[0]) &&           /* xw */
               region(B, s->gh, 1, s->esz, &sz[1]) &&                                  /* rg */
               region(gru && !s->linear_before_reset ? B : 0, H, 1, s->esz, &sz[2]) && /* rh */
               region(D, B, H, s->esz, &sz[3]) &&                                      /* h */
@@ -884,12 +899,13 @@ int or_rnn_finish(or_graph *g, or_node *n, or_rnn_state *s, or_run_fn run) {
     pick_kernels(s);
     s->pipe_role = or_rnn_pipe_role(g, n, s, &s->pipe_partner);
     int status = pack_weights(g, n, s);
-    if (!status) status = alloc_scratch(g, n, s);
-    if (!status && s->cache && s->cache->team) status = or_rnn_team_setup(g, n, s, s->cache->team);
     /* Only a pack of one member per direction can run as a layer of a pair
      * (none: R not static; a re-plan reusing a pack made for another plan,
      * the weights handed back, keeps that pack's plan). */
-    if (!s->team || s->cache->team_members != OR_RNN_TEAM_PIPE_PLAN) s->pipe_role = 0;
+    if (!s->cache || !s->cache->team || s->cache->team_members != OR_RNN_TEAM_PIPE_PLAN)
+        s->pipe_role = 0;
+    if (!status) status = alloc_scratch(g, n, s);
+    if (!status && s->cache && s->cache->team) status = or_rnn_team_setup(g, n, s, s->cache->team);
     if (status) {
         state_free(s);
         return status;
@@ -972,7 +988,7 @@ static void build_cells(or_graph *g, const or_node *n, or_rnn_state *s) {
 /* C[M, gh] (row stride ldc) = X_rows · W_dᵀ, X_rows the M rows row0,
  * row0 + row_step, ... of X seen as [dims 0 and 1, input]. */
 static void gemm_w(or_graph *g, const or_node *n, or_rnn_state *s, int d, int64_t M, int64_t row0,
-                   int64_t row_step, void *C, int64_t ldc, or_threadpool *pool) {
+                   int64_t row_step, void *C, int64_t ldc, void *work, or_threadpool *pool) {
     const int64_t N = s->gh, K = s->input;
     const or_rnn_cache *c = s->cache;
     if (M == 0) return;
@@ -984,7 +1000,7 @@ static void gemm_w(or_graph *g, const or_node *n, or_rnn_state *s, int d, int64_
         return;
     }
     if (c && c->qw[d]) {
-        or_qmat_gemm(c->qw[d], M, A, lda, C, ldc, s->qwork, pool);
+        or_qmat_gemm(c->qw[d], M, A, lda, C, ldc, work ? work : s->qwork, pool);
         return;
     }
     or_packed_b *pw = c ? c->w[d] : NULL;
@@ -1006,14 +1022,13 @@ static void gemm_w(or_graph *g, const or_node *n, or_rnn_state *s, int d, int64_
 
 void or_rnn_input_all(or_graph *g, const or_node *n) {
     or_rnn_state *s = n->state;
-    for (int d = 0; d < s->dirs; d++)
-        gemm_w(g, n, s, d, s->seq * s->batch, 0, 1, s->xw + (size_t)(d * s->gh) * s->esz,
-               s->dirs * s->gh, g->pool);
+    gemm_w(g, n, s, 0, s->seq * s->batch, 0, 1, s->xw, s->gh, NULL, g->pool);
 }
 
 void or_rnn_input_rows(or_graph *g, const or_node *n, int64_t row0, int64_t rows) {
     or_rnn_state *s = n->state;
-    gemm_w(g, n, s, 0, rows, row0, 1, s->xw + (size_t)(row0 * s->gh) * s->esz, s->gh, NULL);
+    int64_t at = row0 % (s->chunk * s->batch);
+    gemm_w(g, n, s, 0, rows, row0, 1, s->xw + (size_t)(at * s->gh) * s->esz, s->gh, NULL, NULL);
 }
 
 /* Last iteration (exclusive) of [k0, k1) that row b takes part in. */
@@ -1021,34 +1036,38 @@ static inline int64_t row_end(const or_rnn_state *s, int64_t b, int64_t k1) {
     return s->lens[b] < k1 ? s->lens[b] : k1;
 }
 
-/* X·Wᵀ of direction d for iterations [k0, k1) into the chunk buffer,
- * xw [chunk][batch][gh]: row b's steps are stored in time order, so
- * iteration k sits at k - k0 (forward) or kb - 1 - k (reverse), kb =
- * row_end. Rows of equal length in layout 0 make one GEMM over contiguous X
- * rows; otherwise one GEMM per row over X's strided rows. */
-static void chunk_gemm(or_graph *g, const or_node *n, or_rnn_state *s, int d, int64_t k0,
-                       int64_t k1, bool equal_lens) {
-    unsigned char *xw = s->xw;
-    if (equal_lens && !s->layout) {
+size_t or_rnn_input_work_size(const or_rnn_state *s, int64_t rows) {
+    const or_qmat *qw = s->cache ? s->cache->qw[0] : NULL;
+    return qw && qw->kind != OR_Q_F32 ? or_qmat_work_size(qw, rows) : 0;
+}
+
+/* Row b's chunk starting at k0 holds iterations [k0, kb), kb = row_end;
+ * rows of equal length in layout 0 make one product over contiguous X rows
+ * (split by rows), otherwise one per batch row over X's strided rows (split
+ * by batch rows). Each row's steps are stored in time order, so iteration k
+ * sits at k - k0 (forward) or kb - 1 - k (reverse). */
+void or_rnn_input_chunk(or_graph *g, const or_node *n, int d, int64_t k0, int part, int parts,
+                        void *work, or_threadpool *pool) {
+    or_rnn_state *s = n->state;
+    int64_t k1 = k0 + s->chunk < s->max_len ? k0 + s->chunk : s->max_len;
+    unsigned char *xw =
+        s->xw + (size_t)((s->xw_dirs > 1 ? d : 0) * s->chunk * s->batch * s->gh) * s->esz;
+    if (s->lens_equal && !s->layout) {
+        int64_t rows = (k1 - k0) * s->batch, r0 = rows * part / parts,
+                r1 = rows * (part + 1) / parts;
         int64_t t0 = or_rnn_reversed(s, d) ? s->max_len - k1 : k0;
-        gemm_w(g, n, s, d, (k1 - k0) * s->batch, t0 * s->batch, 1, xw, s->gh, g->pool);
+        if (r1 > r0)
+            gemm_w(g, n, s, d, r1 - r0, t0 * s->batch + r0, 1, xw + (size_t)(r0 * s->gh) * s->esz,
+                   s->gh, work, pool);
         return;
     }
-    for (int64_t b = 0; b < s->batch; b++) {
+    for (int64_t b = s->batch * part / parts; b < s->batch * (part + 1) / parts; b++) {
         int64_t kb = row_end(s, b, k1);
         if (kb <= k0) continue;
         int64_t t0 = or_rnn_reversed(s, d) ? s->lens[b] - kb : k0;
         gemm_w(g, n, s, d, kb - k0, or_rnn_x_row(s, t0, b), s->layout ? 1 : s->batch,
-               xw + (size_t)(b * s->gh) * s->esz, s->batch * s->gh, g->pool);
+               xw + (size_t)(b * s->gh) * s->esz, s->batch * s->gh, work, pool);
     }
-}
-
-/* The X·Wᵀ slice of row b at iteration k of direction d. */
-static inline const unsigned char *xw_at(const or_rnn_state *s, int d, int64_t k, int64_t b,
-                                         int64_t t) {
-    if (s->fold || s->team) return or_rnn_seq_xw(s, d, t, b);
-    int64_t kb = row_end(s, b, s->k1), local = or_rnn_reversed(s, d) ? kb - 1 - k : k - s->k0;
-    return s->xw + (size_t)((local * s->batch + b) * s->gh) * s->esz;
 }
 
 /* Copies initial_h / initial_c (or zeros) into a [dirs, batch, hidden] state. */
@@ -1102,16 +1121,11 @@ static bool lens_equal(const or_rnn_state *s) {
  * share of the L3 about 4 MiB), alternating directions every chunk was 7%
  * slower. */
 static void run_chunks(or_graph *g, or_node *n, or_rnn_state *s, or_rnn_step_fn step) {
-    bool equal = lens_equal(s);
     for (int d = 0; d < s->dirs; d++)
-        for (int64_t k0 = 0; k0 < s->max_len; k0 += s->chunk) {
-            s->k0 = k0;
-            s->k1 = k0 + s->chunk < s->max_len ? k0 + s->chunk : s->max_len;
-            if (!s->fold) chunk_gemm(g, n, s, d, s->k0, s->k1, equal);
-            for (int64_t k = s->k0; k < s->k1; k++) {
-                if (s->fold) or_rnn_fold_prefetch(s, d, k, 0, FOLD_AHEAD);
-                step(g, n, s, d, k);
-            }
+        for (int64_t k = 0; k < s->max_len; k++) {
+            if (k % s->chunk == 0 && !s->fold) or_rnn_input_chunk(g, n, d, k, 0, 1, NULL, g->pool);
+            if (s->fold) or_rnn_fold_prefetch(s, d, k, 0, FOLD_AHEAD);
+            step(g, n, s, d, k);
         }
 }
 
@@ -1119,6 +1133,7 @@ int or_rnn_run_begin(or_graph *g, or_node *n) {
     or_rnn_state *s = n->state;
     carve_scratch(s, n->scratch);
     int status = read_lens(g, n, s);
+    s->lens_equal = !status && lens_equal(s);
     s->fold = s->cache && s->cache->fold.indices >= 0 ? &s->cache->fold : NULL;
     if (!status && s->fold) {
         s->fold_idx = g->tensors[s->fold->indices].data;
@@ -1150,8 +1165,7 @@ int or_rnn_run(or_graph *g, or_node *n, or_rnn_step_fn step) {
     int status = or_rnn_run_begin(g, n);
     if (status) return status;
     if (s->team) {
-        if (!s->fold) or_rnn_input_all(g, n);
-        or_rnn_team_run(g, s);
+        or_rnn_team_run(g, n);
     } else {
         run_chunks(g, n, s, step);
     }
@@ -1177,7 +1191,7 @@ static void rows_run(void *ctx, int64_t begin, int64_t end, int thread_index) {
         if (s->fold) or_rnn_fold_prefetch(s, d, k, b + FOLD_AHEAD, b + FOLD_AHEAD + 1);
         int64_t t = or_rnn_row_time(s, d, k, b);
         if (t >= 0) {
-            const unsigned char *xw = xw_at(s, d, k, b, t);
+            const unsigned char *xw = or_rnn_xw_at(s, d, k, b, t);
             void *y = s->y ? s->y + (size_t)or_rnn_y_off(s, t, d, b) * s->esz : NULL;
             task->row(s, d, b, xw, y);
         } else if (task->zero_y && s->y) {

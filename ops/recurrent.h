@@ -86,16 +86,18 @@ typedef struct or_rnn_state {
     /* Pipelined layers (recurrent_pipe.c): 0 none, 1 the first layer, whose
      * run also runs pipe_partner's, 2 the second (pipe_partner: the first). */
     int pipe_role, pipe_partner;
+    int64_t pipe_chunk;  /* steps per hand-over, as planned (or_rnn_pipe_handover) */
     or_rnn_cache *cache; /* == n->cache, NULL when nothing was packed */
     or_rnn_team *team;   /* the fused engine's scratch when the cache has its pack */
 
     /* Scratch: n->scratch (an arena slot alive while the node runs, sized in
      * prepare), cut into these at the start of each run. */
     size_t parts[9];     /* byte size of each region below, in order (qwork last) */
-    unsigned char *xw;   /* X·Wᵀ: [dirs][chunk][batch][gh] for a chunk of steps (see
-                            chunk_gemm); with the team engine [seq * batch, dirs * gh],
-                            rows in X's order */
-    int64_t chunk;       /* steps per chunk of xw (seq with the team engine) */
+    unsigned char *xw;   /* X·Wᵀ of a chunk of iterations: [xw_dirs][chunk][batch][gh]
+                            (see or_rnn_input_chunk) */
+    int64_t chunk;       /* iterations per chunk of xw */
+    int xw_dirs;         /* chunk buffers: dirs with the team engine by direction (both
+                            at once) or over one chunk (computed up front), else 1 */
     unsigned char *rg;   /* [batch, gh] H_{t-1}·R_dᵀ (GRU: z r parts, then h) */
     unsigned char *rh;   /* [batch, hidden] GRU without linear_before_reset: r ⊙ H_{t-1} */
     unsigned char *h;    /* [dirs, batch, hidden] hidden state */
@@ -109,7 +111,7 @@ typedef struct or_rnn_state {
     const struct or_rnn_fold *fold; /* X·Wᵀ from the cache's tables (recurrent_fold.c), or NULL */
     const void *fold_idx;           /* the fold's indices tensor data */
     int32_t max_len;
-    int64_t k0, k1;   /* the chunk of iterations whose X·Wᵀ is in xw */
+    bool lens_equal;  /* every row runs max_len iterations */
     unsigned char *y; /* Y output or NULL */
     or_rnn_cell_f32 cell32[2];
     or_rnn_cell_f64 cell64[2];
@@ -180,13 +182,33 @@ int or_rnn_run(or_graph *g, or_node *n, or_rnn_step_fn step);
  * Y_c). */
 int or_rnn_run_begin(or_graph *g, or_node *n);
 void or_rnn_run_end(or_graph *g, or_node *n);
-/* The team engine's X·Wᵀ of every step, xw [seq * batch, dirs * gh] with
- * rows in X's order, on the pool; or_rnn_input_rows: rows [row0, row0 +
- * rows) of one direction's on the calling thread. */
+/* Part `part` of `parts` (split by rows) of direction d's X·Wᵀ for the
+ * chunk of iterations starting at k0 (a multiple of s->chunk), into that
+ * direction's chunk buffer of xw (or_rnn_xw_at), on pool (NULL: the calling
+ * thread). work: reduced-precision W's activation buffer for the part's
+ * rows (NULL: s->qwork). Not with s->fold. */
+void or_rnn_input_chunk(or_graph *g, const or_node *n, int d, int64_t k0, int part, int parts,
+                        void *work, or_threadpool *pool);
+/* Bytes of that work for a part of up to `rows` rows (0: none needed). */
+size_t or_rnn_input_work_size(const or_rnn_state *s, int64_t rows);
+/* Iterations per chunk of xw for s's plan (its cache and pipe role): under
+ * the current memory context's cap (alloc.h), the team engine's chunks are
+ * the step-by-step path's; ONNXRUN_RNN_CHUNK forces any size (tests). */
+int64_t or_rnn_chunk_steps(const or_rnn_state *s);
+/* A pipelined layer's (one forward direction, layout 0, every row max_len
+ * long, so xw's rows are X's, wrapping around every s->chunk steps): the
+ * X·Wᵀ of every step on the pool (the first layer, whose xw holds the whole
+ * sequence), or X rows [row0, row0 + rows) of it on the calling thread (the
+ * second; the rows must not wrap). */
 void or_rnn_input_all(or_graph *g, const or_node *n);
 void or_rnn_input_rows(or_graph *g, const or_node *n, int64_t row0, int64_t rows);
 
 /* ---- pipelined layers (recurrent_pipe.c) ---- */
+
+/* The team engine's X·Wᵀ buffer (per direction running at once) at most:
+ * the whole sequence up to this size, chunks past it. The first layer of a
+ * pipelined pair keeps its whole sequence, so a pair needs it to fit. */
+#define OR_RNN_TEAM_XW_BYTES (16u << 20)
 
 /* The team plan of both nodes of a pipelined pair: one member owning every
  * unit (a by-direction pack of one direction). */
@@ -197,6 +219,12 @@ int or_rnn_pipe_role(or_graph *g, const or_node *n, const or_rnn_state *s, int *
 /* Whether n's only weights are packs made for a pair (W or R handed back):
  * a re-plan can only pair it again or run each layer on one thread. */
 bool or_rnn_packed_for_pipe(const or_graph *g, const or_node *n);
+/* Steps per hand-over between the layers of a pair at this batch
+ * (ONNXRUN_RNN_CHUNK forces any). */
+int64_t or_rnn_pipe_handover(int64_t batch);
+/* Steps of xw of a layer with a pipe role (s->pipe_chunk set): the whole
+ * sequence (the first layer) or a ring of hand-overs (the second). */
+int64_t or_rnn_pipe_xw_steps(const or_rnn_state *s);
 /* Runs first and its partner second (run_by == first's index) together. */
 int or_rnn_pipe_run(or_graph *g, or_node *first, or_node *second);
 
@@ -290,13 +318,17 @@ static inline const unsigned char *or_rnn_fold_xw(const or_rnn_state *s, int d, 
     return (const unsigned char *)f->table[d] + (size_t)(v * s->gh) * s->esz;
 }
 
-/* X_t·W_dᵀ of sequence b when every step's product is at hand: a row of the
- * fold's table, or of xw holding the whole sequence in X's row order (the
- * team engine's). */
-static inline const unsigned char *or_rnn_seq_xw(const or_rnn_state *s, int d, int64_t t,
-                                                 int64_t b) {
+/* X_t·W_dᵀ of sequence b at iteration k (its time t): a row of the fold's
+ * table, or of direction d's chunk buffer, which holds iterations [k0, k0 +
+ * chunk) with row b's stored in time order (or_rnn_input_chunk). */
+static inline const unsigned char *or_rnn_xw_at(const or_rnn_state *s, int d, int64_t k, int64_t b,
+                                                int64_t t) {
     if (s->fold) return or_rnn_fold_xw(s, d, t, b);
-    return s->xw + (size_t)(or_rnn_x_row(s, t, b) * s->dirs * s->gh + d * s->gh) * s->esz;
+    int64_t k0 = k / s->chunk * s->chunk,
+            kb = s->lens[b] < k0 + s->chunk ? s->lens[b] : k0 + s->chunk;
+    int64_t local = or_rnn_reversed(s, d) ? kb - 1 - k : k - k0;
+    int64_t buf = s->xw_dirs > 1 ? d : 0;
+    return s->xw + (size_t)(((buf * s->chunk + local) * s->batch + b) * s->gh) * s->esz;
 }
 
 /* Element offsets into the scratch buffers. */

@@ -10,11 +10,15 @@
  * the same FLOPs per step (A's input product runs up front on the whole
  * pool).
  *
+ * B's X·Wᵀ lives in a ring of PIPE_RING hand-overs; A's is computed for the
+ * whole sequence up front.
+ *
  * When (or_rnn_pipe_role): float RNN/GRU/LSTM nodes where the team engine
  * runs (AVX2 or AVX-512, fp32 weights, static W and R), forward, layout 0,
  * no sequence_lens, B's X a Squeeze of A's Y that nothing else reads (shape
  * ops aside), every other input of B ready before A runs (the executor
- * checks that again: or_node.run_by), no memory cap. Both nodes are then
+ * checks that again: or_node.run_by), no memory cap, A's X·Wᵀ for the
+ * whole sequence within OR_RNN_TEAM_XW_BYTES. Both nodes are then
  * packed for one thread each (one team member owning every unit); a re-plan
  * reusing packs made for another plan (the weights handed back) keeps their
  * plan, pairs included whatever the batch and length (worth_it). By default
@@ -52,6 +56,9 @@
 #define PIPE_MIN_BATCH 4
 #define PIPE_MAX_LAYERS 64
 #define WAIT_SPINS 20000
+/* Hand-overs B's X·Wᵀ ring holds: thread 0 waits before writing its part
+ * of a chunk only when B is this many behind. */
+#define PIPE_RING 8
 
 /* ---- when ---- */
 
@@ -154,14 +161,24 @@ static int64_t chunk_of(int64_t batch) {
     return batch > 0 ? (PIPE_CHUNK_ROWS + batch - 1) / batch : 1;
 }
 
+/* Bytes of a layer's X·Wᵀ for the whole sequence (gates * hidden from R's
+ * shape; s: either layer's state, both have the same batch and length). */
+static double whole_xw_bytes(const or_graph *g, const or_node *n, const or_rnn_state *s) {
+    const or_tensor *r = n->n_inputs > 2 && n->inputs[2] >= 0 ? &g->tensors[n->inputs[2]] : NULL;
+    double gh = r && r->rank == 3 ? (double)r->dims[1] : 0;
+    return (double)s->seq * (double)s->batch * gh * sizeof(float);
+}
+
 /* The conditions on the machine, the session and the sequence (s: either
- * layer's state; both have the same batch and length). A memory cap rules
- * it out: the second layer's scratch (its X·Wᵀ for the whole sequence) is
- * then alive beside the first's. Packs made for a pair whose weights were
- * handed back (packed_pair, either layer) can only run paired or one thread
- * per layer: paired, whatever the batch and length (a batch-1 pair took
- * 1.09-1.19 of the split's time, one thread per layer about twice it). */
-static bool worth_it(const or_graph *g, const or_rnn_state *s, bool packed_pair) {
+ * layer's state; both have the same batch and length). The first layer
+ * keeps its X·Wᵀ for the whole sequence (xw_bytes), computed up front: a
+ * memory cap rules pairing out, and so does its outgrowing
+ * OR_RNN_TEAM_XW_BYTES (past which the team engine works in chunks). Packs
+ * made for a pair whose weights were handed back (packed_pair, either
+ * layer) can only run paired or one thread per layer: paired, whatever the
+ * batch and length (a batch-1 pair took 1.09-1.19 of the split's time, one
+ * thread per layer about twice it). */
+static bool worth_it(const or_graph *g, const or_rnn_state *s, bool packed_pair, double xw_bytes) {
     int64_t env = or_env_value(OR_ENV_RNN_PIPE), team = or_env_value(OR_ENV_RNN_TEAM);
     bool simd = or_cpu_isa() == OR_ISA_AVX512 || or_cpu_isa() == OR_ISA_AVX2;
     if (env == 0 || team == 0 || team == 2 || !simd || or_mem_cap(or_mem_current()) > 0)
@@ -170,7 +187,8 @@ static bool worth_it(const or_graph *g, const or_rnn_state *s, bool packed_pair)
     if (env == 1) return true;
     if (or_threadpool_size(g->pool) != 2) return false;
     if (packed_pair) return true;
-    return s->batch >= PIPE_MIN_BATCH && s->seq / PIPE_MIN_CHUNKS >= chunk_of(s->batch);
+    return s->batch >= PIPE_MIN_BATCH && s->seq / PIPE_MIN_CHUNKS >= chunk_of(s->batch) &&
+           xw_bytes <= OR_RNN_TEAM_XW_BYTES;
 }
 
 static bool pair_fits(const or_graph *g, const or_node *a, const or_node *b) {
@@ -194,7 +212,9 @@ int or_rnn_pipe_role(or_graph *g, const or_node *n, const or_rnn_state *s, int *
     const or_node *b = a ? NULL : second_of(g, n);
     const or_node *other = a ? a : b;
     if (!other || (b && !pair_fits(g, n, b))) return 0;
-    if (!worth_it(g, s, or_rnn_packed_for_pipe(g, n) || or_rnn_packed_for_pipe(g, other))) return 0;
+    if (!worth_it(g, s, or_rnn_packed_for_pipe(g, n) || or_rnn_packed_for_pipe(g, other),
+                  whole_xw_bytes(g, a ? a : n, s)))
+        return 0;
     if (a) {
         /* Only as the partner its first layer chose when it was prepared. */
         const or_rnn_state *sa = a->run ? a->state : NULL;
@@ -205,6 +225,17 @@ int or_rnn_pipe_role(or_graph *g, const or_node *n, const or_rnn_state *s, int *
     return a ? 2 : 1;
 }
 
+int64_t or_rnn_pipe_handover(int64_t batch) {
+    return chunk_of(batch);
+}
+
+int64_t or_rnn_pipe_xw_steps(const or_rnn_state *s) {
+    int64_t all = s->seq > 0 ? s->seq : 1, ring;
+    if (s->pipe_role != 2 || __builtin_mul_overflow(s->pipe_chunk, (int64_t)PIPE_RING, &ring))
+        return all;
+    return ring < all ? ring : all;
+}
+
 /* ---- run ---- */
 
 typedef struct pipe_job {
@@ -213,8 +244,10 @@ typedef struct pipe_job {
     or_rnn_state *sa, *sb;
     int64_t chunk;                      /* steps per chunk */
     double share_a;                     /* of each chunk's rows of B's X·Wᵀ, thread 0's part */
+    int64_t ring;                       /* chunks B's xw holds (it wraps around) */
     _Alignas(64) atomic_llong a_steps;  /* A's steps done (its Y rows written) */
     _Alignas(64) atomic_llong a_chunks; /* chunks whose thread-0 rows of B's X·Wᵀ are done */
+    _Alignas(64) atomic_llong b_chunks; /* chunks B has run (their xw slots free again) */
 } pipe_job;
 
 static void wait_for(atomic_llong *counter, long long want) {
@@ -237,35 +270,32 @@ static void chunk_input(const pipe_job *j, int64_t k0, int64_t k1, bool first_pa
     or_rnn_input_rows(j->g, j->b, r0, r1 - r0);
 }
 
-static void run_first(pipe_job *j) {
-    for (int64_t c = 0; c * j->chunk < j->sa->max_len; c++) {
-        int64_t k0 = c * j->chunk, k1 = chunk_end(j, c);
-        for (int64_t k = k0; k < k1; k++) or_rnn_team_step(j->sa, k);
-        atomic_store_explicit(&j->a_steps, k1, memory_order_release);
-        chunk_input(j, k0, k1, true);
-        atomic_store_explicit(&j->a_chunks, c + 1, memory_order_release);
-    }
+/* Chunk c of A, then thread 0's part of B's X·Wᵀ for it (once B has
+ * freed the chunk's slot of the ring). */
+static void first_chunk(pipe_job *j, int64_t c) {
+    int64_t k0 = c * j->chunk, k1 = chunk_end(j, c);
+    for (int64_t k = k0; k < k1; k++) or_rnn_team_step(j->sa, k);
+    atomic_store_explicit(&j->a_steps, k1, memory_order_release);
+    wait_for(&j->b_chunks, c - j->ring + 1);
+    chunk_input(j, k0, k1, true);
+    atomic_store_explicit(&j->a_chunks, c + 1, memory_order_release);
 }
 
-static void run_second(pipe_job *j) {
-    for (int64_t c = 0; c * j->chunk < j->sb->max_len; c++) {
-        int64_t k0 = c * j->chunk, k1 = chunk_end(j, c);
-        wait_for(&j->a_steps, k1);
-        chunk_input(j, k0, k1, false);
-        wait_for(&j->a_chunks, c + 1);
-        for (int64_t k = k0; k < k1; k++) or_rnn_team_step(j->sb, k);
-    }
+/* Thread 1's part of B's X·Wᵀ for chunk c, then B's steps. */
+static void second_chunk(pipe_job *j, int64_t c) {
+    int64_t k0 = c * j->chunk, k1 = chunk_end(j, c);
+    wait_for(&j->a_steps, k1);
+    chunk_input(j, k0, k1, false);
+    wait_for(&j->a_chunks, c + 1);
+    for (int64_t k = k0; k < k1; k++) or_rnn_team_step(j->sb, k);
+    atomic_store_explicit(&j->b_chunks, c + 1, memory_order_release);
 }
 
 static void pipe_thread(void *ctx, int member, int members) {
     pipe_job *j = ctx;
-    if (members == 1) { /* a pool of one: A whole, then B */
-        run_first(j);
-        run_second(j);
-    } else if (member == 0) {
-        run_first(j);
-    } else {
-        run_second(j);
+    for (int64_t c = 0; c * j->chunk < j->sa->max_len; c++) {
+        if (members == 1 || member == 0) first_chunk(j, c); /* a pool of one: both, in turn */
+        if (members == 1 || member == 1) second_chunk(j, c);
     }
 }
 
@@ -285,10 +315,13 @@ int or_rnn_pipe_run(or_graph *g, or_node *first, or_node *second) {
     if (!status) status = or_rnn_run_begin(g, second);
     if (status) return status;
     pipe_job j = {.g = g, .b = second, .sa = first->state, .sb = second->state};
-    j.chunk = chunk_of(j.sb->batch);
+    j.chunk = j.sb->pipe_chunk;
+    /* B's xw: PIPE_RING chunks (or_rnn_pipe_xw_steps), or every step. */
+    j.ring = j.sb->chunk < j.sb->seq ? j.sb->chunk / j.chunk : INT64_MAX / 2;
     j.share_a = first_share(j.sa, j.sb);
     atomic_store(&j.a_steps, 0);
     atomic_store(&j.a_chunks, 0);
+    atomic_store(&j.b_chunks, 0);
     if (!j.sa->fold) or_rnn_input_all(g, first);
     or_rnn_team_begin(j.sa);
     or_rnn_team_begin(j.sb);

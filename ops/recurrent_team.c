@@ -105,25 +105,21 @@ void or_rnn_team_pack_free(or_rnn_team_pack *p) {
     or_free(p);
 }
 
-/* Gates g0..g1-1 of units [u0, u0 + ns) of R_d: gathered into tmp, or read
- * in place when the slice is every unit (the rows are then contiguous). */
+/* Gates g0..g1-1 of units [u0, u0 + ns) of R_d, read in place: a block of
+ * ns rows per gate, H * H floats apart. Packing a member's rows from a copy
+ * of them had kept half of R more resident at load (LSTM hidden 1024, two
+ * threads: 39.6 MB peak RSS, now 24.7; one thread 24.1). */
 static bool pack_rows(or_rmat *out, or_qkind kind, bool panels, const float *rd, int64_t H, int g0,
-                      int g1, int64_t u0, int64_t ns, float *tmp, or_src_release *rel) {
-    const float *rows = rd + (size_t)(g0 * H * H);
-    if (ns < H) {
-        for (int gate = g0; gate < g1; gate++)
-            memcpy(tmp + (size_t)((gate - g0) * ns * H), rd + (size_t)((gate * H + u0) * H),
-                   sizeof(float) * (size_t)(ns * H));
-        rows = tmp;
-    }
+                      int g1, int64_t u0, int64_t ns, or_src_release *rel) {
+    or_pack_rows rows = {.base = rd + (size_t)((g0 * H + u0) * H),
+                         .esz = sizeof(float),
+                         .ldb = H,
+                         .block = ns,
+                         .block_ld = H * H};
     out->N = (int64_t)(g1 - g0) * ns;
-    bool ok = kind == OR_Q_F32 && !panels
-                  ? (out->pb = or_sgemm_pack_b(true, H, out->N, rows, H)) != NULL
-                  : (out->q = or_qmat_pack(kind, out->N, H, rows, H, 0)) != NULL;
-    for (int gate = g0; gate < g1; gate++)
-        or_src_release_consumed(rel, rd + (size_t)((gate * H + u0) * H),
-                                sizeof(float) * (size_t)(ns * H));
-    return ok;
+    if (kind == OR_Q_F32 && !panels)
+        return (out->pb = or_sgemm_pack_bt_rows(H, out->N, &rows, false, rel)) != NULL;
+    return (out->q = or_qmat_pack_rows(kind, out->N, H, &rows, 0, false, rel)) != NULL;
 }
 
 or_rnn_team_pack *or_rnn_team_pack_new(const or_rnn_state *s, int plan, or_qkind kind,
@@ -134,14 +130,7 @@ or_rnn_team_pack *or_rnn_team_pack_new(const or_rnn_state *s, int plan, or_qkind
     const int64_t H = s->hidden;
     const int G = s->spec->gates;
     or_rnn_team_pack *p = or_calloc(1, sizeof *p);
-    int64_t u0, ns, most = 0;
-    for (int m = 0; m < members; m++) {
-        slice_of(H, members, m, &u0, &ns);
-        if (ns > most) most = ns;
-    }
-    /* One member's rows at a time (none when a member has every unit). */
-    float *tmp = most < H ? or_malloc(sizeof(float) * (size_t)(G * most * H)) : NULL;
-    if (!p || (most < H && !tmp)) goto fail;
+    if (!p) return NULL;
     bool panels = kind != OR_Q_F32 || or_rnn_f32_panels(s, ONNXRUN_PRECISION_FP32);
     p->members = members;
     p->by_dir = by_dir;
@@ -150,21 +139,17 @@ or_rnn_team_pack *or_rnn_team_pack_new(const or_rnn_state *s, int plan, or_qkind
     for (int d = 0; d < p->dirs; d++) {
         const float *rd = r + (size_t)(d * s->gh * H);
         for (int m = 0; m < members; m++) {
+            int64_t u0, ns;
             slice_of(H, members, m, &u0, &ns);
             if (ns == 0) continue;
-            if (!pack_rows(&p->q[d][m][0], kind, panels, rd, H, 0, p->split ? 2 : G, u0, ns, tmp,
-                           rel))
-                goto fail;
-            if (p->split && !pack_rows(&p->q[d][m][1], kind, panels, rd, H, 2, 3, u0, ns, tmp, rel))
-                goto fail;
+            if (!pack_rows(&p->q[d][m][0], kind, panels, rd, H, 0, p->split ? 2 : G, u0, ns, rel) ||
+                (p->split && !pack_rows(&p->q[d][m][1], kind, panels, rd, H, 2, 3, u0, ns, rel))) {
+                or_rnn_team_pack_free(p);
+                return NULL;
+            }
         }
     }
-    or_free(tmp);
     return p;
-fail:
-    or_free(tmp);
-    or_rnn_team_pack_free(p);
-    return NULL;
 }
 
 /* Not the one-thread rule (recurrent.c's alternate_sweep): each member reads
@@ -244,6 +229,12 @@ static size_t member_bytes(const or_rnn_state *s, const or_rnn_team_pack *p, int
             size_t one = r && r->q && r->q->kind != OR_Q_F32 ? or_qmat_work_size(r->q, B) : 0;
             if (one > work) work = one;
         }
+    /* The member's part of a chunk's input product (or_rnn_input_chunk:
+     * rows split over the members, or a batch row's iterations). */
+    int parts = p->by_dir ? 1 : p->members;
+    int64_t rows = (s->chunk * B + parts - 1) / parts;
+    size_t in = or_rnn_input_work_size(s, rows > s->chunk ? rows : s->chunk);
+    if (in > work) work = in;
     size_t sz[7] = {up(f * (size_t)(D * G * ns)),
                     up(f * (size_t)(D * 3 * ns)),
                     up(f * (size_t)(D * ns)),
@@ -326,6 +317,8 @@ static void member_cells(const or_rnn_state *s, member *m) {
 }
 
 typedef struct team_ctx {
+    or_graph *g;
+    const or_node *n;
     or_rnn_state *s;
     or_rnn_team *t;
 } team_ctx;
@@ -336,7 +329,7 @@ static void gather_xw(const or_rnn_state *s, const member *m, int d, int64_t k) 
     for (int64_t b = 0; b < s->batch; b++) {
         int64_t t = or_rnn_row_time(s, d, k, b);
         if (t < 0) continue;
-        const float *src = (const float *)or_rnn_seq_xw(s, d, t, b) + m->u0;
+        const float *src = (const float *)or_rnn_xw_at(s, d, k, b, t) + m->u0;
         float *dst = m->xw + b * G * ns;
         for (int64_t gate = 0; gate < G; gate++)
             memcpy(dst + gate * ns, src + gate * H, sizeof(float) * (size_t)ns);
@@ -436,7 +429,58 @@ static bool claim(or_rnn_team *t, int mi, long long phi) {
     return atomic_compare_exchange_strong(&t->claim[mi], &want, phi + 1);
 }
 
-/* Split units, phases ordered (direction, step, phase), members owned by
+static int phases_per_step(const or_rnn_state *s) {
+    return s->spec->kind == OR_RNN_GRU && !s->linear_before_reset ? 2 : 1;
+}
+
+/* Split units over a sequence of one chunk: X·Wᵀ of every direction up
+ * front, one product on the pool (recurrent.c gives each direction a
+ * buffer). The members' input phases, rows split between them, took 1.017
+ * (LSTM hidden 1024) and 1.026 (2-layer LSTM hidden 512) of its time at
+ * batch 1, two threads (6 alternating process pairs, pair medians). */
+static bool input_up_front(const or_rnn_state *s) {
+    return !s->team->by_dir && s->chunk >= s->seq;
+}
+
+/* Whether each chunk opens with an input phase (not when X·Wᵀ is read from
+ * fold tables or computed up front). */
+static bool has_input_phases(const or_rnn_state *s) {
+    return !s->fold && !input_up_front(s);
+}
+
+/* Phases of one direction: per chunk, its input phase, then P per step. */
+static long long dir_phases(const or_rnn_state *s) {
+    long long chunks = (s->max_len + s->chunk - 1) / s->chunk;
+    return chunks * has_input_phases(s) + (long long)s->max_len * phases_per_step(s);
+}
+
+/* Phase phi of the run (directions one after the other): direction d,
+ * iteration k, phase 0..P-1 of its step, or -1 for the input phase of the
+ * chunk starting at k. */
+static void phase_at(const or_rnn_state *s, long long phi, int *d, int64_t *k, int *phase) {
+    const long long per_dir = dir_phases(s), in = has_input_phases(s), P = phases_per_step(s);
+    const long long per_chunk = in + s->chunk * P, j = phi % per_dir;
+    long long c = j / per_chunk, r = j % per_chunk;
+    *d = (int)(phi / per_dir);
+    if (r < in) {
+        *k = c * s->chunk;
+        *phase = -1;
+        return;
+    }
+    *k = c * s->chunk + (r - in) / P;
+    *phase = (int)((r - in) % P);
+}
+
+/* Phase `phase` of direction d at iteration k (-1: the chunk's input
+ * product) for member mi of the team's members. */
+static void run_any(const team_ctx *tc, int d, int64_t k, int phase, int mi) {
+    if (phase < 0)
+        or_rnn_input_chunk(tc->g, tc->n, d, k, mi, tc->t->members, tc->t->m[mi].work, NULL);
+    else
+        run_phase(tc->s, tc->t, d, k, phase, mi);
+}
+
+/* Split units, phases ordered (direction, chunk, step, phase), members owned by
  * thread mi % nt. A phase opens when every chunk of the previous ones is
  * done; its owner claims each chunk and runs it, so each thread keeps its
  * rows of R in its own caches (measured: taking chunks first-come from a
@@ -446,19 +490,20 @@ static bool claim(or_rnn_team *t, int mi, long long phi) {
  * between chunks (another process on its core) then delays the step by
  * microseconds instead of a time slice, as or_parallel_for's caller does.
  * Only an owner preempted inside a chunk is waited for. */
-static void team_units(or_rnn_state *s, or_rnn_team *t, int ti, int nt) {
-    const int P = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset ? 2 : 1;
-    const long long C = t->members, total = (long long)s->dirs * s->max_len * P;
+static void team_units(const team_ctx *tc, int ti, int nt) {
+    or_rnn_state *s = tc->s;
+    or_rnn_team *t = tc->t;
+    const long long C = t->members, total = (long long)s->dirs * dir_phases(s);
     atomic_store(&t->present[ti], 1);
     for (;;) {
         long long phi = atomic_load(&t->done) / C;
         if (phi >= total) return;
-        long long step = phi / P;
-        int d = (int)(step / s->max_len), phase = (int)(phi % P);
-        int64_t k = step % s->max_len;
+        int d, phase;
+        int64_t k;
+        phase_at(s, phi, &d, &k, &phase);
         for (int mi = ti; mi < C; mi += nt)
             if (claim(t, mi, phi)) {
-                run_phase(s, t, d, k, phase, mi);
+                run_any(tc, d, k, phase, mi);
                 atomic_fetch_add(&t->done, 1);
             }
         int64_t since = 0;
@@ -468,7 +513,7 @@ static void team_units(or_rnn_state *s, or_rnn_team *t, int ti, int nt) {
             for (int mi = 0; mi < C; mi++)
                 if ((t->steal_at_once || late || !atomic_load(&t->present[mi % nt])) &&
                     claim(t, mi, phi)) {
-                    run_phase(s, t, d, k, phase, mi);
+                    run_any(tc, d, k, phase, mi);
                     atomic_fetch_add(&t->done, 1);
                 }
             if (spins > WAIT_SPINS) sched_yield();
@@ -477,21 +522,23 @@ static void team_units(or_rnn_state *s, or_rnn_team *t, int ti, int nt) {
 }
 
 /* Thread ti of nt. By direction: the thread runs directions ti, ti + nt, ...
- * whole, on their own member and state buffers, without waiting for
- * anybody. Split units: team_units. Any thread count works (a clone sharing
- * the pack may run without a pool). */
+ * whole, input products included, on their own member, chunk and state
+ * buffers, without waiting for anybody. Split units: team_units. Any thread
+ * count works (a clone sharing the pack may run without a pool). */
 static void team_thread(void *ctx, int ti, int nt) {
     const team_ctx *tc = ctx;
     or_rnn_state *s = tc->s;
-    or_rnn_team *t = tc->t;
-    const int P = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset ? 2 : 1;
-    if (!t->by_dir) {
-        team_units(s, t, ti, nt);
+    const int P = phases_per_step(s);
+    if (!tc->t->by_dir) {
+        team_units(tc, ti, nt);
         return;
     }
     for (int d = ti; d < s->dirs; d += nt)
-        for (int64_t k = 0; k < s->max_len; k++)
-            for (int phase = 0; phase < P; phase++) run_phase(s, t, d, k, phase, d);
+        for (int64_t k = 0; k < s->max_len; k++) {
+            if (k % s->chunk == 0 && has_input_phases(s))
+                or_rnn_input_chunk(tc->g, tc->n, d, k, 0, 1, tc->t->m[d].work, NULL);
+            for (int phase = 0; phase < P; phase++) run_phase(s, tc->t, d, k, phase, d);
+        }
 }
 
 void or_rnn_team_begin(or_rnn_state *s) {
@@ -513,13 +560,15 @@ void or_rnn_team_end(or_rnn_state *s) {
 }
 
 void or_rnn_team_step(or_rnn_state *s, int64_t k) {
-    const int P = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset ? 2 : 1;
-    for (int phase = 0; phase < P; phase++) run_phase(s, s->team, 0, k, phase, 0);
+    for (int phase = 0; phase < phases_per_step(s); phase++) run_phase(s, s->team, 0, k, phase, 0);
 }
 
-void or_rnn_team_run(or_graph *g, or_rnn_state *s) {
+void or_rnn_team_run(or_graph *g, or_node *n) {
+    or_rnn_state *s = n->state;
     or_rnn_team *t = s->team;
-    team_ctx tc = {s, t};
+    team_ctx tc = {g, n, s, t};
+    if (!s->fold && input_up_front(s))
+        for (int d = 0; d < s->dirs; d++) or_rnn_input_chunk(g, n, d, 0, 0, 1, NULL, g->pool);
     or_rnn_team_begin(s);
     int threads = or_threadpool_size(g->pool);
     if (threads > t->members) threads = t->members;

@@ -11,13 +11,14 @@
  * gate kernel on its units only (a copy of the cell with hidden = slice) and
  * writes its units of H_t into the other half of a double-buffered state.
  * A step is one phase (GRU without linear_before_reset: two, the h-gate
- * product needs r ⊙ H_{t-1} of every unit); a phase opens when all chunks
- * of the previous one are done. A member runs on its owner thread, which
- * keeps its R rows in its caches; a thread that is done takes over a chunk
- * whose owner has not started it after 30 us (owner descheduled).
+ * product needs r ⊙ H_{t-1} of every unit), and so is each chunk's input
+ * product; a phase opens when all chunks of the previous one are done. A member runs on its owner
+ * thread, which keeps its R rows in its caches; a thread that is done takes over a chunk whose
+ * owner has not started it after 30 us (owner descheduled).
  *
  * By direction (bidirectional, 2+ threads): each direction runs whole on its
- * own thread with its own state, no synchronisation at all.
+ * own thread with its own state and input product chunks, no
+ * synchronisation at all.
  *
  * Used for float on AVX2 and AVX-512 (BF16/S8 weights too) with static R,
  * by default when the pool has 2+ threads, splitting units (see
@@ -71,10 +72,13 @@ int or_rnn_team_setup(struct or_graph *g, struct or_node *n, struct or_rnn_state
 void or_rnn_team_free(or_rnn_team *t);
 
 /* Any thread count works (members are spread over the threads the pool
- * has). Iterations [0, s->max_len) of every direction, as or_rnn_run's steps do:
- * reads s->xw, s->h (initial state, receives the final one), s->c, s->lens,
- * s->cell32; writes Y. */
-void or_rnn_team_run(struct or_graph *g, struct or_rnn_state *s);
+ * has). Iterations [0, s->max_len) of every direction of node n, as
+ * or_rnn_run's steps do, each chunk of s->chunk iterations opened by its
+ * input phase (X·Wᵀ of the chunk, or_rnn_input_chunk, rows split over the
+ * members; by direction, each thread its own direction's; none when
+ * folded): reads s->h (initial state, receives the final one), s->c,
+ * s->lens, s->cell32; writes Y. */
+void or_rnn_team_run(struct or_graph *g, struct or_node *n);
 
 /* or_rnn_team_run in parts, for a caller that runs the steps itself on one
  * thread (recurrent_pipe.c): begin, then or_rnn_team_step for iterations

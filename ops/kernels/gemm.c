@@ -135,6 +135,12 @@ or_packed_b *or_dgemm_pack_bt_from(int64_t K, int64_t N, const double *B, int64_
     return f64_pack_b_impl(f64_kernel(), true, K, N, B, ldb, huge_pages, rel);
 }
 
+or_packed_b *or_sgemm_pack_bt_rows(int64_t K, int64_t N, const or_pack_rows *rows, bool huge_pages,
+                                   or_src_release *rel) {
+    if (!rows || rows->esz != sizeof(float)) return NULL;
+    return f32_pack_impl(f32_kernel(), true, K, N, rows, huge_pages, rel);
+}
+
 void or_packed_b_free(or_packed_b *p) {
     if (!p) return;
     if (p->replicas) or_free(p->replicas[0].data); /* one block holds every replica's copy */

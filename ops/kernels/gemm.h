@@ -23,6 +23,8 @@
 typedef struct or_src_release or_src_release;
 void or_src_release_consumed(or_src_release *r, const void *p, size_t bytes);
 
+#include "pack_rows.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -47,6 +49,9 @@ or_packed_b *or_sgemm_pack_bt_from(int64_t K, int64_t N, const float *B, int64_t
                                    bool huge_pages, or_src_release *rel);
 or_packed_b *or_dgemm_pack_bt_from(int64_t K, int64_t N, const double *B, int64_t ldb,
                                    bool huge_pages, or_src_release *rel);
+/* The same for float rows read through rows (pack_rows.h; esz sizeof(float)). */
+or_packed_b *or_sgemm_pack_bt_rows(int64_t K, int64_t N, const or_pack_rows *rows, bool huge_pages,
+                                   or_src_release *rel);
 void or_packed_b_free(or_packed_b *p);
 /* The K and N the handle was packed with. */
 int64_t or_packed_b_k(const or_packed_b *p);

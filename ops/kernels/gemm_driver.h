@@ -1,7 +1,7 @@
 /* The blocked GEMM driver, written once for float and double: gemm.c
  * includes it with T (element type), KERN (kernel table type) and N_(x)
- * (prefixes a local name), UKR_FN and GEMV_FN (its kernel pointer types). gemm.c calls N_(dispatch)
- * and N_(pack_b_impl).
+ * (prefixes a local name), UKR_FN and GEMV_FN (its kernel pointer types). gemm.c calls
+ * N_(dispatch), N_(pack_b_impl) and N_(pack_impl) (rows through pack_rows.h).
  *
  * C is cut into tiles (the unit of threading). A tile loops over K blocks of
  * kc; per block, op(B) is packed into NR-wide panels in a stack buffer (unless
@@ -212,25 +212,32 @@ static void N_(dispatch)(N_(ctx) * x, or_threadpool *pool) {
         N_(run_tiles)(x, 0, tiles, 0);
 }
 
-/* Transposed B panel by panel, every K block of a panel at once, so each
- * source row is finished (and reported to rel) in one go. */
-static void N_(pack_bt_rows)(const KERN *kern, int64_t K, int64_t N, const T *B, int64_t ldb,
+/* Transposed B (its rows read through rows) panel by panel, every K block of
+ * a panel at once, so each source row is finished (and reported to rel) in
+ * one go; the layout N_(pack_b) gives. */
+static void N_(pack_bt_rows)(const KERN *kern, int64_t K, int64_t N, const or_pack_rows *rows,
                              int64_t npad, T *data, or_src_release *rel) {
-    for (int64_t j0 = 0; j0 < N; j0 += kern->nr) {
-        int64_t n = N - j0 < kern->nr ? N - j0 : kern->nr;
+    const int nr = kern->nr;
+    for (int64_t j0 = 0; j0 < N; j0 += nr) {
+        int64_t n = N - j0 < nr ? N - j0 : nr;
         for (int64_t k0 = 0; k0 < K; k0 += kern->kc) {
             int64_t kc = K - k0 < kern->kc ? K - k0 : kern->kc;
             T *dst = data + k0 * npad + j0 * kc;
-            or_prefault(dst, sizeof(T) * (size_t)(kc * kern->nr));
-            N_(pack_b)(kern, true, B, ldb, k0, kc, j0, n, dst);
+            or_prefault(dst, sizeof(T) * (size_t)(kc * nr));
+            for (int64_t j = 0; j < nr; j++) {
+                const T *src = j < n ? (const T *)or_pack_row(rows, j0 + j) + k0 : NULL;
+                for (int64_t k = 0; k < kc; k++) dst[k * nr + j] = src ? src[k] : 0;
+            }
         }
         for (int64_t j = j0; j < j0 + n; j++)
-            or_src_release_consumed(rel, B + j * ldb, (size_t)K * sizeof(T));
+            or_src_release_consumed(rel, or_pack_row(rows, j), (size_t)K * sizeof(T));
     }
 }
 
-static or_packed_b *N_(pack_b_impl)(const KERN *kern, bool trans_b, int64_t K, int64_t N,
-                                    const T *B, int64_t ldb, bool huge_pages, or_src_release *rel) {
+static or_packed_b *N_(pack_impl)(const KERN *kern, bool trans_b, int64_t K, int64_t N,
+                                  const or_pack_rows *rows, bool huge_pages, or_src_release *rel) {
+    const T *B = rows->base;
+    const int64_t ldb = rows->ldb;
     if (K <= 0 || N <= 0 || !B) return NULL;
     int64_t npad = (N + kern->nr - 1) / kern->nr * kern->nr;
     if (npad > INT64_MAX / K || (uint64_t)(npad * K) > SIZE_MAX / sizeof(T) / 2) return NULL;
@@ -250,7 +257,7 @@ static or_packed_b *N_(pack_b_impl)(const KERN *kern, bool trans_b, int64_t K, i
     p->N = N;
     p->npad = npad;
     if (trans_b) {
-        N_(pack_bt_rows)(kern, K, N, B, ldb, npad, p->data, rel);
+        N_(pack_bt_rows)(kern, K, N, rows, npad, p->data, rel);
         return p;
     }
     or_prefault(p->data, bytes); /* B stays: no reader hands pages back meanwhile */
@@ -259,6 +266,12 @@ static or_packed_b *N_(pack_b_impl)(const KERN *kern, bool trans_b, int64_t K, i
         N_(pack_b)(kern, trans_b, B, ldb, k0, kc, 0, N, (T *)p->data + k0 * npad);
     }
     return p;
+}
+
+static or_packed_b *N_(pack_b_impl)(const KERN *kern, bool trans_b, int64_t K, int64_t N,
+                                    const T *B, int64_t ldb, bool huge_pages, or_src_release *rel) {
+    or_pack_rows rows = or_pack_rows_plain(B, sizeof(T), ldb);
+    return N_(pack_impl)(kern, trans_b, K, N, &rows, huge_pages, rel);
 }
 
 #undef ABUF_N

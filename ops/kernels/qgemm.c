@@ -46,10 +46,9 @@ static void pick_kernel(or_qmat *q, int force_scalar) {
 }
 
 /* Rows of panel p are done: report them. */
-static void panel_done(const or_qmat *q, int64_t p, const float *B, int64_t ldb,
-                       or_src_release *rel) {
+static void panel_done(const or_qmat *q, int64_t p, const or_pack_rows *rows, or_src_release *rel) {
     for (int64_t n = p * OR_Q_PANEL; n < (p + 1) * OR_Q_PANEL && n < q->N; n++)
-        or_src_release_consumed(rel, B + n * ldb, (size_t)q->K * sizeof(float));
+        or_src_release_consumed(rel, or_pack_row(rows, n), (size_t)q->K * sizeof(float));
 }
 
 /* The panel packs read B a cache line per row at a time (PACK_KB floats of
@@ -75,31 +74,35 @@ static void panel_prefault(const or_qmat *q, int64_t p) {
     or_prefault((unsigned char *)q->data + (size_t)p * bytes, bytes);
 }
 
-static void pack_bf16(or_qmat *q, const float *B, int64_t ldb, or_src_release *rel) {
+static void pack_bf16(or_qmat *q, const or_pack_rows *rows, or_src_release *rel) {
     uint16_t *d = q->data;
     const int64_t kq = q->kpad / 2;
-    for (int64_t p = 0; p < q->npan; panel_done(q, p, B, ldb, rel), p++) {
+    for (int64_t p = 0; p < q->npan; panel_done(q, p, rows, rel), p++) {
         panel_prefault(q, p);
         for (int64_t kk0 = 0; kk0 < kq; kk0 += PACK_KB / 2)
-            for (int j = 0; j < OR_Q_PANEL; j++)
+            for (int j = 0; j < OR_Q_PANEL; j++) {
+                int64_t n = p * OR_Q_PANEL + j;
+                const float *row = n < q->N ? or_pack_row(rows, n) : NULL;
                 for (int64_t kk = kk0; kk < min64(kk0 + PACK_KB / 2, kq); kk++)
                     for (int e = 0; e < 2; e++) {
-                        int64_t n = p * OR_Q_PANEL + j, k = 2 * kk + e;
-                        float x = n < q->N && k < q->K ? B[n * ldb + k] : 0.0f;
+                        int64_t k = 2 * kk + e;
+                        float x = row && k < q->K ? row[k] : 0.0f;
                         d[((p * kq + kk) * OR_Q_PANEL + j) * 2 + e] = or_f32_to_bf16(x);
                     }
+            }
     }
 }
 
-static void pack_f32(or_qmat *q, const float *B, int64_t ldb, or_src_release *rel) {
+static void pack_f32(or_qmat *q, const or_pack_rows *rows, or_src_release *rel) {
     float *d = q->data;
-    for (int64_t p = 0; p < q->npan; panel_done(q, p, B, ldb, rel), p++) {
+    for (int64_t p = 0; p < q->npan; panel_done(q, p, rows, rel), p++) {
         panel_prefault(q, p);
         for (int64_t k0 = 0; k0 < q->K; k0 += PACK_KB)
             for (int j = 0; j < OR_Q_PANEL; j++) {
                 int64_t n = p * OR_Q_PANEL + j;
+                const float *row = n < q->N ? or_pack_row(rows, n) : NULL;
                 for (int64_t k = k0; k < min64(k0 + PACK_KB, q->K); k++)
-                    d[(p * q->K + k) * OR_Q_PANEL + j] = n < q->N ? B[n * ldb + k] : 0.0f;
+                    d[(p * q->K + k) * OR_Q_PANEL + j] = row ? row[k] : 0.0f;
             }
     }
 }
@@ -109,24 +112,25 @@ static int8_t quant(float x, float inv) {
     return (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
 }
 
-static void pack_s8(or_qmat *q, const float *B, int64_t ldb, or_src_release *rel) {
+static void pack_s8(or_qmat *q, const or_pack_rows *rows, or_src_release *rel) {
     int8_t *d = q->data;
     const int64_t kq = q->kpad / 4;
     for (int64_t n = 0; n < q->N; n++) {
+        const float *row = or_pack_row(rows, n);
         float amax = 0;
-        for (int64_t k = 0; k < q->K; k++) amax = fmaxf(amax, fabsf(B[n * ldb + k]));
+        for (int64_t k = 0; k < q->K; k++) amax = fmaxf(amax, fabsf(row[k]));
         /* A non-finite row gives a non-finite scale and so non-finite outputs. */
         q->scale[n] = isfinite(amax) ? amax / 127.0f : amax + NAN;
         float inv = amax > 0 && isfinite(amax) ? 127.0f / amax : 0.0f;
         int64_t p = n / OR_Q_PANEL, j = n % OR_Q_PANEL;
         int32_t sum = 0;
         for (int64_t k = 0; k < q->K; k++) {
-            int8_t v = quant(B[n * ldb + k], inv);
+            int8_t v = quant(row[k], inv);
             d[((p * kq + k / 4) * OR_Q_PANEL + j) * 4 + k % 4] = v;
             sum += v;
         }
         q->rowsum[n] = sum;
-        or_src_release_consumed(rel, B + n * ldb, (size_t)q->K * sizeof(float));
+        or_src_release_consumed(rel, row, (size_t)q->K * sizeof(float));
     }
 }
 
@@ -137,7 +141,15 @@ or_qmat *or_qmat_pack(or_qkind kind, int64_t N, int64_t K, const float *B, int64
 
 or_qmat *or_qmat_pack_from(or_qkind kind, int64_t N, int64_t K, const float *B, int64_t ldb,
                            int force_scalar, bool huge_pages, or_src_release *rel) {
-    if (N <= 0 || K <= 0 || !B || kind < OR_Q_BF16 || kind > OR_Q_F32) return NULL;
+    or_pack_rows rows = or_pack_rows_plain(B, sizeof(float), ldb);
+    return or_qmat_pack_rows(kind, N, K, &rows, force_scalar, huge_pages, rel);
+}
+
+or_qmat *or_qmat_pack_rows(or_qkind kind, int64_t N, int64_t K, const or_pack_rows *rows,
+                           int force_scalar, bool huge_pages, or_src_release *rel) {
+    if (N <= 0 || K <= 0 || !rows || !rows->base || rows->esz != sizeof(float) ||
+        kind < OR_Q_BF16 || kind > OR_Q_F32)
+        return NULL;
     if (N > INT32_MAX || K > INT32_MAX / 2) return NULL;
     int64_t quad = kind == OR_Q_BF16 ? 2 : kind == OR_Q_S8 ? 4 : 1, esz = qesz(kind);
     int64_t npan = (N + OR_Q_PANEL - 1) / OR_Q_PANEL, kpad = (K + quad - 1) / quad * quad;
@@ -158,13 +170,13 @@ or_qmat *or_qmat_pack_from(or_qkind kind, int64_t N, int64_t K, const float *B, 
         return NULL;
     }
     if (kind == OR_Q_BF16) {
-        pack_bf16(q, B, ldb, rel);
+        pack_bf16(q, rows, rel);
     } else if (kind == OR_Q_F32) {
-        pack_f32(q, B, ldb, rel);
+        pack_f32(q, rows, rel);
     } else {
         or_prefault(q->data, (size_t)elems); /* zeroed whole: padding stays 0 */
         memset(q->data, 0, (size_t)elems);
-        pack_s8(q, B, ldb, rel);
+        pack_s8(q, rows, rel);
     }
     pick_kernel(q, force_scalar);
     return q;

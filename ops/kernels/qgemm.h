@@ -38,6 +38,8 @@
 typedef struct or_src_release or_src_release;
 void or_src_release_consumed(or_src_release *r, const void *p, size_t bytes);
 
+#include "pack_rows.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -79,6 +81,9 @@ or_qmat *or_qmat_pack(or_qkind kind, int64_t N, int64_t K, const float *B, int64
 /* The same, reporting each row of B to rel once it is packed (rel may be
  * NULL), on huge pages when asked (runtime/alloc.h's or_huge_page_alloc). */
 or_qmat *or_qmat_pack_from(or_qkind kind, int64_t N, int64_t K, const float *B, int64_t ldb,
+                           int force_scalar, bool huge_pages, or_src_release *rel);
+/* The same, B's rows read through rows (pack_rows.h; esz sizeof(float)). */
+or_qmat *or_qmat_pack_rows(or_qkind kind, int64_t N, int64_t K, const or_pack_rows *rows,
                            int force_scalar, bool huge_pages, or_src_release *rel);
 void or_qmat_free(or_qmat *q);
 

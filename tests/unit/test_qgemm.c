@@ -2,9 +2,11 @@
  * AVX2 and AVX-512 BF16/VNNI/F32 kernels against the scalar reference, error bounds
  * against a double-precision product, and LSTM/GRU with bf16/int8 weights
  * against float weights. */
+#include "../../ops/kernels/gemm.h"
 #include "../../ops/kernels/qgemm.h"
 #include "../../ops/recurrent.h"
 #include "../../runtime/cpu.h"
+#include "../../runtime/weights.h"
 #include "one_node_graph.h"
 #include "test_env.h"
 
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static uint64_t rng = 0x2545F4914F6CDD1Du;
 static float rndf(float lo, float hi) {
@@ -74,6 +77,67 @@ Test(qgemm, features_follow_isa_cap) {
 /* One random product: the chosen kernel vs the scalar reference on the same
  * pack (s8 exact, bf16 to float rounding), and the reference vs double
  * within the scheme's bound (s8: the pack's activation range a_max). */
+/* Rows read in blocks (pack_rows.h), as the team engine packs a member's
+ * rows of R straight from it: units [u0, u0 + ns) of each of 3 gates of H
+ * rows, K = 1024 floats (one 4 KiB page per row). Every pack equals the pack
+ * of a gathered copy (panels of each kind byte for byte; the blocked GEMM's
+ * pack by its products), and the rows are handed back to the system as
+ * they are packed (they read as zeros after), the other rows untouched. */
+Test(qgemm, rows_in_blocks_pack_as_their_copy) {
+    const int64_t G = 3, H = 64, K = 1024, u0 = 16, ns = 32, N = G * ns, M = 5;
+    const size_t src_bytes = sizeof(float) * (size_t)(G * H * K);
+    float *copy = malloc(sizeof(float) * (size_t)(N * K)), *A = malloc(sizeof(float) * M * K);
+    float *c0 = malloc(sizeof(float) * (size_t)(M * N)),
+          *c1 = malloc(sizeof(float) * (size_t)(M * N));
+    for (int64_t i = 0; i < M * K; i++) A[i] = rndf(-1, 1);
+    for (int kind = 0; kind < 4; kind++) { /* BF16, S8, F32 panels, the blocked GEMM */
+        float *src =
+            mmap(NULL, src_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        cr_assert(src != MAP_FAILED);
+        for (int64_t i = 0; i < G * H * K; i++) src[i] = rndf(-0.5f, 0.5f);
+        for (int64_t n = 0; n < N; n++)
+            memcpy(copy + n * K, src + ((n / ns) * H + u0 + n % ns) * K, sizeof(float) * K);
+        or_pack_rows rows = {
+            .base = src + u0 * K, .esz = sizeof(float), .ldb = K, .block = ns, .block_ld = H * K};
+        or_src_release *rel = or_src_release_begin(src, src_bytes);
+        cr_assert_not_null(rel);
+        if (kind < 3) {
+            or_qkind qk = kind == 0 ? OR_Q_BF16 : kind == 1 ? OR_Q_S8 : OR_Q_F32;
+            or_qmat *want = or_qmat_pack(qk, N, K, copy, K, 0);
+            or_qmat *got = or_qmat_pack_rows(qk, N, K, &rows, 0, false, rel);
+            cr_assert(want && got);
+            size_t esz = qk == OR_Q_BF16 ? 2 : qk == OR_Q_S8 ? 1 : 4;
+            cr_assert_eq(
+                memcmp(want->data, got->data, esz * (size_t)(want->npan * 16 * want->kpad)), 0,
+                "kind %d", kind);
+            if (qk == OR_Q_S8) {
+                cr_assert_eq(memcmp(want->scale, got->scale, sizeof(float) * (size_t)N), 0);
+                cr_assert_eq(memcmp(want->rowsum, got->rowsum, sizeof(int32_t) * (size_t)N), 0);
+            }
+            or_qmat_free(want);
+            or_qmat_free(got);
+        } else {
+            or_packed_b *want = or_sgemm_pack_b(true, K, N, copy, K);
+            or_packed_b *got = or_sgemm_pack_bt_rows(K, N, &rows, false, rel);
+            cr_assert(want && got);
+            or_sgemm_packed(M, N, K, 1, A, K, want, 0, c0, N, NULL);
+            or_sgemm_packed(M, N, K, 1, A, K, got, 0, c1, N, NULL);
+            cr_assert_eq(memcmp(c0, c1, sizeof(float) * (size_t)(M * N)), 0);
+            or_packed_b_free(want);
+            or_packed_b_free(got);
+        }
+        cr_assert(or_src_release_end(rel), "kind %d: no page handed back", kind);
+        for (int64_t r = 0; r < G * H; r++) {
+            bool packed = r % H >= u0 && r % H < u0 + ns;
+            for (int64_t k = 0; k < K; k += 255)
+                cr_assert(packed ? src[r * K + k] == 0 : src[r * K + k] != 0, "kind %d row %ld",
+                          kind, (long)r);
+        }
+        munmap(src, src_bytes);
+    }
+    free(copy), free(A), free(c0), free(c1);
+}
+
 static void check_random(or_qkind kind, int64_t M, int64_t N, int64_t K, or_threadpool *pool) {
     float *B = malloc(sizeof(float) * (size_t)(N * K)),
           *A = malloc(sizeof(float) * (size_t)(M * K));

@@ -476,6 +476,93 @@ Test(recurrent_team, matches_reference_and_old_path) {
     cr_assert_eq(engaged, i, "the engine ran %d of %d cases", engaged, i);
 }
 
+/* The team engine in chunks of 1-3 iterations (ONNXRUN_RNN_CHUNK; T = 5 and
+ * rows of 0-5 steps, so chunks end inside rows and rows inside chunks):
+ * every op and mode, 1-3 threads, fp32 against the double reference and
+ * the old path in the same chunks, bf16 and int8 (whose input products then
+ * run per member, each on its own activation buffer) against the old path. */
+Test(recurrent_team, chunked_input_products) {
+    if (!simd()) cr_skip_test("the engine needs AVX2 or AVX-512");
+    const int64_t batches[3] = {1, 3, 16};
+    const int precisions[3] = {ONNXRUN_PRECISION_FP32, ONNXRUN_PRECISION_BF16,
+                               ONNXRUN_PRECISION_INT8};
+    rng_state = 4242;
+    int i = 0;
+    for (int threads = 1; threads <= 3; threads++) {
+        or_threadpool *pool = threads > 1 ? or_threadpool_create(threads) : NULL;
+        for (int chunk = 1; chunk <= 3; chunk++)
+            for (int op = 0; op < 4; op++)
+                for (int bi = 0; bi < 3; bi++, i++) {
+                    char forced[8];
+                    snprintf(forced, sizeof forced, "%d", chunk);
+                    setenv("ONNXRUN_RNN_CHUNK", forced, 1);
+                    tcase c = sweep_case(op, batches[bi], 37, i);
+                    tdata in = make_data(&c);
+                    ref_out ref = reference(&c, &in);
+                    int precision = precisions[i % 3];
+                    or_graph *team = build(&c, &in, pool, 1 + i % 3, precision);
+                    or_graph *old = build(&c, &in, pool, 0, precision);
+                    unsetenv("ONNXRUN_RNN_CHUNK");
+                    const or_rnn_state *st = rnn_node(team)->state;
+                    cr_assert(uses_team(team) && !uses_team(old));
+                    cr_assert_eq(st->chunk, chunk, "case %d: chunks of %ld", i, (long)st->chunk);
+                    cr_assert_eq(or_graph_run(team), ONNXRUN_OK, "%s", team->errmsg);
+                    cr_assert_eq(or_graph_run(old), ONNXRUN_OK, "%s", old->errmsg);
+                    if (precision == ONNXRUN_PRECISION_FP32) {
+                        expect_ref(&c, team, &ref, 2e-5, "chunked team");
+                        expect_same(&c, team, old, 2e-6, "chunked team vs old");
+                    } else {
+                        expect_same(&c, team, old, 1e-5, "chunked reduced team vs old");
+                        expect_ref(&c, team, &ref, 0.05, "chunked reduced vs float reference");
+                    }
+                    or_graph_free(team);
+                    or_graph_free(old);
+                    free(ref.y), free(ref.yh), free(ref.yc);
+                    free_data(&in);
+                }
+        or_threadpool_destroy(pool);
+    }
+}
+
+/* The team engine keeps X·Wᵀ for the whole sequence up to
+ * OR_RNN_TEAM_XW_BYTES and works in chunks past it (under a memory cap, in
+ * the step-by-step path's smaller ones). LSTM hidden 20, batch 16: 5120
+ * bytes a step, so 3276 steps fit and 3277 do not. */
+Test(recurrent_team, chunks_past_the_budget) {
+    if (!simd()) cr_skip_test("the engine needs AVX2 or AVX-512");
+    unsetenv("ONNXRUN_RNN_CHUNK");
+    or_threadpool *pool = or_threadpool_create(2);
+    const int64_t steps[2] = {3276, 3277};
+    rng_state = 31;
+    for (int i = 0; i < 2; i++) {
+        tcase c = {.op = "LSTM", .T = steps[i], .B = 16, .I = 3, .H = 20, .dirs = 1};
+        for (int64_t b = 0; b < c.B; b++) c.lens[b] = (int32_t)(b % 3 ? steps[i] : steps[i] - 5);
+        tdata in = make_data(&c);
+        or_graph *team = build(&c, &in, pool, TEAM_DEFAULT, ONNXRUN_PRECISION_FP32);
+        or_graph *old = build(&c, &in, pool, 0, ONNXRUN_PRECISION_FP32);
+        or_node *n = rnn_node(team);
+        const or_rnn_state *st = n->state;
+        cr_assert(uses_team(team));
+        int64_t per_step = c.B * 4 * c.H * (int64_t)sizeof(float);
+        cr_assert_eq(st->chunk, i == 0 ? c.T : (int64_t)(OR_RNN_TEAM_XW_BYTES / per_step));
+        or_mem *mem = or_mem_new(NULL, (size_t)1 << 30);
+        cr_assert_not_null(mem);
+        or_mem *previous = or_mem_enter(mem);
+        int64_t capped = or_rnn_chunk_steps(st);
+        or_mem_leave(previous);
+        or_mem_release(mem);
+        cr_assert_eq(capped, (int64_t)((512 << 10) / per_step), "under a memory cap: %ld",
+                     (long)capped);
+        cr_assert_eq(or_graph_run(team), ONNXRUN_OK, "%s", team->errmsg);
+        cr_assert_eq(or_graph_run(old), ONNXRUN_OK, "%s", old->errmsg);
+        expect_same(&c, team, old, 2e-6, "team past the budget vs old");
+        or_graph_free(team);
+        or_graph_free(old);
+        free_data(&in);
+    }
+    or_threadpool_destroy(pool);
+}
+
 /* Hand-checkable: RNN, one input, hidden 2 (R = 0 so units are independent
  * of each other's state, identity-like W), two threads split nothing (one
  * 16-unit block) but 17 units split in two slices across two threads. */
@@ -1172,6 +1259,35 @@ Test(recurrent_pipe, stacks_pair_from_the_bottom) {
 /* Unset, a pair is pipelined on exactly two threads, with fp32 weights,
  * at batch 4 or more, when the sequence has at least 8 chunks (16 rows of
  * batch × steps each). Never under a memory cap, even forced. */
+/* The second layer's X·Wᵀ is a ring of 8 hand-overs (one step each at
+ * batch 16), wrapped around 5 times over 40 steps; the first layer's holds
+ * the whole sequence. Two runs, against the double reference. */
+Test(recurrent_pipe, second_layer_xw_is_a_ring) {
+    if (!simd()) cr_skip_test("pipelining needs the team engine (AVX2 or AVX-512)");
+    static const char *const ops[2] = {"GRU", "LSTM"};
+    const int64_t H[2] = {24, 20};
+    unsetenv("ONNXRUN_RNN_CHUNK");
+    or_threadpool *two = or_threadpool_create(2);
+    rng_state = 808;
+    stack st = make_stack(ops, 2, 40, 16, 5, H, 1);
+    or_graph *g = build_stack(&st, two, NULL, NULL, 0);
+    cr_assert(pipelined(g, 1));
+    const or_rnn_state *a = g->nodes[layer_node(g, 0)].state, *b = g->nodes[layer_node(g, 1)].state;
+    cr_assert_eq(a->chunk, 40);
+    cr_assert_eq(b->pipe_chunk, 1);
+    cr_assert_eq(b->chunk, 8);
+    ref_out ref[2];
+    stack_reference(&st, ref);
+    for (int run = 0; run < 2; run++) {
+        cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+        expect_stack(&st, g, ref, 3e-5, "ring");
+    }
+    free_refs(ref, 2);
+    or_graph_free(g);
+    free_stack(&st);
+    or_threadpool_destroy(two);
+}
+
 Test(recurrent_pipe, default_plan) {
     if (!simd()) cr_skip_test("pipelining needs the team engine (AVX2 or AVX-512)");
     static const char *const ops[2] = {"LSTM", "LSTM"};
@@ -1196,6 +1312,10 @@ Test(recurrent_pipe, default_plan) {
         {8, 16, two, NULL, "0", 0, false},   /* team engine off */
         {8, 16, two, NULL, "2", 0, false},   /* team engine splitting units */
         {8, 16, two, "1", NULL, ONNXRUN_PRECISION_BF16, false},
+        /* Each layer's X·Wᵀ for the whole sequence (5120 bytes a step) within
+         * OR_RNN_TEAM_XW_BYTES, and just past it. */
+        {3276, 16, two, NULL, NULL, 0, true},
+        {3277, 16, two, NULL, NULL, 0, false},
     };
     rng_state = 79;
     {
