@@ -369,9 +369,12 @@ function peakRss(a, cmd) {
 function measureRss(a, m, reduced) {
     const model = path.join(m.dir, 'model.onnx');
     const inputs = m.inputs.map(([n, f]) => `${n}=${f}`);
+    const ortOnce = (t) => peakRss(a, [process.execPath, path.join(__dirname, 'ort_once.js'), t, model, ...inputs]);
     const r = {
         rss_onnxrun: peakRss(a, [a.cli, '--threads', '1', model, ...inputs]),
-        rss_ort: peakRss(a, [process.execPath, path.join(__dirname, 'ort_once.js'), '1', model, ...inputs]),
+        rss_ort: ortOnce('1'),
+        rss_onnxrun_2t: peakRss(a, [a.cli, '--threads', '2', model, ...inputs]),
+        rss_ort_2t: ortOnce('2'),
     };
     for (const p of reduced)
         r[`rss_onnxrun_${p}`] = peakRss(a, [a.cli, '--threads', '1', '--precision', p, model, ...inputs]);
