@@ -837,9 +837,9 @@ static size_t qwork_size(const or_rnn_state *s, int64_t rows) {
  * process pairs, pair medians): GRU hidden 1024 batch 16 (50 steps) 1.044
  * of the time in chunks of 16 steps and 1.059 in chunks of 4; LSTM hidden
  * 256 3 layers bidirectional batch 16 1.045 and 2-layer LSTM hidden 512
- * batch 16 1.080 in chunks of 512 KiB. A pipelined layer keeps the whole
- * sequence (recurrent_pipe.c: the second layer's rows are computed as the
- * first hands them over). */
+ * batch 16 1.080 in chunks of 512 KiB. A pipelined pair's are its own
+ * (recurrent_pipe.c: the first layer's whole sequence, the second's ring of
+ * hand-overs). */
 int64_t or_rnn_chunk_steps(const or_rnn_state *s) {
     int64_t all = s->seq > 0 ? s->seq : 1;
     if (s->pipe_role) return or_rnn_pipe_xw_steps(s);
@@ -874,7 +874,10 @@ static int alloc_scratch(or_graph *g, or_node *n, or_rnn_state *s) {
               region(D, s->gh, 1, s->esz, &sz[5]) &&                                  /* bias */
               region(gru && s->linear_before_reset ? D : 0, H, 1, s->esz, &sz[6]) &&  /* rbh */
               region(B, 1, 1, sizeof(int32_t), &sz[7]);                               /* lens */
-    sz[8] = ok ? qwork_size(s, rows) : 0;
+    /* The team engine converts activations in its members' buffers, but for
+     * an input product computed up front (its sequence one chunk, split units). */
+    bool team_inputs_here = team && !by_dir && s->chunk >= s->seq;
+    sz[8] = ok && (!team || team_inputs_here) ? qwork_size(s, rows) : 0;
     ok = ok && sz[8] != SIZE_MAX;
     size_t total = 0;
     for (int i = 0; ok && i < 9; i++) ok = !__builtin_add_overflow(total, sz[i], &total);
@@ -1042,20 +1045,25 @@ size_t or_rnn_input_work_size(const or_rnn_state *s, int64_t rows) {
 }
 
 /* Row b's chunk starting at k0 holds iterations [k0, kb), kb = row_end;
- * rows of equal length in layout 0 make one product over contiguous X rows
- * (split by rows), otherwise one per batch row over X's strided rows (split
- * by batch rows). Each row's steps are stored in time order, so iteration k
- * sits at k - k0 (forward) or kb - 1 - k (reverse). */
+ * rows of equal length in layout 0 (or the whole sequence in one chunk)
+ * make one product over contiguous X rows (split by rows), otherwise one
+ * per batch row over X's strided rows (split by batch rows). Each row's
+ * steps are stored in time order, so iteration k sits at k - k0 (forward)
+ * or kb - 1 - k (reverse). */
 void or_rnn_input_chunk(or_graph *g, const or_node *n, int d, int64_t k0, int part, int parts,
                         void *work, or_threadpool *pool) {
     or_rnn_state *s = n->state;
     int64_t k1 = k0 + s->chunk < s->max_len ? k0 + s->chunk : s->max_len;
     unsigned char *xw =
         s->xw + (size_t)((s->xw_dirs > 1 ? d : 0) * s->chunk * s->batch * s->gh) * s->esz;
-    if (s->lens_equal && !s->layout) {
+    /* One chunk of the whole sequence in layout 0 holds time t of row b at
+     * t * batch + b whatever the lengths: one product over all of X. */
+    bool whole = k0 == 0 && s->chunk >= s->seq;
+    if ((s->lens_equal || whole) && !s->layout) {
+        if (whole) k1 = s->seq;
         int64_t rows = (k1 - k0) * s->batch, r0 = rows * part / parts,
                 r1 = rows * (part + 1) / parts;
-        int64_t t0 = or_rnn_reversed(s, d) ? s->max_len - k1 : k0;
+        int64_t t0 = or_rnn_reversed(s, d) && !whole ? s->max_len - k1 : k0;
         if (r1 > r0)
             gemm_w(g, n, s, d, r1 - r0, t0 * s->batch + r0, 1, xw + (size_t)(r0 * s->gh) * s->esz,
                    s->gh, work, pool);

@@ -48,7 +48,7 @@ struct or_rnn_team_pack {
 
 /* ONNXRUN_RNN_TEAM: -1 unset, 0 off, 1 forced wherever it can run (two
  * directions on 2+ threads: by direction), 2 forced and splitting units, 3 as
- * 1 with threads taking over each other's chunks at once (tests). */
+ * 1 with threads taking over each other's parts at once (tests). */
 static int team_env(void) {
     return (int)or_env_value(OR_ENV_RNN_TEAM);
 }
@@ -189,7 +189,7 @@ struct or_rnn_team {
     bool by_dir;
     float *hbuf[2]; /* [batch, hidden] per direction: second half of the double-buffered state */
     float *rh[2];   /* [batch, hidden] per direction, split GRU: r ⊙ H_{t-1} */
-    /* Split units, see team_units: chunks done so far (all phases), and per
+    /* Split units, see team_units: members' parts done so far (all phases), and per
      * member 1 + the last phase it was claimed for. */
     bool steal_at_once; /* ONNXRUN_RNN_TEAM=3 */
     _Alignas(64) atomic_llong done;
@@ -197,7 +197,7 @@ struct or_rnn_team {
     /* Per thread: it has entered this run's time loop. A pool worker that was
      * asleep takes a while to wake (measured on a 2-core VM after a 40 ms
      * pause: 1-5 ms for LSTM hidden 128, 0.8 ms back to back); until it
-     * arrives its chunks are taken over at once, not after STEAL_NS each. */
+     * arrives its parts are taken over at once, not after STEAL_NS each. */
     _Alignas(64) atomic_int present[MAX_MEMBERS];
     member m[MAX_MEMBERS];
 };
@@ -230,11 +230,14 @@ static size_t member_bytes(const or_rnn_state *s, const or_rnn_team_pack *p, int
             if (one > work) work = one;
         }
     /* The member's part of a chunk's input product (or_rnn_input_chunk:
-     * rows split over the members, or a batch row's iterations). */
-    int parts = p->by_dir ? 1 : p->members;
-    int64_t rows = (s->chunk * B + parts - 1) / parts;
-    size_t in = or_rnn_input_work_size(s, rows > s->chunk ? rows : s->chunk);
-    if (in > work) work = in;
+     * rows split over the members, or a batch row's iterations), unless the
+     * product runs up front (input_up_front). */
+    if (p->by_dir || s->chunk < s->seq) {
+        int parts = p->by_dir ? 1 : p->members;
+        int64_t rows = (s->chunk * B + parts - 1) / parts;
+        size_t in = or_rnn_input_work_size(s, rows > s->chunk ? rows : s->chunk);
+        if (in > work) work = in;
+    }
     size_t sz[7] = {up(f * (size_t)(D * G * ns)),
                     up(f * (size_t)(D * 3 * ns)),
                     up(f * (size_t)(D * ns)),
@@ -253,8 +256,8 @@ static size_t member_bytes(const or_rnn_state *s, const or_rnn_team_pack *p, int
 }
 
 int or_rnn_team_setup(or_graph *g, or_node *n, or_rnn_state *s, const or_rnn_team_pack *pack) {
-    /* Sizes are bounded by scratch recurrent.c already allocated (xw holds
-     * seq * batch * dirs * gates * hidden floats), so these cannot overflow. */
+    /* Sizes are bounded by the node's tensors and the scratch recurrent.c
+     * already sized (overflow-checked), so these cannot overflow. */
     /* Its counters are cache-line aligned (_Alignas(64)), so calloc's 16 will not do. */
     or_rnn_team *t = or_aligned_alloc(ALIGN, sizeof *t);
     if (!t) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
@@ -418,8 +421,8 @@ static void run_phase(or_rnn_state *s, or_rnn_team *t, int d, int64_t k, int pha
 }
 
 /* Waiting on the done counter: spins, then yields the CPU (oversubscribed
- * machines); a finished thread takes over a chunk whose owner has not
- * claimed it after STEAL_NS (a running owner claims its chunk within ~0.1 us
+ * machines); a finished thread takes over a member's part whose owner has not
+ * claimed it after STEAL_NS (a running owner claims its part within ~0.1 us
  * of the phase opening; a descheduled one is gone for a time slice, ms). */
 #define WAIT_SPINS 20000
 #define STEAL_NS 30000
@@ -434,10 +437,10 @@ static int phases_per_step(const or_rnn_state *s) {
 }
 
 /* Split units over a sequence of one chunk: X·Wᵀ of every direction up
- * front, one product on the pool (recurrent.c gives each direction a
- * buffer). The members' input phases, rows split between them, took 1.017
- * (LSTM hidden 1024) and 1.026 (2-layer LSTM hidden 512) of its time at
- * batch 1, two threads (6 alternating process pairs, pair medians). */
+ * front on the pool, one product per direction (layout 1 with unequal
+ * lengths: one per batch row); recurrent.c gives each direction a buffer. The members' input
+ * phases, rows split between them, took 1.017 (LSTM hidden 1024) and 1.026 (2-layer LSTM hidden
+ * 512) of its time at batch 1, two threads (6 alternating process pairs, pair medians). */
 static bool input_up_front(const or_rnn_state *s) {
     return !s->team->by_dir && s->chunk >= s->seq;
 }
@@ -481,15 +484,15 @@ static void run_any(const team_ctx *tc, int d, int64_t k, int phase, int mi) {
 }
 
 /* Split units, phases ordered (direction, chunk, step, phase), members owned by
- * thread mi % nt. A phase opens when every chunk of the previous ones is
+ * thread mi % nt. A phase opens when every part of the previous ones is
  * done; its owner claims each chunk and runs it, so each thread keeps its
- * rows of R in its own caches (measured: taking chunks first-come from a
+ * rows of R in its own caches (measured: taking parts first-come from a
  * shared counter instead ran LSTM hidden 512-1024 on 2 threads 1.5x slower
  * than fixed owners). A thread that finished waits for the phase to close
- * and takes over chunks still unclaimed after a while: an owner descheduled
- * between chunks (another process on its core) then delays the step by
+ * and takes over parts still unclaimed after a while: an owner descheduled
+ * between parts (another process on its core) then delays the step by
  * microseconds instead of a time slice, as or_parallel_for's caller does.
- * Only an owner preempted inside a chunk is waited for. */
+ * Only an owner preempted inside a part is waited for. */
 static void team_units(const team_ctx *tc, int ti, int nt) {
     or_rnn_state *s = tc->s;
     or_rnn_team *t = tc->t;

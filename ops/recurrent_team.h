@@ -12,9 +12,11 @@
  * writes its units of H_t into the other half of a double-buffered state.
  * A step is one phase (GRU without linear_before_reset: two, the h-gate
  * product needs r ⊙ H_{t-1} of every unit), and so is each chunk's input
- * product; a phase opens when all chunks of the previous one are done. A member runs on its owner
- * thread, which keeps its R rows in its caches; a thread that is done takes over a chunk whose
- * owner has not started it after 30 us (owner descheduled).
+ * product when X·Wᵀ is computed in chunks (rows split between members); a
+ * phase opens when every member's part of the previous one is done. A
+ * member runs on its owner thread, which keeps its R rows in its caches; a
+ * thread that is done takes over a member's part whose owner has not
+ * started it after 30 us (owner descheduled).
  *
  * By direction (bidirectional, 2+ threads): each direction runs whole on its
  * own thread with its own state and input product chunks, no
@@ -26,7 +28,7 @@
  * recurrent.c. ONNXRUN_RNN_TEAM=0 forces the old path, =1 forces the engine
  * wherever it can run (also one thread; two directions on 2+ threads run by
  * direction), =2 forces it splitting units, =3 as 1 with threads taking
- * over each other's chunks at once (tests, benchmarks).
+ * over each other's parts at once (tests, benchmarks).
  */
 #ifndef OR_RECURRENT_TEAM_H
 #define OR_RECURRENT_TEAM_H

@@ -478,9 +478,13 @@ Test(recurrent_team, matches_reference_and_old_path) {
 
 /* The team engine in chunks of 1-3 iterations (ONNXRUN_RNN_CHUNK; T = 5 and
  * rows of 0-5 steps, so chunks end inside rows and rows inside chunks):
- * every op and mode, 1-3 threads, fp32 against the double reference and
- * the old path in the same chunks, bf16 and int8 (whose input products then
- * run per member, each on its own activation buffer) against the old path. */
+ * every op, engine mode (1-3: by direction where two directions meet two
+ * threads, splitting units, taking over parts at once) and precision, 1-3
+ * threads, batch 1/3/16, the other attributes (directions, reverse, layout,
+ * lengths) drawn per case; fp32 against the double reference and the old
+ * path in the same chunks, bf16 and int8 (whose input products run per
+ * member, each on its own activation buffer, where the CPU reduces W) against
+ * the old path and loosely the reference. */
 Test(recurrent_team, chunked_input_products) {
     if (!simd()) cr_skip_test("the engine needs AVX2 or AVX-512");
     const int64_t batches[3] = {1, 3, 16};
@@ -492,34 +496,37 @@ Test(recurrent_team, chunked_input_products) {
         or_threadpool *pool = threads > 1 ? or_threadpool_create(threads) : NULL;
         for (int chunk = 1; chunk <= 3; chunk++)
             for (int op = 0; op < 4; op++)
-                for (int bi = 0; bi < 3; bi++, i++) {
-                    char forced[8];
-                    snprintf(forced, sizeof forced, "%d", chunk);
-                    setenv("ONNXRUN_RNN_CHUNK", forced, 1);
-                    tcase c = sweep_case(op, batches[bi], 37, i);
-                    tdata in = make_data(&c);
-                    ref_out ref = reference(&c, &in);
-                    int precision = precisions[i % 3];
-                    or_graph *team = build(&c, &in, pool, 1 + i % 3, precision);
-                    or_graph *old = build(&c, &in, pool, 0, precision);
-                    unsetenv("ONNXRUN_RNN_CHUNK");
-                    const or_rnn_state *st = rnn_node(team)->state;
-                    cr_assert(uses_team(team) && !uses_team(old));
-                    cr_assert_eq(st->chunk, chunk, "case %d: chunks of %ld", i, (long)st->chunk);
-                    cr_assert_eq(or_graph_run(team), ONNXRUN_OK, "%s", team->errmsg);
-                    cr_assert_eq(or_graph_run(old), ONNXRUN_OK, "%s", old->errmsg);
-                    if (precision == ONNXRUN_PRECISION_FP32) {
-                        expect_ref(&c, team, &ref, 2e-5, "chunked team");
-                        expect_same(&c, team, old, 2e-6, "chunked team vs old");
-                    } else {
-                        expect_same(&c, team, old, 1e-5, "chunked reduced team vs old");
-                        expect_ref(&c, team, &ref, 0.05, "chunked reduced vs float reference");
+                for (int bi = 0; bi < 3; bi++)
+                    for (int mode = 1; mode <= 3; mode++, i++) {
+                        char forced[8];
+                        snprintf(forced, sizeof forced, "%d", chunk);
+                        setenv("ONNXRUN_RNN_CHUNK", forced, 1);
+                        /* attributes hashed from the case number, not tied to the loops */
+                        tcase c = sweep_case(op, batches[bi], 37, (int)(i * 2654435761u % 997));
+                        tdata in = make_data(&c);
+                        ref_out ref = reference(&c, &in);
+                        int precision = precisions[(i * 40503u >> 4) % 3];
+                        or_graph *team = build(&c, &in, pool, mode, precision);
+                        or_graph *old = build(&c, &in, pool, 0, precision);
+                        unsetenv("ONNXRUN_RNN_CHUNK");
+                        const or_rnn_state *st = rnn_node(team)->state;
+                        cr_assert(uses_team(team) && !uses_team(old));
+                        cr_assert_eq(st->chunk, chunk, "case %d: chunks of %ld", i,
+                                     (long)st->chunk);
+                        cr_assert_eq(or_graph_run(team), ONNXRUN_OK, "%s", team->errmsg);
+                        cr_assert_eq(or_graph_run(old), ONNXRUN_OK, "%s", old->errmsg);
+                        if (precision == ONNXRUN_PRECISION_FP32) {
+                            expect_ref(&c, team, &ref, 2e-5, "chunked team");
+                            expect_same(&c, team, old, 2e-6, "chunked team vs old");
+                        } else {
+                            expect_same(&c, team, old, 1e-5, "chunked reduced team vs old");
+                            expect_ref(&c, team, &ref, 0.05, "chunked reduced vs float reference");
+                        }
+                        or_graph_free(team);
+                        or_graph_free(old);
+                        free(ref.y), free(ref.yh), free(ref.yc);
+                        free_data(&in);
                     }
-                    or_graph_free(team);
-                    or_graph_free(old);
-                    free(ref.y), free(ref.yh), free(ref.yc);
-                    free_data(&in);
-                }
         or_threadpool_destroy(pool);
     }
 }
@@ -1176,7 +1183,7 @@ static void free_refs(ref_out *ref, int layers) {
     for (int l = 0; l < layers; l++) free(ref[l].y), free(ref[l].yh), free(ref[l].yc);
 }
 
-/* Every pair of kinds, batch 3 and 16, one thread (A then B) and two,
+/* Every pair of kinds, batch 3 and 16, one thread (a chunk of A, then of B) and two,
  * chunks of 1, 3 and the default: the pair pipelined, against the double
  * reference and the same stack not pipelined (other kernels, so within
  * float rounding). */
@@ -1256,12 +1263,10 @@ Test(recurrent_pipe, stacks_pair_from_the_bottom) {
     }
 }
 
-/* Unset, a pair is pipelined on exactly two threads, with fp32 weights,
- * at batch 4 or more, when the sequence has at least 8 chunks (16 rows of
- * batch × steps each). Never under a memory cap, even forced. */
 /* The second layer's X·Wᵀ is a ring of 8 hand-overs (one step each at
- * batch 16), wrapped around 5 times over 40 steps; the first layer's holds
- * the whole sequence. Two runs, against the double reference. */
+ * batch 16; or 3, forced while planning and unset for the runs), filled 5
+ * times over 40 steps (2 and a bit with 3); the first layer's holds the
+ * whole sequence. Two runs each, against the double reference. */
 Test(recurrent_pipe, second_layer_xw_is_a_ring) {
     if (!simd()) cr_skip_test("pipelining needs the team engine (AVX2 or AVX-512)");
     static const char *const ops[2] = {"GRU", "LSTM"};
@@ -1270,24 +1275,33 @@ Test(recurrent_pipe, second_layer_xw_is_a_ring) {
     or_threadpool *two = or_threadpool_create(2);
     rng_state = 808;
     stack st = make_stack(ops, 2, 40, 16, 5, H, 1);
-    or_graph *g = build_stack(&st, two, NULL, NULL, 0);
-    cr_assert(pipelined(g, 1));
-    const or_rnn_state *a = g->nodes[layer_node(g, 0)].state, *b = g->nodes[layer_node(g, 1)].state;
-    cr_assert_eq(a->chunk, 40);
-    cr_assert_eq(b->pipe_chunk, 1);
-    cr_assert_eq(b->chunk, 8);
     ref_out ref[2];
     stack_reference(&st, ref);
-    for (int run = 0; run < 2; run++) {
-        cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
-        expect_stack(&st, g, ref, 3e-5, "ring");
+    const char *forced[2] = {NULL, "3"};
+    for (int f = 0; f < 2; f++) {
+        or_graph *g = build_stack(&st, two, NULL, forced[f], 0);
+        unsetenv("ONNXRUN_RNN_CHUNK");
+        cr_assert(pipelined(g, 1));
+        const or_rnn_state *a = g->nodes[layer_node(g, 0)].state;
+        const or_rnn_state *b = g->nodes[layer_node(g, 1)].state;
+        cr_assert_eq(a->chunk, 40);
+        cr_assert_eq(b->pipe_chunk, f ? 3 : 1);
+        cr_assert_eq(b->chunk, f ? 24 : 8);
+        for (int run = 0; run < 2; run++) {
+            cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+            expect_stack(&st, g, ref, 3e-5, "ring");
+        }
+        or_graph_free(g);
     }
     free_refs(ref, 2);
-    or_graph_free(g);
     free_stack(&st);
     or_threadpool_destroy(two);
 }
 
+/* Unset, a pair is pipelined on exactly two threads, with fp32 weights,
+ * at batch 4 or more, when the sequence has at least 8 chunks (16 rows of
+ * batch × steps each). Never under a memory cap, even forced; not when the first
+ * layer's X·Wᵀ for the whole sequence outgrows OR_RNN_TEAM_XW_BYTES. */
 Test(recurrent_pipe, default_plan) {
     if (!simd()) cr_skip_test("pipelining needs the team engine (AVX2 or AVX-512)");
     static const char *const ops[2] = {"LSTM", "LSTM"};
