@@ -270,8 +270,9 @@ function notes(rep) {
         '`onnxrun` CLI; `node bench/ort_once.js`), `ru_maxrss` from `bench/peak_rss`; ORT\'s',
         `figure in parentheses subtracts a bare \`node\` process (${f(rep.node_baseline_rss_mb, 1)} MB), and the`,
         'RSS ratio uses it. The RSS target is judged at 1 thread (the CLI\'s default); the 2-thread',
-        'columns are for information: there the team engine keeps X·Wᵀ for up to 16 MiB of a',
-        'sequence per direction (speed over memory; `--max-memory` brings it near the 1-thread figure).' +
+        'columns are for information: there the team engine keeps up to 2 MiB of X·Wᵀ per direction,',
+        'and a pipelined pair its first layer\'s for the whole sequence (up to 16 MiB; speed over',
+        'memory: `--max-memory` brings both near the 1-thread figure).' +
             (rep.overhead
                 ? ` Fixed cost of one run (a one-node Identity model): onnxrun ${f(rep.overhead.onnxrun_ms * 1e3, 0)} µs, ` +
                   `onnxruntime through onnxruntime-node ${f(rep.overhead.ort_ms * 1e3, 0)} µs. The latencies include it; ` +

@@ -832,14 +832,16 @@ static size_t qwork_size(const or_rnn_state *s, int64_t rows) {
 #define XW_CHUNK_MIN_STEPS 4
 /* Steps per chunk of the input product. The team engine's chunks (an input
  * phase each, recurrent_team.c) are larger, OR_RNN_TEAM_XW_BYTES unless a
- * memory cap says memory matters more: measured on the 2-core Zen 5, 2
- * threads, against one product for the whole sequence (6 alternating
- * process pairs, pair medians): GRU hidden 1024 batch 16 (50 steps) 1.044
- * of the time in chunks of 16 steps and 1.059 in chunks of 4; LSTM hidden
- * 256 3 layers bidirectional batch 16 1.045 and 2-layer LSTM hidden 512
- * batch 16 1.080 in chunks of 512 KiB. A pipelined pair's are its own
- * (recurrent_pipe.c: the first layer's whole sequence, the second's ring of
- * hand-overs). */
+ * memory cap says memory matters more. Measured on the 2-core Zen 5, 2
+ * threads, against one product for the whole sequence (6-8 alternating
+ * process pairs, pair medians): split units, each member computing its own
+ * units' columns, GRU hidden 1024 batch 16 (50 steps) 1.011 in chunks of 4
+ * steps and 1.004 in chunks of 16 (with the rows split instead: 1.059 and
+ * 1.044), 2-layer LSTM hidden 512 batch 16 0.977 in chunks of 4; by
+ * direction, LSTM hidden 256 3 layers bidirectional batch 16 1.023 in
+ * chunks of 512 KiB and 1.004 in chunks of 2 MiB. A pipelined pair's are
+ * its own (recurrent_pipe.c: the first layer's whole sequence, the
+ * second's ring of hand-overs). */
 int64_t or_rnn_chunk_steps(const or_rnn_state *s) {
     int64_t all = s->seq > 0 ? s->seq : 1;
     if (s->pipe_role) return or_rnn_pipe_xw_steps(s);
@@ -988,50 +990,90 @@ static void build_cells(or_graph *g, const or_node *n, or_rnn_state *s) {
     }
 }
 
-/* C[M, gh] (row stride ldc) = X_rows · W_dᵀ, X_rows the M rows row0,
- * row0 + row_step, ... of X seen as [dims 0 and 1, input]. */
-static void gemm_w(or_graph *g, const or_node *n, or_rnn_state *s, int d, int64_t M, int64_t row0,
-                   int64_t row_step, void *C, int64_t ldc, void *work, or_threadpool *pool) {
-    const int64_t N = s->gh, K = s->input;
+/* One input product: C[M, cols] = X_rows · W_dᵀ[cols], X_rows the M rows
+ * row0, row0 + row_step, ... of X seen as [dims 0 and 1, input], cols the
+ * columns [col0, col0 + ncols) of [0, gh) (C points at column 0, row stride
+ * ldc; a part of the columns only where or_rnn_input_cols_ok). */
+typedef struct w_product {
+    int d;
+    int64_t M, row0, row_step;
+    void *C;
+    int64_t ldc, col0, ncols;
+    void *work; /* reduced-precision W's activation buffer (NULL: s->qwork) */
+    or_threadpool *pool;
+} w_product;
+
+static void gemm_w(or_graph *g, const or_node *n, or_rnn_state *s, const w_product *p) {
+    const int64_t K = s->input, N = p->ncols, M = p->M, ldc = p->ldc;
     const or_rnn_cache *c = s->cache;
-    if (M == 0) return;
-    const void *A = (const unsigned char *)or_input(g, n, 0)->data + (size_t)(row0 * K) * s->esz;
-    const int64_t lda = row_step * K;
+    if (M == 0 || N == 0) return;
+    const void *A = (const unsigned char *)or_input(g, n, 0)->data + (size_t)(p->row0 * K) * s->esz;
+    const int64_t lda = p->row_step * K;
+    const bool all = p->col0 == 0 && N == s->gh;
+    void *C = (unsigned char *)p->C + (size_t)p->col0 * s->esz; /* the first column computed */
     if (K == 0) {
         for (int64_t i = 0; i < M; i++)
             memset((unsigned char *)C + (size_t)(i * ldc) * s->esz, 0, (size_t)N * s->esz);
         return;
     }
-    if (c && c->qw[d]) {
-        or_qmat_gemm(c->qw[d], M, A, lda, C, ldc, work ? work : s->qwork, pool);
+    if (c && c->qw[p->d]) { /* all columns: or_rnn_input_cols_ok */
+        or_qmat_gemm(c->qw[p->d], M, A, lda, p->C, ldc, p->work ? p->work : s->qwork, p->pool);
         return;
     }
-    or_packed_b *pw = c ? c->w[d] : NULL;
+    or_packed_b *pw = c ? c->w[p->d] : NULL;
     /* Unpacked W (a graph input) is read in place; a packed one may be released. */
-    const unsigned char *w =
-        pw ? NULL : (const unsigned char *)or_input(g, n, 1)->data + (size_t)(d * N * K) * s->esz;
+    const unsigned char *w = pw ? NULL
+                                : (const unsigned char *)or_input(g, n, 1)->data +
+                                      (size_t)((p->d * s->gh + p->col0) * K) * s->esz;
     if (s->dtype == OR_FLOAT) {
-        if (pw)
-            or_sgemm_packed(M, N, K, 1, A, lda, pw, 0, C, ldc, pool);
+        if (pw && all)
+            or_sgemm_packed(M, N, K, 1, A, lda, pw, 0, C, ldc, p->pool);
+        else if (pw) /* col0 on a panel edge: or_rnn_input_cols_ok */
+            or_sgemm_packed_cols(M, p->col0, N, K, 1, A, lda, pw, 0, C, ldc, p->pool);
         else
-            or_sgemm(false, true, M, N, K, 1, A, lda, (const float *)w, K, 0, C, ldc, pool);
+            or_sgemm(false, true, M, N, K, 1, A, lda, (const float *)w, K, 0, C, ldc, p->pool);
     } else {
-        if (pw)
-            or_dgemm_packed(M, N, K, 1, A, lda, pw, 0, C, ldc, pool);
+        if (pw) /* all columns: or_rnn_input_cols_ok */
+            or_dgemm_packed(M, N, K, 1, A, lda, pw, 0, C, ldc, p->pool);
         else
-            or_dgemm(false, true, M, N, K, 1, A, lda, (const double *)w, K, 0, C, ldc, pool);
+            or_dgemm(false, true, M, N, K, 1, A, lda, (const double *)w, K, 0, C, ldc, p->pool);
     }
+}
+
+bool or_rnn_input_cols_ok(const or_rnn_state *s, int64_t col0, int64_t ncols) {
+    const or_rnn_cache *c = s->cache;
+    int64_t end = col0 + ncols;
+    if (col0 < 0 || ncols < 0 || end > s->gh) return false;
+    if (col0 == 0 && end == s->gh) return true;
+    /* Reduced-precision W converts X per product: not by parts of it. */
+    if (c && (c->qw[0] || c->qw[1])) return false;
+    for (int d = 0; c && d < 2; d++)
+        if (c->w[d] && (s->dtype != OR_FLOAT || col0 % or_packed_b_col_align(c->w[d]) != 0))
+            return false;
+    return true; /* W read in place, any columns */
 }
 
 void or_rnn_input_all(or_graph *g, const or_node *n) {
     or_rnn_state *s = n->state;
-    gemm_w(g, n, s, 0, s->seq * s->batch, 0, 1, s->xw, s->gh, NULL, g->pool);
+    w_product p = {.M = s->seq * s->batch,
+                   .row_step = 1,
+                   .C = s->xw,
+                   .ldc = s->gh,
+                   .ncols = s->gh,
+                   .pool = g->pool};
+    gemm_w(g, n, s, &p);
 }
 
 void or_rnn_input_rows(or_graph *g, const or_node *n, int64_t row0, int64_t rows) {
     or_rnn_state *s = n->state;
     int64_t at = row0 % (s->chunk * s->batch);
-    gemm_w(g, n, s, 0, rows, row0, 1, s->xw + (size_t)(at * s->gh) * s->esz, s->gh, NULL, NULL);
+    w_product p = {.M = rows,
+                   .row0 = row0,
+                   .row_step = 1,
+                   .C = s->xw + (size_t)(at * s->gh) * s->esz,
+                   .ldc = s->gh,
+                   .ncols = s->gh};
+    gemm_w(g, n, s, &p);
 }
 
 /* Last iteration (exclusive) of [k0, k1) that row b takes part in. */
@@ -1047,34 +1089,41 @@ size_t or_rnn_input_work_size(const or_rnn_state *s, int64_t rows) {
 /* Row b's chunk starting at k0 holds iterations [k0, kb), kb = row_end;
  * rows of equal length in layout 0 (or the whole sequence in one chunk)
  * make one product over contiguous X rows (split by rows), otherwise one
- * per batch row over X's strided rows (split by batch rows). Each row's
- * steps are stored in time order, so iteration k sits at k - k0 (forward)
- * or kb - 1 - k (reverse). */
-void or_rnn_input_chunk(or_graph *g, const or_node *n, int d, int64_t k0, int part, int parts,
-                        void *work, or_threadpool *pool) {
+ * per batch row over X's strided rows (split by batch rows); either only
+ * for the part's columns. Each row's steps are stored in time order, so
+ * iteration k sits at k - k0 (forward) or kb - 1 - k (reverse). */
+void or_rnn_input_chunk(or_graph *g, const or_node *n, int d, int64_t k0, const or_rnn_part *part,
+                        or_threadpool *pool) {
     or_rnn_state *s = n->state;
     int64_t k1 = k0 + s->chunk < s->max_len ? k0 + s->chunk : s->max_len;
     unsigned char *xw =
         s->xw + (size_t)((s->xw_dirs > 1 ? d : 0) * s->chunk * s->batch * s->gh) * s->esz;
+    w_product p = {.d = d,
+                   .ldc = s->gh,
+                   .col0 = part->col0,
+                   .ncols = part->ncols,
+                   .work = part->work,
+                   .pool = pool};
+    const int parts = part->parts, i = part->index;
     /* One chunk of the whole sequence in layout 0 holds time t of row b at
      * t * batch + b whatever the lengths: one product over all of X. */
     bool whole = k0 == 0 && s->chunk >= s->seq;
     if ((s->lens_equal || whole) && !s->layout) {
         if (whole) k1 = s->seq;
-        int64_t rows = (k1 - k0) * s->batch, r0 = rows * part / parts,
-                r1 = rows * (part + 1) / parts;
+        int64_t rows = (k1 - k0) * s->batch, r0 = rows * i / parts, r1 = rows * (i + 1) / parts;
         int64_t t0 = or_rnn_reversed(s, d) && !whole ? s->max_len - k1 : k0;
-        if (r1 > r0)
-            gemm_w(g, n, s, d, r1 - r0, t0 * s->batch + r0, 1, xw + (size_t)(r0 * s->gh) * s->esz,
-                   s->gh, work, pool);
+        p.M = r1 - r0, p.row0 = t0 * s->batch + r0, p.row_step = 1;
+        p.C = xw + (size_t)(r0 * s->gh) * s->esz;
+        gemm_w(g, n, s, &p);
         return;
     }
-    for (int64_t b = s->batch * part / parts; b < s->batch * (part + 1) / parts; b++) {
+    for (int64_t b = s->batch * i / parts; b < s->batch * (i + 1) / parts; b++) {
         int64_t kb = row_end(s, b, k1);
         if (kb <= k0) continue;
         int64_t t0 = or_rnn_reversed(s, d) ? s->lens[b] - kb : k0;
-        gemm_w(g, n, s, d, kb - k0, or_rnn_x_row(s, t0, b), s->layout ? 1 : s->batch,
-               xw + (size_t)(b * s->gh) * s->esz, s->batch * s->gh, work, pool);
+        p.M = kb - k0, p.row0 = or_rnn_x_row(s, t0, b), p.row_step = s->layout ? 1 : s->batch;
+        p.C = xw + (size_t)(b * s->gh) * s->esz, p.ldc = s->batch * s->gh;
+        gemm_w(g, n, s, &p);
     }
 }
 
@@ -1129,9 +1178,10 @@ static bool lens_equal(const or_rnn_state *s) {
  * share of the L3 about 4 MiB), alternating directions every chunk was 7%
  * slower. */
 static void run_chunks(or_graph *g, or_node *n, or_rnn_state *s, or_rnn_step_fn step) {
+    const or_rnn_part all = or_rnn_part_all(s);
     for (int d = 0; d < s->dirs; d++)
         for (int64_t k = 0; k < s->max_len; k++) {
-            if (k % s->chunk == 0 && !s->fold) or_rnn_input_chunk(g, n, d, k, 0, 1, NULL, g->pool);
+            if (k % s->chunk == 0 && !s->fold) or_rnn_input_chunk(g, n, d, k, &all, g->pool);
             if (s->fold) or_rnn_fold_prefetch(s, d, k, 0, FOLD_AHEAD);
             step(g, n, s, d, k);
         }

@@ -182,13 +182,30 @@ int or_rnn_run(or_graph *g, or_node *n, or_rnn_step_fn step);
  * Y_c). */
 int or_rnn_run_begin(or_graph *g, or_node *n);
 void or_rnn_run_end(or_graph *g, or_node *n);
-/* Part `part` of `parts` (split by rows) of direction d's X·Wᵀ for the
- * chunk of iterations starting at k0 (a multiple of s->chunk), into that
- * direction's chunk buffer of xw (or_rnn_xw_at), on pool (NULL: the calling
- * thread). work: reduced-precision W's activation buffer for the part's
- * rows (NULL: s->qwork). Not with s->fold. */
-void or_rnn_input_chunk(or_graph *g, const or_node *n, int d, int64_t k0, int part, int parts,
-                        void *work, or_threadpool *pool);
+/* Which part of a chunk's input product to compute: rows split `parts`
+ * ways, this the index-th (by batch row where rows are strided), and the
+ * columns [col0, col0 + ncols) of [0, gh) (or_rnn_input_cols_ok); work:
+ * reduced-precision W's activation buffer for the part's rows (NULL:
+ * s->qwork). */
+typedef struct or_rnn_part {
+    int index, parts;
+    int64_t col0, ncols;
+    void *work;
+} or_rnn_part;
+/* The whole of it. */
+static inline or_rnn_part or_rnn_part_all(const or_rnn_state *s) {
+    return (or_rnn_part){.index = 0, .parts = 1, .col0 = 0, .ncols = s->gh, .work = NULL};
+}
+/* Part `part` of direction d's X·Wᵀ for the chunk of iterations starting
+ * at k0 (a multiple of s->chunk), into that direction's chunk buffer of xw
+ * (or_rnn_xw_at), on pool (NULL: the calling thread). Not with s->fold. */
+void or_rnn_input_chunk(or_graph *g, const or_node *n, int d, int64_t k0, const or_rnn_part *part,
+                        or_threadpool *pool);
+/* Whether columns [col0, col0 + ncols) of the input product can be computed
+ * alone: all of them, or float W read in place, or packed for the blocked
+ * GEMM with col0 on a panel edge (not reduced-precision W, which would
+ * convert X once per part). */
+bool or_rnn_input_cols_ok(const or_rnn_state *s, int64_t col0, int64_t ncols);
 /* Bytes of that work for a part of up to `rows` rows (0: none needed). */
 size_t or_rnn_input_work_size(const or_rnn_state *s, int64_t rows);
 /* Iterations per chunk of xw for s's plan (its cache and pipe role): under
@@ -206,9 +223,14 @@ void or_rnn_input_rows(or_graph *g, const or_node *n, int64_t row0, int64_t rows
 /* ---- pipelined layers (recurrent_pipe.c) ---- */
 
 /* The team engine's X·Wᵀ buffer (per direction running at once) at most:
- * the whole sequence up to this size, chunks past it. The first layer of a
- * pipelined pair keeps its whole sequence, so a pair needs it to fit. */
-#define OR_RNN_TEAM_XW_BYTES (16u << 20)
+ * the whole sequence up to this size, chunks past it. */
+#define OR_RNN_TEAM_XW_BYTES (2u << 20)
+/* The first layer of a pipelined pair keeps its X·Wᵀ for the whole
+ * sequence, computed up front on both threads (computing it on its own
+ * thread, 8 hand-overs at a time, took 1.06 of the time: LSTM hidden 512, 2
+ * layers, batch 16, 8 alternating process pairs); pairs need it within
+ * this. */
+#define OR_RNN_PIPE_XW_BYTES (16u << 20)
 
 /* The team plan of both nodes of a pipelined pair: one member owning every
  * unit (a by-direction pack of one direction). */

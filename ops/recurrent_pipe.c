@@ -18,7 +18,7 @@
  * no sequence_lens, B's X a Squeeze of A's Y that nothing else reads (shape
  * ops aside), every other input of B ready before A runs (the executor
  * checks that again: or_node.run_by), no memory cap, A's X·Wᵀ for the
- * whole sequence within OR_RNN_TEAM_XW_BYTES. Both nodes are then
+ * whole sequence within OR_RNN_PIPE_XW_BYTES. Both nodes are then
  * packed for one thread each (one team member owning every unit); a re-plan
  * reusing packs made for another plan (the weights handed back) keeps their
  * plan, pairs included whatever the batch and length (worth_it). By default
@@ -174,11 +174,10 @@ static double whole_xw_bytes(const or_graph *g, const or_node *n, const or_rnn_s
  * layer's state; both have the same batch and length). The first layer
  * keeps its X·Wᵀ for the whole sequence (xw_bytes), computed up front: a
  * memory cap rules pairing out, and so does its outgrowing
- * OR_RNN_TEAM_XW_BYTES (past which the team engine works in chunks). Packs
- * made for a pair whose weights were handed back (packed_pair, either
- * layer) can only run paired or one thread per layer: paired, whatever the
- * batch and length (a batch-1 pair took 1.09-1.19 of the split's time, one
- * thread per layer about twice it). */
+ * OR_RNN_PIPE_XW_BYTES. Packs made for a pair whose weights were handed
+ * back (packed_pair, either layer) can only run paired or one thread per
+ * layer: paired, whatever the batch and length (a batch-1 pair took
+ * 1.09-1.19 of the split's time, one thread per layer about twice it). */
 static bool worth_it(const or_graph *g, const or_rnn_state *s, bool packed_pair, double xw_bytes) {
     int64_t env = or_env_value(OR_ENV_RNN_PIPE), team = or_env_value(OR_ENV_RNN_TEAM);
     bool simd = or_cpu_isa() == OR_ISA_AVX512 || or_cpu_isa() == OR_ISA_AVX2;
@@ -189,7 +188,7 @@ static bool worth_it(const or_graph *g, const or_rnn_state *s, bool packed_pair,
     if (or_threadpool_size(g->pool) != 2) return false;
     if (packed_pair) return true;
     return s->batch >= PIPE_MIN_BATCH && s->seq / PIPE_MIN_CHUNKS >= chunk_of(s->batch) &&
-           xw_bytes <= OR_RNN_TEAM_XW_BYTES;
+           xw_bytes <= OR_RNN_PIPE_XW_BYTES;
 }
 
 static bool pair_fits(const or_graph *g, const or_node *a, const or_node *b) {

@@ -192,6 +192,10 @@ struct or_rnn_team {
     /* Split units, see team_units: members' parts done so far (all phases), and per
      * member 1 + the last phase it was claimed for. */
     bool steal_at_once; /* ONNXRUN_RNN_TEAM=3 */
+    /* Split units in chunks: each member's input phase computes its own
+     * units' columns (every row) where W's pack allows it, else its share
+     * of the rows (every column). */
+    bool input_cols;
     _Alignas(64) atomic_llong done;
     _Alignas(64) atomic_llong claim[MAX_MEMBERS];
     /* Per thread: it has entered this run's time loop. A pool worker that was
@@ -219,8 +223,9 @@ static const or_rmat *qm(const or_rnn_team_pack *p, int d, int mi, int b) {
 }
 
 /* Bytes of one member's buffers; also places them when base is not NULL. */
-static size_t member_bytes(const or_rnn_state *s, const or_rnn_team_pack *p, int mi, member *m,
+static size_t member_bytes(const or_rnn_state *s, const or_rnn_team *t, int mi, member *m,
                            unsigned char *base) {
+    const or_rnn_team_pack *p = t->pack;
     const int64_t G = s->spec->gates, B = s->batch, ns = m->ns, D = s->dirs;
     size_t f = sizeof(float), work = 0;
     for (int d = 0; d < D; d++)
@@ -230,10 +235,10 @@ static size_t member_bytes(const or_rnn_state *s, const or_rnn_team_pack *p, int
             if (one > work) work = one;
         }
     /* The member's part of a chunk's input product (or_rnn_input_chunk:
-     * rows split over the members, or a batch row's iterations), unless the
+     * every row, its share of them, or a batch row's iterations), unless the
      * product runs up front (input_up_front). */
     if (p->by_dir || s->chunk < s->seq) {
-        int parts = p->by_dir ? 1 : p->members;
+        int parts = p->by_dir || t->input_cols ? 1 : p->members;
         int64_t rows = (s->chunk * B + parts - 1) / parts;
         size_t in = or_rnn_input_work_size(s, rows > s->chunk ? rows : s->chunk);
         if (in > work) work = in;
@@ -267,13 +272,17 @@ int or_rnn_team_setup(or_graph *g, or_node *n, or_rnn_state *s, const or_rnn_tea
     t->steal_at_once = team_env() == 3;
     t->members = pack->by_dir ? pack->dirs : pack->members;
     size_t shared = up(sizeof(float) * (size_t)(s->batch * s->hidden)), total = 4 * shared;
+    t->input_cols = !t->by_dir && t->members > 1;
     for (int i = 0; i < t->members; i++) {
         if (t->by_dir)
             t->m[i].u0 = 0, t->m[i].ns = s->hidden;
         else
             slice_of(s->hidden, t->members, i, &t->m[i].u0, &t->m[i].ns);
-        total += member_bytes(s, pack, i, &t->m[i], NULL);
+        for (int64_t gate = 0; gate < s->spec->gates; gate++)
+            if (!or_rnn_input_cols_ok(s, gate * s->hidden + t->m[i].u0, t->m[i].ns))
+                t->input_cols = false;
     }
+    for (int i = 0; i < t->members; i++) total += member_bytes(s, t, i, &t->m[i], NULL);
     t->block = or_aligned_alloc(ALIGN, total);
     if (!t->block) {
         or_free(t);
@@ -287,9 +296,13 @@ int or_rnn_team_setup(or_graph *g, or_node *n, or_rnn_state *s, const or_rnn_tea
         t->rh[d] = (float *)(p + (2 * d + 1) * shared);
     }
     p += 4 * shared;
-    for (int i = 0; i < t->members; i++) p += member_bytes(s, pack, i, &t->m[i], p);
+    for (int i = 0; i < t->members; i++) p += member_bytes(s, t, i, &t->m[i], p);
     s->team = t;
     return ONNXRUN_OK;
+}
+
+bool or_rnn_team_input_by_columns(const or_rnn_state *s) {
+    return s->team && s->team->input_cols;
 }
 
 /* ---- run ---- */
@@ -474,11 +487,30 @@ static void phase_at(const or_rnn_state *s, long long phi, int *d, int64_t *k, i
     *phase = (int)((r - in) % P);
 }
 
+/* Member mi's part of the input product of the chunk starting at k: by
+ * direction all of it, else its units' columns of every gate, or its share
+ * of the rows. */
+static void input_part(const team_ctx *tc, int d, int64_t k, int mi) {
+    const or_rnn_state *s = tc->s;
+    const member *m = &tc->t->m[mi];
+    or_rnn_part part = {.index = 0, .parts = 1, .ncols = s->gh, .work = m->work};
+    if (tc->t->by_dir || !tc->t->input_cols) {
+        if (!tc->t->by_dir) part.index = mi, part.parts = tc->t->members;
+        or_rnn_input_chunk(tc->g, tc->n, d, k, &part, NULL);
+        return;
+    }
+    part.ncols = m->ns;
+    for (int64_t gate = 0; gate < s->spec->gates; gate++) {
+        part.col0 = gate * s->hidden + m->u0;
+        or_rnn_input_chunk(tc->g, tc->n, d, k, &part, NULL);
+    }
+}
+
 /* Phase `phase` of direction d at iteration k (-1: the chunk's input
  * product) for member mi of the team's members. */
 static void run_any(const team_ctx *tc, int d, int64_t k, int phase, int mi) {
     if (phase < 0)
-        or_rnn_input_chunk(tc->g, tc->n, d, k, mi, tc->t->members, tc->t->m[mi].work, NULL);
+        input_part(tc, d, k, mi);
     else
         run_phase(tc->s, tc->t, d, k, phase, mi);
 }
@@ -538,8 +570,7 @@ static void team_thread(void *ctx, int ti, int nt) {
     }
     for (int d = ti; d < s->dirs; d += nt)
         for (int64_t k = 0; k < s->max_len; k++) {
-            if (k % s->chunk == 0 && has_input_phases(s))
-                or_rnn_input_chunk(tc->g, tc->n, d, k, 0, 1, tc->t->m[d].work, NULL);
+            if (k % s->chunk == 0 && has_input_phases(s)) input_part(tc, d, k, d);
             for (int phase = 0; phase < P; phase++) run_phase(s, tc->t, d, k, phase, d);
         }
 }
@@ -571,7 +602,10 @@ void or_rnn_team_run(or_graph *g, or_node *n) {
     or_rnn_team *t = s->team;
     team_ctx tc = {g, n, s, t};
     if (!s->fold && input_up_front(s))
-        for (int d = 0; d < s->dirs; d++) or_rnn_input_chunk(g, n, d, 0, 0, 1, NULL, g->pool);
+        for (int d = 0; d < s->dirs; d++) {
+            or_rnn_part all = or_rnn_part_all(s);
+            or_rnn_input_chunk(g, n, d, 0, &all, g->pool);
+        }
     or_rnn_team_begin(s);
     int threads = or_threadpool_size(g->pool);
     if (threads > t->members) threads = t->members;

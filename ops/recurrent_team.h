@@ -12,7 +12,8 @@
  * writes its units of H_t into the other half of a double-buffered state.
  * A step is one phase (GRU without linear_before_reset: two, the h-gate
  * product needs r ⊙ H_{t-1} of every unit), and so is each chunk's input
- * product when X·Wᵀ is computed in chunks (rows split between members); a
+ * product when X·Wᵀ is computed in chunks (each member its own units'
+ * columns where W's pack allows, else its share of the rows); a
  * phase opens when every member's part of the previous one is done. A
  * member runs on its owner thread, which keeps its R rows in its caches; a
  * thread that is done takes over a member's part whose owner has not
@@ -64,6 +65,9 @@ or_rnn_team_pack *or_rnn_team_pack_new(const struct or_rnn_state *s, int plan, o
  * or_rnn_r_source), one_stream as or_rnn_r_one_stream decides it for the
  * whole R, since the members read their slices at the same time. */
 void or_rnn_team_pack_mark(or_rnn_team_pack *p, or_pack_source src, bool one_stream);
+/* Whether the members of s's team split a chunk's input product by their
+ * units' columns rather than by rows (tests). */
+bool or_rnn_team_input_by_columns(const struct or_rnn_state *s);
 /* Whether the members' odd steps sweep their rows back (tests). */
 bool or_rnn_team_pack_sweeps_back(const or_rnn_team_pack *p);
 void or_rnn_team_pack_free(or_rnn_team_pack *p);
@@ -75,11 +79,12 @@ void or_rnn_team_free(or_rnn_team *t);
 
 /* Any thread count works (members are spread over the threads the pool
  * has). Iterations [0, s->max_len) of every direction of node n, as
- * or_rnn_run's steps do, each chunk of s->chunk iterations opened by its
- * input phase (X·Wᵀ of the chunk, or_rnn_input_chunk, rows split over the
- * members; by direction, each thread its own direction's; none when
- * folded): reads s->h (initial state, receives the final one), s->c,
- * s->lens, s->cell32; writes Y. */
+ * or_rnn_run's steps do: X·Wᵀ up front on the pool when the sequence is one
+ * chunk and the units are split, else each chunk of s->chunk iterations
+ * opened by its input phase (or_rnn_input_chunk: each member its units'
+ * columns or its share of the rows; by direction, each thread its own
+ * direction's); none when folded. Reads s->h (initial state, receives the
+ * final one), s->c, s->lens, s->cell32; writes Y. */
 void or_rnn_team_run(struct or_graph *g, struct or_node *n);
 
 /* or_rnn_team_run in parts, for a caller that runs the steps itself on one

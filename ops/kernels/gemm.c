@@ -232,6 +232,34 @@ void or_sgemm_packed(int64_t M, int64_t N, int64_t K, float alpha, const float *
     or_sgemm_packed_sweep(M, N, K, alpha, A, lda, B, beta, C, ldc, pool, false);
 }
 
+int64_t or_packed_b_col_align(const or_packed_b *p) {
+    if (!p) return 0;
+    return p->elem == sizeof(float) ? ((const or_f32_gemm_kernel *)p->kern)->nr
+                                    : ((const or_f64_gemm_kernel *)p->kern)->nr;
+}
+
+bool or_sgemm_packed_cols(int64_t M, int64_t col0, int64_t N, int64_t K, float alpha,
+                          const float *A, int64_t lda, const or_packed_b *B, float beta, float *C,
+                          int64_t ldc, or_threadpool *pool) {
+    if (!B || B->elem != sizeof(float) || B->K != K || col0 < 0 || N < 0 || col0 > B->N - N ||
+        col0 % or_packed_b_col_align(B) != 0)
+        return false;
+    f32_ctx x = {.kern = B->kern,
+                 .M = M,
+                 .N = N,
+                 .K = K,
+                 .alpha = alpha,
+                 .beta = beta,
+                 .A = A,
+                 .lda = lda,
+                 .ldc = ldc,
+                 .pb = B,
+                 .pb_col0 = col0,
+                 .C = C};
+    f32_dispatch(&x, pool);
+    return true;
+}
+
 void or_dgemm_packed_sweep(int64_t M, int64_t N, int64_t K, double alpha, const double *A,
                            int64_t lda, const or_packed_b *B, double beta, double *C, int64_t ldc,
                            or_threadpool *pool, bool reverse) {

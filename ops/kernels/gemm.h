@@ -91,6 +91,13 @@ or_pack_source or_packed_b_source(const or_packed_b *p);
  * pack); A is not transposed. */
 void or_sgemm_packed(int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
                      const or_packed_b *B, float beta, float *C, int64_t ldc, or_threadpool *pool);
+/* The product with columns [col0, col0 + N) of a packed B only, into C[M, N];
+ * col0 must be a multiple of or_packed_b_col_align(B) (the pack's panel
+ * width), else nothing is computed and false returned. */
+bool or_sgemm_packed_cols(int64_t M, int64_t col0, int64_t N, int64_t K, float alpha,
+                          const float *A, int64_t lda, const or_packed_b *B, float beta, float *C,
+                          int64_t ldc, or_threadpool *pool);
+int64_t or_packed_b_col_align(const or_packed_b *p);
 void or_dgemm_packed(int64_t M, int64_t N, int64_t K, double alpha, const double *A, int64_t lda,
                      const or_packed_b *B, double beta, double *C, int64_t ldc,
                      or_threadpool *pool);

@@ -23,6 +23,7 @@ typedef struct N_(ctx) {
     const T *A, *B;
     int64_t lda, ldb, ldc;
     const or_packed_b *pb; /* NULL: B is read (and packed per tile) from B */
+    int64_t pb_col0;       /* with pb: op(B)'s columns start at this one of the pack's */
     T *C;
     int64_t tile_m, tile_n, tiles_m;
     bool gemv;
@@ -106,7 +107,7 @@ static void N_(tile_blocked)(const N_(ctx) * x, int64_t i0, int64_t m, int64_t j
         T beta = k0 == 0 ? x->beta : 1;
         const T *bp = bbuf;
         if (x->pb)
-            bp = (const T *)x->pb->data + k0 * x->pb->npad + j0 * kc;
+            bp = (const T *)x->pb->data + k0 * x->pb->npad + (x->pb_col0 + j0) * kc;
         else
             N_(pack_b)(kern, x->trans_b, x->B, x->ldb, k0, kc, j0, n, bbuf);
         if (!x->trans_a) {

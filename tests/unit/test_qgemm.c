@@ -74,6 +74,42 @@ Test(qgemm, features_follow_isa_cap) {
     or_cpu_reset();
 }
 
+/* Products with a column range of the blocked GEMM's pack (the team
+ * engine's members each computing their own units' columns of X·Wᵀ) equal
+ * those columns of the whole product, bit for bit, from any multiple of the
+ * pack's panel width, over several K blocks and tiles, ending anywhere
+ * (also inside a panel); columns outside the range are left alone, and a
+ * start off a panel edge or a range past the pack is refused. */
+Test(qgemm, column_ranges_match_the_whole_product) {
+    const int64_t M = 20, N = 600, K = 300;
+    float *B = malloc(sizeof(float) * N * K), *A = malloc(sizeof(float) * M * K);
+    float *whole = malloc(sizeof(float) * M * N), *part = malloc(sizeof(float) * M * N);
+    for (int64_t i = 0; i < N * K; i++) B[i] = rndf(-0.5f, 0.5f);
+    for (int64_t i = 0; i < M * K; i++) A[i] = rndf(-1, 1);
+    or_packed_b *pb = or_sgemm_pack_b(true, K, N, B, K);
+    cr_assert_not_null(pb);
+    const int64_t nr = or_packed_b_col_align(pb);
+    cr_assert(nr > 0);
+    or_sgemm_packed(M, N, K, 1, A, K, pb, 0, whole, N, NULL);
+    for (int64_t col0 = 0; col0 < N; col0 += nr)
+        for (int64_t n = 1; col0 + n <= N; n += 37) {
+            for (int64_t i = 0; i < M * N; i++) part[i] = -7.0f;
+            cr_assert(or_sgemm_packed_cols(M, col0, n, K, 1, A, K, pb, 0, part + col0, N, NULL));
+            for (int64_t i = 0; i < M; i++)
+                for (int64_t j = 0; j < N; j++) {
+                    bool in = j >= col0 && j < col0 + n;
+                    float want = in ? whole[i * N + j] : -7.0f;
+                    cr_assert(memcmp(&part[i * N + j], &want, sizeof want) == 0,
+                              "cols [%ld, %ld) at [%ld, %ld]: %g vs %g", (long)col0,
+                              (long)(col0 + n), (long)i, (long)j, part[i * N + j], want);
+                }
+        }
+    cr_assert(!or_sgemm_packed_cols(M, nr / 2, 8, K, 1, A, K, pb, 0, part, N, NULL));
+    cr_assert(!or_sgemm_packed_cols(M, N - nr, nr + 1, K, 1, A, K, pb, 0, part, N, NULL));
+    or_packed_b_free(pb);
+    free(B), free(A), free(whole), free(part);
+}
+
 /* Rows read in blocks (pack_rows.h), as the team engine packs a member's
  * rows of R straight from it: units [u0, u0 + ns) of each of 3 gates of H
  * rows, K floats a row. Every pack equals the pack of a gathered copy

@@ -28,7 +28,8 @@ typedef struct tcase {
     const char *op; /* RNN GRU LSTM */
     int lbr, input_forget, layout, dirs;
     bool reverse, peep, clip, h0;
-    bool f64; /* the graph in double (the data below stays float) */
+    bool f64;     /* the graph in double (the data below stays float) */
+    bool w_input; /* W a graph input (read in place) rather than an initializer */
     int64_t T, B, I, H;
     int32_t lens[16];
 } tcase;
@@ -331,7 +332,7 @@ static or_graph *build_with(const tcase *c, const tdata *in, or_threadpool *pool
         add_front(g, front, xd, ft);
     else
         add_in(g, 0, 3, xd, ft, in->x, false);
-    add_in(g, 1, 3, wd, ft, in->w, true);
+    add_in(g, 1, 3, wd, ft, in->w, !c->w_input);
     add_in(g, 2, 3, rd, ft, in->r, true);
     add_in(g, 3, 2, bd, ft, in->b, true);
     add_in(g, 4, 1, ld, OR_INT32, c->lens, false);
@@ -480,29 +481,34 @@ Test(recurrent_team, matches_reference_and_old_path) {
  * rows of 0-5 steps, so chunks end inside rows and rows inside chunks):
  * every op, engine mode (1-3: by direction where two directions meet two
  * threads, splitting units, taking over parts at once) and precision, 1-3
- * threads, batch 1/3/16, the other attributes (directions, reverse, layout,
- * lengths) drawn per case; fp32 against the double reference and the old
- * path in the same chunks, bf16 and int8 (whose input products run per
- * member, each on its own activation buffer, where the CPU reduces W) against
- * the old path and loosely the reference. */
+ * threads, batch 1/3/16, hidden 37 or 64 (members of 2+ computing their
+ * own units' columns of the input product where W's pack allows, else
+ * their share of the rows), W packed or read in place, the other
+ * attributes (directions, reverse, layout, lengths) drawn per case; fp32 against the double
+ * reference and the old path in the same chunks, bf16 and int8 (whose input products run per
+ * member, each on its own activation buffer, where the CPU reduces W) against the old path and
+ * loosely the reference. */
 Test(recurrent_team, chunked_input_products) {
     if (!simd()) cr_skip_test("the engine needs AVX2 or AVX-512");
     const int64_t batches[3] = {1, 3, 16};
     const int precisions[3] = {ONNXRUN_PRECISION_FP32, ONNXRUN_PRECISION_BF16,
                                ONNXRUN_PRECISION_INT8};
+    const int64_t hiddens[2] = {37, 64};
     rng_state = 4242;
-    int i = 0;
+    int i = 0, by_columns[2] = {0, 0};
     for (int threads = 1; threads <= 3; threads++) {
         or_threadpool *pool = threads > 1 ? or_threadpool_create(threads) : NULL;
         for (int chunk = 1; chunk <= 3; chunk++)
             for (int op = 0; op < 4; op++)
                 for (int bi = 0; bi < 3; bi++)
                     for (int mode = 1; mode <= 3; mode++, i++) {
+                        const int64_t H = hiddens[(i * 2246822519u >> 7) % 2];
                         char forced[8];
                         snprintf(forced, sizeof forced, "%d", chunk);
                         setenv("ONNXRUN_RNN_CHUNK", forced, 1);
                         /* attributes hashed from the case number, not tied to the loops */
-                        tcase c = sweep_case(op, batches[bi], 37, (int)(i * 2654435761u % 997));
+                        tcase c = sweep_case(op, batches[bi], H, (int)(i * 2654435761u % 997));
+                        c.w_input = (i * 2246822519u >> 11) % 4 == 0;
                         tdata in = make_data(&c);
                         ref_out ref = reference(&c, &in);
                         int precision = precisions[(i * 40503u >> 4) % 3];
@@ -511,6 +517,7 @@ Test(recurrent_team, chunked_input_products) {
                         unsetenv("ONNXRUN_RNN_CHUNK");
                         const or_rnn_state *st = rnn_node(team)->state;
                         cr_assert(uses_team(team) && !uses_team(old));
+                        by_columns[c.w_input] += threads > 1 && or_rnn_team_input_by_columns(st);
                         cr_assert_eq(st->chunk, chunk, "case %d: chunks of %ld", i,
                                      (long)st->chunk);
                         cr_assert_eq(or_graph_run(team), ONNXRUN_OK, "%s", team->errmsg);
@@ -529,17 +536,22 @@ Test(recurrent_team, chunked_input_products) {
                     }
         or_threadpool_destroy(pool);
     }
+    /* Hidden 64 split in two: every gate's columns of a member start on a
+     * panel of W's pack (fp32), so those members compute their own columns;
+     * so do members of any slices when W is read in place. */
+    cr_assert(by_columns[0] > 0 && by_columns[1] > 0, "split by columns: %d packed, %d in place",
+              by_columns[0], by_columns[1]);
 }
 
 /* The team engine keeps X·Wᵀ for the whole sequence up to
  * OR_RNN_TEAM_XW_BYTES and works in chunks past it (under a memory cap, in
  * the step-by-step path's smaller ones). LSTM hidden 20, batch 16: 5120
- * bytes a step, so 3276 steps fit and 3277 do not. */
+ * bytes a step, so 409 steps fit and 410 do not. */
 Test(recurrent_team, chunks_past_the_budget) {
     if (!simd()) cr_skip_test("the engine needs AVX2 or AVX-512");
     unsetenv("ONNXRUN_RNN_CHUNK");
     or_threadpool *pool = or_threadpool_create(2);
-    const int64_t steps[2] = {3276, 3277};
+    const int64_t steps[2] = {409, 410};
     rng_state = 31;
     for (int i = 0; i < 2; i++) {
         tcase c = {.op = "LSTM", .T = steps[i], .B = 16, .I = 3, .H = 20, .dirs = 1};
@@ -1301,7 +1313,7 @@ Test(recurrent_pipe, second_layer_xw_is_a_ring) {
 /* Unset, a pair is pipelined on exactly two threads, with fp32 weights,
  * at batch 4 or more, when the sequence has at least 8 chunks (16 rows of
  * batch × steps each). Never under a memory cap, even forced; not when the first
- * layer's X·Wᵀ for the whole sequence outgrows OR_RNN_TEAM_XW_BYTES. */
+ * layer's X·Wᵀ for the whole sequence outgrows OR_RNN_PIPE_XW_BYTES. */
 Test(recurrent_pipe, default_plan) {
     if (!simd()) cr_skip_test("pipelining needs the team engine (AVX2 or AVX-512)");
     static const char *const ops[2] = {"LSTM", "LSTM"};
@@ -1326,8 +1338,8 @@ Test(recurrent_pipe, default_plan) {
         {8, 16, two, NULL, "0", 0, false},   /* team engine off */
         {8, 16, two, NULL, "2", 0, false},   /* team engine splitting units */
         {8, 16, two, "1", NULL, ONNXRUN_PRECISION_BF16, false},
-        /* Each layer's X·Wᵀ for the whole sequence (5120 bytes a step) within
-         * OR_RNN_TEAM_XW_BYTES, and just past it. */
+        /* The first layer's X·Wᵀ for the whole sequence (5120 bytes a step)
+         * within OR_RNN_PIPE_XW_BYTES, and just past it. */
         {3276, 16, two, NULL, NULL, 0, true},
         {3277, 16, two, NULL, NULL, 0, false},
     };
