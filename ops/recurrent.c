@@ -855,17 +855,22 @@ int64_t or_rnn_chunk_steps(const or_rnn_state *s) {
     return steps < all ? steps : all;
 }
 
+bool or_rnn_xw_up_front(const or_rnn_state *s) {
+    const or_rnn_cache *c = s->cache;
+    return c && c->team && !(c->team_members & OR_RNN_TEAM_BY_DIR) && s->chunk >= s->seq;
+}
+
 static int alloc_scratch(or_graph *g, or_node *n, or_rnn_state *s) {
     bool lstm = s->spec->kind == OR_RNN_LSTM, gru = s->spec->kind == OR_RNN_GRU;
     int64_t D = s->dirs, B = s->batch, H = s->hidden, rows;
     size_t sz[9];
     s->pipe_chunk = s->pipe_role ? or_rnn_pipe_handover(s->batch) : 0;
     s->chunk = or_rnn_chunk_steps(s);
-    /* The team engine by direction (both at once) or over a sequence of one
-     * chunk (computed up front): a buffer per direction. */
-    bool team = s->cache && s->cache->team;
+    /* The team engine by direction (both at once) or with its X·Wᵀ up front
+     * (every direction's): a buffer per direction. */
+    bool team = s->cache && s->cache->team, up_front = or_rnn_xw_up_front(s);
     bool by_dir = team && (s->cache->team_members & OR_RNN_TEAM_BY_DIR);
-    s->xw_dirs = team && (by_dir || s->chunk >= s->seq) ? (int)D : 1;
+    s->xw_dirs = by_dir || up_front ? (int)D : 1;
     bool fold = s->cache && s->cache->fold.indices >= 0; /* X·Wᵀ read from its tables */
     bool ok = !__builtin_mul_overflow(s->chunk, B, &rows) &&
               region(fold ? 0 : rows, s->xw_dirs, s->gh, s->esz, &sz[0]) &&           /* xw */
@@ -877,9 +882,8 @@ static int alloc_scratch(or_graph *g, or_node *n, or_rnn_state *s) {
               region(gru && s->linear_before_reset ? D : 0, H, 1, s->esz, &sz[6]) &&  /* rbh */
               region(B, 1, 1, sizeof(int32_t), &sz[7]);                               /* lens */
     /* The team engine converts activations in its members' buffers, but for
-     * an input product computed up front (its sequence one chunk, split units). */
-    bool team_inputs_here = team && !by_dir && s->chunk >= s->seq;
-    sz[8] = ok && (!team || team_inputs_here) ? qwork_size(s, rows) : 0;
+     * an input product computed up front. */
+    sz[8] = ok && (!team || up_front) ? qwork_size(s, rows) : 0;
     ok = ok && sz[8] != SIZE_MAX;
     size_t total = 0;
     for (int i = 0; ok && i < 9; i++) ok = !__builtin_add_overflow(total, sz[i], &total);

@@ -208,6 +208,13 @@ void or_rnn_input_chunk(or_graph *g, const or_node *n, int d, int64_t k0, const 
 bool or_rnn_input_cols_ok(const or_rnn_state *s, int64_t col0, int64_t ncols);
 /* Bytes of that work for a part of up to `rows` rows (0: none needed). */
 size_t or_rnn_input_work_size(const or_rnn_state *s, int64_t rows);
+/* Whether s's team engine computes X·Wᵀ up front on the pool, every
+ * direction's whole sequence, rather than in input phases: splitting units
+ * over a sequence of one chunk. The members' input phases, rows split
+ * between them, took 1.017 (LSTM hidden 1024) and 1.026 (2-layer LSTM
+ * hidden 512) of its time at batch 1, two threads (6 alternating process
+ * pairs, pair medians). */
+bool or_rnn_xw_up_front(const or_rnn_state *s);
 /* Iterations per chunk of xw for s's plan (its cache and pipe role): under
  * the current memory context's cap (alloc.h), the team engine's chunks are
  * the step-by-step path's; ONNXRUN_RNN_CHUNK forces any size (tests). */

@@ -27,8 +27,9 @@
  * chunks; ONNXRUN_RNN_PIPE=0 turns it off, =1 pipelines every such pair
  * whatever the threads, batch and length (tests: one thread runs a chunk
  * of A, then of B, in turn), and whatever the size of A's X·Wᵀ. A re-plan
- * keeping pair-made packs pairs whatever that size too. In a stack, each layer pairs with the next
- * unless it is itself the second of a pair: 1+2, 3+4, ... (2+3 when 1 cannot pair).
+ * keeping pair-made packs pairs whatever that size too. In a stack, each
+ * layer pairs with the next unless it is itself the second of a pair: 1+2,
+ * 3+4, ... (2+3 when 1 cannot pair).
  *
  * Measured on a 2-core Zen 5, 2 threads, against the team engine's split
  * (pair medians of alternating process pairs): LSTM hidden 512, 2 layers,

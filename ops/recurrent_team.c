@@ -236,8 +236,8 @@ static size_t member_bytes(const or_rnn_state *s, const or_rnn_team *t, int mi, 
         }
     /* The member's part of a chunk's input product (or_rnn_input_chunk:
      * every row, its share of them, or a batch row's iterations), unless the
-     * product runs up front (input_up_front). */
-    if (p->by_dir || s->chunk < s->seq) {
+     * product runs up front. */
+    if (!or_rnn_xw_up_front(s)) {
         int parts = p->by_dir || t->input_cols ? 1 : p->members;
         int64_t rows = (s->chunk * B + parts - 1) / parts;
         size_t in = or_rnn_input_work_size(s, rows > s->chunk ? rows : s->chunk);
@@ -449,19 +449,10 @@ static int phases_per_step(const or_rnn_state *s) {
     return s->spec->kind == OR_RNN_GRU && !s->linear_before_reset ? 2 : 1;
 }
 
-/* Split units over a sequence of one chunk: X·Wᵀ of every direction up
- * front on the pool, one product per direction (layout 1 with unequal
- * lengths: one per batch row); recurrent.c gives each direction a buffer. The members' input
- * phases, rows split between them, took 1.017 (LSTM hidden 1024) and 1.026 (2-layer LSTM hidden
- * 512) of its time at batch 1, two threads (6 alternating process pairs, pair medians). */
-static bool input_up_front(const or_rnn_state *s) {
-    return !s->team->by_dir && s->chunk >= s->seq;
-}
-
 /* Whether each chunk opens with an input phase (not when X·Wᵀ is read from
  * fold tables or computed up front). */
 static bool has_input_phases(const or_rnn_state *s) {
-    return !s->fold && !input_up_front(s);
+    return !s->fold && !or_rnn_xw_up_front(s);
 }
 
 /* Phases of one direction: per chunk, its input phase, then P per step. */
@@ -601,7 +592,7 @@ void or_rnn_team_run(or_graph *g, or_node *n) {
     or_rnn_state *s = n->state;
     or_rnn_team *t = s->team;
     team_ctx tc = {g, n, s, t};
-    if (!s->fold && input_up_front(s))
+    if (!s->fold && or_rnn_xw_up_front(s))
         for (int d = 0; d < s->dirs; d++) {
             or_rnn_part all = or_rnn_part_all(s);
             or_rnn_input_chunk(g, n, d, 0, &all, g->pool);

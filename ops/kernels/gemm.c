@@ -207,11 +207,11 @@ size_t or_packed_b_bytes(const or_packed_b *p) {
     return (size_t)(p->npad * p->K) * p->elem;
 }
 
-/* A handle of the wrong element type or shape is a caller bug; C is left alone. */
-void or_sgemm_packed_sweep(int64_t M, int64_t N, int64_t K, float alpha, const float *A,
-                           int64_t lda, const or_packed_b *B, float beta, float *C, int64_t ldc,
-                           or_threadpool *pool, bool reverse) {
-    if (!B || B->elem != sizeof(float) || B->N != N || B->K != K) return;
+/* C[M, N] = alpha A · B[:, col0 : col0 + N] + beta C from a float pack whose
+ * element type, K and column range the caller checked. */
+static void f32_packed_run(int64_t M, int64_t col0, int64_t N, int64_t K, float alpha,
+                           const float *A, int64_t lda, const or_packed_b *B, float beta, float *C,
+                           int64_t ldc, or_threadpool *pool, bool reverse) {
     f32_ctx x = {.kern = B->kern,
                  .M = M,
                  .N = N,
@@ -222,9 +222,18 @@ void or_sgemm_packed_sweep(int64_t M, int64_t N, int64_t K, float alpha, const f
                  .lda = lda,
                  .ldc = ldc,
                  .pb = B,
+                 .pb_col0 = col0,
                  .C = C,
                  .reverse = reverse};
     f32_dispatch(&x, pool);
+}
+
+/* A handle of the wrong element type or shape is a caller bug; C is left alone. */
+void or_sgemm_packed_sweep(int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                           int64_t lda, const or_packed_b *B, float beta, float *C, int64_t ldc,
+                           or_threadpool *pool, bool reverse) {
+    if (!B || B->elem != sizeof(float) || B->N != N || B->K != K) return;
+    f32_packed_run(M, 0, N, K, alpha, A, lda, B, beta, C, ldc, pool, reverse);
 }
 
 void or_sgemm_packed(int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
@@ -244,19 +253,7 @@ bool or_sgemm_packed_cols(int64_t M, int64_t col0, int64_t N, int64_t K, float a
     if (!B || B->elem != sizeof(float) || B->K != K || col0 < 0 || N < 0 || col0 > B->N - N ||
         col0 % or_packed_b_col_align(B) != 0)
         return false;
-    f32_ctx x = {.kern = B->kern,
-                 .M = M,
-                 .N = N,
-                 .K = K,
-                 .alpha = alpha,
-                 .beta = beta,
-                 .A = A,
-                 .lda = lda,
-                 .ldc = ldc,
-                 .pb = B,
-                 .pb_col0 = col0,
-                 .C = C};
-    f32_dispatch(&x, pool);
+    f32_packed_run(M, col0, N, K, alpha, A, lda, B, beta, C, ldc, pool, false);
     return true;
 }
 

@@ -44,19 +44,27 @@ static void N_(pack_at)(const N_(ctx) * x, int64_t i0, int64_t m, int64_t k0, in
     }
 }
 
+/* One NR-wide panel of a transposed B: bp[k][j] <- row j0 + j of B (read
+ * through rows) at k0 + k, columns from cols on zero. */
+static void N_(pack_bt_panel)(int nr, const or_pack_rows *rows, int64_t j0, int64_t cols,
+                              int64_t k0, int64_t kc, T *bp) {
+    for (int64_t j = 0; j < cols; j++) {
+        const T *src = (const T *)or_pack_row(rows, j0 + j) + k0;
+        for (int64_t k = 0; k < kc; k++) bp[k * nr + j] = src[k];
+    }
+    for (int64_t j = cols; j < nr; j++)
+        for (int64_t k = 0; k < kc; k++) bp[k * nr + j] = 0;
+}
+
 /* bp <- op(B)[k0 .. k0+kc, j0 .. j0+n] as NR-wide panels, columns past n zero. */
 static void N_(pack_b)(const KERN *kern, bool trans, const T *B, int64_t ldb, int64_t k0,
                        int64_t kc, int64_t j0, int64_t n, T *bp) {
     const int nr = kern->nr;
+    const or_pack_rows rows = or_pack_rows_plain(B, sizeof(T), ldb);
     for (int64_t p = 0; p < n; p += nr, bp += kc * nr) {
         int64_t cols = n - p < nr ? n - p : nr;
         if (trans) {
-            for (int64_t j = 0; j < cols; j++) {
-                const T *src = B + (j0 + p + j) * ldb + k0;
-                for (int64_t k = 0; k < kc; k++) bp[k * nr + j] = src[k];
-            }
-            for (int64_t j = cols; j < nr; j++)
-                for (int64_t k = 0; k < kc; k++) bp[k * nr + j] = 0;
+            N_(pack_bt_panel)(nr, &rows, j0 + p, cols, k0, kc, bp);
         } else if (cols == nr) {
             for (int64_t k = 0; k < kc; k++)
                 memcpy(bp + k * nr, B + (k0 + k) * ldb + j0 + p, sizeof(T) * (size_t)nr);
@@ -225,10 +233,7 @@ static void N_(pack_bt_rows)(const KERN *kern, int64_t K, int64_t N, const or_pa
             int64_t kc = K - k0 < kern->kc ? K - k0 : kern->kc;
             T *dst = data + k0 * npad + j0 * kc;
             or_prefault(dst, sizeof(T) * (size_t)(kc * nr));
-            for (int64_t j = 0; j < nr; j++) {
-                const T *src = j < n ? (const T *)or_pack_row(rows, j0 + j) + k0 : NULL;
-                for (int64_t k = 0; k < kc; k++) dst[k * nr + j] = src ? src[k] : 0;
-            }
+            N_(pack_bt_panel)(nr, rows, j0, n, k0, kc, dst);
         }
         for (int64_t j = j0; j < j0 + n; j++)
             or_src_release_consumed(rel, or_pack_row(rows, j), (size_t)K * sizeof(T));

@@ -78,6 +78,12 @@ typedef struct ref_out {
     double *y, *yh, *yc; /* Y [T, D, B, H], Y_h / Y_c [D, B, H] (layout 0 order) */
 } ref_out;
 
+/* A case's reference outputs (ref may be NULL) and data. */
+static void free_case(ref_out *ref, tdata *in) {
+    if (ref) free(ref->y), free(ref->yh), free(ref->yc);
+    free_data(in);
+}
+
 static double clipv(const tcase *c, double v) {
     return c->clip ? fmax(-0.75, fmin(0.75, v)) : v;
 }
@@ -469,8 +475,7 @@ Test(recurrent_team, matches_reference_and_old_path) {
                     expect_ref(&c, team, &ref, 2e-5, "team rerun");
                     or_graph_free(team);
                     or_graph_free(old);
-                    free(ref.y), free(ref.yh), free(ref.yc);
-                    free_data(&in);
+                    free_case(&ref, &in);
                 }
         or_threadpool_destroy(pool);
     }
@@ -531,8 +536,7 @@ Test(recurrent_team, chunked_input_products) {
                         }
                         or_graph_free(team);
                         or_graph_free(old);
-                        free(ref.y), free(ref.yh), free(ref.yc);
-                        free_data(&in);
+                        free_case(&ref, &in);
                     }
         or_threadpool_destroy(pool);
     }
@@ -632,8 +636,7 @@ Test(recurrent_team, fewer_threads_than_members) {
         }
         g->pool = p4;
         or_graph_free(g);
-        free(ref.y), free(ref.yh), free(ref.yc);
-        free_data(&in);
+        free_case(&ref, &in);
     }
     or_threadpool_destroy(p4);
     or_threadpool_destroy(p2);
@@ -660,8 +663,7 @@ Test(recurrent_team, default_plan_by_direction_from_batch_4) {
             cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
             expect_ref(&c, g, &ref, 2e-5, by_dir ? "by direction" : "split units");
             or_graph_free(g);
-            free(ref.y), free(ref.yh), free(ref.yc);
-            free_data(&in);
+            free_case(&ref, &in);
         }
     or_threadpool_destroy(pool);
 }
@@ -711,8 +713,7 @@ Test(recurrent_team, reduced_precision_matches_old_path) {
             expect_ref(&c, team, &ref, 0.05, "reduced vs float reference");
             or_graph_free(team);
             or_graph_free(old);
-            free(ref.y), free(ref.yh), free(ref.yc);
-            free_data(&in);
+            free_case(&ref, &in);
         }
     or_threadpool_destroy(pool);
 }
@@ -772,9 +773,8 @@ static void look_up(const tcase *c, tdata *in, const emb_front *f) {
 
 /* Frees what a fold test made (ref may be NULL). */
 static void free_fold_case(ref_out *ref, emb_front *f, tdata *in) {
-    if (ref) free(ref->y), free(ref->yh), free(ref->yc);
     free(f->e), free(f->idx);
-    free_data(in);
+    free_case(ref, in);
 }
 
 /* A front over case c: E [V, I] random, indices in [-V, V), and in->x filled
