@@ -65,9 +65,7 @@
 /* ---- when ---- */
 
 static bool is_rnn(const or_node *n) {
-    return n && (!n->domain || !n->domain[0]) &&
-           (strcmp(n->op_type, "RNN") == 0 || strcmp(n->op_type, "GRU") == 0 ||
-            strcmp(n->op_type, "LSTM") == 0);
+    return n && or_op_is_recurrent(n->op);
 }
 
 /* The only node reading tensor t's values, through input 0 (Shape and Size

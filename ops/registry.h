@@ -28,5 +28,9 @@ int or_op_max_outputs(int op);
 /* Whether some supported opset of the op defines an attribute of this name. */
 bool or_op_has_attr(int op, const char *name);
 or_prepare_fn or_op_prepare(int op);
+/* RNN, GRU or LSTM: the ops whose first output (Y) may be left unnamed. */
+static inline bool or_op_is_recurrent(int op) {
+    return op == OR_OP_RNN || op == OR_OP_GRU || op == OR_OP_LSTM;
+}
 
 #endif

@@ -231,15 +231,10 @@ static int fold_node(or_graph *g, or_node *n) {
     return ONNXRUN_OK;
 }
 
-/* Only the recurrent ops may leave their first output (Y) unnamed; every
- * other op writes output 0, so an absent one is a malformed model. */
-static bool output0_optional(const or_node *n) {
-    return strcmp(n->op_type, "LSTM") == 0 || strcmp(n->op_type, "GRU") == 0 ||
-           strcmp(n->op_type, "RNN") == 0;
-}
-
 static int prepare_node(or_graph *g, or_node *n) {
-    if ((n->n_outputs < 1 || n->outputs[0] < 0) && !output0_optional(n))
+    /* Every op but the recurrent ones writes output 0: an absent one is a
+     * malformed model. */
+    if ((n->n_outputs < 1 || n->outputs[0] < 0) && !or_op_is_recurrent(n->op))
         return or_node_fail(g, n, ONNXRUN_ERR_MODEL, "output 0 is required");
     for (int k = 0; k < n->n_outputs; k++) {
         or_tensor *t = or_output(g, n, k);

@@ -1,6 +1,6 @@
-/* GEMM entry points: picks the kernel table for or_cpu_isa() on every call
- * (tests switch ISAs at run time) and runs the blocked driver of
- * gemm_driver.h, instantiated here for float and double. */
+/* GEMM entry points: the blocked driver of gemm_driver.h and the entry
+ * points of gemm_api.h, instantiated here for float and double, and the
+ * packed-B handle they share. */
 #include "../../runtime/alloc.h"
 #include "gemm.h"
 
@@ -21,119 +21,39 @@ struct or_packed_b {
     struct or_packed_b *replicas; /* [copies - 1], each reading its own copy of data */
 };
 
-static const or_f32_gemm_kernel *f32_kernel(void) {
-#ifdef OR_HAVE_X86_KERNELS
-    switch (or_cpu_isa()) {
-    case OR_ISA_AVX512:
-        return &or_f32_gemm__avx512;
-    case OR_ISA_AVX2:
-        return &or_f32_gemm__avx2;
-    default:
-        break;
-    }
-#elif defined(OR_HAVE_NEON_KERNELS)
-    if (or_cpu_isa() == OR_ISA_NEON) return &or_f32_gemm__neon;
-#endif
-    return &or_f32_gemm__scalar;
-}
-
-static const or_f64_gemm_kernel *f64_kernel(void) {
-#ifdef OR_HAVE_X86_KERNELS
-    switch (or_cpu_isa()) {
-    case OR_ISA_AVX512:
-        return &or_f64_gemm__avx512;
-    case OR_ISA_AVX2:
-        return &or_f64_gemm__avx2;
-    default:
-        break;
-    }
-#elif defined(OR_HAVE_NEON_KERNELS)
-    if (or_cpu_isa() == OR_ISA_NEON) return &or_f64_gemm__neon;
-#endif
-    return &or_f64_gemm__scalar;
-}
-
 #define T float
 #define KERN or_f32_gemm_kernel
 #define GEMV_FN or_f32_gemv_fn
 #define UKR_FN or_f32_ukr_fn
 #define N_(x) f32_##x
+#define P_(x) or_sgemm##x
+#define K_(isa) or_f32_gemm__##isa
 #include "gemm_driver.h"
+#include "gemm_api.h"
 #undef T
 #undef KERN
 #undef GEMV_FN
 #undef UKR_FN
 #undef N_
+#undef P_
+#undef K_
 
 #define T double
 #define KERN or_f64_gemm_kernel
 #define GEMV_FN or_f64_gemv_fn
 #define UKR_FN or_f64_ukr_fn
 #define N_(x) f64_##x
+#define P_(x) or_dgemm##x
+#define K_(isa) or_f64_gemm__##isa
 #include "gemm_driver.h"
+#include "gemm_api.h"
 #undef T
 #undef KERN
 #undef GEMV_FN
 #undef UKR_FN
 #undef N_
-
-void or_sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-              const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
-              int64_t ldc, or_threadpool *pool) {
-    f32_ctx x = {.kern = f32_kernel(),
-                 .trans_a = trans_a,
-                 .trans_b = trans_b,
-                 .M = M,
-                 .N = N,
-                 .K = K,
-                 .alpha = alpha,
-                 .beta = beta,
-                 .A = A,
-                 .B = B,
-                 .lda = lda,
-                 .ldb = ldb,
-                 .ldc = ldc,
-                 .C = C};
-    f32_dispatch(&x, pool);
-}
-
-void or_dgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha,
-              const double *A, int64_t lda, const double *B, int64_t ldb, double beta, double *C,
-              int64_t ldc, or_threadpool *pool) {
-    f64_ctx x = {.kern = f64_kernel(),
-                 .trans_a = trans_a,
-                 .trans_b = trans_b,
-                 .M = M,
-                 .N = N,
-                 .K = K,
-                 .alpha = alpha,
-                 .beta = beta,
-                 .A = A,
-                 .B = B,
-                 .lda = lda,
-                 .ldb = ldb,
-                 .ldc = ldc,
-                 .C = C};
-    f64_dispatch(&x, pool);
-}
-
-or_packed_b *or_sgemm_pack_b(bool trans_b, int64_t K, int64_t N, const float *B, int64_t ldb) {
-    return f32_pack_b_impl(f32_kernel(), trans_b, K, N, B, ldb, false, NULL);
-}
-
-or_packed_b *or_dgemm_pack_b(bool trans_b, int64_t K, int64_t N, const double *B, int64_t ldb) {
-    return f64_pack_b_impl(f64_kernel(), trans_b, K, N, B, ldb, false, NULL);
-}
-
-or_packed_b *or_sgemm_pack_bt_from(int64_t K, int64_t N, const float *B, int64_t ldb,
-                                   bool huge_pages, or_src_release *rel) {
-    return f32_pack_b_impl(f32_kernel(), true, K, N, B, ldb, huge_pages, rel);
-}
-
-or_packed_b *or_dgemm_pack_bt_from(int64_t K, int64_t N, const double *B, int64_t ldb,
-                                   bool huge_pages, or_src_release *rel) {
-    return f64_pack_b_impl(f64_kernel(), true, K, N, B, ldb, huge_pages, rel);
-}
+#undef P_
+#undef K_
 
 or_packed_b *or_sgemm_pack_bt_rows(int64_t K, int64_t N, const or_pack_rows *rows, bool huge_pages,
                                    or_src_release *rel) {
@@ -207,40 +127,6 @@ size_t or_packed_b_bytes(const or_packed_b *p) {
     return (size_t)(p->npad * p->K) * p->elem;
 }
 
-/* C[M, N] = alpha A · B[:, col0 : col0 + N] + beta C from a float pack whose
- * element type, K and column range the caller checked. */
-static void f32_packed_run(int64_t M, int64_t col0, int64_t N, int64_t K, float alpha,
-                           const float *A, int64_t lda, const or_packed_b *B, float beta, float *C,
-                           int64_t ldc, or_threadpool *pool, bool reverse) {
-    f32_ctx x = {.kern = B->kern,
-                 .M = M,
-                 .N = N,
-                 .K = K,
-                 .alpha = alpha,
-                 .beta = beta,
-                 .A = A,
-                 .lda = lda,
-                 .ldc = ldc,
-                 .pb = B,
-                 .pb_col0 = col0,
-                 .C = C,
-                 .reverse = reverse};
-    f32_dispatch(&x, pool);
-}
-
-/* A handle of the wrong element type or shape is a caller bug; C is left alone. */
-void or_sgemm_packed_sweep(int64_t M, int64_t N, int64_t K, float alpha, const float *A,
-                           int64_t lda, const or_packed_b *B, float beta, float *C, int64_t ldc,
-                           or_threadpool *pool, bool reverse) {
-    if (!B || B->elem != sizeof(float) || B->N != N || B->K != K) return;
-    f32_packed_run(M, 0, N, K, alpha, A, lda, B, beta, C, ldc, pool, reverse);
-}
-
-void or_sgemm_packed(int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
-                     const or_packed_b *B, float beta, float *C, int64_t ldc, or_threadpool *pool) {
-    or_sgemm_packed_sweep(M, N, K, alpha, A, lda, B, beta, C, ldc, pool, false);
-}
-
 int64_t or_packed_b_col_align(const or_packed_b *p) {
     if (!p) return 0;
     return p->elem == sizeof(float) ? ((const or_f32_gemm_kernel *)p->kern)->nr
@@ -255,29 +141,4 @@ bool or_sgemm_packed_cols(int64_t M, int64_t col0, int64_t N, int64_t K, float a
         return false;
     f32_packed_run(M, col0, N, K, alpha, A, lda, B, beta, C, ldc, pool, false);
     return true;
-}
-
-void or_dgemm_packed_sweep(int64_t M, int64_t N, int64_t K, double alpha, const double *A,
-                           int64_t lda, const or_packed_b *B, double beta, double *C, int64_t ldc,
-                           or_threadpool *pool, bool reverse) {
-    if (!B || B->elem != sizeof(double) || B->N != N || B->K != K) return;
-    f64_ctx x = {.kern = B->kern,
-                 .M = M,
-                 .N = N,
-                 .K = K,
-                 .alpha = alpha,
-                 .beta = beta,
-                 .A = A,
-                 .lda = lda,
-                 .ldc = ldc,
-                 .pb = B,
-                 .C = C,
-                 .reverse = reverse};
-    f64_dispatch(&x, pool);
-}
-
-void or_dgemm_packed(int64_t M, int64_t N, int64_t K, double alpha, const double *A, int64_t lda,
-                     const or_packed_b *B, double beta, double *C, int64_t ldc,
-                     or_threadpool *pool) {
-    or_dgemm_packed_sweep(M, N, K, alpha, A, lda, B, beta, C, ldc, pool, false);
 }
