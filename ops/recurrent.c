@@ -369,6 +369,11 @@ bool or_rnn_r_reads_one_stream(const or_node *n) {
     return c && c->qr[0][0] && c->qr[0][0]->one_stream;
 }
 
+bool or_rnn_r_float_panels(const or_node *n) {
+    const or_rnn_cache *c = n->free_cache == cache_free ? n->cache : NULL;
+    return c && c->precision == ONNXRUN_PRECISION_FP32 && c->r_panels && c->qr[0][0];
+}
+
 bool or_rnn_r_sweeps_back(const or_node *n) {
     const or_rnn_cache *c = n->free_cache == cache_free ? n->cache : NULL;
     if (c && c->team) return or_rnn_team_pack_sweeps_back(c->team);
@@ -447,17 +452,25 @@ static int weight_precision(const or_graph *g, const or_rnn_state *s) {
 /* On AVX-512, float R may use the panels of qgemm.h (one weight load per
  * FMA row group, no K blocking). Measured per call on Zen 5 (best of N,
  * batch x gates*hidden x hidden): 15-35% faster than the blocked GEMM once
- * R_d is 16 MiB (any batch), up to 50% faster for batch 4 (the 8-row GEMM
- * tile runs half empty); while R_d fits L2 at batch 1 the blocked GEMM is
+ * R_d is 16 MiB (any batch); while R_d fits L2 at batch 1 the blocked GEMM is
  * ~10% faster end to end (LSTM hidden 128), so it keeps those. At batch 1
  * with R_d in the L3 (up to a quarter of it, or_rnn_r_one_stream), the
  * panels' one-row kernel reads it faster than the blocked GEMM: 2026-12-05,
  * one pinned core, 8-10 alternating process pairs, pair medians 0.95-0.96
  * (2-layer LSTM hidden 512 of bench/), 0.92 (bidirectional GRU hidden 512),
  * 0.92 (2-layer RNN hidden 1024), 0.955-0.966 (char GRU generator); with
- * two threads 0.94-0.96. W keeps the blocked GEMM (the panels gained only
+ * two threads 0.94-0.96. At batch 3-16, since the panels' row groups read
+ * each weight once for up to 8 rows (qgemm_simd.h's qkernel), end to end
+ * against the blocked GEMM on 2026-12-06 (6 alternating process pairs, pair
+ * medians, one thread and two): 2-layer LSTM hidden 512 batch 16 0.978 and
+ * 0.970, GRU hidden 384 batch 8 0.965, LSTM hidden 256 batch 12 0.979, the
+ * Embedding→biLSTM classifier (hidden 128, batch 16) 0.996 and 0.956, LSTM
+ * hidden 256 3 layers bidirectional and RNN hidden 256 2 layers
+ * bidirectional (batch 16) 0.99-1.00; at batch 32 (LSTM hidden 512) 1.03,
+ * hence PANEL_MAX_BATCH. W keeps the blocked GEMM (the panels gained only
  * 5-10% on the input product). */
 #define PANEL_MIN_BYTES (8 << 20)
+#define PANEL_MAX_BATCH 16
 
 bool or_rnn_f32_panels(const or_rnn_state *s, int precision) {
     if (precision != ONNXRUN_PRECISION_FP32 || s->dtype != OR_FLOAT ||
@@ -465,7 +478,7 @@ bool or_rnn_f32_panels(const or_rnn_state *s, int precision) {
         return false;
     bool big = (double)s->gh * (double)s->hidden * sizeof(float) >= PANEL_MIN_BYTES;
     bool one_row = or_rnn_r_one_stream(s, OR_Q_F32, or_rnn_r_source(s, OR_Q_F32));
-    return big || one_row || (s->batch > 2 && s->batch < 8);
+    return big || one_row || (s->batch > 2 && s->batch <= PANEL_MAX_BATCH);
 }
 
 /* Bytes of one direction's R packed as kind. */

@@ -278,12 +278,16 @@ static void check_random(or_qkind kind, int64_t M, int64_t N, int64_t K, or_thre
 }
 
 /* Every kernel this CPU can run: the AVX2 ones (ONNXRUN_ISA=avx2) and the
- * best (AVX-512 BF16/VNNI/F32 where present). */
+ * best (AVX-512 BF16/VNNI/F32 where present). The AVX-512 kernels split the
+ * rows into groups of up to 8 (M 9: 4 + 5, 11: 5 + 6, 13: 6 + 7, 24: 8 x 3)
+ * and each group's panels into blocks of 8, 4 or 2 and the rest (N 100 at
+ * M 3: 4 + 2 + 1; N 200 at M 8: 2 x 6 + 1). */
 Test(qgemm, kernels_match_reference) {
     static const int64_t shapes[][3] = {{1, 16, 4},     {1, 17, 5},   {2, 128, 64}, {3, 100, 37},
                                         {4, 256, 128},  {5, 40, 130}, {7, 512, 64}, {16, 96, 33},
                                         {1, 2048, 512}, {1, 40, 9},   {2, 24, 3},   {6, 70, 260},
-                                        {1, 33, 7},     {1, 48, 6}};
+                                        {1, 33, 7},     {1, 48, 6},   {8, 200, 70}, {9, 120, 40},
+                                        {11, 1000, 19}, {13, 48, 20}, {24, 80, 10}};
     static const char *caps[2] = {"avx2", NULL};
     or_threadpool *pool = or_threadpool_create(2);
     for (int cap = 0; cap < 2; cap++) {
@@ -437,6 +441,41 @@ Test(qgemm, lstm_f32_panels_match_blocked_gemm) {
         for (int i = 0; i < 3 * hidden[h]; i++) err = fmax(err, fabs((double)a[i] - b[i]));
         cr_expect(err <= 1e-5, "hidden %lld: max difference %g", (long long)hidden[h], err);
     }
+}
+
+/* Batches 3-16 take the float panels on AVX-512 (or_rnn_f32_panels), whose
+ * row groups of up to 8 (12: 6 + 6; 16: 8 + 8) and blocks of panels (hidden
+ * 40: 10 panels of R) give the Y of the AVX2 blocked GEMM up to rounding;
+ * batch 17 keeps the blocked GEMM. */
+Test(qgemm, lstm_f32_panels_at_batches_3_to_16) {
+    enum { S = 3, I = 8, H = 40, BMAX = 17 };
+    static float x[S * BMAX * I], w[4 * H * I], r[4 * H * H], y[2][S * BMAX * H];
+    rng = 99;
+    for (int i = 0; i < S * BMAX * I; i++) x[i] = rndf(-1, 1);
+    for (int i = 0; i < 4 * H * I; i++) w[i] = rndf(-0.3f, 0.3f);
+    for (int i = 0; i < 4 * H * H; i++) r[i] = rndf(-0.2f, 0.2f);
+    static const int64_t batches[] = {3, 8, 12, 16, 17};
+    static const char *isas[2] = {"avx2", "avx512"};
+    for (size_t bi = 0; bi < sizeof batches / sizeof batches[0]; bi++) {
+        int64_t B = batches[bi];
+        for (int v = 0; v < 2; v++) {
+            setenv("ONNXRUN_ISA", isas[v], 1);
+            or_cpu_reset();
+            test_graph tg = lstm_xwr(S, B, I, H, x, w, r);
+            run_ok(&tg);
+            bool panels = or_rnn_r_float_panels(&tg.g->nodes[0]);
+            bool want = v == 1 && or_cpu_isa() == OR_ISA_AVX512 && B <= 16;
+            cr_expect_eq(panels, want, "batch %lld on %s: float panels %d", (long long)B, isas[v],
+                         panels);
+            memcpy(y[v], out(&tg, "Y")->data, sizeof(float) * (size_t)(S * B * H));
+            or_graph_free(tg.g);
+        }
+        double err = 0;
+        for (int64_t i = 0; i < S * B * H; i++) err = fmax(err, fabs((double)y[0][i] - y[1][i]));
+        cr_expect(err <= 1e-5, "batch %lld: max difference %g", (long long)B, err);
+    }
+    unsetenv("ONNXRUN_ISA");
+    or_cpu_reset();
 }
 
 /* How steps read R follows the batch of the plan, not that of the plan that
