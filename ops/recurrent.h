@@ -18,7 +18,7 @@
  * on every run, so they may change between runs. With g->weight_precision
  * BF16 or INT8 (float ops only), static W and R are packed instead into the
  * reduced-precision panels of kernels/qgemm.h; with FP32 on AVX-512, a
- * large R (or a batch of 3-7, or batch 1 with R in the L3) goes to its float
+ * large R (or a batch of 3-16, or batch 1 with R in the L3) goes to its float
  * panels (or_rnn_f32_panels).
  * B and P are read on every
  * run (summed biases go to scratch). All scratch is sized and allocated in
