@@ -484,7 +484,8 @@ static void phase_at(const or_rnn_state *s, long long phi, int *d, int64_t *k, i
 static void input_part(const team_ctx *tc, int d, int64_t k, int mi) {
     const or_rnn_state *s = tc->s;
     const member *m = &tc->t->m[mi];
-    or_rnn_part part = {.index = 0, .parts = 1, .ncols = s->gh, .work = m->work};
+    or_rnn_part part = or_rnn_part_all(s);
+    part.work = m->work;
     if (tc->t->by_dir || !tc->t->input_cols) {
         if (!tc->t->by_dir) part.index = mi, part.parts = tc->t->members;
         or_rnn_input_chunk(tc->g, tc->n, d, k, &part, NULL);
