@@ -371,7 +371,7 @@ bool or_rnn_r_reads_one_stream(const or_node *n) {
 
 bool or_rnn_r_float_panels(const or_node *n) {
     const or_rnn_cache *c = n->free_cache == cache_free ? n->cache : NULL;
-    return c && c->precision == ONNXRUN_PRECISION_FP32 && c->r_panels && c->qr[0][0];
+    return c && c->r_panels && c->qr[0][0]; /* r_panels: fp32 only (or_rnn_f32_panels) */
 }
 
 bool or_rnn_r_sweeps_back(const or_node *n) {
