@@ -78,6 +78,9 @@ step rnn_team env ONNXRUN_RNN_TEAM=3 "$build/tests/tsan_sessions" "${models[@]:1
 # the engine's input phases: X·Wᵀ in chunks of 2 steps, rows split between the members
 step rnn_team_chunks env ONNXRUN_RNN_TEAM=3 ONNXRUN_RNN_CHUNK=2 "$build/tests/tsan_sessions" \
   "${models[@]:1}"
+# the engine splitting batch rows: each member its rows' X·Wᵀ, state and steps, chunks of 2 steps
+step rnn_team_rows env ONNXRUN_RNN_TEAM=4 ONNXRUN_RNN_CHUNK=2 "$build/tests/tsan_sessions" \
+  "${models[@]:1}"
 # stacked layers pipelined wherever they can be (ops/recurrent_pipe.c), chunks of one step
 step rnn_pipe env ONNXRUN_RNN_PIPE=1 ONNXRUN_RNN_CHUNK=1 "$build/tests/tsan_sessions" "${models[@]:1}"
 # onnxrun_session_clone from several threads (tests/tsan_clones.c); then with the team engine

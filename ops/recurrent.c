@@ -862,6 +862,10 @@ int64_t or_rnn_chunk_steps(const or_rnn_state *s) {
     if (forced > 0) return forced < all ? forced : all;
     bool team = s->cache && s->cache->team && or_mem_cap(or_mem_current()) == 0;
     size_t budget = team ? OR_RNN_TEAM_XW_BYTES : XW_CHUNK_BYTES;
+    /* Members of split rows each compute their rows' share, as one thread would. */
+    int plan = s->cache ? s->cache->team_members : 0;
+    if (team && (plan & OR_RNN_TEAM_BY_ROWS))
+        budget = XW_CHUNK_BYTES * (plan & OR_RNN_TEAM_MEMBERS);
     double step_bytes = (double)s->batch * (double)s->gh * (double)s->esz;
     int64_t steps = step_bytes > 0 ? (int64_t)(budget / step_bytes) : s->seq;
     if (steps < XW_CHUNK_MIN_STEPS) steps = XW_CHUNK_MIN_STEPS;
@@ -870,7 +874,8 @@ int64_t or_rnn_chunk_steps(const or_rnn_state *s) {
 
 bool or_rnn_xw_up_front(const or_rnn_state *s) {
     const or_rnn_cache *c = s->cache;
-    return c && c->team && !(c->team_members & OR_RNN_TEAM_BY_DIR) && s->chunk >= s->seq;
+    return c && c->team && !(c->team_members & (OR_RNN_TEAM_BY_DIR | OR_RNN_TEAM_BY_ROWS)) &&
+           s->chunk >= s->seq;
 }
 
 static int alloc_scratch(or_graph *g, or_node *n, or_rnn_state *s) {
@@ -1103,6 +1108,36 @@ size_t or_rnn_input_work_size(const or_rnn_state *s, int64_t rows) {
     return qw && qw->kind != OR_Q_F32 ? or_qmat_work_size(qw, rows) : 0;
 }
 
+/* The batch rows [b0, b0 + nb) of part `part` of a chunk of iterations
+ * [k0, k1), into its own buffer, [chunk][nb][gh]: with rows of equal
+ * length in layout 0, one product per step over the part's rows (adjacent
+ * in X), else one per row over its steps. */
+static void own_rows_chunk(or_graph *g, const or_node *n, int d, int64_t k0, int64_t k1,
+                           const or_rnn_part *part, w_product *p) {
+    or_rnn_state *s = n->state;
+    const int64_t b0 = s->batch * part->index / part->parts;
+    const int64_t nb = s->batch * (part->index + 1) / part->parts - b0;
+    unsigned char *own = part->own_xw;
+    if (s->lens_equal && !s->layout) {
+        for (int64_t k = k0; k < k1; k++) {
+            int64_t t = or_rnn_reversed(s, d) ? s->max_len - 1 - k : k;
+            int64_t local = or_rnn_reversed(s, d) ? k1 - 1 - k : k - k0;
+            p->M = nb, p->row0 = t * s->batch + b0, p->row_step = 1;
+            p->C = own + (size_t)(local * nb * s->gh) * s->esz;
+            gemm_w(g, n, s, p);
+        }
+        return;
+    }
+    for (int64_t b = b0; b < b0 + nb; b++) {
+        int64_t kb = row_end(s, b, k1);
+        if (kb <= k0) continue;
+        int64_t t0 = or_rnn_reversed(s, d) ? s->lens[b] - kb : k0;
+        p->M = kb - k0, p->row0 = or_rnn_x_row(s, t0, b), p->row_step = s->layout ? 1 : s->batch;
+        p->C = own + (size_t)((b - b0) * s->gh) * s->esz, p->ldc = nb * s->gh;
+        gemm_w(g, n, s, p);
+    }
+}
+
 /* Row b's chunk starting at k0 holds iterations [k0, kb), kb = row_end;
  * rows of equal length in layout 0 (or the whole sequence in one chunk)
  * make one product over contiguous X rows (split by rows), otherwise one
@@ -1122,6 +1157,10 @@ void or_rnn_input_chunk(or_graph *g, const or_node *n, int d, int64_t k0, const 
                    .work = part->work,
                    .pool = pool};
     const int parts = part->parts, i = part->index;
+    if (part->own_xw) {
+        own_rows_chunk(g, n, d, k0, k1, part, &p);
+        return;
+    }
     /* One chunk of the whole sequence in layout 0 holds time t of row b at
      * t * batch + b whatever the lengths: one product over all of X. */
     bool whole = k0 == 0 && s->chunk >= s->seq;

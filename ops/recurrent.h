@@ -183,12 +183,14 @@ int or_rnn_run(or_graph *g, or_node *n, or_rnn_step_fn step);
 int or_rnn_run_begin(or_graph *g, or_node *n);
 void or_rnn_run_end(or_graph *g, or_node *n);
 /* Which part of a chunk's input product to compute: rows split `parts`
- * ways, this the index-th (by batch row where rows are strided), and the
+ * ways, this the index-th (by batch row where rows are strided, or into
+ * own_xw, where the part owns those batch rows), and the
  * columns [col0, col0 + ncols) of [0, gh) (or_rnn_input_cols_ok); work:
  * reduced-precision W's activation buffer for the part's rows (NULL:
  * s->qwork). */
 typedef struct or_rnn_part {
     int index, parts;
+    void *own_xw; /* or the part's batch rows, into this [chunk][rows][gh] */
     int64_t col0, ncols;
     void *work;
 } or_rnn_part;

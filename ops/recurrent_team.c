@@ -17,6 +17,12 @@
 #define UNIT_BLOCK 16 /* slice boundaries: whole 16-row panels per gate */
 #define MAX_MEMBERS 64
 
+/* Rows [b0, b0 + nb) of member m by rows: as even as possible. */
+static void rows_of(int64_t batch, int members, int m, int64_t *b0, int64_t *nb) {
+    *b0 = batch * m / members;
+    *nb = batch * (m + 1) / members - *b0;
+}
+
 /* Units [u0, u0 + ns) of member m: blocks of 16 split as evenly as possible. */
 static void slice_of(int64_t hidden, int members, int m, int64_t *u0, int64_t *ns) {
     int64_t blocks = (hidden + UNIT_BLOCK - 1) / UNIT_BLOCK;
@@ -37,6 +43,7 @@ typedef struct or_rmat {
 struct or_rnn_team_pack {
     int members, dirs;
     bool by_dir;          /* one member per direction, owning every unit (q[d][0]) */
+    bool by_rows;         /* members share q[d][0] (every unit), each its own batch rows */
     bool split;           /* GRU without linear_before_reset: block 1 holds the h rows */
     bool alternate_sweep; /* R outgrows L2: odd steps sweep the rows back (product) */
     /* [dirs][members][2]: block 0 = gates' rows of the slice (z r only when
@@ -48,7 +55,8 @@ struct or_rnn_team_pack {
 
 /* ONNXRUN_RNN_TEAM: -1 unset, 0 off, 1 forced wherever it can run (two
  * directions on 2+ threads: by direction), 2 forced and splitting units, 3 as
- * 1 with threads taking over each other's parts at once (tests). */
+ * 1 with threads taking over each other's parts at once (tests), 4 forced
+ * and splitting rows. */
 static int team_env(void) {
     return (int)or_env_value(OR_ENV_RNN_TEAM);
 }
@@ -67,6 +75,31 @@ static bool simd_isa(void) {
  * 38.3 -> 34.8; at batch 1 it lost (gru_h512_bi_b1 7.74 -> 7.96; on Zen 1
  * 35.0 -> 63.7). With 3+ threads the split keeps them all busy (unmeasured). */
 #define BY_DIR_MIN_BATCH 4
+
+/* One direction on 2+ threads, at 8 batch rows per member or more and R of
+ * up to 8 MiB (as packed): each member takes its share of the rows through
+ * each chunk of steps, with every unit, on its own state and X·Wᵀ; the
+ * members meet once a chunk (where a finished thread takes over a late
+ * one's part), not at every step, but each reads all of R at every step. Measured on the
+ * 2-core Zen 5 VM (its two vCPUs on two L3s: a cache line makes the round
+ * trip between them in 460 ns), 2 threads, split units -> split rows, 3-4
+ * alternating process pairs: LSTM hidden 512 (R 4 MiB) batch 16 0.91, 32
+ * 0.89, 64 0.90, but batch 8 1.21; LSTM hidden 300 batch 16 0.84, hidden
+ * 256 batch 12 0.87, RNN hidden 512 batch 16 0.80 (R 1-1.4 MiB); GRU
+ * hidden 768 (R 6.75 MiB) batch 16 0.98, batch 32 0.96; GRU hidden 1024 (R
+ * 12 MiB) batch 16 1.16, batch 32 1.24; batch 8 with 4 rows a member
+ * 1.00-1.02 (LSTM hidden 256, GRU hidden 384). */
+#define BY_ROWS_MIN_ROWS 8
+#define BY_ROWS_MAX_R_BYTES (8u << 20)
+
+static bool by_rows_pays(const or_graph *g, const or_rnn_state *s, int threads) {
+    int esz = g->weight_precision == ONNXRUN_PRECISION_INT8   ? 1
+              : g->weight_precision == ONNXRUN_PRECISION_BF16 ? 2
+                                                              : 4;
+    double r_bytes = (double)s->gh * (double)s->hidden * esz;
+    return threads >= 2 && s->dirs == 1 && s->batch >= 2 * BY_ROWS_MIN_ROWS &&
+           r_bytes <= BY_ROWS_MAX_R_BYTES;
+}
 
 /* Default: split units whenever the pool has 2+ threads, one direction and
  * two alike. Measured on the 2-core Zen 1 (AVX2), 2 threads, median of 5
@@ -89,6 +122,11 @@ int or_rnn_team_members(const or_graph *g, const or_rnn_state *s) {
     /* Two directions on two threads need no synchronisation at all. */
     bool by_dir = env == 1 || env == 3 || (env < 0 && threads == 2 && s->batch >= BY_DIR_MIN_BATCH);
     if (s->dirs == 2 && threads >= 2 && by_dir) return 2 | OR_RNN_TEAM_BY_DIR;
+    if (env == 4 || (env < 0 && by_rows_pays(g, s, threads))) {
+        int64_t most = env == 4 ? s->batch : s->batch / BY_ROWS_MIN_ROWS;
+        int members = most < threads ? (int)most : threads;
+        return (members > 1 ? members : 1) | OR_RNN_TEAM_BY_ROWS;
+    }
     return threads < blocks ? threads : (int)blocks;
 }
 
@@ -124,8 +162,9 @@ static bool pack_rows(or_rmat *out, or_qkind kind, bool panels, const float *rd,
 
 or_rnn_team_pack *or_rnn_team_pack_new(const or_rnn_state *s, int plan, or_qkind kind,
                                        const float *r, or_src_release *rel) {
-    bool by_dir = (plan & OR_RNN_TEAM_BY_DIR) != 0;
-    int members = by_dir ? 1 : plan; /* per direction */
+    bool by_dir = (plan & OR_RNN_TEAM_BY_DIR) != 0, by_rows = (plan & OR_RNN_TEAM_BY_ROWS) != 0;
+    int members = by_dir ? 1 : plan & OR_RNN_TEAM_MEMBERS; /* per direction */
+    int slices = by_dir || by_rows ? 1 : members;          /* of R's units, packed apart */
     if (members < 1 || members > MAX_MEMBERS || !r) return NULL;
     const int64_t H = s->hidden;
     const int G = s->spec->gates;
@@ -134,13 +173,14 @@ or_rnn_team_pack *or_rnn_team_pack_new(const or_rnn_state *s, int plan, or_qkind
     bool panels = kind != OR_Q_F32 || or_rnn_f32_panels(s, ONNXRUN_PRECISION_FP32);
     p->members = members;
     p->by_dir = by_dir;
+    p->by_rows = by_rows;
     p->dirs = (int)s->dirs;
     p->split = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset;
     for (int d = 0; d < p->dirs; d++) {
         const float *rd = r + (size_t)(d * s->gh * H);
-        for (int m = 0; m < members; m++) {
+        for (int m = 0; m < slices; m++) {
             int64_t u0, ns;
-            slice_of(H, members, m, &u0, &ns);
+            slice_of(H, slices, m, &u0, &ns);
             if (ns == 0) continue;
             if (!pack_rows(&p->q[d][m][0], kind, panels, rd, H, 0, p->split ? 2 : G, u0, ns, rel) ||
                 (p->split && !pack_rows(&p->q[d][m][1], kind, panels, rd, H, 2, 3, u0, ns, rel))) {
@@ -171,22 +211,28 @@ bool or_rnn_team_pack_sweeps_back(const or_rnn_team_pack *p) {
 
 /* One member's buffers (floats); each region starts on a cache line. */
 typedef struct member {
-    int64_t u0, ns;
+    int64_t u0, ns; /* units */
+    int64_t b0, nb; /* batch rows */
     or_rnn_cell_f32 cell[2];
-    float *bias; /* [dirs, gates * ns] */
-    float *peep; /* [dirs, 3 * ns] (LSTM with P) */
-    float *rbh;  /* [dirs, ns] (GRU with linear_before_reset) */
-    float *rg;   /* [batch, gates * ns] (split: [batch, 2 * ns]) */
-    float *rgh;  /* [batch, ns] split GRU: (r ⊙ H)·Rhᵀ */
-    float *xw;   /* [batch, gates * ns] this step's X·Wᵀ of the slice */
-    void *work;  /* activation conversion of the qgemm (BF16/S8) */
+    float *bias;  /* [dirs, gates * ns] */
+    float *peep;  /* [dirs, 3 * ns] (LSTM with P) */
+    float *rbh;   /* [dirs, ns] (GRU with linear_before_reset) */
+    float *rg;    /* [nb, gates * ns] (split: [nb, 2 * ns]) */
+    float *rgh;   /* [nb, ns] split GRU: (r ⊙ H)·Rhᵀ */
+    float *xw;    /* a slice of the units: [nb, gates * ns] this step's X·Wᵀ of
+                     the slice; split rows: [chunk][nb, gh] its rows' X·Wᵀ */
+    float *hs[2]; /* split rows: [nb, hidden] its rows' state, double-buffered */
+    float *cs;    /* split rows, LSTM: [nb, hidden] its rows' cell state */
+    float *rhs;   /* split rows, split GRU: [nb, hidden] r ⊙ H_{t-1} of its rows */
+    void *work;   /* activation conversion of the qgemm (BF16/S8) */
 } member;
 
 struct or_rnn_team {
     const or_rnn_team_pack *pack;
     int members;
     void *block;
-    bool by_dir;
+    bool by_dir, by_rows;
+    bool fold;      /* X·Wᵀ read from fold tables */
     float *hbuf[2]; /* [batch, hidden] per direction: second half of the double-buffered state */
     float *rh[2];   /* [batch, hidden] per direction, split GRU: r ⊙ H_{t-1} */
     /* Split units, see team_units: members' parts done so far (all phases), and per
@@ -219,14 +265,14 @@ static size_t up(size_t x) {
 /* Block b of direction d of team member mi (by_dir: member d has direction d). */
 static const or_rmat *qm(const or_rnn_team_pack *p, int d, int mi, int b) {
     if (p->by_dir) return d == mi ? &p->q[d][0][b] : NULL;
-    return &p->q[d][mi][b];
+    return &p->q[d][p->by_rows ? 0 : mi][b];
 }
 
 /* Bytes of one member's buffers; also places them when base is not NULL. */
 static size_t member_bytes(const or_rnn_state *s, const or_rnn_team *t, int mi, member *m,
                            unsigned char *base) {
     const or_rnn_team_pack *p = t->pack;
-    const int64_t G = s->spec->gates, B = s->batch, ns = m->ns, D = s->dirs;
+    const int64_t G = s->spec->gates, B = m->nb, ns = m->ns, D = s->dirs;
     size_t f = sizeof(float), work = 0;
     for (int d = 0; d < D; d++)
         for (int b = 0; b < 2; b++) {
@@ -239,22 +285,32 @@ static size_t member_bytes(const or_rnn_state *s, const or_rnn_team *t, int mi, 
      * product runs up front. */
     if (!or_rnn_xw_up_front(s)) {
         int parts = p->by_dir || t->input_cols ? 1 : p->members;
-        int64_t rows = (s->chunk * B + parts - 1) / parts;
+        int64_t rows = (s->chunk * s->batch + parts - 1) / parts;
         size_t in = or_rnn_input_work_size(s, rows > s->chunk ? rows : s->chunk);
         if (in > work) work = in;
     }
-    size_t sz[7] = {up(f * (size_t)(D * G * ns)),
-                    up(f * (size_t)(D * 3 * ns)),
-                    up(f * (size_t)(D * ns)),
-                    up(f * (size_t)(B * G * ns)),
-                    up(f * (size_t)(B * ns)),
-                    up(f * (size_t)(B * G * ns)),
-                    up(work)};
-    float **dst[6] = {&m->bias, &m->peep, &m->rbh, &m->rg, &m->rgh, &m->xw};
+    const bool rows = t->by_rows, lstm = s->spec->kind == OR_RNN_LSTM;
+    const bool split = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset;
+    const size_t state = rows ? f * (size_t)(B * s->hidden) : 0;
+    size_t xw = ns < s->hidden ? f * (size_t)(B * G * ns) : 0;
+    if (rows) xw = t->fold ? 0 : f * (size_t)(s->chunk * B * s->gh);
+    size_t sz[11] = {up(f * (size_t)(D * G * ns)),
+                     up(f * (size_t)(D * 3 * ns)),
+                     up(f * (size_t)(D * ns)),
+                     up(f * (size_t)(B * G * ns)),
+                     up(f * (size_t)(B * ns)),
+                     up(xw),
+                     up(state),
+                     up(state),
+                     up(lstm ? state : 0),
+                     up(split ? state : 0),
+                     up(work)};
+    float **dst[10] = {&m->bias, &m->peep,  &m->rbh,   &m->rg, &m->rgh,
+                       &m->xw,   &m->hs[0], &m->hs[1], &m->cs, &m->rhs};
     size_t total = 0;
-    for (int i = 0; i < 7; i++) {
-        if (base && i < 6) *dst[i] = (float *)(base + total);
-        if (base && i == 6) m->work = sz[6] ? base + total : NULL;
+    for (int i = 0; i < 11; i++) {
+        if (base && i < 10) *dst[i] = sz[i] ? (float *)(base + total) : NULL;
+        if (base && i == 10) m->work = sz[10] ? base + total : NULL;
         total += sz[i];
     }
     return total;
@@ -269,15 +325,23 @@ int or_rnn_team_setup(or_graph *g, or_node *n, or_rnn_state *s, const or_rnn_tea
     memset(t, 0, sizeof *t);
     t->pack = pack;
     t->by_dir = pack->by_dir;
+    t->by_rows = pack->by_rows;
+    t->fold = or_rnn_folds(n);
     t->steal_at_once = team_env() == 3;
     t->members = pack->by_dir ? pack->dirs : pack->members;
-    size_t shared = up(sizeof(float) * (size_t)(s->batch * s->hidden)), total = 4 * shared;
-    t->input_cols = !t->by_dir && t->members > 1;
+    /* the double-buffered state and r ⊙ H of every row, but where members split the rows */
+    size_t shared = pack->by_rows ? 0 : up(sizeof(float) * (size_t)(s->batch * s->hidden));
+    size_t total = 4 * shared;
+    t->input_cols = !t->by_dir && !t->by_rows && t->members > 1;
     for (int i = 0; i < t->members; i++) {
-        if (t->by_dir)
+        if (t->by_dir || t->by_rows)
             t->m[i].u0 = 0, t->m[i].ns = s->hidden;
         else
             slice_of(s->hidden, t->members, i, &t->m[i].u0, &t->m[i].ns);
+        if (t->by_rows)
+            rows_of(s->batch, t->members, i, &t->m[i].b0, &t->m[i].nb);
+        else
+            t->m[i].b0 = 0, t->m[i].nb = s->batch;
         for (int64_t gate = 0; gate < s->spec->gates; gate++)
             if (!or_rnn_input_cols_ok(s, gate * s->hidden + t->m[i].u0, t->m[i].ns))
                 t->input_cols = false;
@@ -299,6 +363,10 @@ int or_rnn_team_setup(or_graph *g, or_node *n, or_rnn_state *s, const or_rnn_tea
     for (int i = 0; i < t->members; i++) p += member_bytes(s, t, i, &t->m[i], p);
     s->team = t;
     return ONNXRUN_OK;
+}
+
+bool or_rnn_team_splits_rows(const or_rnn_state *s) {
+    return s->team && s->team->by_rows;
 }
 
 bool or_rnn_team_input_by_columns(const or_rnn_state *s) {
@@ -339,28 +407,50 @@ typedef struct team_ctx {
     or_rnn_team *t;
 } team_ctx;
 
-/* Gathers X_t·Wᵀ of the member's units for the active rows. */
+/* Row b's X_t·Wᵀ for the member's units: from its own chunk buffer where
+ * it has its rows' (its steps of row b in time order, as or_rnn_xw_at's),
+ * in place where it has every unit, else gathered. */
+static const float *member_xw(const or_rnn_state *s, const member *m, int d, int64_t k, int64_t b,
+                              int64_t t) {
+    if (s->team->by_rows && !s->fold) {
+        int64_t k0 = k / s->chunk * s->chunk;
+        int64_t kb = s->lens[b] < k0 + s->chunk ? s->lens[b] : k0 + s->chunk;
+        int64_t local = or_rnn_reversed(s, d) ? kb - 1 - k : k - k0;
+        return m->xw + (local * m->nb + b - m->b0) * s->gh;
+    }
+    if (m->ns == s->hidden) return (const float *)or_rnn_xw_at(s, d, k, b, t);
+    return m->xw + (b - m->b0) * s->spec->gates * m->ns;
+}
+
+/* Gathers X_t·Wᵀ of a slice member's units for the active rows. */
 static void gather_xw(const or_rnn_state *s, const member *m, int d, int64_t k) {
     const int64_t G = s->spec->gates, H = s->hidden, ns = m->ns;
-    for (int64_t b = 0; b < s->batch; b++) {
+    for (int64_t b = m->b0; b < m->b0 + m->nb; b++) {
         int64_t t = or_rnn_row_time(s, d, k, b);
         if (t < 0) continue;
         const float *src = (const float *)or_rnn_xw_at(s, d, k, b, t) + m->u0;
-        float *dst = m->xw + b * G * ns;
+        float *dst = m->xw + (b - m->b0) * G * ns;
         for (int64_t gate = 0; gate < G; gate++)
             memcpy(dst + gate * ns, src + gate * H, sizeof(float) * (size_t)ns);
     }
 }
 
-/* The gate kernel on the member's units of every row: H_t into hn. */
-static void gates(const or_rnn_state *s, const member *m, int d, int64_t k, const float *hp,
-                  float *hn) {
+/* The member's view of direction d's state: hp (H_{t-1}), hn (H_t), c
+ * and rh (split GRU) start at its first row, b0. */
+typedef struct rows_state {
+    const float *hp;
+    float *hn, *c, *rh;
+} rows_state;
+
+/* The gate kernel on the member's units of its rows: H_t into st->hn. */
+static void gates(const or_rnn_state *s, const member *m, int d, int64_t k, const rows_state *st) {
     const int64_t G = s->spec->gates, H = s->hidden, ns = m->ns, u0 = m->u0;
     const bool split = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset;
     const or_rnn_cell_f32 *cell = &m->cell[d];
-    for (int64_t b = 0; b < s->batch; b++) {
-        float *h = hn + b * H + u0;
-        memcpy(h, hp + b * H + u0, sizeof(float) * (size_t)ns);
+    for (int64_t b = m->b0; b < m->b0 + m->nb; b++) {
+        const int64_t i = b - m->b0; /* the row in the member's buffers */
+        float *h = st->hn + i * H + u0;
+        memcpy(h, st->hp + i * H + u0, sizeof(float) * (size_t)ns);
         int64_t t = or_rnn_row_time(s, d, k, b);
         if (t < 0) {
             if (s->y)
@@ -369,33 +459,33 @@ static void gates(const or_rnn_state *s, const member *m, int d, int64_t k, cons
             continue;
         }
         float *y = s->y ? (float *)s->y + or_rnn_y_off(s, t, d, b) + u0 : NULL;
-        const float *xw = m->xw + b * G * ns;
+        const float *xw = member_xw(s, m, d, k, b, t);
         switch (s->spec->kind) {
         case OR_RNN_SIMPLE:
-            s->k.f32.rnn(cell, m->rg + b * ns, xw, h, y);
+            s->k.f32.rnn(cell, m->rg + i * ns, xw, h, y);
             break;
         case OR_RNN_LSTM:
-            s->k.f32.lstm(cell, m->rg + b * G * ns, xw,
-                          (float *)s->c + or_rnn_state_off(s, d, b) + u0, h, y);
+            s->k.f32.lstm(cell, m->rg + i * G * ns, xw, st->c + i * H + u0, h, y);
             break;
         case OR_RNN_GRU:
             if (split)
-                s->k.f32.gru(cell, m->rg + b * 2 * ns, m->rgh + b * ns, xw, h, y);
+                s->k.f32.gru(cell, m->rg + i * 2 * ns, m->rgh + i * ns, xw, h, y);
             else
-                s->k.f32.gru(cell, m->rg + b * 3 * ns, m->rg + b * 3 * ns + 2 * ns, xw, h, y);
+                s->k.f32.gru(cell, m->rg + i * 3 * ns, m->rg + i * 3 * ns + 2 * ns, xw, h, y);
             break;
         }
     }
 }
 
 /* GRU without linear_before_reset: r ⊙ H_{t-1} of the member's units. */
-static void reset_rows(const or_rnn_state *s, const member *m, int d, int64_t k, const float *hp,
-                       float *rh) {
+static void reset_rows(const or_rnn_state *s, const member *m, int d, int64_t k,
+                       const rows_state *st) {
     const int64_t H = s->hidden, ns = m->ns;
-    for (int64_t b = 0; b < s->batch; b++) {
-        if (or_rnn_row_time(s, d, k, b) < 0) continue;
-        s->k.f32.gru_reset(&m->cell[d], m->rg + b * 2 * ns, m->xw + b * 3 * ns, hp + b * H + m->u0,
-                           rh + b * H + m->u0);
+    for (int64_t b = m->b0; b < m->b0 + m->nb; b++) {
+        int64_t t = or_rnn_row_time(s, d, k, b), i = b - m->b0;
+        if (t < 0) continue;
+        s->k.f32.gru_reset(&m->cell[d], m->rg + i * 2 * ns, member_xw(s, m, d, k, b, t),
+                           st->hp + i * H + m->u0, st->rh + i * H + m->u0);
     }
 }
 
@@ -414,23 +504,30 @@ static void product(const or_rmat *r, int64_t B, int64_t H, const float *A, floa
  * mi; the gate kernel ends the last phase. Step k reads H_{t-1} from one half
  * of the double-buffered state (s->h for even k) and writes the other. */
 static void run_phase(or_rnn_state *s, or_rnn_team *t, int d, int64_t k, int phase, int mi) {
-    const int64_t B = s->batch, H = s->hidden;
+    const int64_t H = s->hidden;
     const bool split = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset;
-    float *h0 = (float *)s->h + or_rnn_state_off(s, d, 0), *h1 = t->hbuf[d];
-    float *hp = k % 2 ? h1 : h0, *hn = k % 2 ? h0 : h1, *rh = t->rh[d];
     member *m = &t->m[mi];
+    rows_state st;
+    if (t->by_rows) { /* its own buffers */
+        st = (rows_state){m->hs[k % 2], m->hs[1 - k % 2], m->cs, m->rhs};
+    } else { /* every row (b0 = 0) */
+        float *h0 = (float *)s->h + or_rnn_state_off(s, d, 0), *h1 = t->hbuf[d];
+        float *c = s->c ? (float *)s->c + or_rnn_state_off(s, d, 0) : NULL;
+        st = (rows_state){k % 2 ? h1 : h0, k % 2 ? h0 : h1, c, t->rh[d]};
+    }
     const bool back = t->pack->alternate_sweep && k % 2 != 0;
+    if (m->nb == 0) return;
     if (phase == 0) {
-        product(qm(t->pack, d, mi, 0), B, H, hp, m->rg, m->work, back);
-        gather_xw(s, m, d, k);
+        product(qm(t->pack, d, mi, 0), m->nb, H, st.hp, m->rg, m->work, back);
+        if (m->ns < H) gather_xw(s, m, d, k);
         if (split) {
-            reset_rows(s, m, d, k, hp, rh);
+            reset_rows(s, m, d, k, &st);
             return;
         }
     } else {
-        product(qm(t->pack, d, mi, 1), B, H, rh, m->rgh, m->work, back);
+        product(qm(t->pack, d, mi, 1), m->nb, H, st.rh, m->rgh, m->work, back);
     }
-    gates(s, m, d, k, hp, hn);
+    gates(s, m, d, k, &st);
 }
 
 /* Waiting on the done counter: spins, then yields the CPU (oversubscribed
@@ -450,28 +547,33 @@ static int phases_per_step(const or_rnn_state *s) {
 }
 
 /* Whether each chunk opens with an input phase (not when X·Wᵀ is read from
- * fold tables or computed up front). */
+ * fold tables or computed up front, nor where members split the rows: each
+ * computes its own). */
 static bool has_input_phases(const or_rnn_state *s) {
-    return !s->fold && !or_rnn_xw_up_front(s);
+    return !s->fold && !or_rnn_xw_up_front(s) && !s->team->by_rows;
 }
 
-/* Phases of one direction: per chunk, its input phase, then P per step. */
+/* Phases of one direction: per chunk, its input phase, then P per step
+ * (split rows: one for all of the chunk's steps, which each member runs on
+ * its own rows without waiting for the others). */
 static long long dir_phases(const or_rnn_state *s) {
     long long chunks = (s->max_len + s->chunk - 1) / s->chunk;
-    return chunks * has_input_phases(s) + (long long)s->max_len * phases_per_step(s);
+    long long steps = s->team->by_rows ? chunks : (long long)s->max_len * phases_per_step(s);
+    return chunks * has_input_phases(s) + steps;
 }
 
 /* Phase phi of the run (directions one after the other): direction d,
  * iteration k, phase 0..P-1 of its step, or -1 for the input phase of the
- * chunk starting at k. */
+ * chunk starting at k (split rows: phase 0 for the chunk's steps). */
 static void phase_at(const or_rnn_state *s, long long phi, int *d, int64_t *k, int *phase) {
     const long long per_dir = dir_phases(s), in = has_input_phases(s), P = phases_per_step(s);
-    const long long per_chunk = in + s->chunk * P, j = phi % per_dir;
+    const bool by_rows = s->team->by_rows;
+    const long long per_chunk = in + (by_rows ? 1 : s->chunk * P), j = phi % per_dir;
     long long c = j / per_chunk, r = j % per_chunk;
     *d = (int)(phi / per_dir);
-    if (r < in) {
+    if (r < in || by_rows) {
         *k = c * s->chunk;
-        *phase = -1;
+        *phase = r < in ? -1 : 0;
         return;
     }
     *k = c * s->chunk + (r - in) / P;
@@ -480,7 +582,8 @@ static void phase_at(const or_rnn_state *s, long long phi, int *d, int64_t *k, i
 
 /* Member mi's part of the input product of the chunk starting at k: by
  * direction all of it, else its units' columns of every gate, or its share
- * of the rows. */
+ * of the rows (split rows: of X's rows, not necessarily its own batch rows,
+ * so that each member multiplies W once by one large block of them). */
 static void input_part(const team_ctx *tc, int d, int64_t k, int mi) {
     const or_rnn_state *s = tc->s;
     const member *m = &tc->t->m[mi];
@@ -488,6 +591,7 @@ static void input_part(const team_ctx *tc, int d, int64_t k, int mi) {
     part.work = m->work;
     if (tc->t->by_dir || !tc->t->input_cols) {
         if (!tc->t->by_dir) part.index = mi, part.parts = tc->t->members;
+        if (tc->t->by_rows) part.own_xw = m->xw;
         or_rnn_input_chunk(tc->g, tc->n, d, k, &part, NULL);
         return;
     }
@@ -498,11 +602,41 @@ static void input_part(const team_ctx *tc, int d, int64_t k, int mi) {
     }
 }
 
+/* Split rows: member m's rows of direction d's state (s->h, s->c) into its
+ * own buffers (h_own, m->cs), or back. The members keep apart the rows they
+ * write at every step: writing rows of shared buffers, next to another
+ * member's, took 1.1-1.2x the time (two threads that the VM put on two
+ * L3s). */
+static void rows_state_copy(or_rnn_state *s, const member *m, int d, float *h_own, bool in) {
+    size_t bytes = sizeof(float) * (size_t)(m->nb * s->hidden);
+    float *h = (float *)s->h + or_rnn_state_off(s, d, m->b0);
+    float *c = s->c ? (float *)s->c + or_rnn_state_off(s, d, m->b0) : NULL;
+    memcpy(in ? h_own : h, in ? h : h_own, bytes);
+    if (c) memcpy(in ? m->cs : c, in ? c : m->cs, bytes);
+}
+
+/* Split rows: member mi's rows through the chunk of steps from k, its rows'
+ * X·Wᵀ first. */
+static void run_rows(const team_ctx *tc, int d, int64_t k, int mi) {
+    or_rnn_state *s = tc->s;
+    const member *m = &tc->t->m[mi];
+    const int64_t end = k + s->chunk < s->max_len ? k + s->chunk : s->max_len;
+    if (k == 0) rows_state_copy(s, m, d, m->hs[0], true);
+    if (!s->fold) input_part(tc, d, k, mi);
+    for (; k < end; k++)
+        for (int phase = 0; phase < phases_per_step(s); phase++)
+            run_phase(s, tc->t, d, k, phase, mi);
+    /* Step k wrote its H_t into hs[1 - k % 2]. */
+    if (end == s->max_len) rows_state_copy(s, m, d, m->hs[s->max_len % 2], false);
+}
+
 /* Phase `phase` of direction d at iteration k (-1: the chunk's input
  * product) for member mi of the team's members. */
 static void run_any(const team_ctx *tc, int d, int64_t k, int phase, int mi) {
     if (phase < 0)
         input_part(tc, d, k, mi);
+    else if (tc->t->by_rows)
+        run_rows(tc, d, k, mi);
     else
         run_phase(tc->s, tc->t, d, k, phase, mi);
 }
@@ -578,8 +712,9 @@ void or_rnn_team_begin(or_rnn_state *s) {
 }
 
 void or_rnn_team_end(or_rnn_state *s) {
-    /* After an odd number of steps the final state is in the second half. */
-    if (s->max_len % 2)
+    /* After an odd number of steps the final state is in the second half
+     * (split rows: each member has written its rows back). */
+    if (s->max_len % 2 && !s->team->by_rows)
         for (int d = 0; d < s->dirs; d++)
             memcpy((float *)s->h + or_rnn_state_off(s, d, 0), s->team->hbuf[d],
                    sizeof(float) * (size_t)(s->batch * s->hidden));

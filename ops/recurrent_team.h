@@ -23,13 +23,20 @@
  * own thread with its own state and input product chunks, no
  * synchronisation at all.
  *
+ * Split rows (one direction, 2+ threads, 8+ batch rows a member, R of up to
+ * 8 MiB): each member owns a share of the batch rows and every unit (all of
+ * R, one pack shared by the members); per chunk of steps it computes its
+ * rows' X·Wᵀ into its own buffer, then runs the chunk's steps on its own copy
+ * of its rows' state. A chunk is one phase, so members meet once a chunk.
+ *
  * Used for float on AVX2 and AVX-512 (BF16/S8 weights too) with static R,
  * by default when the pool has 2+ threads, splitting units (see
  * or_rnn_team_members); everything else keeps the step-by-step path of
  * recurrent.c. ONNXRUN_RNN_TEAM=0 forces the old path, =1 forces the engine
  * wherever it can run (also one thread; two directions on 2+ threads run by
  * direction), =2 forces it splitting units, =3 as 1 with threads taking
- * over each other's parts at once (tests, benchmarks).
+ * over each other's parts at once (tests, benchmarks), =4 forces it
+ * splitting rows.
  */
 #ifndef OR_RECURRENT_TEAM_H
 #define OR_RECURRENT_TEAM_H
@@ -52,8 +59,11 @@ typedef struct or_rnn_team or_rnn_team;
 /* The engine's plan for this node (any weight precision): 0 when the old
  * path should run, else the members
  * splitting the units, or 2 | OR_RNN_TEAM_BY_DIR: each direction of a
- * bidirectional node runs whole on its own thread, without barriers. */
+ * bidirectional node runs whole on its own thread, without barriers, or
+ * members | OR_RNN_TEAM_BY_ROWS: they split the batch rows. */
 #define OR_RNN_TEAM_BY_DIR 0x100
+#define OR_RNN_TEAM_BY_ROWS 0x200
+#define OR_RNN_TEAM_MEMBERS 0xff /* the plan's member count */
 int or_rnn_team_members(const struct or_graph *g, const struct or_rnn_state *s);
 
 /* Packs R [dirs, gates * hidden, hidden] (float) for plan, reporting
@@ -68,6 +78,8 @@ void or_rnn_team_pack_mark(or_rnn_team_pack *p, or_pack_source src, bool one_str
 /* Whether the members of s's team split a chunk's input product by their
  * units' columns rather than by rows (tests). */
 bool or_rnn_team_input_by_columns(const struct or_rnn_state *s);
+/* Whether s's team members split the batch rows (tests). */
+bool or_rnn_team_splits_rows(const struct or_rnn_state *s);
 /* Whether the members' odd steps sweep their rows back (tests). */
 bool or_rnn_team_pack_sweeps_back(const or_rnn_team_pack *p);
 void or_rnn_team_pack_free(or_rnn_team_pack *p);

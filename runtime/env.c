@@ -34,7 +34,7 @@ static const env_spec specs[OR_ENV_COUNT] = {
     [OR_ENV_HUGE_R] = {"ONNXRUN_HUGE_R", NULL, 0, 1, false, "0 or 1"},
     [OR_ENV_R_COPIES] = {"ONNXRUN_R_COPIES", NULL, 1, 8, false, "an integer from 1 to 8"},
     [OR_ENV_RNN_FOLD] = {"ONNXRUN_RNN_FOLD", NULL, 0, 1, false, "0 or 1"},
-    [OR_ENV_RNN_TEAM] = {"ONNXRUN_RNN_TEAM", NULL, 0, 3, false, "0, 1, 2 or 3"},
+    [OR_ENV_RNN_TEAM] = {"ONNXRUN_RNN_TEAM", NULL, 0, 4, false, "0, 1, 2, 3 or 4"},
     [OR_ENV_RNN_CHUNK] = {"ONNXRUN_RNN_CHUNK", NULL, 1, INT64_MAX, false,
                           "a step count of 1 or more"},
     [OR_ENV_RNN_PIPE] = {"ONNXRUN_RNN_PIPE", NULL, 0, 1, false, "0 or 1"},

@@ -125,7 +125,7 @@ if [ $? -eq 0 ]; then ok; else ko "invalid environment: exit status"; fi
 expect "invalid environment output" "$tmp/out" '^sum: float32 \[3,4,5\] = 3.75 3.75'
 expect "invalid environment L2" "$tmp/err" \
     "^onnxrun: warning: ONNXRUN_L2_BYTES='1MB' is not a size in bytes above 0, optionally with a K or M suffix; ignored$"
-expect "invalid environment team" "$tmp/err" "^onnxrun: warning: ONNXRUN_RNN_TEAM='yes' is not 0, 1, 2 or 3; ignored$"
+expect "invalid environment team" "$tmp/err" "^onnxrun: warning: ONNXRUN_RNN_TEAM='yes' is not 0, 1, 2, 3 or 4; ignored$"
 if [ "$(wc -l <"$tmp/err")" -eq 2 ]; then ok; else ko "invalid environment: expected two warnings, got: $(cat "$tmp/err")"; fi
 env ONNXRUN_RNN_CHUNK=4 "$ONNXRUN" "$ADD/model.onnx" "$tmp/x.npy" "$tmp/y.npy" >"$tmp/out" 2>"$tmp/err"
 if [ ! -s "$tmp/err" ]; then ok; else ko "valid environment: unexpected stderr: $(cat "$tmp/err")"; fi

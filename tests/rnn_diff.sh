@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Differential test of RNN/GRU/LSTM: onnxrun against onnxruntime on seeded
 # random single-node models (see tests/rnn_diff.c), once per kernel variant:
-# ONNXRUN_ISA=scalar, avx2, avx512 (those the CPU has) and the default ISA
-# with 2 threads. Ends with "rnn_diff: N passed, M failed" (N, M count
+# ONNXRUN_ISA=scalar, avx2, avx512 (those the CPU has), the default ISA
+# with 2 threads, and with 2 threads the recurrent team forced to split the
+# batch rows (ONNXRUN_RNN_TEAM=4; variant "rows"). Ends with "rnn_diff: N passed, M failed" (N, M count
 # case x variant runs); exits non-zero on any failure.
 #
 # usage: tests/rnn_diff.sh [BUILD_DIR]      (default: ./build)
@@ -41,7 +42,7 @@ else
   variants=(scalar:1)
   grep -qw avx2 /proc/cpuinfo 2>/dev/null && variants+=(avx2:1)
   grep -qw avx512f /proc/cpuinfo 2>/dev/null && variants+=(avx512:1)
-  variants+=(default:2)
+  variants+=(default:2 rows:2)
 fi
 
 # Runs onnxrun on every case into CASEDIR/out-ISA-tN; a failure leaves
@@ -55,6 +56,9 @@ run_variant() {
     # shellcheck disable=SC2086 # args holds NAME=FILE words
     if [ "$isa" = default ]; then
       "$onnxrun" --threads "$threads" -o "$cdir/$sub" "$model" $args 2>"$cdir/$sub/stderr.txt" || rc=$?
+    elif [ "$isa" = rows ]; then
+      ONNXRUN_RNN_TEAM=4 "$onnxrun" --threads "$threads" -o "$cdir/$sub" "$model" $args \
+        2>"$cdir/$sub/stderr.txt" || rc=$?
     else
       ONNXRUN_ISA=$isa "$onnxrun" --threads "$threads" -o "$cdir/$sub" "$model" $args \
         2>"$cdir/$sub/stderr.txt" || rc=$?

@@ -313,11 +313,12 @@ static void add_front(or_graph *g, const emb_front *f, const int64_t *xd, int dt
 /* Builds and plans the node, X fed by front when not NULL; team:
  * ONNXRUN_RNN_TEAM, the engine off (0), forced on (1), forced on splitting
  * units of two directions (2), forced on with threads taking over each
- * other's chunks at once (3), unset (4: the default plan). */
-#define TEAM_DEFAULT 4
+ * other's chunks at once (3), forced on splitting batch rows (4), unset (5:
+ * the default plan). */
+#define TEAM_DEFAULT 5
 static or_graph *build_with(const tcase *c, const tdata *in, or_threadpool *pool, int team,
                             int precision, const emb_front *front) {
-    const char *modes[4] = {"0", "1", "2", "3"};
+    const char *modes[5] = {"0", "1", "2", "3", "4"};
     if (team == TEAM_DEFAULT)
         unsetenv("ONNXRUN_RNN_TEAM");
     else
@@ -461,7 +462,7 @@ Test(recurrent_team, matches_reference_and_old_path) {
                     tcase c = sweep_case(op, batches[bi], hiddens[hi], i);
                     tdata in = make_data(&c);
                     ref_out ref = reference(&c, &in);
-                    or_graph *team = build(&c, &in, pool, 1 + (i / 3) % 3, ONNXRUN_PRECISION_FP32);
+                    or_graph *team = build(&c, &in, pool, 1 + (i / 3) % 4, ONNXRUN_PRECISION_FP32);
                     or_graph *old = build(&c, &in, pool, 0, ONNXRUN_PRECISION_FP32);
                     cr_assert(!uses_team(old));
                     engaged += uses_team(team);
@@ -506,7 +507,7 @@ Test(recurrent_team, chunked_input_products) {
         for (int chunk = 1; chunk <= 3; chunk++)
             for (int op = 0; op < 4; op++)
                 for (int bi = 0; bi < 3; bi++)
-                    for (int mode = 1; mode <= 3; mode++, i++) {
+                    for (int mode = 1; mode <= 4; mode++, i++) {
                         const int64_t H = hiddens[(i * 2246822519u >> 7) % 2];
                         char forced[8];
                         snprintf(forced, sizeof forced, "%d", chunk);
@@ -547,10 +548,11 @@ Test(recurrent_team, chunked_input_products) {
               by_columns[0], by_columns[1]);
 }
 
-/* The team engine keeps X·Wᵀ for the whole sequence up to
+/* The team engine splitting units keeps X·Wᵀ for the whole sequence up to
  * OR_RNN_TEAM_XW_BYTES and works in chunks past it (under a memory cap, in
  * the step-by-step path's smaller ones). LSTM hidden 20, batch 16: 5120
- * bytes a step, so 409 steps fit and 410 do not. */
+ * bytes a step, so 409 steps fit and 410 do not. Split rows, each of the
+ * two members has the step-by-step path's 512 KiB for its rows: 204 steps. */
 Test(recurrent_team, chunks_past_the_budget) {
     if (!simd()) cr_skip_test("the engine needs AVX2 or AVX-512");
     unsetenv("ONNXRUN_RNN_CHUNK");
@@ -561,8 +563,12 @@ Test(recurrent_team, chunks_past_the_budget) {
         tcase c = {.op = "LSTM", .T = steps[i], .B = 16, .I = 3, .H = 20, .dirs = 1};
         for (int64_t b = 0; b < c.B; b++) c.lens[b] = (int32_t)(b % 3 ? steps[i] : steps[i] - 5);
         tdata in = make_data(&c);
-        or_graph *team = build(&c, &in, pool, TEAM_DEFAULT, ONNXRUN_PRECISION_FP32);
+        or_graph *team = build(&c, &in, pool, 2, ONNXRUN_PRECISION_FP32);
+        or_graph *rows = build(&c, &in, pool, 4, ONNXRUN_PRECISION_FP32);
         or_graph *old = build(&c, &in, pool, 0, ONNXRUN_PRECISION_FP32);
+        const or_rnn_state *rs = rnn_node(rows)->state;
+        cr_assert(or_rnn_team_splits_rows(rs));
+        cr_assert_eq(rs->chunk, 2 * (512 << 10) / (c.B * 4 * c.H * (int64_t)sizeof(float)));
         or_node *n = rnn_node(team);
         const or_rnn_state *st = n->state;
         cr_assert(uses_team(team));
@@ -579,6 +585,9 @@ Test(recurrent_team, chunks_past_the_budget) {
         cr_assert_eq(or_graph_run(team), ONNXRUN_OK, "%s", team->errmsg);
         cr_assert_eq(or_graph_run(old), ONNXRUN_OK, "%s", old->errmsg);
         expect_same(&c, team, old, 2e-6, "team past the budget vs old");
+        cr_assert_eq(or_graph_run(rows), ONNXRUN_OK, "%s", rows->errmsg);
+        expect_same(&c, rows, old, 2e-6, "split rows in chunks vs old");
+        or_graph_free(rows);
         or_graph_free(team);
         or_graph_free(old);
         free_data(&in);
@@ -616,18 +625,21 @@ Test(recurrent_team, rnn_by_hand_two_slices) {
     free_data(&in);
 }
 
-/* A pack made for 4 members runs with fewer threads (a clone without a
- * pool): the members are spread over the threads it has. */
+/* A pack made for 4 members (split rows: 3, one a batch row) runs with
+ * fewer threads (a clone without a pool): the members are spread over the
+ * threads it has. */
 Test(recurrent_team, fewer_threads_than_members) {
     if (!simd()) cr_skip_test("the engine needs AVX2 or AVX-512");
     rng_state = 777;
     or_threadpool *p4 = or_threadpool_create(4), *p2 = or_threadpool_create(2);
-    for (int op = 0; op < 4; op++) {
-        tcase c = sweep_case(op, 3, 70, op);
+    for (int op = 0; op < 8; op++) {
+        tcase c = sweep_case(op % 4, 3, 70, op);
         tdata in = make_data(&c);
         ref_out ref = reference(&c, &in);
-        or_graph *g = build(&c, &in, p4, op % 2 ? 3 : 1, ONNXRUN_PRECISION_FP32);
+        int mode = op >= 4 ? 4 : op % 2 ? 3 : 1;
+        or_graph *g = build(&c, &in, p4, mode, ONNXRUN_PRECISION_FP32);
         cr_assert(uses_team(g));
+        cr_assert_eq(or_rnn_team_splits_rows(rnn_node(g)->state), mode == 4);
         or_threadpool *pools[3] = {p4, p2, NULL};
         for (int i = 0; i < 3; i++) {
             g->pool = pools[i];
@@ -640,6 +652,109 @@ Test(recurrent_team, fewer_threads_than_members) {
     }
     or_threadpool_destroy(p4);
     or_threadpool_destroy(p2);
+}
+
+/* Split rows with every sequence as long as X, so that each member's X·Wᵀ
+ * is one product per step over its rows (layout 0; layout 1: one per row):
+ * every op, forward, reverse and two directions, 2-4 threads, batch 13
+ * (members of unequal rows) and 16, X·Wᵀ in chunks of 1-3 steps or as
+ * planned; against the double reference and the old path, twice. */
+Test(recurrent_team, split_rows_equal_lengths) {
+    if (!simd()) cr_skip_test("the engine needs AVX2 or AVX-512");
+    const int64_t batches[2] = {13, 16};
+    rng_state = 2024;
+    int i = 0;
+    for (int threads = 2; threads <= 4; threads++) {
+        or_threadpool *pool = or_threadpool_create(threads);
+        for (int op = 0; op < 4; op++)
+            for (int bi = 0; bi < 2; bi++)
+                for (int dm = 0; dm < 3; dm++, i++) {
+                    tcase c = {.op = OPS[op], .lbr = op == 2, .T = 7, .B = batches[bi], .I = 5};
+                    c.H = 24 + 8 * op;
+                    c.dirs = dm == 2 ? 2 : 1;
+                    c.reverse = dm == 1;
+                    c.layout = i % 5 == 4;
+                    c.peep = i % 2 == 0;
+                    c.clip = i % 4 == 1;
+                    c.h0 = i % 3 != 0;
+                    for (int64_t b = 0; b < c.B; b++) c.lens[b] = (int32_t)c.T;
+                    char chunk[8];
+                    snprintf(chunk, sizeof chunk, "%d", i % 4);
+                    if (i % 4) setenv("ONNXRUN_RNN_CHUNK", chunk, 1);
+                    tdata in = make_data(&c);
+                    ref_out ref = reference(&c, &in);
+                    or_graph *team = build(&c, &in, pool, 4, ONNXRUN_PRECISION_FP32);
+                    or_graph *old = build(&c, &in, pool, 0, ONNXRUN_PRECISION_FP32);
+                    unsetenv("ONNXRUN_RNN_CHUNK");
+                    cr_assert(or_rnn_team_splits_rows(rnn_node(team)->state), "case %d", i);
+                    cr_assert_eq(or_graph_run(old), ONNXRUN_OK, "%s", old->errmsg);
+                    for (int run = 0; run < 2; run++) {
+                        cr_assert_eq(or_graph_run(team), ONNXRUN_OK, "%s", team->errmsg);
+                        expect_ref(&c, team, &ref, 2e-5, "split rows");
+                        expect_same(&c, team, old, 2e-6, "split rows vs old");
+                    }
+                    or_graph_free(team);
+                    or_graph_free(old);
+                    free_case(&ref, &in);
+                }
+        or_threadpool_destroy(pool);
+    }
+}
+
+/* Unforced: one direction on 2+ threads splits the batch rows from 8 rows a
+ * member while R, as packed, takes 8 MiB or less; it splits the units
+ * below that batch, past that size and with one thread splits nothing. The
+ * rule is asked of copies of a planned node's state with other sizes. */
+Test(recurrent_team, default_plan_splits_rows_from_8_a_member) {
+    if (!simd()) cr_skip_test("the engine needs AVX2 or AVX-512");
+    rng_state = 5150;
+    or_threadpool *p2 = or_threadpool_create(2), *p4 = or_threadpool_create(4);
+    tcase c = {.op = "LSTM", .T = 6, .B = 16, .I = 4, .H = 37, .dirs = 1};
+    for (int64_t b = 0; b < c.B; b++) c.lens[b] = (int32_t)(b % 7);
+    tdata in = make_data(&c);
+    ref_out ref = reference(&c, &in);
+    or_graph *g = build(&c, &in, p2, TEAM_DEFAULT, ONNXRUN_PRECISION_FP32);
+    const or_rnn_state *s = rnn_node(g)->state;
+    cr_assert(or_rnn_team_splits_rows(s));
+    cr_assert_eq(or_rnn_team_members(g, s), 2 | OR_RNN_TEAM_BY_ROWS);
+    cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
+    expect_ref(&c, g, &ref, 2e-5, "default split rows");
+    or_rnn_state st = *s;
+    struct {
+        int64_t batch, hidden, dirs;
+        int precision;
+        or_threadpool *pool;
+        int plan; /* -1: split units */
+    } cases[] = {
+        {15, 37, 1, ONNXRUN_PRECISION_FP32, p2, -1},
+        {16, 724, 1, ONNXRUN_PRECISION_FP32, p2, 2 | OR_RNN_TEAM_BY_ROWS},  /* R 8,386,816 B */
+        {16, 725, 1, ONNXRUN_PRECISION_FP32, p2, -1},                       /* 8,410,000 B */
+        {16, 1024, 1, ONNXRUN_PRECISION_BF16, p2, 2 | OR_RNN_TEAM_BY_ROWS}, /* 8 MiB */
+        {16, 1025, 1, ONNXRUN_PRECISION_BF16, p2, -1},
+        {16, 1448, 1, ONNXRUN_PRECISION_INT8, p2, 2 | OR_RNN_TEAM_BY_ROWS},
+        {16, 37, 2, ONNXRUN_PRECISION_FP32, p2, 2 | OR_RNN_TEAM_BY_DIR},
+        {32, 37, 1, ONNXRUN_PRECISION_FP32, p4, 4 | OR_RNN_TEAM_BY_ROWS},
+        {24, 37, 1, ONNXRUN_PRECISION_FP32, p4, 3 | OR_RNN_TEAM_BY_ROWS},
+        {16, 37, 1, ONNXRUN_PRECISION_FP32, NULL, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        st.batch = cases[i].batch, st.hidden = cases[i].hidden, st.dirs = cases[i].dirs;
+        st.gh = 4 * st.hidden;
+        g->weight_precision = cases[i].precision;
+        g->pool = cases[i].pool;
+        int plan = or_rnn_team_members(g, &st);
+        if (cases[i].plan < 0)
+            cr_assert(plan > 0 && !(plan & (OR_RNN_TEAM_BY_ROWS | OR_RNN_TEAM_BY_DIR)),
+                      "case %zu: plan %#x", i, plan);
+        else
+            cr_assert_eq(plan, cases[i].plan, "case %zu: plan %#x", i, plan);
+    }
+    g->weight_precision = ONNXRUN_PRECISION_FP32;
+    g->pool = p2;
+    or_graph_free(g);
+    free_case(&ref, &in);
+    or_threadpool_destroy(p2);
+    or_threadpool_destroy(p4);
 }
 
 /* Unforced, two threads: a bidirectional batch of 4+ rows runs one direction
@@ -679,7 +794,7 @@ Test(recurrent_team, invalid_env_value_plans_as_unset) {
     or_graph *g = build(&c, &in, NULL, TEAM_DEFAULT, ONNXRUN_PRECISION_FP32);
     const or_rnn_state *s = rnn_node(g)->state;
     cr_expect_eq(or_rnn_team_members(g, s), 0, "unset, one thread");
-    static const char *const invalid[] = {"yes", "4", "1 ", "01", "-1"};
+    static const char *const invalid[] = {"yes", "5", "1 ", "01", "-1"};
     for (size_t i = 0; i < sizeof invalid / sizeof *invalid; i++) {
         setenv("ONNXRUN_RNN_TEAM", invalid[i], 1);
         cr_expect_eq(or_rnn_team_members(g, s), 0, "'%s'", invalid[i]);
