@@ -76,20 +76,26 @@ static bool simd_isa(void) {
  * 35.0 -> 63.7). With 3+ threads the split keeps them all busy (unmeasured). */
 #define BY_DIR_MIN_BATCH 4
 
-/* One direction on 2+ threads, at 8 batch rows per member or more and R of
- * up to 8 MiB (as packed): each member takes its share of the rows through
- * each chunk of steps, with every unit, on its own state and X·Wᵀ; the
- * members meet once a chunk (where a finished thread takes over a late
- * one's part), not at every step, but each reads all of R at every step. Measured on the
- * 2-core Zen 5 VM (its two vCPUs on two L3s: a cache line makes the round
- * trip between them in 460 ns), 2 threads, split units -> split rows, 3-4
- * alternating process pairs: LSTM hidden 512 (R 4 MiB) batch 16 0.91, 32
- * 0.89, 64 0.90, but batch 8 1.21; LSTM hidden 300 batch 16 0.84, hidden
- * 256 batch 12 0.87, RNN hidden 512 batch 16 0.80 (R 1-1.4 MiB); GRU
- * hidden 768 (R 6.75 MiB) batch 16 0.98, batch 32 0.96; GRU hidden 1024 (R
- * 12 MiB) batch 16 1.16, batch 32 1.24; batch 8 with 4 rows a member
- * 1.00-1.02 (LSTM hidden 256, GRU hidden 384). */
-#define BY_ROWS_MIN_ROWS 8
+/* One direction on 2+ threads splits the batch rows, a share for each
+ * thread, where that share has 6 rows or more (4 with an R of up to 768
+ * KiB) and R takes 8 MiB or less (as packed): each member takes its rows
+ * through each chunk of steps, with every unit, on its own state and X·Wᵀ;
+ * the members meet once a chunk (where a finished thread takes over a late
+ * one's part), not at every step, but each reads all of R at every step.
+ * Measured on the 2-core Zen 5 VM (its two vCPUs on two L3s: a cache line
+ * makes the round trip between them in 460 ns), 2 threads, split units ->
+ * split rows, 3-4 alternating process pairs, one-layer models:
+ *  - R of 256 KiB-1.7 MiB: 1-2 rows a member, LSTM h128 1.03-1.05; 4 rows,
+ *    LSTM h128 0.73, GRU h256 0.88, LSTM h256 1.00, GRU h384 1.015; 6 rows,
+ *    LSTM h128 0.66, LSTM h256 0.87, GRU h384 0.88; 8 rows, LSTM h300 0.84,
+ *    RNN h512 0.80;
+ *  - R of 4 MiB (LSTM h512): 4 rows 1.21, 6 rows 0.95, 8 rows 0.91, 16-32
+ *    rows 0.89-0.90;
+ *  - R of 6.75 MiB (GRU h768): 8 rows 0.98, 16 rows 0.96; of 12 MiB (GRU
+ *    h1024): 8 rows 1.16, 16 rows 1.24. */
+#define BY_ROWS_MIN_ROWS 6
+#define BY_ROWS_MIN_ROWS_SMALL_R 4
+#define BY_ROWS_SMALL_R_BYTES (768u << 10)
 #define BY_ROWS_MAX_R_BYTES (8u << 20)
 
 static bool by_rows_pays(const or_graph *g, const or_rnn_state *s, int threads) {
@@ -97,7 +103,9 @@ static bool by_rows_pays(const or_graph *g, const or_rnn_state *s, int threads) 
               : g->weight_precision == ONNXRUN_PRECISION_BF16 ? 2
                                                               : 4;
     double r_bytes = (double)s->gh * (double)s->hidden * esz;
-    return threads >= 2 && s->dirs == 1 && s->batch >= 2 * BY_ROWS_MIN_ROWS &&
+    int64_t min_rows =
+        r_bytes <= BY_ROWS_SMALL_R_BYTES ? BY_ROWS_MIN_ROWS_SMALL_R : BY_ROWS_MIN_ROWS;
+    return threads >= 2 && s->dirs == 1 && s->batch / threads >= min_rows &&
            r_bytes <= BY_ROWS_MAX_R_BYTES;
 }
 
@@ -123,8 +131,7 @@ int or_rnn_team_members(const or_graph *g, const or_rnn_state *s) {
     bool by_dir = env == 1 || env == 3 || (env < 0 && threads == 2 && s->batch >= BY_DIR_MIN_BATCH);
     if (s->dirs == 2 && threads >= 2 && by_dir) return 2 | OR_RNN_TEAM_BY_DIR;
     if (env == 4 || (env < 0 && by_rows_pays(g, s, threads))) {
-        int64_t most = env == 4 ? s->batch : s->batch / BY_ROWS_MIN_ROWS;
-        int members = most < threads ? (int)most : threads;
+        int members = s->batch < threads ? (int)s->batch : threads; /* a row each at least */
         return (members > 1 ? members : 1) | OR_RNN_TEAM_BY_ROWS;
     }
     return threads < blocks ? threads : (int)blocks;

@@ -23,8 +23,8 @@
  * own thread with its own state and input product chunks, no
  * synchronisation at all.
  *
- * Split rows (one direction, 2+ threads, 8+ batch rows a member, R of up to
- * 8 MiB): each member owns a share of the batch rows and every unit (all of
+ * Split rows (one direction, 2+ threads, 6+ batch rows a member, or 4+ with
+ * R of up to 768 KiB, and R of up to 8 MiB): each member owns a share of the batch rows and every unit (all of
  * R, one pack shared by the members); per chunk of steps it computes its
  * rows' X·Wᵀ into its own buffer, then runs the chunk's steps on its own copy
  * of its rows' state. A chunk is one phase, so members meet once a chunk.

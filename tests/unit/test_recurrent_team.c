@@ -701,11 +701,12 @@ Test(recurrent_team, split_rows_equal_lengths) {
     }
 }
 
-/* Unforced: one direction on 2+ threads splits the batch rows from 8 rows a
- * member while R, as packed, takes 8 MiB or less; it splits the units
- * below that batch, past that size and with one thread splits nothing. The
- * rule is asked of copies of a planned node's state with other sizes. */
-Test(recurrent_team, default_plan_splits_rows_from_8_a_member) {
+/* Unforced: one direction on 2+ threads splits the batch rows where each
+ * thread's share has 6 rows or more (4 with R of up to 768 KiB as packed)
+ * and R takes 8 MiB or less; it splits the units otherwise, and with one
+ * thread uses no team. The rule is asked of copies of a planned node's
+ * state with other sizes (LSTM: R is 16·hidden² bytes in fp32). */
+Test(recurrent_team, default_plan_splits_rows) {
     if (!simd()) cr_skip_test("the engine needs AVX2 or AVX-512");
     rng_state = 5150;
     or_threadpool *p2 = or_threadpool_create(2), *p4 = or_threadpool_create(4);
@@ -720,21 +721,28 @@ Test(recurrent_team, default_plan_splits_rows_from_8_a_member) {
     cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
     expect_ref(&c, g, &ref, 2e-5, "default split rows");
     or_rnn_state st = *s;
+    const int rows2 = 2 | OR_RNN_TEAM_BY_ROWS, units = -1;
     struct {
         int64_t batch, hidden, dirs;
         int precision;
         or_threadpool *pool;
-        int plan; /* -1: split units */
+        int plan;
     } cases[] = {
-        {15, 37, 1, ONNXRUN_PRECISION_FP32, p2, -1},
-        {16, 724, 1, ONNXRUN_PRECISION_FP32, p2, 2 | OR_RNN_TEAM_BY_ROWS},  /* R 8,386,816 B */
-        {16, 725, 1, ONNXRUN_PRECISION_FP32, p2, -1},                       /* 8,410,000 B */
-        {16, 1024, 1, ONNXRUN_PRECISION_BF16, p2, 2 | OR_RNN_TEAM_BY_ROWS}, /* 8 MiB */
-        {16, 1025, 1, ONNXRUN_PRECISION_BF16, p2, -1},
-        {16, 1448, 1, ONNXRUN_PRECISION_INT8, p2, 2 | OR_RNN_TEAM_BY_ROWS},
+        {7, 37, 1, ONNXRUN_PRECISION_FP32, p2, units},  /* 3 rows a thread */
+        {8, 37, 1, ONNXRUN_PRECISION_FP32, p2, rows2},  /* 4, R 21,904 B */
+        {8, 219, 1, ONNXRUN_PRECISION_FP32, p2, rows2}, /* R 767,376 B */
+        {8, 222, 1, ONNXRUN_PRECISION_FP32, p2, units}, /* R 788,544 B */
+        {11, 256, 1, ONNXRUN_PRECISION_FP32, p2, units},
+        {12, 256, 1, ONNXRUN_PRECISION_FP32, p2, rows2},
+        {12, 724, 1, ONNXRUN_PRECISION_FP32, p2, rows2},  /* R 8,386,816 B */
+        {12, 725, 1, ONNXRUN_PRECISION_FP32, p2, units},  /* R 8,410,000 B */
+        {12, 1024, 1, ONNXRUN_PRECISION_BF16, p2, rows2}, /* 8 MiB */
+        {12, 1025, 1, ONNXRUN_PRECISION_BF16, p2, units},
+        {12, 1448, 1, ONNXRUN_PRECISION_INT8, p2, rows2},
         {16, 37, 2, ONNXRUN_PRECISION_FP32, p2, 2 | OR_RNN_TEAM_BY_DIR},
-        {32, 37, 1, ONNXRUN_PRECISION_FP32, p4, 4 | OR_RNN_TEAM_BY_ROWS},
-        {24, 37, 1, ONNXRUN_PRECISION_FP32, p4, 3 | OR_RNN_TEAM_BY_ROWS},
+        {16, 37, 1, ONNXRUN_PRECISION_FP32, p4, 4 | OR_RNN_TEAM_BY_ROWS},
+        {20, 256, 1, ONNXRUN_PRECISION_FP32, p4, units}, /* 5 rows a thread */
+        {24, 256, 1, ONNXRUN_PRECISION_FP32, p4, 4 | OR_RNN_TEAM_BY_ROWS},
         {16, 37, 1, ONNXRUN_PRECISION_FP32, NULL, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -743,7 +751,7 @@ Test(recurrent_team, default_plan_splits_rows_from_8_a_member) {
         g->weight_precision = cases[i].precision;
         g->pool = cases[i].pool;
         int plan = or_rnn_team_members(g, &st);
-        if (cases[i].plan < 0)
+        if (cases[i].plan == units)
             cr_assert(plan > 0 && !(plan & (OR_RNN_TEAM_BY_ROWS | OR_RNN_TEAM_BY_DIR)),
                       "case %zu: plan %#x", i, plan);
         else
