@@ -23,15 +23,16 @@
  * own thread with its own state and input product chunks, no
  * synchronisation at all.
  *
- * Split rows (one direction, 2+ threads, 6+ batch rows a member, or 4+ with
- * R of up to 768 KiB, and R of up to 8 MiB): each member owns a share of the batch rows and every unit (all of
- * R, one pack shared by the members); per chunk of steps it computes its
- * rows' X·Wᵀ into its own buffer, then runs the chunk's steps on its own copy
- * of its rows' state. A chunk is one phase, so members meet once a chunk.
+ * Split rows (one direction, 2+ threads, 6+ batch rows a member, or 4+
+ * with R of up to 768 KiB, and R of up to 8 MiB): each member owns a share
+ * of the batch rows and every unit (all of R, one pack shared by the
+ * members); per chunk of steps it computes its rows' X·Wᵀ into its own
+ * buffer, then runs the chunk's steps on its own copy of its rows' state.
+ * A chunk is one phase, so members meet once a chunk.
  *
  * Used for float on AVX2 and AVX-512 (BF16/S8 weights too) with static R,
- * by default when the pool has 2+ threads, splitting units (see
- * or_rnn_team_members); everything else keeps the step-by-step path of
+ * by default when the pool has 2+ threads, splitting units, directions or
+ * rows (see or_rnn_team_members); everything else keeps the step-by-step path of
  * recurrent.c. ONNXRUN_RNN_TEAM=0 forces the old path, =1 forces the engine
  * wherever it can run (also one thread; two directions on 2+ threads run by
  * direction), =2 forces it splitting units, =3 as 1 with threads taking
