@@ -180,7 +180,8 @@ static double whole_xw_bytes(const or_graph *g, const or_node *n, const or_rnn_s
 static bool worth_it(const or_graph *g, const or_rnn_state *s, bool packed_pair, double xw_bytes) {
     int64_t env = or_env_value(OR_ENV_RNN_PIPE), team = or_env_value(OR_ENV_RNN_TEAM);
     bool simd = or_cpu_isa() == OR_ISA_AVX512 || or_cpu_isa() == OR_ISA_AVX2;
-    if (env == 0 || team == 0 || team == 2 || team == 4 || !simd || or_mem_cap(or_mem_current()) > 0)
+    if (env == 0 || team == 0 || team == 2 || team == 4 || !simd ||
+        or_mem_cap(or_mem_current()) > 0)
         return false;
     if (g->weight_precision != ONNXRUN_PRECISION_FP32 || s->dtype != OR_FLOAT) return false;
     if (env == 1) return true;
