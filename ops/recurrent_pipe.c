@@ -177,7 +177,8 @@ static double whole_xw_bytes(const or_graph *g, const or_node *n, const or_rnn_s
  * back (packed_pair, either layer) can only run paired or one thread per
  * layer: paired, whatever the batch and length (a batch-1 pair took
  * 1.09-1.19 of the split's time, one thread per layer about twice it). */
-static bool worth_it(const or_graph *g, const or_rnn_state *s, bool packed_pair, double xw_bytes) {
+static bool worth_it(const or_graph *g, const or_rnn_state *s, bool packed_pair, bool rows_instead,
+                     double xw_bytes) {
     int64_t env = or_env_value(OR_ENV_RNN_PIPE), team = or_env_value(OR_ENV_RNN_TEAM);
     bool simd = or_cpu_isa() == OR_ISA_AVX512 || or_cpu_isa() == OR_ISA_AVX2;
     if (env == 0 || team == 0 || team == 2 || team == 4 || !simd ||
@@ -187,6 +188,7 @@ static bool worth_it(const or_graph *g, const or_rnn_state *s, bool packed_pair,
     if (env == 1) return true;
     if (or_threadpool_size(g->pool) != 2) return false;
     if (packed_pair) return true;
+    if (rows_instead) return false;
     return s->batch >= PIPE_MIN_BATCH && s->seq / PIPE_MIN_CHUNKS >= chunk_of(s->batch) &&
            xw_bytes <= OR_RNN_PIPE_XW_BYTES;
 }
@@ -206,6 +208,26 @@ static bool is_second(const or_graph *g, const or_node *n, int depth) {
     return a && depth < PIPE_MAX_LAYERS && pair_fits(g, a, n) && !is_second(g, a, depth + 1);
 }
 
+/* Whether either layer, alone, would have its team split the batch rows
+ * (recurrent_team.c), which measured as fast as the pair or faster, with
+ * far less X·Wᵀ kept (2-core Zen 5, 2 threads, split rows per layer ->
+ * pipelined pair, 4-8 alternating process pairs: LSTM hidden 512 2 layers
+ * batch 16 0.995, batch 32 0.93; GRU hidden 256 2 layers batch 16 0.91;
+ * LSTM hidden 256 3 layers batch 24 0.95). */
+static bool rows_instead(const or_graph *g, const or_rnn_state *s, const or_node *n,
+                         const or_node *other) {
+    const or_node *layers[2] = {n, other};
+    for (int i = 0; i < 2; i++) {
+        int ri = layers[i]->n_inputs > 2 ? layers[i]->inputs[2] : -1;
+        const or_tensor *r = ri >= 0 ? &g->tensors[ri] : NULL;
+        if (!r || r->rank != 3) continue;
+        or_rnn_state alone = *s;
+        alone.dirs = 1, alone.gh = r->dims[1], alone.hidden = r->dims[2];
+        if (or_rnn_team_members(g, &alone) & OR_RNN_TEAM_BY_ROWS) return true;
+    }
+    return false;
+}
+
 int or_rnn_pipe_role(or_graph *g, const or_node *n, const or_rnn_state *s, int *partner) {
     *partner = -1;
     const or_node *a = is_second(g, n, 0) ? first_of(g, n) : NULL;
@@ -213,7 +235,7 @@ int or_rnn_pipe_role(or_graph *g, const or_node *n, const or_rnn_state *s, int *
     const or_node *other = a ? a : b;
     if (!other || (b && !pair_fits(g, n, b))) return 0;
     if (!worth_it(g, s, or_rnn_packed_for_pipe(g, n) || or_rnn_packed_for_pipe(g, other),
-                  whole_xw_bytes(g, a ? a : n, s)))
+                  rows_instead(g, s, n, other), whole_xw_bytes(g, a ? a : n, s)))
         return 0;
     if (a) {
         /* Only as the partner its first layer chose when it was prepared. */

@@ -159,7 +159,7 @@ class Conv1dGru(nn.Module):
 class GruLstmStack(nn.Module):
     """A GRU, then a 2-layer LSTM over its output, h0 omitted: three stacked
     recurrent nodes, the first two of which onnxrun pipelines across two
-    threads (ops/recurrent_pipe.c; onnxrun_args holds --threads 2)."""
+    threads at batch 4 (ops/recurrent_pipe.c; onnxrun_args holds --threads 2)."""
 
     def __init__(self):
         super().__init__()
@@ -271,7 +271,8 @@ MODELS = {
         {"x": {0: "seq", 1: "batch"}, "y": {0: "seq", 1: "batch"}, "h_gru": {1: "batch"},
          "h_lstm": {1: "batch"}, "c_lstm": {1: "batch"}},
         lambda g, b, t: (randn(g, t, b, 10),),
-        # batch 16 and 4 are pipelined by default on two threads, batch 1 is not
+        # on two threads by default: batch 16 splits each layer's batch rows, batch 4
+        # pipelines the first two layers, batch 1 splits each layer's units
         [(16, 24), (4, 40), (1, 6)],
     ),
 }

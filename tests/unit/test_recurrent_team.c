@@ -1414,7 +1414,8 @@ Test(recurrent_pipe, second_layer_xw_is_a_ring) {
     stack_reference(&st, ref);
     const char *forced[2] = {NULL, "3"};
     for (int f = 0; f < 2; f++) {
-        or_graph *g = build_stack(&st, two, NULL, forced[f], 0);
+        /* paired although each layer would split its 16 rows (default_plan) */
+        or_graph *g = build_stack(&st, two, "1", forced[f], 0);
         unsetenv("ONNXRUN_RNN_CHUNK");
         cr_assert(pipelined(g, 1));
         const or_rnn_state *a = g->nodes[layer_node(g, 0)].state;
@@ -1435,8 +1436,10 @@ Test(recurrent_pipe, second_layer_xw_is_a_ring) {
 
 /* Unset, a pair is pipelined on exactly two threads, with fp32 weights,
  * at batch 4 or more, when the sequence has at least 8 chunks (16 rows of
- * batch × steps each). Never under a memory cap, even forced; not when the first
- * layer's X·Wᵀ for the whole sequence outgrows OR_RNN_PIPE_XW_BYTES. */
+ * batch × steps each), unless either layer would split its batch rows
+ * instead (batch 8 or more here: 4 rows a thread and a small R). Never under
+ * a memory cap, even forced; not when the first layer's X·Wᵀ for the whole
+ * sequence outgrows OR_RNN_PIPE_XW_BYTES. */
 Test(recurrent_pipe, default_plan) {
     if (!simd()) cr_skip_test("pipelining needs the team engine (AVX2 or AVX-512)");
     static const char *const ops[2] = {"LSTM", "LSTM"};
@@ -1449,22 +1452,26 @@ Test(recurrent_pipe, default_plan) {
         int precision;
         bool want;
     } cases[] = {
-        {8, 16, two, NULL, NULL, 0, true},   /* chunks of 1 step */
+        {24, 6, two, NULL, NULL, 0, true},   /* chunks of 3 steps */
         {32, 4, two, NULL, NULL, 0, true},   /* chunks of 4 steps */
         {31, 4, two, NULL, NULL, 0, false},  /* under 8 chunks */
-        {7, 16, two, NULL, NULL, 0, false},  /* under 8 chunks */
+        {23, 6, two, NULL, NULL, 0, false},  /* under 8 chunks */
         {200, 1, two, NULL, NULL, 0, false}, /* batch 1 */
-        {8, 16, four, NULL, NULL, 0, false}, /* four threads: the split */
-        {8, 16, NULL, NULL, NULL, 0, false}, /* one thread */
-        {8, 16, NULL, "1", NULL, 0, true},   /* forced */
-        {8, 16, two, "0", NULL, 0, false},   /* off */
-        {8, 16, two, NULL, "0", 0, false},   /* team engine off */
-        {8, 16, two, NULL, "2", 0, false},   /* team engine splitting units */
-        {8, 16, two, "1", NULL, ONNXRUN_PRECISION_BF16, false},
-        /* The first layer's X·Wᵀ for the whole sequence (5120 bytes a step)
+        {24, 6, four, NULL, NULL, 0, false}, /* four threads: the split */
+        {24, 6, NULL, NULL, NULL, 0, false}, /* one thread */
+        {24, 6, NULL, "1", NULL, 0, true},   /* forced */
+        {24, 6, two, "0", NULL, 0, false},   /* off */
+        {24, 6, two, NULL, "0", 0, false},   /* team engine off */
+        {24, 6, two, NULL, "2", 0, false},   /* team engine splitting units */
+        {24, 6, two, NULL, "4", 0, false},   /* team engine splitting rows */
+        {8, 16, two, NULL, NULL, 0, false},  /* each layer splits its rows instead */
+        {16, 8, two, NULL, NULL, 0, false},  /* so it does 4 rows a thread of a small R */
+        {8, 16, two, "1", NULL, 0, true},    /* forced */
+        {24, 6, two, "1", NULL, ONNXRUN_PRECISION_BF16, false},
+        /* The first layer's X·Wᵀ for the whole sequence (1920 bytes a step)
          * within OR_RNN_PIPE_XW_BYTES, and just past it. */
-        {3276, 16, two, NULL, NULL, 0, true},
-        {3277, 16, two, NULL, NULL, 0, false},
+        {8738, 6, two, NULL, NULL, 0, true},
+        {8739, 6, two, NULL, NULL, 0, false},
     };
     rng_state = 79;
     {
