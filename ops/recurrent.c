@@ -890,8 +890,10 @@ static int alloc_scratch(or_graph *g, or_node *n, or_rnn_state *s) {
     bool by_dir = team && (s->cache->team_members & OR_RNN_TEAM_BY_DIR);
     s->xw_dirs = by_dir || up_front ? (int)D : 1;
     bool fold = s->cache && s->cache->fold.indices >= 0; /* X·Wᵀ read from its tables */
+    /* Members splitting the rows keep their rows' X·Wᵀ in buffers of their own. */
+    bool own_xw = team && (s->cache->team_members & OR_RNN_TEAM_BY_ROWS);
     bool ok = !__builtin_mul_overflow(s->chunk, B, &rows) &&
-              region(fold ? 0 : rows, s->xw_dirs, s->gh, s->esz, &sz[0]) &&           /* xw */
+              region(fold || own_xw ? 0 : rows, s->xw_dirs, s->gh, s->esz, &sz[0]) && /* xw */
               region(B, s->gh, 1, s->esz, &sz[1]) &&                                  /* rg */
               region(gru && !s->linear_before_reset ? B : 0, H, 1, s->esz, &sz[2]) && /* rh */
               region(D, B, H, s->esz, &sz[3]) &&                                      /* h */

@@ -628,6 +628,7 @@ static void run_rows(const team_ctx *tc, int d, int64_t k, int mi) {
     or_rnn_state *s = tc->s;
     const member *m = &tc->t->m[mi];
     const int64_t end = k + s->chunk < s->max_len ? k + s->chunk : s->max_len;
+    if (m->nb == 0) return; /* a re-plan for fewer rows than the pack's members */
     if (k == 0) rows_state_copy(s, m, d, m->hs[0], true);
     if (!s->fold) input_part(tc, d, k, mi);
     for (; k < end; k++)
