@@ -890,9 +890,13 @@ static int alloc_scratch(or_graph *g, or_node *n, or_rnn_state *s) {
     bool by_dir = team && (s->cache->team_members & OR_RNN_TEAM_BY_DIR);
     s->xw_dirs = by_dir || up_front ? (int)D : 1;
     bool fold = s->cache && s->cache->fold.indices >= 0; /* X·Wᵀ read from its tables */
-    /* Members splitting the rows keep their rows' X·Wᵀ in buffers of their own. */
+    /* Members splitting the rows keep their rows' X·Wᵀ in buffers of their
+     * own (recurrent_team.c), of at most this many bytes together: checked
+     * here, not allocated. */
     bool own_xw = team && (s->cache->team_members & OR_RNN_TEAM_BY_ROWS);
+    size_t members_xw;
     bool ok = !__builtin_mul_overflow(s->chunk, B, &rows) &&
+              region(fold ? 0 : rows, 1, s->gh, s->esz, &members_xw) &&
               region(fold || own_xw ? 0 : rows, s->xw_dirs, s->gh, s->esz, &sz[0]) && /* xw */
               region(B, s->gh, 1, s->esz, &sz[1]) &&                                  /* rg */
               region(gru && !s->linear_before_reset ? B : 0, H, 1, s->esz, &sz[2]) && /* rh */
@@ -1150,19 +1154,19 @@ void or_rnn_input_chunk(or_graph *g, const or_node *n, int d, int64_t k0, const 
                         or_threadpool *pool) {
     or_rnn_state *s = n->state;
     int64_t k1 = k0 + s->chunk < s->max_len ? k0 + s->chunk : s->max_len;
-    unsigned char *xw =
-        s->xw + (size_t)((s->xw_dirs > 1 ? d : 0) * s->chunk * s->batch * s->gh) * s->esz;
     w_product p = {.d = d,
                    .ldc = s->gh,
                    .col0 = part->col0,
                    .ncols = part->ncols,
                    .work = part->work,
                    .pool = pool};
-    const int parts = part->parts, i = part->index;
-    if (part->own_xw) {
+    if (part->own_xw) { /* s->xw may be absent (split rows) */
         own_rows_chunk(g, n, d, k0, k1, part, &p);
         return;
     }
+    unsigned char *xw =
+        s->xw + (size_t)((s->xw_dirs > 1 ? d : 0) * s->chunk * s->batch * s->gh) * s->esz;
+    const int parts = part->parts, i = part->index;
     /* One chunk of the whole sequence in layout 0 holds time t of row b at
      * t * batch + b whatever the lengths: one product over all of X. */
     bool whole = k0 == 0 && s->chunk >= s->seq;
