@@ -5,9 +5,9 @@
  * The model is packed, a session is created from the buffer, every input is
  * bound with data of its declared shape and the model is run (twice, to cover
  * the plan cache), then every output is read. A run-mode byte after the
- * nodes picks threads, allocator, graph outputs and ONNXRUN_RNN_PIPE (gen.mode). Any outcome but a
- * crash, leak or UB report is fine. With FUZZ_MODEL_OUT=path set, each input's model is also
- * written to path, so that a finding can be replayed with the CLI. */
+ * nodes picks threads, allocator, graph outputs, ONNXRUN_RNN_PIPE and ONNXRUN_RNN_TEAM (gen.mode).
+ * Any outcome but a crash, leak or UB report is fine. With FUZZ_MODEL_OUT=path set, each input's
+ * model is also written to path, so that a finding can be replayed with the CLI. */
 #include "onnx.pb-c.h"
 #include "onnxrun.h"
 #include "registry.h"
@@ -96,7 +96,7 @@ typedef struct gen {
     Onnx__AttributeProto *attr_p[MAX_NODES][MAX_ATTR];
     /* the run mode byte (read after the nodes): bit 0 two threads, bit 1 a
      * budgeted allocator and no cap, bit 2 only the last node's outputs are
-     * graph outputs, bit 3 ONNXRUN_RNN_PIPE=1 */
+     * graph outputs, bit 3 ONNXRUN_RNN_PIPE=1, bit 4 ONNXRUN_RNN_TEAM=4 */
     unsigned mode;
     /* outputs */
     Onnx__ValueInfoProto gout[MAX_NODES * MAX_NOUT], *gout_p[MAX_NODES * MAX_NOUT];
@@ -543,6 +543,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         unsigned mode = g->mode;
         if (mode & 8) setenv("ONNXRUN_RNN_PIPE", "1", 1);
+        if (mode & 16) setenv("ONNXRUN_RNN_TEAM", "4", 1); /* the team splitting batch rows */
         size_t budget = FUZZ_BUDGET;
         onnxrun_allocator budgeted = {budget_alloc, budget_free, &budget};
         onnxrun_options opt;
@@ -557,6 +558,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (st == ONNXRUN_OK) bind_and_run(s, &f);
         onnxrun_session_destroy(s);
         unsetenv("ONNXRUN_RNN_PIPE");
+        unsetenv("ONNXRUN_RNN_TEAM");
         if (budget != FUZZ_BUDGET) __builtin_trap(); /* a block never given back */
     }
     free(buf);
