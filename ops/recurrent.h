@@ -355,12 +355,18 @@ static inline const unsigned char *or_rnn_fold_xw(const or_rnn_state *s, int d, 
 /* X_t·W_dᵀ of sequence b at iteration k (its time t): a row of the fold's
  * table, or of direction d's chunk buffer, which holds iterations [k0, k0 +
  * chunk) with row b's stored in time order (or_rnn_input_chunk). */
+/* Where row b's X·Wᵀ for iteration k sits among its steps of k's chunk
+ * (stored in time order; see or_rnn_input_chunk). */
+static inline int64_t or_rnn_xw_local(const or_rnn_state *s, int d, int64_t k, int64_t b) {
+    int64_t k0 = k / s->chunk * s->chunk,
+            kb = s->lens[b] < k0 + s->chunk ? s->lens[b] : k0 + s->chunk;
+    return or_rnn_reversed(s, d) ? kb - 1 - k : k - k0;
+}
+
 static inline const unsigned char *or_rnn_xw_at(const or_rnn_state *s, int d, int64_t k, int64_t b,
                                                 int64_t t) {
     if (s->fold) return or_rnn_fold_xw(s, d, t, b);
-    int64_t k0 = k / s->chunk * s->chunk,
-            kb = s->lens[b] < k0 + s->chunk ? s->lens[b] : k0 + s->chunk;
-    int64_t local = or_rnn_reversed(s, d) ? kb - 1 - k : k - k0;
+    int64_t local = or_rnn_xw_local(s, d, k, b);
     int64_t buf = s->xw_dirs > 1 ? d : 0;
     return s->xw + (size_t)(((buf * s->chunk + local) * s->batch + b) * s->gh) * s->esz;
 }

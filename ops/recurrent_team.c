@@ -419,12 +419,8 @@ typedef struct team_ctx {
  * in place where it has every unit, else gathered. */
 static const float *member_xw(const or_rnn_state *s, const member *m, int d, int64_t k, int64_t b,
                               int64_t t) {
-    if (s->team->by_rows && !s->fold) {
-        int64_t k0 = k / s->chunk * s->chunk;
-        int64_t kb = s->lens[b] < k0 + s->chunk ? s->lens[b] : k0 + s->chunk;
-        int64_t local = or_rnn_reversed(s, d) ? kb - 1 - k : k - k0;
-        return m->xw + (local * m->nb + b - m->b0) * s->gh;
-    }
+    if (s->team->by_rows && !s->fold)
+        return m->xw + (or_rnn_xw_local(s, d, k, b) * m->nb + b - m->b0) * s->gh;
     if (m->ns == s->hidden) return (const float *)or_rnn_xw_at(s, d, k, b, t);
     return m->xw + (b - m->b0) * s->spec->gates * m->ns;
 }
