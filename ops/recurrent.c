@@ -1114,6 +1114,22 @@ size_t or_rnn_input_work_size(const or_rnn_state *s, int64_t rows) {
     return qw && qw->kind != OR_Q_F32 ? or_qmat_work_size(qw, rows) : 0;
 }
 
+/* One product per batch row b of [b0, b1) over its steps of [k0, k1), its
+ * first step into C + (b - b0) * gh, a step's rows `row_stride` rows apart. */
+static void per_row_products(or_graph *g, const or_node *n, int d, int64_t k0, int64_t k1,
+                             int64_t b0, int64_t b1, unsigned char *C, int64_t row_stride,
+                             w_product *p) {
+    or_rnn_state *s = n->state;
+    for (int64_t b = b0; b < b1; b++) {
+        int64_t kb = row_end(s, b, k1);
+        if (kb <= k0) continue;
+        int64_t t0 = or_rnn_reversed(s, d) ? s->lens[b] - kb : k0;
+        p->M = kb - k0, p->row0 = or_rnn_x_row(s, t0, b), p->row_step = s->layout ? 1 : s->batch;
+        p->C = C + (size_t)((b - b0) * s->gh) * s->esz, p->ldc = row_stride * s->gh;
+        gemm_w(g, n, s, p);
+    }
+}
+
 /* The batch rows [b0, b0 + nb) of part `part` of a chunk of iterations
  * [k0, k1), into its own buffer, [chunk][nb][gh]: with rows of equal
  * length in layout 0, one product per step over the part's rows (adjacent
@@ -1134,14 +1150,7 @@ static void own_rows_chunk(or_graph *g, const or_node *n, int d, int64_t k0, int
         }
         return;
     }
-    for (int64_t b = b0; b < b0 + nb; b++) {
-        int64_t kb = row_end(s, b, k1);
-        if (kb <= k0) continue;
-        int64_t t0 = or_rnn_reversed(s, d) ? s->lens[b] - kb : k0;
-        p->M = kb - k0, p->row0 = or_rnn_x_row(s, t0, b), p->row_step = s->layout ? 1 : s->batch;
-        p->C = own + (size_t)((b - b0) * s->gh) * s->esz, p->ldc = nb * s->gh;
-        gemm_w(g, n, s, p);
-    }
+    per_row_products(g, n, d, k0, k1, b0, b0 + nb, own, nb, p);
 }
 
 /* Row b's chunk starting at k0 holds iterations [k0, kb), kb = row_end;
@@ -1179,14 +1188,9 @@ void or_rnn_input_chunk(or_graph *g, const or_node *n, int d, int64_t k0, const 
         gemm_w(g, n, s, &p);
         return;
     }
-    for (int64_t b = s->batch * i / parts; b < s->batch * (i + 1) / parts; b++) {
-        int64_t kb = row_end(s, b, k1);
-        if (kb <= k0) continue;
-        int64_t t0 = or_rnn_reversed(s, d) ? s->lens[b] - kb : k0;
-        p.M = kb - k0, p.row0 = or_rnn_x_row(s, t0, b), p.row_step = s->layout ? 1 : s->batch;
-        p.C = xw + (size_t)(b * s->gh) * s->esz, p.ldc = s->batch * s->gh;
-        gemm_w(g, n, s, &p);
-    }
+    int64_t b0 = s->batch * i / parts;
+    per_row_products(g, n, d, k0, k1, b0, s->batch * (i + 1) / parts,
+                     xw + (size_t)(b0 * s->gh) * s->esz, s->batch, &p);
 }
 
 /* Copies initial_h / initial_c (or zeros) into a [dirs, batch, hidden] state. */
