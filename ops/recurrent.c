@@ -481,8 +481,7 @@ bool or_rnn_f32_panels(const or_rnn_state *s, int precision) {
     return big || one_row || (s->batch > 2 && s->batch <= PANEL_MAX_BATCH);
 }
 
-/* Bytes of one direction's R packed as kind. */
-static double r_bytes(const or_rnn_state *s, or_qkind kind) {
+double or_rnn_r_bytes(const or_rnn_state *s, or_qkind kind) {
     double per_weight = kind == OR_Q_BF16 ? 2 : kind == OR_Q_S8 ? 1 : (double)s->esz;
     return (double)s->gh * (double)s->hidden * per_weight;
 }
@@ -498,7 +497,7 @@ static double r_bytes(const or_rnn_state *s, or_qkind kind) {
 bool or_rnn_r_one_stream_on(const or_rnn_state *s, or_qkind kind, or_pack_source src,
                             size_t l3_bytes) {
     return kind == OR_Q_F32 && src == OR_PACK_L3 && s->batch == 1 &&
-           r_bytes(s, kind) <= (double)l3_bytes / 4;
+           or_rnn_r_bytes(s, kind) <= (double)l3_bytes / 4;
 }
 
 bool or_rnn_r_one_stream(const or_rnn_state *s, or_qkind kind, or_pack_source src) {
@@ -522,7 +521,7 @@ or_pack_source or_rnn_r_source(const or_rnn_state *s, or_qkind kind) {
     if (forced >= 0)
         return forced == 1 ? OR_PACK_MEMORY : forced == 2 ? OR_PACK_L3 : OR_PACK_CACHED;
     if (s->batch > 16) return OR_PACK_CACHED; /* measured up to 16; more rows reuse each line */
-    double bytes = r_bytes(s, kind);
+    double bytes = or_rnn_r_bytes(s, kind);
     size_t l2 = or_cpu_l2_bytes(), l3 = or_cpu_l3_bytes();
     if (l3 > 0 && bytes > 0.75 * (double)l3) return OR_PACK_MEMORY;
     return l2 > 0 && bytes > (double)l2 ? OR_PACK_L3 : OR_PACK_CACHED;
@@ -548,7 +547,7 @@ or_pack_source or_rnn_r_source(const or_rnn_state *s, or_qkind kind) {
 bool or_rnn_r_huge_pages(const or_rnn_state *s, or_qkind kind, or_pack_source src) {
     int64_t forced = or_env_value(OR_ENV_HUGE_R);
     if (forced >= 0) return forced == 1;
-    double l2 = (double)or_cpu_l2_bytes(), bytes = r_bytes(s, kind);
+    double l2 = (double)or_cpu_l2_bytes(), bytes = or_rnn_r_bytes(s, kind);
     return s->dtype == OR_FLOAT && kind == OR_Q_F32 && src == OR_PACK_CACHED && s->batch <= 2 &&
            l2 > 0 && bytes >= l2 / 2 && bytes <= l2;
 }
@@ -588,7 +587,7 @@ int or_rnn_r_copies_on(const or_rnn_state *s, or_qkind kind, or_pack_source src,
     /* A capped session wants memory more than speed. */
     if (!plain || src != OR_PACK_CACHED || s->batch != 1 || or_mem_cap(or_mem_current()) > 0)
         return 1;
-    return or_rnn_r_copies_for(r_bytes(s, kind), l2_bytes);
+    return or_rnn_r_copies_for(or_rnn_r_bytes(s, kind), l2_bytes);
 }
 
 int or_rnn_r_copies(const or_rnn_state *s, or_qkind kind, or_pack_source src) {
@@ -610,10 +609,14 @@ static or_qkind w_kind(or_qkind kind) {
     return bf16_fast ? OR_Q_BF16 : OR_Q_F32;
 }
 
+or_qkind or_rnn_precision_kind(int precision) {
+    return precision == ONNXRUN_PRECISION_BF16   ? OR_Q_BF16
+           : precision == ONNXRUN_PRECISION_INT8 ? OR_Q_S8
+                                                 : OR_Q_F32;
+}
+
 static or_qkind r_kind(const or_rnn_cache *c) {
-    return c->precision == ONNXRUN_PRECISION_BF16   ? OR_Q_BF16
-           : c->precision == ONNXRUN_PRECISION_INT8 ? OR_Q_S8
-                                                    : OR_Q_F32;
+    return or_rnn_precision_kind(c->precision);
 }
 
 /* Whether one thread's odd steps sweep R back (or_rnn_gemm_r; the team
@@ -630,7 +633,7 @@ static or_qkind r_kind(const or_rnn_cache *c) {
  * hidden 288 (900-972 KiB) 0.87-0.88x the time, LSTM hidden 208 (676 KiB)
  * 0.99x. */
 static bool alternate_sweep(const or_rnn_state *s, or_qkind kind, or_pack_source src) {
-    double l2 = (double)or_cpu_l2_bytes(), bytes = r_bytes(s, kind);
+    double l2 = (double)or_cpu_l2_bytes(), bytes = or_rnn_r_bytes(s, kind);
     return src != OR_PACK_CACHED || (l2 > 0 && bytes > l2 / 2 && bytes <= l2);
 }
 

@@ -126,6 +126,10 @@ int or_rnn_setup(or_graph *g, or_node *n, const or_rnn_spec *spec, or_rnn_state 
  * kernels/qgemm.h rather than the blocked GEMM (AVX-512 only; measured in
  * recurrent.c). */
 bool or_rnn_f32_panels(const or_rnn_state *s, int precision);
+/* The qgemm.h kind of R's pack under a weight precision (ONNXRUN_PRECISION_*). */
+or_qkind or_rnn_precision_kind(int precision);
+/* Bytes of one direction's R packed as kind. */
+double or_rnn_r_bytes(const or_rnn_state *s, or_qkind kind);
 
 /* Where one direction's R, packed as kind, is read from on each step: its
  * packs are marked so (gemm.h's or_pack_source; qgemm.h's streamed for

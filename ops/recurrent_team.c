@@ -99,10 +99,7 @@ static bool simd_isa(void) {
 #define BY_ROWS_MAX_R_BYTES (8u << 20)
 
 static bool by_rows_pays(const or_graph *g, const or_rnn_state *s, int threads) {
-    int esz = g->weight_precision == ONNXRUN_PRECISION_INT8   ? 1
-              : g->weight_precision == ONNXRUN_PRECISION_BF16 ? 2
-                                                              : 4;
-    double r_bytes = (double)s->gh * (double)s->hidden * esz;
+    double r_bytes = or_rnn_r_bytes(s, or_rnn_precision_kind(g->weight_precision));
     int64_t min_rows =
         r_bytes <= BY_ROWS_SMALL_R_BYTES ? BY_ROWS_MIN_ROWS_SMALL_R : BY_ROWS_MIN_ROWS;
     return threads >= 2 && s->dirs == 1 && s->batch / threads >= min_rows &&
