@@ -582,8 +582,7 @@ static void phase_at(const or_rnn_state *s, long long phi, int *d, int64_t *k, i
 
 /* Member mi's part of the input product of the chunk starting at k: by
  * direction all of it, else its units' columns of every gate, or its share
- * of the rows (split rows: of X's rows, not necessarily its own batch rows,
- * so that each member multiplies W once by one large block of them). */
+ * of the rows (split rows: its own batch rows, into its own buffer). */
 static void input_part(const team_ctx *tc, int d, int64_t k, int mi) {
     const or_rnn_state *s = tc->s;
     const member *m = &tc->t->m[mi];
