@@ -163,8 +163,13 @@ static int64_t chunk_of(int64_t batch) {
 
 /* Bytes of a layer's X·Wᵀ for the whole sequence (gates * hidden from R's
  * shape; s: either layer's state, both have the same batch and length). */
+/* A layer's R tensor, or NULL. */
+static const or_tensor *r_of(const or_graph *g, const or_node *n) {
+    return n->n_inputs > 2 && n->inputs[2] >= 0 ? &g->tensors[n->inputs[2]] : NULL;
+}
+
 static double whole_xw_bytes(const or_graph *g, const or_node *n, const or_rnn_state *s) {
-    const or_tensor *r = n->n_inputs > 2 && n->inputs[2] >= 0 ? &g->tensors[n->inputs[2]] : NULL;
+    const or_tensor *r = r_of(g, n);
     double gh = r && r->rank == 3 ? (double)r->dims[1] : 0;
     return (double)s->seq * (double)s->batch * gh * sizeof(float);
 }
@@ -218,8 +223,7 @@ static bool rows_instead(const or_graph *g, const or_rnn_state *s, const or_node
                          const or_node *other) {
     const or_node *layers[2] = {n, other};
     for (int i = 0; i < 2; i++) {
-        int ri = layers[i]->n_inputs > 2 ? layers[i]->inputs[2] : -1;
-        const or_tensor *r = ri >= 0 ? &g->tensors[ri] : NULL;
+        const or_tensor *r = r_of(g, layers[i]);
         if (!r || r->rank != 3) continue;
         or_rnn_state alone = *s;
         alone.dirs = 1, alone.gh = r->dims[1], alone.hidden = r->dims[2];
