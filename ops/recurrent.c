@@ -338,7 +338,8 @@ struct or_rnn_cache {
     int isa;              /* or_cpu_isa() when packed */
     or_qmat *qw[2];       /* per direction W_d [gh, input] */
     or_qmat *qr[2][2];    /* as r */
-    int team_members;     /* recurrent_team.h: with `team`, R is packed only there */
+    int team_members;     /* recurrent_team.h: with `team`, R is packed only there, for this
+                             plan (or_rnn_team_pack_plan) */
     or_rnn_team_pack *team;
     /* How steps read R (mark_r_reads) */
     or_pack_source r_source;
@@ -765,7 +766,9 @@ static int pack_weights(or_graph *g, or_node *n, or_rnn_state *s) {
     or_rnn_cache *c = n->cache;
     bool reusable = (!w || is_initializer(g, n, 1)) && (!r || is_initializer(g, n, 2));
     bool r_panels = or_rnn_f32_panels(s, precision);
-    int team = !r ? 0 : s->pipe_role ? OR_RNN_TEAM_PIPE_PLAN : or_rnn_team_members(g, s);
+    int team = !r             ? 0
+               : s->pipe_role ? OR_RNN_TEAM_PIPE_PLAN
+                              : or_rnn_team_pack_plan(g, s, or_rnn_team_members(g, s));
     or_rnn_fold fold = {.indices = -1};
     if (w) or_rnn_fold_find(g, n, s, &fold);
     cache_want want = {s, w, r, split, precision, r_panels, team, &fold};
@@ -866,7 +869,7 @@ int64_t or_rnn_chunk_steps(const or_rnn_state *s) {
     bool team = s->cache && s->cache->team && or_mem_cap(or_mem_current()) == 0;
     size_t budget = team ? OR_RNN_TEAM_XW_BYTES : XW_CHUNK_BYTES;
     /* Members of split rows each compute their rows' share, as one thread would. */
-    int plan = s->cache ? s->cache->team_members : 0;
+    int plan = s->team_plan;
     if (team && (plan & OR_RNN_TEAM_BY_ROWS))
         budget = XW_CHUNK_BYTES * (plan & OR_RNN_TEAM_MEMBERS);
     double step_bytes = (double)s->batch * (double)s->gh * (double)s->esz;
@@ -877,7 +880,7 @@ int64_t or_rnn_chunk_steps(const or_rnn_state *s) {
 
 bool or_rnn_xw_up_front(const or_rnn_state *s) {
     const or_rnn_cache *c = s->cache;
-    return c && c->team && !(c->team_members & (OR_RNN_TEAM_BY_DIR | OR_RNN_TEAM_BY_ROWS)) &&
+    return c && c->team && !(s->team_plan & (OR_RNN_TEAM_BY_DIR | OR_RNN_TEAM_BY_ROWS)) &&
            s->chunk >= s->seq;
 }
 
@@ -890,13 +893,13 @@ static int alloc_scratch(or_graph *g, or_node *n, or_rnn_state *s) {
     /* The team engine by direction (both at once) or with its X·Wᵀ up front
      * (every direction's): a buffer per direction. */
     bool team = s->cache && s->cache->team, up_front = or_rnn_xw_up_front(s);
-    bool by_dir = team && (s->cache->team_members & OR_RNN_TEAM_BY_DIR);
+    bool by_dir = team && (s->team_plan & OR_RNN_TEAM_BY_DIR);
     s->xw_dirs = by_dir || up_front ? (int)D : 1;
     bool fold = s->cache && s->cache->fold.indices >= 0; /* X·Wᵀ read from its tables */
     /* Members splitting the rows keep their rows' X·Wᵀ in buffers of their
      * own (recurrent_team.c), of at most this many bytes together: checked
      * here, not allocated. */
-    bool own_xw = team && (s->cache->team_members & OR_RNN_TEAM_BY_ROWS);
+    bool own_xw = team && (s->team_plan & OR_RNN_TEAM_BY_ROWS);
     size_t members_xw;
     bool ok = !__builtin_mul_overflow(s->chunk, B, &rows) &&
               region(fold ? 0 : rows, 1, s->gh, s->esz, &members_xw) &&
@@ -931,6 +934,16 @@ static void carve_scratch(or_rnn_state *s, unsigned char *p) {
     s->qwork = s->parts[8] ? p + s->parts[7] : NULL;
 }
 
+/* The team engine's plan for this run on the cache's pack, made for plan
+ * `packed`: the plan this batch would choose where it runs on that pack
+ * (split rows and split units share one), else the pack's own (its R was
+ * handed back, so another could not be packed). */
+static int run_plan(const or_graph *g, const or_rnn_state *s, int packed) {
+    if (s->pipe_role) return OR_RNN_TEAM_PIPE_PLAN;
+    int plan = or_rnn_team_members(g, s);
+    return or_rnn_team_pack_plan(g, s, plan) == packed ? plan : packed;
+}
+
 int or_rnn_finish(or_graph *g, or_node *n, or_rnn_state *s, or_run_fn run) {
     pick_kernels(s);
     s->pipe_role = or_rnn_pipe_role(g, n, s, &s->pipe_partner);
@@ -940,6 +953,7 @@ int or_rnn_finish(or_graph *g, or_node *n, or_rnn_state *s, or_run_fn run) {
      * the weights handed back, keeps that pack's plan). */
     if (!s->cache || !s->cache->team || s->cache->team_members != OR_RNN_TEAM_PIPE_PLAN)
         s->pipe_role = 0;
+    s->team_plan = s->cache && s->cache->team ? run_plan(g, s, s->cache->team_members) : 0;
     if (!status) status = alloc_scratch(g, n, s);
     if (!status && s->cache && s->cache->team) status = or_rnn_team_setup(g, n, s, s->cache->team);
     if (status) {
@@ -1003,7 +1017,8 @@ static void build_biases(or_graph *g, const or_node *n, or_rnn_state *s) {
 
 #define CELL_INIT(S, T, d, peep_src)                                                               \
     (or_rnn_cell_##S) {                                                                            \
-        .hidden = s->hidden, .clip = (T)s->clip, .bias = (const T *)s->bias + (d)*s->gh,           \
+        .hidden = s->hidden, .xw_gate = s->hidden, .clip = (T)s->clip,                             \
+        .bias = (const T *)s->bias + (d)*s->gh,                                                    \
         .rbh = s->rbh ? (const T *)s->rbh + (d)*s->hidden : NULL,                                  \
         .peep = (peep_src) ? (const T *)(peep_src) + (d)*3 * s->hidden : NULL,                     \
         .input_forget = s->input_forget, .linear_before_reset = s->linear_before_reset,            \

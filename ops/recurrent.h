@@ -89,6 +89,7 @@ typedef struct or_rnn_state {
     int64_t pipe_chunk;  /* steps per hand-over, as planned (or_rnn_pipe_handover) */
     or_rnn_cache *cache; /* == n->cache, NULL when nothing was packed */
     or_rnn_team *team;   /* the fused engine's scratch when the cache has its pack */
+    int team_plan;       /* its plan (or_rnn_team_members) on that pack */
 
     /* Scratch: n->scratch (an arena slot alive while the node runs, sized in
      * prepare), cut into these at the start of each run. */

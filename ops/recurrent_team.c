@@ -41,12 +41,11 @@ typedef struct or_rmat {
 } or_rmat;
 
 struct or_rnn_team_pack {
-    int members, dirs;
+    int members, dirs;    /* members: slices of R's units per direction */
     bool by_dir;          /* one member per direction, owning every unit (q[d][0]) */
-    bool by_rows;         /* members share q[d][0] (every unit), each its own batch rows */
     bool split;           /* GRU without linear_before_reset: block 1 holds the h rows */
     bool alternate_sweep; /* R outgrows L2: odd steps sweep the rows back (product) */
-    /* [dirs][members][2]: block 0 = gates' rows of the slice (z r only when
+    /* [dirs][slices][2]: block 0 = gates' rows of the slice (z r only when
      * split), block 1 = h rows when split. */
     or_rmat q[2][MAX_MEMBERS][2];
 };
@@ -117,12 +116,22 @@ static bool by_rows_pays(const or_graph *g, const or_rnn_state *s, int threads) 
  * onnxruntime runs left that engine's workers spinning on the other core;
  * the benchmark now pauses before each engine's turn (bench/bench.js). With
  * one thread the engine would run the same products as the old path. */
+static int pool_threads(const or_graph *g) {
+    int threads = or_threadpool_size(g->pool);
+    return threads > MAX_MEMBERS ? MAX_MEMBERS : threads;
+}
+
+/* Members splitting the units: one per thread, at most one per 16 units. */
+static int units_members(const or_graph *g, const or_rnn_state *s) {
+    int64_t blocks = (s->hidden + UNIT_BLOCK - 1) / UNIT_BLOCK;
+    int threads = pool_threads(g);
+    return threads < blocks ? threads : (int)blocks;
+}
+
 int or_rnn_team_members(const or_graph *g, const or_rnn_state *s) {
     int env = team_env();
     if (env == 0 || s->dtype != OR_FLOAT || s->hidden <= 0 || !simd_isa()) return 0;
-    int64_t blocks = (s->hidden + UNIT_BLOCK - 1) / UNIT_BLOCK;
-    int threads = or_threadpool_size(g->pool);
-    if (threads > MAX_MEMBERS) threads = MAX_MEMBERS;
+    int threads = pool_threads(g);
     if (env < 0 && threads < 2) return 0;
     /* Two directions on two threads need no synchronisation at all. */
     bool by_dir = env == 1 || env == 3 || (env < 0 && threads == 2 && s->batch >= BY_DIR_MIN_BATCH);
@@ -131,7 +140,24 @@ int or_rnn_team_members(const or_graph *g, const or_rnn_state *s) {
         int members = s->batch < threads ? (int)s->batch : threads; /* a row each at least */
         return (members > 1 ? members : 1) | OR_RNN_TEAM_BY_ROWS;
     }
-    return threads < blocks ? threads : (int)blocks;
+    return units_members(g, s);
+}
+
+/* Split rows run on the pack of split units, every member reading every
+ * slice, so that a re-plan for another batch switches between the two
+ * without R, which the first plan usually hands back (runtime/weights.h).
+ * With a pack of their own (all of R in one), a session planned at batch 16
+ * ran batch 1 on one of its two threads. Measured on the 2-core Zen 5, 2
+ * threads, LSTM input 256 hidden 512, 50 steps, the session's first run at
+ * batch 16 and then batch 1: 3.42-3.52 ms a run at batch 1, now 1.18-1.23
+ * (first run at batch 1: 1.16-1.31); first at batch 1, then batch 16 (split
+ * units before, rows now): 7.24-7.38 -> 7.11-7.20. Split rows on the
+ * slices against their own pack (4-8 alternating process pairs, pair
+ * medians): LSTM hidden 512 batch 32 1.008, batch 8 1.001, the 2-layer
+ * batch 16 of bench/ 0.97, LSTM hidden 128 batch 8, 12 and 16 0.98, 1.009
+ * and 1.012. */
+int or_rnn_team_pack_plan(const or_graph *g, const or_rnn_state *s, int plan) {
+    return plan & OR_RNN_TEAM_BY_ROWS ? units_members(g, s) : plan;
 }
 
 /* ---- packing ---- */
@@ -166,18 +192,16 @@ static bool pack_rows(or_rmat *out, or_qkind kind, bool panels, const float *rd,
 
 or_rnn_team_pack *or_rnn_team_pack_new(const or_rnn_state *s, int plan, or_qkind kind,
                                        const float *r, or_src_release *rel) {
-    bool by_dir = (plan & OR_RNN_TEAM_BY_DIR) != 0, by_rows = (plan & OR_RNN_TEAM_BY_ROWS) != 0;
-    int members = by_dir ? 1 : plan & OR_RNN_TEAM_MEMBERS; /* per direction */
-    int slices = by_dir || by_rows ? 1 : members;          /* of R's units, packed apart */
-    if (members < 1 || members > MAX_MEMBERS || !r) return NULL;
+    bool by_dir = (plan & OR_RNN_TEAM_BY_DIR) != 0;
+    int slices = by_dir ? 1 : plan & OR_RNN_TEAM_MEMBERS; /* of R's units per direction */
+    if (slices < 1 || slices > MAX_MEMBERS || (plan & OR_RNN_TEAM_BY_ROWS) || !r) return NULL;
     const int64_t H = s->hidden;
     const int G = s->spec->gates;
     or_rnn_team_pack *p = or_calloc(1, sizeof *p);
     if (!p) return NULL;
     bool panels = kind != OR_Q_F32 || or_rnn_f32_panels(s, ONNXRUN_PRECISION_FP32);
-    p->members = members;
+    p->members = slices;
     p->by_dir = by_dir;
-    p->by_rows = by_rows;
     p->dirs = (int)s->dirs;
     p->split = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset;
     for (int d = 0; d < p->dirs; d++) {
@@ -213,18 +237,29 @@ bool or_rnn_team_pack_sweeps_back(const or_rnn_team_pack *p) {
 
 /* ---- scratch ---- */
 
-/* One member's buffers (floats); each region starts on a cache line. */
-typedef struct member {
-    int64_t u0, ns; /* units */
-    int64_t b0, nb; /* batch rows */
+/* Slice j of the pack's units, [u0, u0 + ns), and its cells (biases,
+ * peepholes and Rbh of its units; the cells read a row's X·Wᵀ in place,
+ * its gates hidden apart). */
+typedef struct slice {
+    int64_t u0, ns;
     or_rnn_cell_f32 cell[2];
-    float *bias;  /* [dirs, gates * ns] */
-    float *peep;  /* [dirs, 3 * ns] (LSTM with P) */
-    float *rbh;   /* [dirs, ns] (GRU with linear_before_reset) */
-    float *rg;    /* [nb, gates * ns] (split: [nb, 2 * ns]) */
-    float *rgh;   /* [nb, ns] split GRU: (r ⊙ H)·Rhᵀ */
-    float *xw;    /* a slice of the units: [nb, gates * ns] this step's X·Wᵀ of
-                     the slice; split rows: [chunk][nb, gh] its rows' X·Wᵀ */
+    float *bias; /* [dirs, gates * ns] */
+    float *peep; /* [dirs, 3 * ns] (LSTM with P) */
+    float *rbh;  /* [dirs, ns] (GRU with linear_before_reset) */
+} slice;
+
+/* One member's buffers (floats); each region starts on a cache line. A
+ * member runs slices [j0, j1) of the pack (units [u0, u0 + ns)) on batch
+ * rows [b0, b0 + nb): one slice and every row splitting units, every slice
+ * and its own rows splitting rows, every slice and row by direction. */
+typedef struct member {
+    int j0, j1;
+    int64_t u0, ns;
+    int64_t b0, nb;
+    float *rg;    /* per slice j, one after another: [nb, parts * ns_j], parts =
+                     gates (split GRU: 2, the z r rows) */
+    float *rgh;   /* per slice: [nb, ns_j] split GRU: (r ⊙ H)·Rhᵀ */
+    float *xw;    /* split rows: [chunk][nb, gh] its rows' X·Wᵀ */
     float *hs[2]; /* split rows: [nb, hidden] its rows' state, double-buffered */
     float *cs;    /* split rows, LSTM: [nb, hidden] its rows' cell state */
     float *rhs;   /* split rows, split GRU: [nb, hidden] r ⊙ H_{t-1} of its rows */
@@ -233,7 +268,7 @@ typedef struct member {
 
 struct or_rnn_team {
     const or_rnn_team_pack *pack;
-    int members;
+    int members, slices;
     void *block;
     bool by_dir, by_rows;
     bool fold;      /* X·Wᵀ read from fold tables */
@@ -253,6 +288,7 @@ struct or_rnn_team {
      * pause: 1-5 ms for LSTM hidden 128, 0.8 ms back to back); until it
      * arrives its parts are taken over at once, not after STEAL_NS each. */
     _Alignas(64) atomic_int present[MAX_MEMBERS];
+    slice sl[MAX_MEMBERS];
     member m[MAX_MEMBERS];
 };
 
@@ -266,29 +302,50 @@ static size_t up(size_t x) {
     return (x + ALIGN - 1) / ALIGN * ALIGN;
 }
 
-/* Block b of direction d of team member mi (by_dir: member d has direction d). */
-static const or_rmat *qm(const or_rnn_team_pack *p, int d, int mi, int b) {
-    if (p->by_dir) return d == mi ? &p->q[d][0][b] : NULL;
-    return &p->q[d][p->by_rows ? 0 : mi][b];
+/* Block b of slice j of direction d (by direction: the direction's one). */
+static const or_rmat *qm(const or_rnn_team_pack *p, int d, int j, int b) {
+    return &p->q[d][p->by_dir ? 0 : j][b];
+}
+
+/* Rows of H_{t-1}·Rᵀ per unit in a member's rg: the z r rows apart from h
+ * in split GRU. */
+static int64_t rg_parts(const or_rnn_state *s) {
+    return s->spec->kind == OR_RNN_GRU && !s->linear_before_reset ? 2 : s->spec->gates;
+}
+
+/* Bytes of a slice's cell buffers; also places them when base is not NULL. */
+static size_t slice_bytes(const or_rnn_state *s, slice *sl, unsigned char *base) {
+    const size_t f = sizeof(float);
+    const int64_t D = s->dirs, ns = sl->ns;
+    size_t sz[3] = {up(f * (size_t)(D * s->spec->gates * ns)), up(f * (size_t)(D * 3 * ns)),
+                    up(f * (size_t)(D * ns))};
+    float **dst[3] = {&sl->bias, &sl->peep, &sl->rbh};
+    size_t total = 0;
+    for (int i = 0; i < 3; i++) {
+        if (base) *dst[i] = (float *)(base + total);
+        total += sz[i];
+    }
+    return total;
 }
 
 /* Bytes of one member's buffers; also places them when base is not NULL. */
-static size_t member_bytes(const or_rnn_state *s, const or_rnn_team *t, int mi, member *m,
+static size_t member_bytes(const or_rnn_state *s, const or_rnn_team *t, member *m,
                            unsigned char *base) {
     const or_rnn_team_pack *p = t->pack;
-    const int64_t G = s->spec->gates, B = m->nb, ns = m->ns, D = s->dirs;
+    const int64_t B = m->nb, ns = m->ns;
     size_t f = sizeof(float), work = 0;
-    for (int d = 0; d < D; d++)
-        for (int b = 0; b < 2; b++) {
-            const or_rmat *r = qm(p, d, mi, b);
-            size_t one = r && r->q && r->q->kind != OR_Q_F32 ? or_qmat_work_size(r->q, B) : 0;
-            if (one > work) work = one;
-        }
+    for (int d = 0; d < s->dirs; d++)
+        for (int j = m->j0; j < m->j1; j++)
+            for (int b = 0; b < 2; b++) {
+                const or_rmat *r = qm(p, d, j, b);
+                size_t one = r->q && r->q->kind != OR_Q_F32 ? or_qmat_work_size(r->q, B) : 0;
+                if (one > work) work = one;
+            }
     /* The member's part of a chunk's input product (or_rnn_input_chunk:
      * every row, its share of them, or a batch row's iterations), unless the
      * product runs up front. */
     if (!or_rnn_xw_up_front(s)) {
-        int parts = p->by_dir || t->input_cols ? 1 : p->members;
+        int parts = t->by_dir || t->input_cols ? 1 : t->members;
         int64_t rows = (s->chunk * s->batch + parts - 1) / parts;
         size_t in = or_rnn_input_work_size(s, rows > s->chunk ? rows : s->chunk);
         if (in > work) work = in;
@@ -296,30 +353,41 @@ static size_t member_bytes(const or_rnn_state *s, const or_rnn_team *t, int mi, 
     const bool rows = t->by_rows, lstm = s->spec->kind == OR_RNN_LSTM;
     const bool split = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset;
     const size_t state = rows ? f * (size_t)(B * s->hidden) : 0;
-    size_t xw = ns < s->hidden ? f * (size_t)(B * G * ns) : 0;
-    if (rows) xw = t->fold ? 0 : f * (size_t)(s->chunk * B * s->gh);
-    size_t sz[11] = {up(f * (size_t)(D * G * ns)),
-                     up(f * (size_t)(D * 3 * ns)),
-                     up(f * (size_t)(D * ns)),
-                     up(f * (size_t)(B * G * ns)),
-                     up(f * (size_t)(B * ns)),
-                     up(xw),
-                     up(state),
-                     up(state),
-                     up(lstm ? state : 0),
-                     up(split ? state : 0),
-                     up(work)};
-    float **dst[10] = {&m->bias, &m->peep,  &m->rbh,   &m->rg, &m->rgh,
-                       &m->xw,   &m->hs[0], &m->hs[1], &m->cs, &m->rhs};
+    size_t xw = rows && !t->fold ? f * (size_t)(s->chunk * B * s->gh) : 0;
+    size_t sz[8] = {up(f * (size_t)(B * rg_parts(s) * ns)),
+                    up(f * (size_t)(B * ns)),
+                    up(xw),
+                    up(state),
+                    up(state),
+                    up(lstm ? state : 0),
+                    up(split ? state : 0),
+                    up(work)};
+    float **dst[7] = {&m->rg, &m->rgh, &m->xw, &m->hs[0], &m->hs[1], &m->cs, &m->rhs};
     size_t total = 0;
-    for (int i = 0; i < 11; i++) {
-        if (base && i < 10) *dst[i] = sz[i] ? (float *)(base + total) : NULL;
-        if (base && i == 10) m->work = sz[10] ? base + total : NULL;
+    for (int i = 0; i < 8; i++) {
+        if (base && i < 7) *dst[i] = sz[i] ? (float *)(base + total) : NULL;
+        if (base && i == 7) m->work = sz[7] ? base + total : NULL;
         total += sz[i];
     }
     return total;
 }
 
+/* Member i's slices, units and rows under the team's plan. */
+static void place_member(const or_rnn_state *s, or_rnn_team *t, int i) {
+    member *m = &t->m[i];
+    bool units = !t->by_dir && !t->by_rows;
+    m->j0 = units ? i : 0;
+    m->j1 = units ? i + 1 : t->slices;
+    m->u0 = t->sl[m->j0].u0;
+    m->ns = t->sl[m->j1 - 1].u0 + t->sl[m->j1 - 1].ns - m->u0;
+    if (t->by_rows)
+        rows_of(s->batch, t->members, i, &m->b0, &m->nb);
+    else
+        m->b0 = 0, m->nb = s->batch;
+}
+
+/* The plan (s->team_plan) decides how members split the work; the pack
+ * only how R's units are sliced. */
 int or_rnn_team_setup(or_graph *g, or_node *n, or_rnn_state *s, const or_rnn_team_pack *pack) {
     /* Sizes are bounded by the node's tensors and the scratch recurrent.c
      * already sized (overflow-checked), so these cannot overflow. */
@@ -329,28 +397,28 @@ int or_rnn_team_setup(or_graph *g, or_node *n, or_rnn_state *s, const or_rnn_tea
     memset(t, 0, sizeof *t);
     t->pack = pack;
     t->by_dir = pack->by_dir;
-    t->by_rows = pack->by_rows;
+    t->by_rows = !pack->by_dir && (s->team_plan & OR_RNN_TEAM_BY_ROWS);
     t->fold = or_rnn_folds(n);
     t->steal_at_once = team_env() == 3;
-    t->members = pack->by_dir ? pack->dirs : pack->members;
+    t->slices = pack->by_dir ? 1 : pack->members;
+    int rows_members = s->team_plan & OR_RNN_TEAM_MEMBERS;
+    t->members = pack->by_dir ? pack->dirs : t->by_rows ? rows_members : pack->members;
+    if (t->members < 1 || t->members > MAX_MEMBERS) t->members = 1;
     /* the double-buffered state and r ⊙ H of every row, but where members split the rows */
-    size_t shared = pack->by_rows ? 0 : up(sizeof(float) * (size_t)(s->batch * s->hidden));
+    size_t shared = t->by_rows ? 0 : up(sizeof(float) * (size_t)(s->batch * s->hidden));
     size_t total = 4 * shared;
+    for (int j = 0; j < t->slices; j++) {
+        slice_of(s->hidden, t->slices, j, &t->sl[j].u0, &t->sl[j].ns);
+        total += slice_bytes(s, &t->sl[j], NULL);
+    }
     t->input_cols = !t->by_dir && !t->by_rows && t->members > 1;
     for (int i = 0; i < t->members; i++) {
-        if (t->by_dir || t->by_rows)
-            t->m[i].u0 = 0, t->m[i].ns = s->hidden;
-        else
-            slice_of(s->hidden, t->members, i, &t->m[i].u0, &t->m[i].ns);
-        if (t->by_rows)
-            rows_of(s->batch, t->members, i, &t->m[i].b0, &t->m[i].nb);
-        else
-            t->m[i].b0 = 0, t->m[i].nb = s->batch;
+        place_member(s, t, i);
         for (int64_t gate = 0; gate < s->spec->gates; gate++)
             if (!or_rnn_input_cols_ok(s, gate * s->hidden + t->m[i].u0, t->m[i].ns))
                 t->input_cols = false;
     }
-    for (int i = 0; i < t->members; i++) total += member_bytes(s, t, i, &t->m[i], NULL);
+    for (int i = 0; i < t->members; i++) total += member_bytes(s, t, &t->m[i], NULL);
     t->block = or_aligned_alloc(ALIGN, total);
     if (!t->block) {
         or_free(t);
@@ -364,7 +432,8 @@ int or_rnn_team_setup(or_graph *g, or_node *n, or_rnn_state *s, const or_rnn_tea
         t->rh[d] = (float *)(p + (2 * d + 1) * shared);
     }
     p += 4 * shared;
-    for (int i = 0; i < t->members; i++) p += member_bytes(s, t, i, &t->m[i], p);
+    for (int j = 0; j < t->slices; j++) p += slice_bytes(s, &t->sl[j], p);
+    for (int i = 0; i < t->members; i++) p += member_bytes(s, t, &t->m[i], p);
     s->team = t;
     return ONNXRUN_OK;
 }
@@ -379,27 +448,28 @@ bool or_rnn_team_input_by_columns(const or_rnn_state *s) {
 
 /* ---- run ---- */
 
-/* The member's cells: biases, peepholes and Rbh of its units. */
-static void member_cells(const or_rnn_state *s, member *m) {
-    const int64_t G = s->spec->gates, H = s->hidden, ns = m->ns, u0 = m->u0;
+/* A slice's cells: biases, peepholes and Rbh of its units. */
+static void slice_cells(const or_rnn_state *s, slice *sl) {
+    const int64_t G = s->spec->gates, H = s->hidden, ns = sl->ns, u0 = sl->u0;
     for (int d = 0; d < s->dirs; d++) {
         const or_rnn_cell_f32 *full = &s->cell32[d];
-        or_rnn_cell_f32 *c = &m->cell[d];
+        or_rnn_cell_f32 *c = &sl->cell[d];
         *c = *full;
         c->hidden = ns;
-        c->bias = m->bias + d * G * ns;
+        c->xw_gate = H;
+        c->bias = sl->bias + d * G * ns;
         for (int64_t gate = 0; gate < G; gate++)
-            memcpy(m->bias + (d * G + gate) * ns, full->bias + gate * H + u0,
+            memcpy(sl->bias + (d * G + gate) * ns, full->bias + gate * H + u0,
                    sizeof(float) * (size_t)ns);
         if (full->peep) {
-            c->peep = m->peep + d * 3 * ns;
+            c->peep = sl->peep + d * 3 * ns;
             for (int64_t gate = 0; gate < 3; gate++)
-                memcpy(m->peep + (d * 3 + gate) * ns, full->peep + gate * H + u0,
+                memcpy(sl->peep + (d * 3 + gate) * ns, full->peep + gate * H + u0,
                        sizeof(float) * (size_t)ns);
         }
         if (full->rbh) {
-            c->rbh = m->rbh + d * ns;
-            memcpy(m->rbh + d * ns, full->rbh + u0, sizeof(float) * (size_t)ns);
+            c->rbh = sl->rbh + d * ns;
+            memcpy(sl->rbh + d * ns, full->rbh + u0, sizeof(float) * (size_t)ns);
         }
     }
 }
@@ -411,28 +481,14 @@ typedef struct team_ctx {
     or_rnn_team *t;
 } team_ctx;
 
-/* Row b's X_t·Wᵀ for the member's units: from its own chunk buffer where
+/* Row b's X_t·Wᵀ [gh], every unit: from the member's own chunk buffer where
  * it has its rows' (its steps of row b in time order, as or_rnn_xw_at's),
- * in place where it has every unit, else gathered. */
-static const float *member_xw(const or_rnn_state *s, const member *m, int d, int64_t k, int64_t b,
-                              int64_t t) {
+ * else where or_rnn_xw_at has it. */
+static const float *row_xw(const or_rnn_state *s, const member *m, int d, int64_t k, int64_t b,
+                           int64_t t) {
     if (s->team->by_rows && !s->fold)
         return m->xw + (or_rnn_xw_local(s, d, k, b) * m->nb + b - m->b0) * s->gh;
-    if (m->ns == s->hidden) return (const float *)or_rnn_xw_at(s, d, k, b, t);
-    return m->xw + (b - m->b0) * s->spec->gates * m->ns;
-}
-
-/* Gathers X_t·Wᵀ of a slice member's units for the active rows. */
-static void gather_xw(const or_rnn_state *s, const member *m, int d, int64_t k) {
-    const int64_t G = s->spec->gates, H = s->hidden, ns = m->ns;
-    for (int64_t b = m->b0; b < m->b0 + m->nb; b++) {
-        int64_t t = or_rnn_row_time(s, d, k, b);
-        if (t < 0) continue;
-        const float *src = (const float *)or_rnn_xw_at(s, d, k, b, t) + m->u0;
-        float *dst = m->xw + (b - m->b0) * G * ns;
-        for (int64_t gate = 0; gate < G; gate++)
-            memcpy(dst + gate * ns, src + gate * H, sizeof(float) * (size_t)ns);
-    }
+    return (const float *)or_rnn_xw_at(s, d, k, b, t);
 }
 
 /* The member's view of direction d's state: hp (H_{t-1}), hn (H_t), c
@@ -442,50 +498,69 @@ typedef struct rows_state {
     float *hn, *c, *rh;
 } rows_state;
 
+/* Where slice sl's H_{t-1}·Rᵀ of row i of member m starts in m->rg. */
+static float *slice_rg(const or_rnn_state *s, const member *m, const slice *sl, int64_t i) {
+    const int64_t parts = rg_parts(s);
+    return m->rg + m->nb * parts * (sl->u0 - m->u0) + i * parts * sl->ns;
+}
+
+/* The gate kernel on slice sl of row i (batch row b, time t): H_t into st->hn. */
+static void slice_gates(const or_rnn_state *s, const member *m, const slice *sl, int d,
+                        const rows_state *st, int64_t i, const float *xw, float *y) {
+    const int64_t H = s->hidden, ns = sl->ns, u0 = sl->u0;
+    const or_rnn_cell_f32 *cell = &sl->cell[d];
+    float *h = st->hn + i * H + u0, *rg = slice_rg(s, m, sl, i);
+    memcpy(h, st->hp + i * H + u0, sizeof(float) * (size_t)ns);
+    switch (s->spec->kind) {
+    case OR_RNN_SIMPLE:
+        s->k.f32.rnn(cell, rg, xw + u0, h, y);
+        break;
+    case OR_RNN_LSTM:
+        s->k.f32.lstm(cell, rg, xw + u0, st->c + i * H + u0, h, y);
+        break;
+    case OR_RNN_GRU:
+        if (s->linear_before_reset)
+            s->k.f32.gru(cell, rg, rg + 2 * ns, xw + u0, h, y);
+        else
+            s->k.f32.gru(cell, rg, m->rgh + m->nb * (u0 - m->u0) + i * ns, xw + u0, h, y);
+        break;
+    }
+}
+
 /* The gate kernel on the member's units of its rows: H_t into st->hn. */
-static void gates(const or_rnn_state *s, const member *m, int d, int64_t k, const rows_state *st) {
-    const int64_t G = s->spec->gates, H = s->hidden, ns = m->ns, u0 = m->u0;
-    const bool split = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset;
-    const or_rnn_cell_f32 *cell = &m->cell[d];
+static void gates(const or_rnn_state *s, const or_rnn_team *t, const member *m, int d, int64_t k,
+                  const rows_state *st) {
+    const int64_t H = s->hidden;
     for (int64_t b = m->b0; b < m->b0 + m->nb; b++) {
         const int64_t i = b - m->b0; /* the row in the member's buffers */
-        float *h = st->hn + i * H + u0;
-        memcpy(h, st->hp + i * H + u0, sizeof(float) * (size_t)ns);
-        int64_t t = or_rnn_row_time(s, d, k, b);
-        if (t < 0) {
-            if (s->y)
-                memset((float *)s->y + or_rnn_y_off(s, k, d, b) + u0, 0,
-                       sizeof(float) * (size_t)ns);
+        int64_t time = or_rnn_row_time(s, d, k, b);
+        float *y = NULL;
+        if (s->y) y = (float *)s->y + or_rnn_y_off(s, time < 0 ? k : time, d, b);
+        if (time < 0) {
+            memcpy(st->hn + i * H + m->u0, st->hp + i * H + m->u0, sizeof(float) * (size_t)m->ns);
+            if (y) memset(y + m->u0, 0, sizeof(float) * (size_t)m->ns);
             continue;
         }
-        float *y = s->y ? (float *)s->y + or_rnn_y_off(s, t, d, b) + u0 : NULL;
-        const float *xw = member_xw(s, m, d, k, b, t);
-        switch (s->spec->kind) {
-        case OR_RNN_SIMPLE:
-            s->k.f32.rnn(cell, m->rg + i * ns, xw, h, y);
-            break;
-        case OR_RNN_LSTM:
-            s->k.f32.lstm(cell, m->rg + i * G * ns, xw, st->c + i * H + u0, h, y);
-            break;
-        case OR_RNN_GRU:
-            if (split)
-                s->k.f32.gru(cell, m->rg + i * 2 * ns, m->rgh + i * ns, xw, h, y);
-            else
-                s->k.f32.gru(cell, m->rg + i * 3 * ns, m->rg + i * 3 * ns + 2 * ns, xw, h, y);
-            break;
-        }
+        const float *xw = row_xw(s, m, d, k, b, time);
+        for (int j = m->j0; j < m->j1; j++)
+            if (t->sl[j].ns) slice_gates(s, m, &t->sl[j], d, st, i, xw, y ? y + t->sl[j].u0 : NULL);
     }
 }
 
 /* GRU without linear_before_reset: r ⊙ H_{t-1} of the member's units. */
-static void reset_rows(const or_rnn_state *s, const member *m, int d, int64_t k,
-                       const rows_state *st) {
-    const int64_t H = s->hidden, ns = m->ns;
+static void reset_rows(const or_rnn_state *s, const or_rnn_team *t, const member *m, int d,
+                       int64_t k, const rows_state *st) {
+    const int64_t H = s->hidden;
     for (int64_t b = m->b0; b < m->b0 + m->nb; b++) {
-        int64_t t = or_rnn_row_time(s, d, k, b), i = b - m->b0;
-        if (t < 0) continue;
-        s->k.f32.gru_reset(&m->cell[d], m->rg + i * 2 * ns, member_xw(s, m, d, k, b, t),
-                           st->hp + i * H + m->u0, st->rh + i * H + m->u0);
+        int64_t time = or_rnn_row_time(s, d, k, b), i = b - m->b0;
+        if (time < 0) continue;
+        const float *xw = row_xw(s, m, d, k, b, time);
+        for (int j = m->j0; j < m->j1; j++) {
+            const slice *sl = &t->sl[j];
+            if (!sl->ns) continue;
+            s->k.f32.gru_reset(&sl->cell[d], slice_rg(s, m, sl, i), xw + sl->u0,
+                               st->hp + i * H + sl->u0, st->rh + i * H + sl->u0);
+        }
     }
 }
 
@@ -499,12 +574,27 @@ static void product(const or_rmat *r, int64_t B, int64_t H, const float *A, floa
         or_sgemm_packed_sweep(B, r->N, H, 1, A, H, r->pb, 0, C, r->N, NULL, back);
 }
 
-/* Step k of direction d, phase `phase` (0: the product, the input slice and,
- * for split GRU, r ⊙ H; 1, split GRU only: the h-gate product) for member
- * mi; the gate kernel ends the last phase. Step k reads H_{t-1} from one half
- * of the double-buffered state (s->h for even k) and writes the other. */
+/* Block b's products of the member's slices (the last first when back):
+ * block 0 from H_{t-1} into rg, block 1 (split GRU's h rows) from r ⊙ H
+ * into rgh. */
+static void products(const or_rnn_state *s, const or_rnn_team *t, const member *m, int d, int b,
+                     const rows_state *st, bool back) {
+    for (int n = 0; n < m->j1 - m->j0; n++) {
+        const slice *sl = &t->sl[back ? m->j1 - 1 - n : m->j0 + n];
+        if (!sl->ns) continue;
+        const or_rmat *r = qm(t->pack, d, (int)(sl - t->sl), b);
+        if (b == 0)
+            product(r, m->nb, s->hidden, st->hp, slice_rg(s, m, sl, 0), m->work, back);
+        else
+            product(r, m->nb, s->hidden, st->rh, m->rgh + m->nb * (sl->u0 - m->u0), m->work, back);
+    }
+}
+
+/* Step k of direction d, phase `phase` (0: the product and, for split GRU,
+ * r ⊙ H; 1, split GRU only: the h-gate product) for member mi; the gate
+ * kernel ends the last phase. Step k reads H_{t-1} from one half of the
+ * double-buffered state (s->h for even k) and writes the other. */
 static void run_phase(or_rnn_state *s, or_rnn_team *t, int d, int64_t k, int phase, int mi) {
-    const int64_t H = s->hidden;
     const bool split = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset;
     member *m = &t->m[mi];
     rows_state st;
@@ -517,17 +607,12 @@ static void run_phase(or_rnn_state *s, or_rnn_team *t, int d, int64_t k, int pha
     }
     const bool back = t->pack->alternate_sweep && k % 2 != 0;
     if (m->nb == 0) return;
-    if (phase == 0) {
-        product(qm(t->pack, d, mi, 0), m->nb, H, st.hp, m->rg, m->work, back);
-        if (m->ns < H) gather_xw(s, m, d, k);
-        if (split) {
-            reset_rows(s, m, d, k, &st);
-            return;
-        }
-    } else {
-        product(qm(t->pack, d, mi, 1), m->nb, H, st.rh, m->rgh, m->work, back);
+    products(s, t, m, d, phase, &st, back);
+    if (phase == 0 && split) {
+        reset_rows(s, t, m, d, k, &st);
+        return;
     }
-    gates(s, m, d, k, &st);
+    gates(s, t, m, d, k, &st);
 }
 
 /* Waiting on the done counter: spins, then yields the CPU (oversubscribed
@@ -703,7 +788,7 @@ static void team_thread(void *ctx, int ti, int nt) {
 
 void or_rnn_team_begin(or_rnn_state *s) {
     or_rnn_team *t = s->team;
-    for (int mi = 0; mi < t->members; mi++) member_cells(s, &t->m[mi]);
+    for (int j = 0; j < t->slices; j++) slice_cells(s, &t->sl[j]);
     atomic_store(&t->done, 0);
     for (int mi = 0; mi < t->members; mi++) {
         atomic_store(&t->claim[mi], 0);

@@ -8,8 +8,9 @@
  * or qgemm.h panels where recurrent.c would use them, and for BF16/S8), so
  * its pre-activations come out as [gates][slice]. Per step a member
  * multiplies the whole H_{t-1} (every batch row) by its rows, runs the op's
- * gate kernel on its units only (a copy of the cell with hidden = slice) and
- * writes its units of H_t into the other half of a double-buffered state.
+ * gate kernel on its units only (a copy of the cell with hidden = slice,
+ * reading each row's X·Wᵀ in place, its gates hidden apart) and writes its
+ * units of H_t into the other half of a double-buffered state.
  * A step is one phase (GRU without linear_before_reset: two, the h-gate
  * product needs r ⊙ H_{t-1} of every unit), and so is each chunk's input
  * product when X·Wᵀ is computed in chunks (each member its own units'
@@ -25,10 +26,12 @@
  *
  * Split rows (one direction, 2+ threads, 6+ batch rows a member, or 4+
  * with R of up to 768 KiB, and R of up to 8 MiB): each member owns a share
- * of the batch rows and every unit (all of R, one pack shared by the
- * members); per chunk of steps it computes its rows' X·Wᵀ into its own
- * buffer, then runs the chunk's steps on its own copy of its rows' state.
- * A chunk is one phase, so members meet once a chunk.
+ * of the batch rows and every unit (every slice of split units' pack, one
+ * after the other, shared by the members); per chunk of steps it computes
+ * its rows' X·Wᵀ into its own buffer, then runs the chunk's steps on its own
+ * copy of its rows' state. A chunk is one phase, so members meet once a
+ * chunk. Sharing the pack, a re-plan for another batch switches between the
+ * two splits though R was handed back after the first plan.
  *
  * Used for float on AVX2 and AVX-512 (BF16/S8 weights too) with static R,
  * by default when the pool has 2+ threads, splitting units, directions or
@@ -66,6 +69,9 @@ typedef struct or_rnn_team or_rnn_team;
 #define OR_RNN_TEAM_BY_ROWS 0x200
 #define OR_RNN_TEAM_MEMBERS 0xff /* the plan's member count */
 int or_rnn_team_members(const struct or_graph *g, const struct or_rnn_state *s);
+/* The plan R is packed for, to run plan: split rows use split units' pack,
+ * any other plan its own. */
+int or_rnn_team_pack_plan(const struct or_graph *g, const struct or_rnn_state *s, int plan);
 
 /* Packs R [dirs, gates * hidden, hidden] (float) for plan, reporting
  * each source row to rel once copied (rel may be NULL); NULL when out of
@@ -85,7 +91,9 @@ bool or_rnn_team_splits_rows(const struct or_rnn_state *s);
 bool or_rnn_team_pack_sweeps_back(const or_rnn_team_pack *p);
 void or_rnn_team_pack_free(or_rnn_team_pack *p);
 
-/* Allocates s->team for pack; fails the node on overflow or out of memory. */
+/* Allocates s->team for s->team_plan on pack (made for
+ * or_rnn_team_pack_plan of it); fails the node on overflow or out of
+ * memory. */
 int or_rnn_team_setup(struct or_graph *g, struct or_node *n, struct or_rnn_state *s,
                       const or_rnn_team_pack *pack);
 void or_rnn_team_free(or_rnn_team *t);

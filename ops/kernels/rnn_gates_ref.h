@@ -60,14 +60,14 @@ static inline void ref_rnn(const CELL *cl, const T *rg, const T *xw, T *h, T *y)
 }
 
 static inline void ref_lstm(const CELL *cl, const T *rg, const T *xw, T *c, T *h, T *y) {
-    const int64_t H = cl->hidden;
+    const int64_t H = cl->hidden, X = cl->xw_gate;
     const T *b = cl->bias, *p = cl->peep;
     for (int64_t j = 0; j < H; j++) {
         T cp = c[j];
         T pi = rg[j] + xw[j] + b[j];
-        T po = rg[H + j] + xw[H + j] + b[H + j];
-        T pf = rg[2 * H + j] + xw[2 * H + j] + b[2 * H + j];
-        T pc = rg[3 * H + j] + xw[3 * H + j] + b[3 * H + j];
+        T po = rg[H + j] + xw[X + j] + b[H + j];
+        T pf = rg[2 * H + j] + xw[2 * X + j] + b[2 * H + j];
+        T pc = rg[3 * H + j] + xw[3 * X + j] + b[3 * H + j];
         if (p) {
             pi += p[j] * cp;
             pf += p[2 * H + j] * cp;
@@ -86,24 +86,24 @@ static inline void ref_lstm(const CELL *cl, const T *rg, const T *xw, T *c, T *h
 }
 
 static inline void ref_gru_reset(const CELL *cl, const T *rg, const T *xw, const T *h_prev, T *rh) {
-    const int64_t H = cl->hidden;
+    const int64_t H = cl->hidden, X = cl->xw_gate;
     for (int64_t j = 0; j < H; j++) {
-        T r = ref_act(&cl->f, ref_clip(rg[H + j] + xw[H + j] + cl->bias[H + j], cl->clip));
+        T r = ref_act(&cl->f, ref_clip(rg[H + j] + xw[X + j] + cl->bias[H + j], cl->clip));
         rh[j] = r * h_prev[j];
     }
 }
 
 static inline void ref_gru(const CELL *cl, const T *rg, const T *rgh, const T *xw, T *h, T *y) {
-    const int64_t H = cl->hidden;
+    const int64_t H = cl->hidden, X = cl->xw_gate;
     const T *b = cl->bias;
     for (int64_t j = 0; j < H; j++) {
         T z = ref_act(&cl->f, ref_clip(rg[j] + xw[j] + b[j], cl->clip));
         T ph;
         if (cl->linear_before_reset) {
-            T r = ref_act(&cl->f, ref_clip(rg[H + j] + xw[H + j] + b[H + j], cl->clip));
-            ph = xw[2 * H + j] + b[2 * H + j] + r * (rgh[j] + cl->rbh[j]);
+            T r = ref_act(&cl->f, ref_clip(rg[H + j] + xw[X + j] + b[H + j], cl->clip));
+            ph = xw[2 * X + j] + b[2 * H + j] + r * (rgh[j] + cl->rbh[j]);
         } else {
-            ph = xw[2 * H + j] + rgh[j] + b[2 * H + j];
+            ph = xw[2 * X + j] + rgh[j] + b[2 * H + j];
         }
         T ht = ref_act(&cl->g, ref_clip(ph, cl->clip));
         T hn = (1 - z) * ht + z * h[j];

@@ -134,7 +134,7 @@ AI void st(T *p, V v, int n) {
  * (LSTM q: 0 i, 1 o, 2 f, 3 c; GRU: 0 z, 1 r; RNN: 0). */
 AI V gate_pre(const CELL *cl, const T *rg, const T *xw, int q, int64_t j, int n) {
     int64_t o = (int64_t)q * cl->hidden + j;
-    return vadd(vadd(ld(rg + o, n), ld(xw + o, n)), ld(cl->bias + o, n));
+    return vadd(vadd(ld(rg + o, n), ld(xw + (int64_t)q * cl->xw_gate + j, n)), ld(cl->bias + o, n));
 }
 
 AI void rnn_chunks(const CELL *cl, const T *rg, const T *xw, T *h, T *y, int64_t j, int n,
@@ -215,7 +215,7 @@ static inline void simd_gru_reset(const CELL *cl, const T *rg, const T *xw, cons
 
 AI void gru_chunks(const CELL *cl, const T *rg, const T *rgh, const T *xw, T *h, T *y, int64_t j,
                    int n, const int N) {
-    const int64_t H = cl->hidden;
+    const int64_t H = cl->hidden, X = cl->xw_gate;
     const T *b = cl->bias;
     const bool lbr = cl->linear_before_reset;
     V hi = vset1(cl->clip), lo = vset1(-cl->clip);
@@ -224,7 +224,8 @@ AI void gru_chunks(const CELL *cl, const T *rg, const T *rgh, const T *xw, T *h,
     EACH(u) {
         int64_t ju = j + u * VL;
         z[u] = v_clip(gate_pre(cl, rg, xw, 0, ju, n), lo, hi);
-        if (lbr) r[u] = v_clip(gate_pre(cl, rg, xw, 1, ju, n), lo, hi);
+        /* r set either way: GCC 12 cannot tell it is read only with lbr */
+        r[u] = lbr ? v_clip(gate_pre(cl, rg, xw, 1, ju, n), lo, hi) : z[u];
     }
     if (lbr)
         v_act_n(cl->f.kind, z_r, 2 * N);
@@ -232,7 +233,7 @@ AI void gru_chunks(const CELL *cl, const T *rg, const T *rgh, const T *xw, T *h,
         v_act_n(cl->f.kind, z, N);
     EACH(u) {
         int64_t ju = j + u * VL;
-        ph[u] = vadd(ld(xw + 2 * H + ju, n), ld(b + 2 * H + ju, n));
+        ph[u] = vadd(ld(xw + 2 * X + ju, n), ld(b + 2 * H + ju, n));
         if (lbr)
             ph[u] = vfma(r[u], vadd(ld(rgh + ju, n), ld(cl->rbh + ju, n)), ph[u]);
         else

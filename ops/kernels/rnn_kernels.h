@@ -48,6 +48,8 @@ typedef struct or_rnn_act {
  * Activations: f, g, h as in the ONNX equations (RNN uses f only, GRU f, g). */
 #define OR_RNN_CELL_FIELDS(T)                                                                      \
     int64_t hidden;                                                                                \
+    int64_t xw_gate; /* xw's gate row blocks start this far apart: hidden, or more when the cell   \
+                        covers a slice of the units of a wider X·Wᵀ row (recurrent_team.c) */   \
     T clip;                                                                                        \
     const T *bias;                                                                                 \
     const T *rbh;                                                                                  \

@@ -79,7 +79,8 @@ static void gemm_cases(void) {
 }
 
 /* One cell configuration in float and double: every gate kernel, NEON
- * against scalar, state updated in place as the driver does. */
+ * against scalar, state updated in place as the driver does; xw's gates
+ * 64 apart whatever H (the team engine's slices read a row's X·Wᵀ so). */
 #define GATE_CASE(S, T, TOL)                                                                       \
     static void gate_case_##S(int64_t H, int act, bool clip, bool peep, bool fgt, bool lbr) {      \
         T rg[4 * 64], xw[4 * 64], bias[4 * 64], rbh[64], pp[3 * 64];                               \
@@ -92,6 +93,7 @@ static void gemm_cases(void) {
             rbh[i] = (T)rnd_val(), c_ref[i] = c_neon[i] = (T)rnd_val(),                            \
             h_ref[i] = h_neon[i] = (T)rnd_val();                                                   \
         or_rnn_cell_##S cell = {.hidden = H,                                                       \
+                                .xw_gate = 64, /* gates of xw 64 apart, as in a slice */           \
                                 .clip = clip ? (T)1.5 : (T)INFINITY,                               \
                                 .bias = bias,                                                      \
                                 .rbh = lbr ? rbh : NULL,                                           \
