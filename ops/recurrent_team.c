@@ -42,7 +42,7 @@ typedef struct or_rmat {
 
 struct or_rnn_team_pack {
     int members, dirs;    /* members: slices of R's units per direction */
-    bool by_dir;          /* one member per direction, owning every unit (q[d][0]) */
+    bool by_dir;          /* a pipelined pair's: every unit in one slice (q[d][0]) */
     bool split;           /* GRU without linear_before_reset: block 1 holds the h rows */
     bool alternate_sweep; /* R outgrows L2: odd steps sweep the rows back (product) */
     /* [dirs][slices][2]: block 0 = gates' rows of the slice (z r only when
@@ -143,9 +143,11 @@ int or_rnn_team_members(const or_graph *g, const or_rnn_state *s) {
     return units_members(g, s);
 }
 
-/* Split rows run on the pack of split units, every member reading every
- * slice, so that a re-plan for another batch switches between the two
- * without R, which the first plan usually hands back (runtime/weights.h).
+/* Split rows and by direction run on the pack of split units, every member
+ * reading every slice, so that a re-plan for another batch switches between
+ * the three without R, which the first plan usually hands back
+ * (runtime/weights.h); a pipelined pair's layers keep theirs (every unit in
+ * one slice).
  * With a pack of their own (all of R in one), a session planned at batch 16
  * ran batch 1 on one of its two threads. Measured on the 2-core Zen 5, 2
  * threads, LSTM input 256 hidden 512, 50 steps, the session's first run at
@@ -155,9 +157,15 @@ int or_rnn_team_members(const or_graph *g, const or_rnn_state *s) {
  * slices against their own pack (4-8 alternating process pairs, pair
  * medians): LSTM hidden 512 batch 32 1.008, batch 8 1.001, the 2-layer
  * batch 16 of bench/ 0.97, LSTM hidden 128 batch 8, 12 and 16 0.98, 1.009
- * and 1.012. */
+ * and 1.012. By direction on two slices against one (6 pairs):
+ * emb_lstm_classifier 0.98, lstm_h256_l3_bi_b16 0.998, rnn_h256_l2_bi_b16
+ * 0.977; bidirectional GRU input 256 hidden 512, 50 steps, first run at batch
+ * 1 and then batch 16 (split units before, by direction now): 12.46-12.70
+ * -> 10.80-11.45 ms a run. */
 int or_rnn_team_pack_plan(const or_graph *g, const or_rnn_state *s, int plan) {
-    return plan & OR_RNN_TEAM_BY_ROWS ? units_members(g, s) : plan;
+    bool shares = (plan & OR_RNN_TEAM_BY_ROWS) ||
+                  ((plan & OR_RNN_TEAM_BY_DIR) && plan != OR_RNN_TEAM_PIPE_PLAN);
+    return shares ? units_members(g, s) : plan;
 }
 
 /* ---- packing ---- */
@@ -396,13 +404,13 @@ int or_rnn_team_setup(or_graph *g, or_node *n, or_rnn_state *s, const or_rnn_tea
     if (!t) return or_node_fail(g, n, ONNXRUN_ERR_NOMEM, "out of memory");
     memset(t, 0, sizeof *t);
     t->pack = pack;
-    t->by_dir = pack->by_dir;
-    t->by_rows = !pack->by_dir && (s->team_plan & OR_RNN_TEAM_BY_ROWS);
+    t->by_dir = (s->team_plan & OR_RNN_TEAM_BY_DIR) != 0;
+    t->by_rows = !t->by_dir && (s->team_plan & OR_RNN_TEAM_BY_ROWS);
     t->fold = or_rnn_folds(n);
     t->steal_at_once = team_env() == 3;
     t->slices = pack->by_dir ? 1 : pack->members;
     int rows_members = s->team_plan & OR_RNN_TEAM_MEMBERS;
-    t->members = pack->by_dir ? pack->dirs : t->by_rows ? rows_members : pack->members;
+    t->members = t->by_dir ? (int)s->dirs : t->by_rows ? rows_members : pack->members;
     if (t->members < 1 || t->members > MAX_MEMBERS) t->members = 1;
     /* the double-buffered state and r ⊙ H of every row, but where members split the rows */
     size_t shared = t->by_rows ? 0 : up(sizeof(float) * (size_t)(s->batch * s->hidden));

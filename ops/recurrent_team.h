@@ -21,8 +21,8 @@
  * started it after 30 us (owner descheduled).
  *
  * By direction (bidirectional, 2+ threads): each direction runs whole on its
- * own thread with its own state and input product chunks, no
- * synchronisation at all.
+ * own thread (every slice of split units' pack, one after the other) with
+ * its own state and input product chunks, no synchronisation at all.
  *
  * Split rows (one direction, 2+ threads, 6+ batch rows a member, or 4+
  * with R of up to 768 KiB, and R of up to 8 MiB): each member owns a share
@@ -31,7 +31,7 @@
  * its rows' X·Wᵀ into its own buffer, then runs the chunk's steps on its own
  * copy of its rows' state. A chunk is one phase, so members meet once a
  * chunk. Sharing the pack, a re-plan for another batch switches between the
- * two splits though R was handed back after the first plan.
+ * three plans though R was handed back after the first plan.
  *
  * Used for float on AVX2 and AVX-512 (BF16/S8 weights too) with static R,
  * by default when the pool has 2+ threads, splitting units, directions or
@@ -69,8 +69,8 @@ typedef struct or_rnn_team or_rnn_team;
 #define OR_RNN_TEAM_BY_ROWS 0x200
 #define OR_RNN_TEAM_MEMBERS 0xff /* the plan's member count */
 int or_rnn_team_members(const struct or_graph *g, const struct or_rnn_state *s);
-/* The plan R is packed for, to run plan: split rows use split units' pack,
- * any other plan its own. */
+/* The plan R is packed for, to run plan: split rows and by direction use
+ * split units' pack, a pipelined pair's layer its own. */
 int or_rnn_team_pack_plan(const struct or_graph *g, const struct or_rnn_state *s, int plan);
 
 /* Packs R [dirs, gates * hidden, hidden] (float) for plan, reporting

@@ -904,22 +904,23 @@ Test(session_clone, original_left_alone_frees_what_it_kept) {
 
 /* ---- stacked layers pipelined (ops/recurrent_pipe.c) across re-plans ---- */
 
-#define STACK ONNXRUN_SOURCE_DIR "/tests/models/gru_lstm_stack/"
+#define FIXTURES ONNXRUN_SOURCE_DIR "/tests/models/"
 
-/* Binds set k's x, runs, and checks every output against PyTorch's. */
-static void run_stack_set(onnxrun_session *s, int k) {
-    static const char *const outs[4] = {"y", "h_gru", "h_lstm", "c_lstm"};
+/* Binds set k's x of fixture `model`, runs, and checks outputs outs[0..n)
+ * against PyTorch's. */
+static void run_fixture_set(onnxrun_session *s, const char *model, int k, const char *const *outs,
+                            int n) {
     or_npy x, want;
     char path[512], err[256];
-    snprintf(path, sizeof path, STACK "set_%d/input/x.npy", k);
+    snprintf(path, sizeof path, FIXTURES "%s/set_%d/input/x.npy", model, k);
     cr_assert_eq(or_npy_load_file(path, &x, err, sizeof err), ONNXRUN_OK, "%s", err);
     cr_assert_eq(onnxrun_set_input(s, 0, ONNXRUN_FLOAT, x.rank, x.dims, x.data, x.nbytes),
                  ONNXRUN_OK, "%s", onnxrun_errmsg(s));
     cr_assert_eq(onnxrun_run(s), ONNXRUN_OK, "set %d: %s", k, onnxrun_errmsg(s));
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < n; i++) {
         size_t index;
         cr_assert_eq(onnxrun_output_index(s, outs[i], &index), ONNXRUN_OK);
-        snprintf(path, sizeof path, STACK "set_%d/output/%s.npy", k, outs[i]);
+        snprintf(path, sizeof path, FIXTURES "%s/set_%d/output/%s.npy", model, k, outs[i]);
         cr_assert_eq(or_npy_load_file(path, &want, err, sizeof err), ONNXRUN_OK, "%s", err);
         onnxrun_tensor_view v;
         cr_assert_eq(onnxrun_get_output(s, index, &v), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
@@ -932,6 +933,24 @@ static void run_stack_set(onnxrun_session *s, int k) {
         or_npy_free(&want);
     }
     or_npy_free(&x);
+}
+
+/* A session of fixture `model` with two intra-op threads. */
+static onnxrun_session *open_on_two_threads(const char *model) {
+    onnxrun_options opt;
+    onnxrun_options_init(&opt);
+    opt.num_threads = 2;
+    char path[512];
+    snprintf(path, sizeof path, FIXTURES "%s/model.onnx", model);
+    onnxrun_session *s = NULL;
+    cr_assert_eq(onnxrun_session_create_from_file(path, &opt, &s), ONNXRUN_OK, "%s: %s", model,
+                 onnxrun_errmsg(s));
+    return s;
+}
+
+static void run_stack_set(onnxrun_session *s, int k) {
+    static const char *const outs[4] = {"y", "h_gru", "h_lstm", "c_lstm"};
+    run_fixture_set(s, "gru_lstm_stack", k, outs, 4);
 }
 
 /* Whether the session's current plan runs a node by another's run. */
@@ -967,12 +986,7 @@ Test(session_api, pipelined_stack_across_replans_and_clones) {
                                            "ONNXRUN_RNN_CHUNK"};
     for (int i = 0; i < 3; i++) unsetenv(choices[i]); /* the default plan */
     for (int o = 0; o < 3; o++) {
-        onnxrun_options opt;
-        onnxrun_options_init(&opt);
-        opt.num_threads = 2;
-        onnxrun_session *s = NULL;
-        cr_assert_eq(onnxrun_session_create_from_file(STACK "model.onnx", &opt, &s), ONNXRUN_OK,
-                     "%s", onnxrun_errmsg(s));
+        onnxrun_session *s = open_on_two_threads("gru_lstm_stack");
         bool paired = simd && orders[o][0] == 1;
         /* at batch 16, every layer but a pair's (the third LSTM layer is not in it) */
         int rows16 = !simd ? 0 : paired ? 1 : 3;
@@ -992,6 +1006,39 @@ Test(session_api, pipelined_stack_across_replans_and_clones) {
         cr_expect_eq(layers_splitting_rows(clone), 0, "order %d, clone at batch 1", o);
         run_stack_set(s, 1);
         onnxrun_session_destroy(clone);
+        onnxrun_session_destroy(s);
+    }
+}
+
+/* How many of the session's recurrent layers run one direction per thread. */
+static int layers_by_direction(const onnxrun_session *s) {
+    int by_dir = 0;
+    for (int i = 0; i < s->graph->n_nodes; i++) {
+        const or_node *n = &s->graph->nodes[i];
+        const or_rnn_state *st = n->op == OR_OP_GRU ? n->state : NULL;
+        by_dir += st && st->team && (st->team_plan & OR_RNN_TEAM_BY_DIR);
+    }
+    return by_dir;
+}
+
+/* A 2-layer bidirectional GRU on two threads: batch 5 runs each direction
+ * on its own thread, batch 3 and 1 split the units. By direction shares the
+ * units split's pack, so after the first plan (which hands W and R back)
+ * each batch still takes its own plan, whichever came first; when each
+ * direction had a pack of its own, a session first run at batch 5 ran batch
+ * 1 by direction too. Every order gives PyTorch's outputs. */
+Test(session_api, bidirectional_by_batch_across_replans) {
+    static const char *const outs[2] = {"y", "h_n"};
+    static const int orders[2][4] = {{1, 2, 0, 1}, {2, 1, 0, 2}}; /* batches 5, 1, 3 */
+    const bool simd = or_cpu_isa() == OR_ISA_AVX512 || or_cpu_isa() == OR_ISA_AVX2;
+    unsetenv("ONNXRUN_RNN_TEAM");
+    for (int o = 0; o < 2; o++) {
+        onnxrun_session *s = open_on_two_threads("gru_bidir_batch_first");
+        for (int i = 0; i < 4; i++) {
+            run_fixture_set(s, "gru_bidir_batch_first", orders[o][i], outs, 2);
+            int want = simd && orders[o][i] == 1 ? 2 : 0;
+            cr_expect_eq(layers_by_direction(s), want, "order %d, run %d", o, i);
+        }
         onnxrun_session_destroy(s);
     }
 }
