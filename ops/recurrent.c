@@ -381,12 +381,6 @@ bool or_rnn_r_sweeps_back(const or_node *n) {
     return c && c->alternate_sweep;
 }
 
-bool or_rnn_packed_for_pipe(const or_graph *g, const or_node *n) {
-    const or_rnn_cache *c = n->free_cache == cache_free ? n->cache : NULL;
-    return c && c->team_members == OR_RNN_TEAM_PIPE_PLAN &&
-           (or_weight_released(g, n, 1) || or_weight_released(g, n, 2));
-}
-
 int or_rnn_r_copy_count(const or_node *n) {
     const or_rnn_cache *c = n->free_cache == cache_free ? n->cache : NULL;
     return c && c->r[0][0] ? or_packed_b_copies(c->r[0][0]) : 0;
@@ -766,9 +760,8 @@ static int pack_weights(or_graph *g, or_node *n, or_rnn_state *s) {
     or_rnn_cache *c = n->cache;
     bool reusable = (!w || is_initializer(g, n, 1)) && (!r || is_initializer(g, n, 2));
     bool r_panels = or_rnn_f32_panels(s, precision);
-    int team = !r             ? 0
-               : s->pipe_role ? OR_RNN_TEAM_PIPE_PLAN
-                              : or_rnn_team_pack_plan(g, s, or_rnn_team_members(g, s));
+    int plan = s->pipe_role ? OR_RNN_TEAM_PIPE_PLAN : or_rnn_team_members(g, s);
+    int team = r ? or_rnn_team_pack_plan(g, s, plan) : 0;
     or_rnn_fold fold = {.indices = -1};
     if (w) or_rnn_fold_find(g, n, s, &fold);
     cache_want want = {s, w, r, split, precision, r_panels, team, &fold};
@@ -935,12 +928,13 @@ static void carve_scratch(or_rnn_state *s, unsigned char *p) {
 }
 
 /* The team engine's plan for this run on the cache's pack, made for plan
- * `packed`: the plan this batch would choose where it runs on that pack
- * (split rows and split units share one), else the pack's own (its R was
- * handed back, so another could not be packed). */
+ * `packed`: the plan this batch would choose (paired or not), where it runs
+ * on that pack (every plan does on a pool of the same size), else the
+ * pack's own (a clone's pool of another size, the weights handed back). */
 static int run_plan(const or_graph *g, const or_rnn_state *s, int packed) {
-    if (s->pipe_role) return OR_RNN_TEAM_PIPE_PLAN;
-    int plan = or_rnn_team_members(g, s);
+    int plan = s->pipe_role ? OR_RNN_TEAM_PIPE_PLAN : or_rnn_team_members(g, s);
+    if (or_rnn_team_pack_plan(g, s, plan) == packed) return plan;
+    plan = or_rnn_team_members(g, s);
     return or_rnn_team_pack_plan(g, s, plan) == packed ? plan : packed;
 }
 
@@ -948,12 +942,10 @@ int or_rnn_finish(or_graph *g, or_node *n, or_rnn_state *s, or_run_fn run) {
     pick_kernels(s);
     s->pipe_role = or_rnn_pipe_role(g, n, s, &s->pipe_partner);
     int status = pack_weights(g, n, s);
-    /* Only a pack of one member per direction can run as a layer of a pair
-     * (none: R not static; a re-plan reusing a pack made for another plan,
-     * the weights handed back, keeps that pack's plan). */
-    if (!s->cache || !s->cache->team || s->cache->team_members != OR_RNN_TEAM_PIPE_PLAN)
-        s->pipe_role = 0;
+    /* A layer of a pair runs on the team engine (not without a pack: R not
+     * static), as one member owning every unit. */
     s->team_plan = s->cache && s->cache->team ? run_plan(g, s, s->cache->team_members) : 0;
+    if (s->team_plan != OR_RNN_TEAM_PIPE_PLAN) s->pipe_role = 0;
     if (!status) status = alloc_scratch(g, n, s);
     if (!status && s->cache && s->cache->team) status = or_rnn_team_setup(g, n, s, s->cache->team);
     if (status) {

@@ -252,9 +252,6 @@ void or_rnn_input_rows(or_graph *g, const or_node *n, int64_t row0, int64_t rows
 /* n's part in a pipelined pair (see or_rnn_state.pipe_role), its partner's
  * index in *partner. Called while preparing n, after its shapes. */
 int or_rnn_pipe_role(or_graph *g, const or_node *n, const or_rnn_state *s, int *partner);
-/* Whether n's only weights are packs made for a pair (W or R handed back):
- * a re-plan can only pair it again or run each layer on one thread. */
-bool or_rnn_packed_for_pipe(const or_graph *g, const or_node *n);
 /* Steps per hand-over between the layers of a pair at this batch
  * (ONNXRUN_RNN_CHUNK forces any). */
 int64_t or_rnn_pipe_handover(int64_t batch);

@@ -18,16 +18,16 @@
  * no sequence_lens, B's X a Squeeze of A's Y that nothing else reads (shape
  * ops aside), every other input of B ready before A runs (the executor
  * checks that again: or_node.run_by), no memory cap, A's X·Wᵀ for the
- * whole sequence within OR_RNN_PIPE_XW_BYTES. Both nodes are then
- * packed for one thread each (one team member owning every unit); a re-plan
- * reusing packs made for another plan (the weights handed back) keeps their
- * plan, pairs included whatever the batch and length (worth_it). By default
+ * whole sequence within OR_RNN_PIPE_XW_BYTES. Both nodes then run on one
+ * thread each (one team member owning every unit, reading every slice of
+ * the pack all team plans share, so a re-plan decides afresh whether to
+ * pair: packs of their own once kept pairs paired at batch 1, 1.20 of the
+ * split's time). By default
  * on a pool of exactly two threads, at a batch of
  * PIPE_MIN_BATCH or more, when a sequence has at least PIPE_MIN_CHUNKS
  * chunks; ONNXRUN_RNN_PIPE=0 turns it off, =1 pipelines every such pair
  * whatever the threads, batch and length (tests: one thread runs a chunk
- * of A, then of B, in turn), and whatever the size of A's X·Wᵀ. A re-plan
- * keeping pair-made packs pairs whatever that size too. In a stack, each
+ * of A, then of B, in turn), and whatever the size of A's X·Wᵀ. In a stack, each
  * layer pairs with the next unless it is itself the second of a pair: 1+2,
  * 3+4, ... (2+3 when 1 cannot pair).
  *
@@ -178,12 +178,8 @@ static double whole_xw_bytes(const or_graph *g, const or_node *n, const or_rnn_s
  * layer's state; both have the same batch and length). The first layer
  * keeps its X·Wᵀ for the whole sequence (xw_bytes), computed up front: a
  * memory cap rules pairing out, and so does its outgrowing
- * OR_RNN_PIPE_XW_BYTES. Packs made for a pair whose weights were handed
- * back (packed_pair, either layer) can only run paired or one thread per
- * layer: paired, whatever the batch and length (a batch-1 pair took
- * 1.09-1.19 of the split's time, one thread per layer about twice it). */
-static bool worth_it(const or_graph *g, const or_rnn_state *s, bool packed_pair, bool rows_instead,
-                     double xw_bytes) {
+ * OR_RNN_PIPE_XW_BYTES. */
+static bool worth_it(const or_graph *g, const or_rnn_state *s, bool rows_instead, double xw_bytes) {
     int64_t env = or_env_value(OR_ENV_RNN_PIPE), team = or_env_value(OR_ENV_RNN_TEAM);
     bool simd = or_cpu_isa() == OR_ISA_AVX512 || or_cpu_isa() == OR_ISA_AVX2;
     if (env == 0 || team == 0 || team == 2 || team == 4 || !simd ||
@@ -192,7 +188,6 @@ static bool worth_it(const or_graph *g, const or_rnn_state *s, bool packed_pair,
     if (g->weight_precision != ONNXRUN_PRECISION_FP32 || s->dtype != OR_FLOAT) return false;
     if (env == 1) return true;
     if (or_threadpool_size(g->pool) != 2) return false;
-    if (packed_pair) return true;
     if (rows_instead) return false;
     return s->batch >= PIPE_MIN_BATCH && s->seq / PIPE_MIN_CHUNKS >= chunk_of(s->batch) &&
            xw_bytes <= OR_RNN_PIPE_XW_BYTES;
@@ -238,9 +233,7 @@ int or_rnn_pipe_role(or_graph *g, const or_node *n, const or_rnn_state *s, int *
     const or_node *b = a ? NULL : second_of(g, n);
     const or_node *other = a ? a : b;
     if (!other || (b && !pair_fits(g, n, b))) return 0;
-    if (!worth_it(g, s, or_rnn_packed_for_pipe(g, n) || or_rnn_packed_for_pipe(g, other),
-                  rows_instead(g, s, n, other), whole_xw_bytes(g, a ? a : n, s)))
-        return 0;
+    if (!worth_it(g, s, rows_instead(g, s, n, other), whole_xw_bytes(g, a ? a : n, s))) return 0;
     if (a) {
         /* Only as the partner its first layer chose when it was prepared. */
         const or_rnn_state *sa = a->run ? a->state : NULL;

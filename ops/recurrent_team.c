@@ -143,11 +143,10 @@ int or_rnn_team_members(const or_graph *g, const or_rnn_state *s) {
     return units_members(g, s);
 }
 
-/* Split rows and by direction run on the pack of split units, every member
- * reading every slice, so that a re-plan for another batch switches between
- * the three without R, which the first plan usually hands back
- * (runtime/weights.h); a pipelined pair's layers keep theirs (every unit in
- * one slice).
+/* Every plan runs on the pack of split units (split rows, by direction and
+ * a pipelined pair's layers with each member reading every slice), so that a
+ * re-plan for another batch takes its own plan without R, which the first
+ * plan usually hands back (runtime/weights.h).
  * With a pack of their own (all of R in one), a session planned at batch 16
  * ran batch 1 on one of its two threads. Measured on the 2-core Zen 5, 2
  * threads, LSTM input 256 hidden 512, 50 steps, the session's first run at
@@ -161,11 +160,12 @@ int or_rnn_team_members(const or_graph *g, const or_rnn_state *s) {
  * emb_lstm_classifier 0.98, lstm_h256_l3_bi_b16 0.998, rnn_h256_l2_bi_b16
  * 0.977; bidirectional GRU input 256 hidden 512, 50 steps, first run at batch
  * 1 and then batch 16 (split units before, by direction now): 12.46-12.70
- * -> 10.80-11.45 ms a run. */
+ * -> 10.80-11.45 ms a run. Pipelined pairs on two slices against one (6
+ * pairs): LSTM hidden 512 2 layers batch 4 and 8 0.973 and 0.978; a 2-layer
+ * LSTM input 256 hidden 512 first run at batch 4 and then batch 1 (paired
+ * before, split units now): 3.85-3.90 -> 3.20-3.24 ms a run. */
 int or_rnn_team_pack_plan(const or_graph *g, const or_rnn_state *s, int plan) {
-    bool shares = (plan & OR_RNN_TEAM_BY_ROWS) ||
-                  ((plan & OR_RNN_TEAM_BY_DIR) && plan != OR_RNN_TEAM_PIPE_PLAN);
-    return shares ? units_members(g, s) : plan;
+    return plan & (OR_RNN_TEAM_BY_ROWS | OR_RNN_TEAM_BY_DIR) ? units_members(g, s) : plan;
 }
 
 /* ---- packing ---- */

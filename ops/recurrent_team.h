@@ -30,8 +30,9 @@
  * after the other, shared by the members); per chunk of steps it computes
  * its rows' X·Wᵀ into its own buffer, then runs the chunk's steps on its own
  * copy of its rows' state. A chunk is one phase, so members meet once a
- * chunk. Sharing the pack, a re-plan for another batch switches between the
- * three plans though R was handed back after the first plan.
+ * chunk. All plans (a pipelined pair's layers too, recurrent_pipe.c) share
+ * the pack, so a re-plan for another batch takes its own though R was
+ * handed back after the first plan.
  *
  * Used for float on AVX2 and AVX-512 (BF16/S8 weights too) with static R,
  * by default when the pool has 2+ threads, splitting units, directions or
@@ -69,8 +70,8 @@ typedef struct or_rnn_team or_rnn_team;
 #define OR_RNN_TEAM_BY_ROWS 0x200
 #define OR_RNN_TEAM_MEMBERS 0xff /* the plan's member count */
 int or_rnn_team_members(const struct or_graph *g, const struct or_rnn_state *s);
-/* The plan R is packed for, to run plan: split rows and by direction use
- * split units' pack, a pipelined pair's layer its own. */
+/* The plan R is packed for, to run plan: every plan uses split units'
+ * pack. */
 int or_rnn_team_pack_plan(const struct or_graph *g, const struct or_rnn_state *s, int plan);
 
 /* Packs R [dirs, gates * hidden, hidden] (float) for plan, reporting

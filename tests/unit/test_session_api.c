@@ -972,12 +972,11 @@ static int layers_splitting_rows(const onnxrun_session *s) {
 
 /* On two threads a batch of 4 pipelines the GRU and the first LSTM layer;
  * batch 16 splits each layer's batch rows instead, batch 1 each layer's
- * units. W and R are handed back after the first plan, so
- * every re-plan (and a clone) reuses the packs made for the first: packs
- * made unpaired run unpaired, and packs made for a pair run paired whatever
- * the batch (rather than one thread per layer). Split rows and split units
- * share their packs, so unpaired layers take at each batch its own of the two
- * (packed for split rows, batch 1 once ran on one of the two threads). Every
+ * units. W and R are handed back after the first plan, and every plan runs
+ * on the same packs (split units'), so each batch takes its own plan
+ * whichever came first, and so does a clone. When a pair had packs of its
+ * own, pair-made packs ran paired at any batch and unpaired ones never
+ * paired; split rows' own packs ran batch 1 on one of the two threads. Every
  * order gives PyTorch's outputs. */
 Test(session_api, pipelined_stack_across_replans_and_clones) {
     static const int orders[3][4] = {{2, 0, 1, 2}, {0, 2, 1, 0}, {1, 1, 0, 2}};
@@ -987,23 +986,21 @@ Test(session_api, pipelined_stack_across_replans_and_clones) {
     for (int i = 0; i < 3; i++) unsetenv(choices[i]); /* the default plan */
     for (int o = 0; o < 3; o++) {
         onnxrun_session *s = open_on_two_threads("gru_lstm_stack");
-        bool paired = simd && orders[o][0] == 1;
-        /* at batch 16, every layer but a pair's (the third LSTM layer is not in it) */
-        int rows16 = !simd ? 0 : paired ? 1 : 3;
         for (int i = 0; i < 4; i++) {
-            run_stack_set(s, orders[o][i]);
-            cr_expect_eq(runs_a_pair(s), paired, "order %d, run %d", o, i);
-            cr_expect_eq(layers_splitting_rows(s), orders[o][i] == 0 ? rows16 : 0,
-                         "order %d, run %d", o, i);
+            int set = orders[o][i]; /* batch 16, 4, 1 */
+            run_stack_set(s, set);
+            cr_expect_eq(runs_a_pair(s), simd && set == 1, "order %d, run %d", o, i);
+            cr_expect_eq(layers_splitting_rows(s), simd && set == 0 ? 3 : 0, "order %d, run %d", o,
+                         i);
         }
         onnxrun_session *clone = NULL;
         cr_assert_eq(onnxrun_session_clone(s, &clone), ONNXRUN_OK, "%s", onnxrun_errmsg(s));
-        run_stack_set(clone, 0);
-        cr_expect_eq(runs_a_pair(clone), paired, "order %d, clone", o);
-        cr_expect_eq(layers_splitting_rows(clone), rows16, "order %d, clone", o);
-        run_stack_set(clone, 2);
-        cr_expect_eq(runs_a_pair(clone), paired, "order %d, clone at batch 1", o);
-        cr_expect_eq(layers_splitting_rows(clone), 0, "order %d, clone at batch 1", o);
+        for (int set = 0; set < 3; set++) {
+            run_stack_set(clone, set);
+            cr_expect_eq(runs_a_pair(clone), simd && set == 1, "order %d, clone, set %d", o, set);
+            cr_expect_eq(layers_splitting_rows(clone), simd && set == 0 ? 3 : 0,
+                         "order %d, clone, set %d", o, set);
+        }
         run_stack_set(s, 1);
         onnxrun_session_destroy(clone);
         onnxrun_session_destroy(s);
