@@ -42,7 +42,6 @@ typedef struct or_rmat {
 
 struct or_rnn_team_pack {
     int members, dirs;    /* members: slices of R's units per direction */
-    bool by_dir;          /* a pipelined pair's: every unit in one slice (q[d][0]) */
     bool split;           /* GRU without linear_before_reset: block 1 holds the h rows */
     bool alternate_sweep; /* R outgrows L2: odd steps sweep the rows back (product) */
     /* [dirs][slices][2]: block 0 = gates' rows of the slice (z r only when
@@ -200,16 +199,14 @@ static bool pack_rows(or_rmat *out, or_qkind kind, bool panels, const float *rd,
 
 or_rnn_team_pack *or_rnn_team_pack_new(const or_rnn_state *s, int plan, or_qkind kind,
                                        const float *r, or_src_release *rel) {
-    bool by_dir = (plan & OR_RNN_TEAM_BY_DIR) != 0;
-    int slices = by_dir ? 1 : plan & OR_RNN_TEAM_MEMBERS; /* of R's units per direction */
-    if (slices < 1 || slices > MAX_MEMBERS || (plan & OR_RNN_TEAM_BY_ROWS) || !r) return NULL;
+    int slices = plan; /* of R's units per direction: split units' members */
+    if (slices < 1 || slices > MAX_MEMBERS || !r) return NULL;
     const int64_t H = s->hidden;
     const int G = s->spec->gates;
     or_rnn_team_pack *p = or_calloc(1, sizeof *p);
     if (!p) return NULL;
     bool panels = kind != OR_Q_F32 || or_rnn_f32_panels(s, ONNXRUN_PRECISION_FP32);
     p->members = slices;
-    p->by_dir = by_dir;
     p->dirs = (int)s->dirs;
     p->split = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset;
     for (int d = 0; d < p->dirs; d++) {
@@ -310,11 +307,6 @@ static size_t up(size_t x) {
     return (x + ALIGN - 1) / ALIGN * ALIGN;
 }
 
-/* Block b of slice j of direction d (by direction: the direction's one). */
-static const or_rmat *qm(const or_rnn_team_pack *p, int d, int j, int b) {
-    return &p->q[d][p->by_dir ? 0 : j][b];
-}
-
 /* Rows of H_{t-1}·Rᵀ per unit in a member's rg: the z r rows apart from h
  * in split GRU. */
 static int64_t rg_parts(const or_rnn_state *s) {
@@ -345,7 +337,7 @@ static size_t member_bytes(const or_rnn_state *s, const or_rnn_team *t, member *
     for (int d = 0; d < s->dirs; d++)
         for (int j = m->j0; j < m->j1; j++)
             for (int b = 0; b < 2; b++) {
-                const or_rmat *r = qm(p, d, j, b);
+                const or_rmat *r = &p->q[d][j][b];
                 size_t one = r->q && r->q->kind != OR_Q_F32 ? or_qmat_work_size(r->q, B) : 0;
                 if (one > work) work = one;
             }
@@ -408,7 +400,7 @@ int or_rnn_team_setup(or_graph *g, or_node *n, or_rnn_state *s, const or_rnn_tea
     t->by_rows = !t->by_dir && (s->team_plan & OR_RNN_TEAM_BY_ROWS);
     t->fold = or_rnn_folds(n);
     t->steal_at_once = team_env() == 3;
-    t->slices = pack->by_dir ? 1 : pack->members;
+    t->slices = pack->members;
     int rows_members = s->team_plan & OR_RNN_TEAM_MEMBERS;
     t->members = t->by_dir ? (int)s->dirs : t->by_rows ? rows_members : pack->members;
     if (t->members < 1 || t->members > MAX_MEMBERS) t->members = 1;
@@ -590,7 +582,7 @@ static void products(const or_rnn_state *s, const or_rnn_team *t, const member *
     for (int n = 0; n < m->j1 - m->j0; n++) {
         const slice *sl = &t->sl[back ? m->j1 - 1 - n : m->j0 + n];
         if (!sl->ns) continue;
-        const or_rmat *r = qm(t->pack, d, (int)(sl - t->sl), b);
+        const or_rmat *r = &t->pack->q[d][sl - t->sl][b];
         if (b == 0)
             product(r, m->nb, s->hidden, st->hp, slice_rg(s, m, sl, 0), m->work, back);
         else

@@ -74,9 +74,11 @@ int or_rnn_team_members(const struct or_graph *g, const struct or_rnn_state *s);
  * pack. */
 int or_rnn_team_pack_plan(const struct or_graph *g, const struct or_rnn_state *s, int plan);
 
-/* Packs R [dirs, gates * hidden, hidden] (float) for plan, reporting
- * each source row to rel once copied (rel may be NULL); NULL when out of
- * memory. kind is the qgemm.h kind of the weights. */
+/* Packs R [dirs, gates * hidden, hidden] (float) for plan (one of
+ * or_rnn_team_pack_plan's: split units' members, a slice of the units
+ * each), reporting each source row to rel once copied (rel may be NULL);
+ * NULL when out of memory or plan is not such. kind is the qgemm.h kind of
+ * the weights. */
 or_rnn_team_pack *or_rnn_team_pack_new(const struct or_rnn_state *s, int plan, or_qkind kind,
                                        const float *r, or_src_release *rel);
 /* How steps read the members' slices: src where from (recurrent.h's
