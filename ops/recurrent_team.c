@@ -504,7 +504,8 @@ static float *slice_rg(const or_rnn_state *s, const member *m, const slice *sl, 
     return m->rg + m->nb * parts * (sl->u0 - m->u0) + i * parts * sl->ns;
 }
 
-/* The gate kernel on slice sl of row i (batch row b, time t): H_t into st->hn. */
+/* The gate kernel on slice sl of the member's row i, whose X_t·Wᵀ (every
+ * unit) is xw and Y row y (or NULL): H_t into st->hn. */
 static void slice_gates(const or_rnn_state *s, const member *m, const slice *sl, int d,
                         const rows_state *st, int64_t i, const float *xw, float *y) {
     const int64_t H = s->hidden, ns = sl->ns, u0 = sl->u0;
