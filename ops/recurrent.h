@@ -247,7 +247,7 @@ void or_rnn_input_rows(or_graph *g, const or_node *n, int64_t row0, int64_t rows
 #define OR_RNN_PIPE_XW_BYTES (16u << 20)
 
 /* The team plan of both nodes of a pipelined pair: one member owning every
- * unit (a by-direction pack of one direction). */
+ * unit (the by-direction plan of one direction). */
 #define OR_RNN_TEAM_PIPE_PLAN (1 | OR_RNN_TEAM_BY_DIR)
 /* n's part in a pipelined pair (see or_rnn_state.pipe_role), its partner's
  * index in *partner. Called while preparing n, after its shapes. */
