@@ -161,13 +161,13 @@ static int64_t chunk_of(int64_t batch) {
     return batch > 0 ? (PIPE_CHUNK_ROWS + batch - 1) / batch : 1;
 }
 
-/* Bytes of a layer's X·Wᵀ for the whole sequence (gates * hidden from R's
- * shape; s: either layer's state, both have the same batch and length). */
 /* A layer's R tensor, or NULL. */
 static const or_tensor *r_of(const or_graph *g, const or_node *n) {
     return n->n_inputs > 2 && n->inputs[2] >= 0 ? &g->tensors[n->inputs[2]] : NULL;
 }
 
+/* Bytes of a layer's X·Wᵀ for the whole sequence (gates * hidden from R's
+ * shape; s: either layer's state, both have the same batch and length). */
 static double whole_xw_bytes(const or_graph *g, const or_node *n, const or_rnn_state *s) {
     const or_tensor *r = r_of(g, n);
     double gh = r && r->rank == 3 ? (double)r->dims[1] : 0;

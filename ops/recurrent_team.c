@@ -104,17 +104,6 @@ static bool by_rows_pays(const or_graph *g, const or_rnn_state *s, int threads) 
            r_bytes <= BY_ROWS_MAX_R_BYTES;
 }
 
-/* Default: split units whenever the pool has 2+ threads, one direction and
- * two alike. Measured on the 2-core Zen 1 (AVX2), 2 threads, median of 5
- * alternating rounds of `onnxrun --bench`, old path -> split units (ms):
- * lstm_h128_b1 1.41 -> 1.02, gru_h512_bi_b1 39.4 -> 35.0 (by direction:
- * 63.7), lstm_h512_l2_b1 29.7 -> 25.7, rnn_h1024_l2_b1 54.9 -> 50.6,
- * emb_lstm_classifier 33.8 -> 23.9, rnn_h256_l2_bi_b16 91.9 -> 66.5,
- * gru_h1024_b16 211 -> 207, lstm_h512_l2_b16 335 -> 335. An earlier
- * measurement on a Zen 5 found the split losing inside bench/run.sh, whose
- * onnxruntime runs left that engine's workers spinning on the other core;
- * the benchmark now pauses before each engine's turn (bench/bench.js). With
- * one thread the engine would run the same products as the old path. */
 static int pool_threads(const or_graph *g) {
     int threads = or_threadpool_size(g->pool);
     return threads > MAX_MEMBERS ? MAX_MEMBERS : threads;
@@ -127,6 +116,17 @@ static int units_members(const or_graph *g, const or_rnn_state *s) {
     return threads < blocks ? threads : (int)blocks;
 }
 
+/* Default: split units whenever the pool has 2+ threads, one direction and
+ * two alike. Measured on the 2-core Zen 1 (AVX2), 2 threads, median of 5
+ * alternating rounds of `onnxrun --bench`, old path -> split units (ms):
+ * lstm_h128_b1 1.41 -> 1.02, gru_h512_bi_b1 39.4 -> 35.0 (by direction:
+ * 63.7), lstm_h512_l2_b1 29.7 -> 25.7, rnn_h1024_l2_b1 54.9 -> 50.6,
+ * emb_lstm_classifier 33.8 -> 23.9, rnn_h256_l2_bi_b16 91.9 -> 66.5,
+ * gru_h1024_b16 211 -> 207, lstm_h512_l2_b16 335 -> 335. An earlier
+ * measurement on a Zen 5 found the split losing inside bench/run.sh, whose
+ * onnxruntime runs left that engine's workers spinning on the other core;
+ * the benchmark now pauses before each engine's turn (bench/bench.js). With
+ * one thread the engine would run the same products as the old path. */
 int or_rnn_team_members(const or_graph *g, const or_rnn_state *s) {
     int env = team_env();
     if (env == 0 || s->dtype != OR_FLOAT || s->hidden <= 0 || !simd_isa()) return 0;
