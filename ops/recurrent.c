@@ -760,8 +760,7 @@ static int pack_weights(or_graph *g, or_node *n, or_rnn_state *s) {
     or_rnn_cache *c = n->cache;
     bool reusable = (!w || is_initializer(g, n, 1)) && (!r || is_initializer(g, n, 2));
     bool r_panels = or_rnn_f32_panels(s, precision);
-    int plan = s->pipe_role ? OR_RNN_TEAM_PIPE_PLAN : or_rnn_team_members(g, s);
-    int team = r ? or_rnn_team_pack_plan(g, s, plan) : 0;
+    int team = r ? or_rnn_team_pack_plan(g, s, s->team_plan) : 0;
     or_rnn_fold fold = {.indices = -1};
     if (w) or_rnn_fold_find(g, n, s, &fold);
     cache_want want = {s, w, r, split, precision, r_panels, team, &fold};
@@ -927,24 +926,21 @@ static void carve_scratch(or_rnn_state *s, unsigned char *p) {
     s->qwork = s->parts[8] ? p + s->parts[7] : NULL;
 }
 
-/* The team engine's plan for this run on the cache's pack, made for plan
- * `packed`: the plan this batch would choose (paired or not), where it runs
- * on that pack (every plan does on a pool of the same size), else the
- * pack's own (a clone's pool of another size, the weights handed back). */
-static int run_plan(const or_graph *g, const or_rnn_state *s, int packed) {
-    int plan = s->pipe_role ? OR_RNN_TEAM_PIPE_PLAN : or_rnn_team_members(g, s);
-    if (or_rnn_team_pack_plan(g, s, plan) == packed) return plan;
-    plan = or_rnn_team_members(g, s);
-    return or_rnn_team_pack_plan(g, s, plan) == packed ? plan : packed;
-}
-
 int or_rnn_finish(or_graph *g, or_node *n, or_rnn_state *s, or_run_fn run) {
     pick_kernels(s);
     s->pipe_role = or_rnn_pipe_role(g, n, s, &s->pipe_partner);
-    int status = pack_weights(g, n, s);
-    /* A layer of a pair runs on the team engine (not without a pack: R not
-     * static), as one member owning every unit. */
-    s->team_plan = s->cache && s->cache->team ? run_plan(g, s, s->cache->team_members) : 0;
+    s->team_plan = s->pipe_role ? OR_RNN_TEAM_PIPE_PLAN : or_rnn_team_members(g, s);
+    int status = pack_weights(g, n, s); /* for that plan */
+    /* No team without its pack (R not static). On a pack made for another
+     * plan (a clone's pool of another size, the weights handed back) the
+     * pack's own plan runs; every plan runs on the pack of a pool of the same
+     * size. A layer of a pair runs on the team engine, one member owning
+     * every unit. */
+    const or_rnn_cache *c = s->cache;
+    if (!c || !c->team)
+        s->team_plan = 0;
+    else if (or_rnn_team_pack_plan(g, s, s->team_plan) != c->team_members)
+        s->team_plan = c->team_members;
     if (s->team_plan != OR_RNN_TEAM_PIPE_PLAN) s->pipe_role = 0;
     if (!status) status = alloc_scratch(g, n, s);
     if (!status && s->cache && s->cache->team) status = or_rnn_team_setup(g, n, s, s->cache->team);

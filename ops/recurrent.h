@@ -89,7 +89,8 @@ typedef struct or_rnn_state {
     int64_t pipe_chunk;  /* steps per hand-over, as planned (or_rnn_pipe_handover) */
     or_rnn_cache *cache; /* == n->cache, NULL when nothing was packed */
     or_rnn_team *team;   /* the fused engine's scratch when the cache has its pack */
-    int team_plan;       /* its plan (or_rnn_team_members) on that pack */
+    int team_plan;       /* its plan (or_rnn_team_members, OR_RNN_TEAM_PIPE_PLAN) on that
+                            pack; while packing, the plan wanted */
 
     /* Scratch: n->scratch (an arena slot alive while the node runs, sized in
      * prepare), cut into these at the start of each run. */
@@ -354,9 +355,6 @@ static inline const unsigned char *or_rnn_fold_xw(const or_rnn_state *s, int d, 
     return (const unsigned char *)f->table[d] + (size_t)(v * s->gh) * s->esz;
 }
 
-/* X_t·W_dᵀ of sequence b at iteration k (its time t): a row of the fold's
- * table, or of direction d's chunk buffer, which holds iterations [k0, k0 +
- * chunk) with row b's stored in time order (or_rnn_input_chunk). */
 /* Where row b's X·Wᵀ for iteration k sits among its steps of k's chunk
  * (stored in time order; see or_rnn_input_chunk). */
 static inline int64_t or_rnn_xw_local(const or_rnn_state *s, int d, int64_t k, int64_t b) {
@@ -365,6 +363,9 @@ static inline int64_t or_rnn_xw_local(const or_rnn_state *s, int d, int64_t k, i
     return or_rnn_reversed(s, d) ? kb - 1 - k : k - k0;
 }
 
+/* X_t·W_dᵀ of sequence b at iteration k (its time t): a row of the fold's
+ * table, or of direction d's chunk buffer, which holds iterations [k0, k0 +
+ * chunk) with row b's stored in time order (or_rnn_input_chunk). */
 static inline const unsigned char *or_rnn_xw_at(const or_rnn_state *s, int d, int64_t k, int64_t b,
                                                 int64_t t) {
     if (s->fold) return or_rnn_fold_xw(s, d, t, b);
