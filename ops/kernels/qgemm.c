@@ -107,9 +107,22 @@ static void pack_f32(or_qmat *q, const or_pack_rows *rows, or_src_release *rel) 
     }
 }
 
+/* NaN (a non-finite row's x * 0) quantizes to -127: the row's scale is
+ * NaN already, and a NaN cast to an integer is undefined. */
 static int8_t quant(float x, float inv) {
     float r = rintf(x * inv);
-    return (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
+    return (int8_t)(r > 127 ? 127 : r >= -127 ? r : -127);
+}
+
+/* max |x[k]|, NaN if any x[k] is: fmaxf would skip a NaN and leave a row
+ * holding one a finite scale. A compare, not a libm call, per element. */
+static float abs_max(const float *x, int64_t n) {
+    float m = 0;
+    for (int64_t k = 0; k < n; k++) {
+        float a = fabsf(x[k]);
+        m = a > m || a != a ? a : m;
+    }
+    return m;
 }
 
 static void pack_s8(or_qmat *q, const or_pack_rows *rows, or_src_release *rel) {
@@ -117,8 +130,7 @@ static void pack_s8(or_qmat *q, const or_pack_rows *rows, or_src_release *rel) {
     const int64_t kq = q->kpad / 4;
     for (int64_t n = 0; n < q->N; n++) {
         const float *row = or_pack_row(rows, n);
-        float amax = 0;
-        for (int64_t k = 0; k < q->K; k++) amax = fmaxf(amax, fabsf(row[k]));
+        float amax = abs_max(row, q->K);
         /* A non-finite row gives a non-finite scale and so non-finite outputs. */
         q->scale[n] = isfinite(amax) ? amax / 127.0f : amax + NAN;
         float inv = amax > 0 && isfinite(amax) ? 127.0f / amax : 0.0f;
@@ -213,8 +225,7 @@ static void prep_s8(const or_qmat *q, int64_t M, const float *A, int64_t lda, ui
     for (int64_t i = 0; i < M; i++) {
         const float *x = A + i * lda;
         uint8_t *d = a8 + i * q->kpad;
-        float amax = 0;
-        for (int64_t k = 0; k < q->K; k++) amax = fmaxf(amax, fabsf(x[k]));
+        float amax = abs_max(x, q->K);
         const float top = (float)q->a_max;
         ascale[i] = isfinite(amax) ? amax / top : amax + NAN;
         float inv = amax > 0 && isfinite(amax) ? top / amax : 0.0f;

@@ -50,6 +50,27 @@ Test(qgemm, s8_hand_value) {
     }
 }
 
+/* A NaN weight makes its output column NaN and a NaN activation its output
+ * row, as in float: fmaxf would drop a NaN from a row's scale, leaving a
+ * finite scale over an undefined quantized value. */
+Test(qgemm, s8_nan_propagates) {
+    const float B[8] = {1, NAN, 0.5f, 0, 1, -0.5f, 0.25f, 0};
+    const float A[8] = {1, 1, 1, 1, 1, NAN, 1, 1};
+    for (int scalar = 1; scalar >= 0; scalar--) {
+        or_qmat *q = or_qmat_pack(OR_Q_S8, 2, 4, B, 4, scalar);
+        cr_assert_not_null(q);
+        void *work = aligned_alloc(64, or_qmat_work_size(q, 2));
+        float c[4] = {0, 0, 0, 0};
+        or_qmat_gemm(q, 2, A, 4, c, 2, work, NULL);
+        cr_expect(isnan(c[0]), "%s: NaN weight, got %g", q->kern_name, (double)c[0]);
+        cr_expect_float_eq(c[1], 95.0f / 127.0f, 1e-6f, "%s: %g", q->kern_name, (double)c[1]);
+        cr_expect(isnan(c[2]) && isnan(c[3]), "%s: NaN activation, got %g %g", q->kern_name,
+                  (double)c[2], (double)c[3]);
+        free(work);
+        or_qmat_free(q);
+    }
+}
+
 /* B = [1.5, 3], A = [0.5, -0.25] are exact in bfloat16: C = 0.75 - 0.75 = 0. */
 Test(qgemm, bf16_hand_value) {
     const float B[4] = {1.5f, 3, 2, 0}, A[2] = {0.5f, -0.25f};
