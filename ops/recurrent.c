@@ -495,8 +495,12 @@ bool or_rnn_r_one_stream_on(const or_rnn_state *s, or_qkind kind, or_pack_source
            or_rnn_r_bytes(s, kind) <= (double)l3_bytes / 4;
 }
 
+/* Only AVX-512 has float panels (f32_qgemm__avx512.c). Elsewhere the mark
+ * changed nothing but told batch 1 from other batches, so that a session
+ * sharing its weights with clones packed R again when re-planned between
+ * them (found on a Zen 3, AVX2 with a 32 MiB L3). */
 bool or_rnn_r_one_stream(const or_rnn_state *s, or_qkind kind, or_pack_source src) {
-    return or_rnn_r_one_stream_on(s, kind, src, or_cpu_l3_bytes());
+    return or_cpu_isa() == OR_ISA_AVX512 && or_rnn_r_one_stream_on(s, kind, src, or_cpu_l3_bytes());
 }
 
 /* A step reads all of one direction's R once (directions run one after the
