@@ -19,6 +19,8 @@ static void pick_kernel(or_qmat *q, int force_scalar) {
               : q->kind == OR_Q_S8 ? or_s8_qgemm__scalar
                                    : or_f32_qgemm__scalar;
     q->kern_name = "scalar";
+    q->abs_max = or_s8_abs_max__scalar;
+    q->quantize = or_s8_quantize__scalar;
 #ifdef OR_HAVE_X86_KERNELS
     if (force_scalar) return;
     if (q->kind == OR_Q_F32 && or_cpu_isa() == OR_ISA_AVX512) {
@@ -32,6 +34,8 @@ static void pick_kernel(or_qmat *q, int force_scalar) {
     } else if (q->kind == OR_Q_S8 && or_cpu_has(OR_CPU_AVX512_VNNI)) {
         q->kern = or_s8_qgemm__avx512;
         q->kern_name = "avx512vnni";
+        q->abs_max = or_s8_abs_max__avx512;
+        q->quantize = or_s8_quantize__avx512;
     } else if (q->kind == OR_Q_BF16 && avx2) {
         q->kern = or_bf16_qgemm__avx2;
         q->kern_name = "avx2";
@@ -39,6 +43,8 @@ static void pick_kernel(or_qmat *q, int force_scalar) {
         q->kern = or_s8_qgemm__avx2;
         q->kern_name = "avx2";
         q->a_max = 63;
+        q->abs_max = or_s8_abs_max__avx2;
+        q->quantize = or_s8_quantize__avx2;
     }
 #else
     (void)force_scalar;
@@ -114,23 +120,12 @@ static int8_t quant(float x, float inv) {
     return (int8_t)(r > 127 ? 127 : r >= -127 ? r : -127);
 }
 
-/* max |x[k]|, NaN if any x[k] is: fmaxf would skip a NaN and leave a row
- * holding one a finite scale. A compare, not a libm call, per element. */
-static float abs_max(const float *x, int64_t n) {
-    float m = 0;
-    for (int64_t k = 0; k < n; k++) {
-        float a = fabsf(x[k]);
-        m = a > m || a != a ? a : m;
-    }
-    return m;
-}
-
 static void pack_s8(or_qmat *q, const or_pack_rows *rows, or_src_release *rel) {
     int8_t *d = q->data;
     const int64_t kq = q->kpad / 4;
     for (int64_t n = 0; n < q->N; n++) {
         const float *row = or_pack_row(rows, n);
-        float amax = abs_max(row, q->K);
+        float amax = or_s8_abs_max__scalar(row, q->K);
         /* A non-finite row gives a non-finite scale and so non-finite outputs. */
         q->scale[n] = isfinite(amax) ? amax / 127.0f : amax + NAN;
         float inv = amax > 0 && isfinite(amax) ? 127.0f / amax : 0.0f;
@@ -225,11 +220,11 @@ static void prep_s8(const or_qmat *q, int64_t M, const float *A, int64_t lda, ui
     for (int64_t i = 0; i < M; i++) {
         const float *x = A + i * lda;
         uint8_t *d = a8 + i * q->kpad;
-        float amax = abs_max(x, q->K);
+        float amax = q->abs_max(x, q->K);
         const float top = (float)q->a_max;
         ascale[i] = isfinite(amax) ? amax / top : amax + NAN;
         float inv = amax > 0 && isfinite(amax) ? top / amax : 0.0f;
-        for (int64_t k = 0; k < q->K; k++) d[k] = (uint8_t)(quant(x[k], inv) + q->a_max + 1);
+        q->quantize(x, q->K, inv, q->a_max, d);
         for (int64_t k = q->K; k < q->kpad; k++) d[k] = (uint8_t)(q->a_max + 1);
     }
 }

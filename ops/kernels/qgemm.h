@@ -50,6 +50,14 @@ typedef enum or_qkind { OR_Q_BF16 = 1, OR_Q_S8 = 2, OR_Q_F32 = 3 } or_qkind;
 
 typedef struct or_qmat or_qmat;
 
+/* S8 activations, one row at a time (the kernels' offset bytes, see above):
+ * abs_max returns max |x[k]| over k < n, NaN if any x[k] is NaN; quantize
+ * writes d[k] = clamp(round(x[k] * inv), -a_max, a_max) + a_max + 1, rounding
+ * to nearest even, a NaN product taken as -a_max. Every ISA's version gives
+ * the scalar reference's bytes. */
+typedef float (*or_s8_abs_max_fn)(const float *x, int64_t n);
+typedef void (*or_s8_quantize_fn)(const float *x, int64_t n, float inv, int a_max, uint8_t *d);
+
 /* One kernel: C rows [0, m) x panels [p0, p1) from prepared activations
  * (BF16: a16 [m, kpad] bits; S8: a8 [m, kpad] offset bytes and ascale [m];
  * F32: [m, kpad] floats). */
@@ -72,6 +80,8 @@ struct or_qmat {
                            from the L3, slower for one read from memory). Set by the owner. */
     or_qgemm_fn kern;
     const char *kern_name;
+    or_s8_abs_max_fn abs_max; /* S8: picked with kern */
+    or_s8_quantize_fn quantize;
 };
 
 /* B [N,K] with row stride ldb. NULL on allocation failure or size overflow.
@@ -126,7 +136,13 @@ void or_s8_qgemm__scalar(const or_qmat *q, int64_t m, const void *a, const float
                          int64_t p0, int64_t p1, float *c, int64_t ldc);
 void or_f32_qgemm__scalar(const or_qmat *q, int64_t m, const void *a, const float *ascale,
                           int64_t p0, int64_t p1, float *c, int64_t ldc);
+float or_s8_abs_max__scalar(const float *x, int64_t n);
+void or_s8_quantize__scalar(const float *x, int64_t n, float inv, int a_max, uint8_t *d);
 #ifdef OR_HAVE_X86_KERNELS
+float or_s8_abs_max__avx2(const float *x, int64_t n);
+void or_s8_quantize__avx2(const float *x, int64_t n, float inv, int a_max, uint8_t *d);
+float or_s8_abs_max__avx512(const float *x, int64_t n);
+void or_s8_quantize__avx512(const float *x, int64_t n, float inv, int a_max, uint8_t *d);
 void or_bf16_qgemm__avx512(const or_qmat *q, int64_t m, const void *a, const float *ascale,
                            int64_t p0, int64_t p1, float *c, int64_t ldc);
 void or_s8_qgemm__avx512(const or_qmat *q, int64_t m, const void *a, const float *ascale,

@@ -5,6 +5,7 @@
  * an add, against a multiply-add per weight for float. The int32 sums equal
  * the scalar reference's on the same pack exactly; only the final float
  * scaling may round differently. Blocking in qgemm_avx2.h. */
+#include <math.h>
 #include <string.h>
 
 #define QA_ROW_BYTES(q) ((q)->kpad)
@@ -66,4 +67,45 @@ AI void block(const or_qmat *q, const uint8_t *a, const float *ascale, int64_t p
 void or_s8_qgemm__avx2(const or_qmat *q, int64_t m, const void *a, const float *ascale, int64_t p0,
                        int64_t p1, float *c, int64_t ldc) {
     run_blocks(q, m, a, ascale, p0, p1, c, ldc);
+}
+
+/* Activation conversion (qgemm.h's or_s8_abs_max_fn / or_s8_quantize_fn),
+ * 32 floats at a time with the scalar reference's tail: the same bytes, as
+ * VCVTPS2DQ rounds to nearest even like rintf and turns NaN into INT_MIN,
+ * which the clamp takes to -a_max. */
+float or_s8_abs_max__avx2(const float *x, int64_t n) {
+    const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 m = _mm256_setzero_ps(), nan = _mm256_setzero_ps();
+    int64_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        __m256 a = _mm256_and_ps(_mm256_loadu_ps(x + k), magnitude);
+        m = _mm256_max_ps(a, m); /* a NaN a leaves m */
+        nan = _mm256_or_ps(nan, _mm256_cmp_ps(a, a, _CMP_UNORD_Q));
+    }
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    float tail = or_s8_abs_max__scalar(x + k, n - k), head = _mm_cvtss_f32(h);
+    if (_mm256_movemask_ps(nan)) return tail + NAN;
+    return tail > head || tail != tail ? tail : head;
+}
+
+void or_s8_quantize__avx2(const float *x, int64_t n, float inv, int a_max, uint8_t *d) {
+    const __m256 scale = _mm256_set1_ps(inv);
+    const __m256i lo = _mm256_set1_epi32(-a_max), hi = _mm256_set1_epi32(a_max);
+    const __m256i offset = _mm256_set1_epi32(a_max + 1);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7); /* undoes the packs' lanes */
+    int64_t k = 0;
+    for (; k + 32 <= n; k += 32) {
+        __m256i v[4];
+#pragma GCC unroll 4
+        for (int u = 0; u < 4; u++) {
+            __m256i q = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + k + 8 * u), scale));
+            v[u] = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(q, lo), hi), offset);
+        }
+        __m256i bytes =
+            _mm256_packus_epi16(_mm256_packs_epi32(v[0], v[1]), _mm256_packs_epi32(v[2], v[3]));
+        _mm256_storeu_si256((__m256i *)(d + k), _mm256_permutevar8x32_epi32(bytes, order));
+    }
+    or_s8_quantize__scalar(x + k, n - k, inv, a_max, d + k);
 }

@@ -4,6 +4,7 @@
 #include "qgemm.h"
 
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 #define QT int8_t
@@ -37,4 +38,36 @@ __attribute__((target(QTARGET))) void or_s8_qgemm__avx512(const or_qmat *q, int6
                                                           int64_t p0, int64_t p1, float *c,
                                                           int64_t ldc) {
     qkernel(q, m, a, ascale, p0, p1, c, ldc);
+}
+
+/* Activation conversion (qgemm.h's or_s8_abs_max_fn / or_s8_quantize_fn),
+ * 16 floats at a time with the scalar reference's tail: the same bytes, as
+ * VCVTPS2DQ rounds to nearest even like rintf and turns NaN into INT_MIN,
+ * which the clamp takes to -a_max. */
+__attribute__((target("avx512f"))) float or_s8_abs_max__avx512(const float *x, int64_t n) {
+    __m512 m = _mm512_setzero_ps();
+    __mmask16 nan = 0;
+    int64_t k = 0;
+    for (; k + 16 <= n; k += 16) {
+        __m512 a = _mm512_abs_ps(_mm512_loadu_ps(x + k));
+        m = _mm512_max_ps(a, m); /* a NaN a leaves m */
+        nan |= _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q);
+    }
+    float tail = or_s8_abs_max__scalar(x + k, n - k), head = _mm512_reduce_max_ps(m);
+    if (nan) return tail + NAN;
+    return tail > head || tail != tail ? tail : head;
+}
+
+__attribute__((target("avx512f"))) void or_s8_quantize__avx512(const float *x, int64_t n, float inv,
+                                                               int a_max, uint8_t *d) {
+    const __m512 scale = _mm512_set1_ps(inv);
+    const __m512i lo = _mm512_set1_epi32(-a_max), hi = _mm512_set1_epi32(a_max);
+    const __m512i offset = _mm512_set1_epi32(a_max + 1);
+    int64_t k = 0;
+    for (; k + 16 <= n; k += 16) {
+        __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + k), scale));
+        q = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(q, lo), hi), offset);
+        _mm_storeu_si128((__m128i *)(d + k), _mm512_cvtepi32_epi8(q));
+    }
+    or_s8_quantize__scalar(x + k, n - k, inv, a_max, d + k);
 }

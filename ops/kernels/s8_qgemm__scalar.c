@@ -2,6 +2,8 @@
  * dot products of offset-u8 activations and s8 weights, then the scales. */
 #include "qgemm.h"
 
+#include <math.h>
+
 void or_s8_qgemm__scalar(const or_qmat *q, int64_t m, const void *a, const float *ascale,
                          int64_t p0, int64_t p1, float *c, int64_t ldc) {
     const uint8_t *a8 = a;
@@ -23,5 +25,25 @@ void or_s8_qgemm__scalar(const or_qmat *q, int64_t m, const void *a, const float
                 c[i * ldc + n] = dot * (q->scale[n] * ascale[i]);
             }
         }
+    }
+}
+
+/* A compare, not fmaxf, which would skip a NaN and leave its row a finite
+ * scale; once m is NaN, a > m is false and m stays NaN. */
+float or_s8_abs_max__scalar(const float *x, int64_t n) {
+    float m = 0;
+    for (int64_t k = 0; k < n; k++) {
+        float a = fabsf(x[k]);
+        m = a > m || a != a ? a : m;
+    }
+    return m;
+}
+
+void or_s8_quantize__scalar(const float *x, int64_t n, float inv, int a_max, uint8_t *d) {
+    const float top = (float)a_max;
+    for (int64_t k = 0; k < n; k++) {
+        float r = rintf(x[k] * inv);
+        r = r > top ? top : r >= -top ? r : -top; /* NaN: -top */
+        d[k] = (uint8_t)((int)r + a_max + 1);
     }
 }

@@ -325,6 +325,58 @@ Test(qgemm, kernels_match_reference) {
     or_threadpool_destroy(pool);
 }
 
+/* The int8 activation conversion of every kernel this CPU can run gives the
+ * scalar reference's bytes and maxima: lengths around the vector widths,
+ * ties (x * inv = k + 1/2 rounds to even), products past a_max (clamped),
+ * NaN, infinities and -0. */
+static void check_s8_conversion(const or_qmat *q) {
+    enum { MAXN = 1000 };
+    static float x[MAXN];
+    static uint8_t want[MAXN], got[MAXN + 1]; /* got[n]: must stay unwritten */
+    static const float special[] = {2.5f, -3.5f, 0.5f, -0.5f, 1.5f, 64.5f, -200.0f, -0.0f};
+    static const int64_t lens[] = {0,  1,  7,  8,  9,  15,  16,  17,  31,
+                                   32, 33, 63, 64, 65, 100, 512, 1000};
+    for (size_t l = 0; l < sizeof lens / sizeof *lens; l++) {
+        int64_t n = lens[l];
+        for (int pass = 0; pass < 4; pass++) {
+            for (int64_t k = 0; k < n; k++) x[k] = k % 5 == 3 ? special[k % 8] : rndf(-3, 3);
+            if (pass == 1 && n) x[(n * 7) / 9] = NAN;
+            if (pass == 2 && n) x[n - 1] = -INFINITY;
+            float ref = or_s8_abs_max__scalar(x, n), max = q->abs_max(x, n);
+            cr_expect(ref == max || (isnan(ref) && isnan(max)),
+                      "%s: abs max n %lld pass %d: %g vs %g", q->kern_name, (long long)n, pass,
+                      (double)max, (double)ref);
+            float inv = pass == 3 ? 40.0f : 1.0f; /* pass 3: most products past a_max */
+            for (int a_max = 63; a_max <= 127; a_max += 64) {
+                or_s8_quantize__scalar(x, n, inv, a_max, want);
+                memset(got, 0xa5, sizeof got);
+                q->quantize(x, n, inv, a_max, got);
+                cr_expect(memcmp(want, got, (size_t)n) == 0 && got[n] == 0xa5,
+                          "%s: quantized bytes n %lld pass %d a_max %d", q->kern_name, (long long)n,
+                          pass, a_max);
+            }
+        }
+    }
+}
+
+Test(qgemm, s8_activation_conversion_matches_reference) {
+    static const float B[4] = {1, 2, 3, 4};
+    static const char *caps[2] = {"avx2", NULL};
+    for (int cap = 0; cap < 2; cap++) {
+        if (caps[cap])
+            setenv("ONNXRUN_ISA", caps[cap], 1);
+        else
+            unsetenv("ONNXRUN_ISA");
+        or_cpu_reset();
+        or_qmat *q = or_qmat_pack(OR_Q_S8, 1, 4, B, 4, 0);
+        cr_assert_not_null(q);
+        check_s8_conversion(q);
+        or_qmat_free(q);
+    }
+    unsetenv("ONNXRUN_ISA");
+    or_cpu_reset();
+}
+
 /* With AVX2 (and no AVX-512 extension in use) bf16 and int8 weights get the
  * AVX2 kernels, not the scalar reference. */
 Test(qgemm, avx2_kernels_are_picked) {
