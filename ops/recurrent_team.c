@@ -90,16 +90,26 @@ static bool simd_isa(void) {
  *  - R of 4 MiB (LSTM h512): 4 rows 1.21, 6 rows 0.95, 8 rows 0.91, 16-32
  *    rows 0.89-0.90;
  *  - R of 6.75 MiB (GRU h768): 8 rows 0.98, 16 rows 0.96; of 12 MiB (GRU
- *    h1024): 8 rows 1.16, 16 rows 1.24. */
+ *    h1024): 8 rows 1.16, 16 rows 1.24.
+ * Where both threads' cores share one L3 (or_cpu_l3_shared), measured on a
+ * 2-core Zen 3 VM (AVX2, 32 MiB L3 for both) split units -> split rows, 20-40
+ * alternating single-run pairs of two live processes, medians of the pair
+ * ratios: with R over 768 KiB, 8 rows a member lost (LSTM h256 1.05, LSTM
+ * h512 1.03-1.12, 2-layer LSTM h512 1.14-1.18, GRU h768 1.13-1.18), 6 rows
+ * tied (LSTM h256 1.01, LSTM h512 0.99, GRU h768 1.02) and 12-16 won (GRU
+ * h768 0.96, LSTM h512 0.93); with R of 256 KiB 8 rows still won (LSTM h128
+ * 0.82). So there such an R needs 12 rows a member. */
 #define BY_ROWS_MIN_ROWS 6
+#define BY_ROWS_MIN_ROWS_SHARED_L3 12
 #define BY_ROWS_MIN_ROWS_SMALL_R 4
 #define BY_ROWS_SMALL_R_BYTES (768u << 10)
 #define BY_ROWS_MAX_R_BYTES (8u << 20)
 
 static bool by_rows_pays(const or_graph *g, const or_rnn_state *s, int threads) {
     double r_bytes = or_rnn_r_bytes(s, or_rnn_precision_kind(g->weight_precision));
-    int64_t min_rows =
-        r_bytes <= BY_ROWS_SMALL_R_BYTES ? BY_ROWS_MIN_ROWS_SMALL_R : BY_ROWS_MIN_ROWS;
+    int64_t min_rows = r_bytes <= BY_ROWS_SMALL_R_BYTES ? BY_ROWS_MIN_ROWS_SMALL_R
+                       : or_cpu_l3_shared()             ? BY_ROWS_MIN_ROWS_SHARED_L3
+                                                        : BY_ROWS_MIN_ROWS;
     return threads >= 2 && s->dirs == 1 && s->batch / threads >= min_rows &&
            r_bytes <= BY_ROWS_MAX_R_BYTES;
 }

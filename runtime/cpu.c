@@ -81,11 +81,13 @@ or_isa or_cpu_isa(void) {
 }
 
 static atomic_size_t cached_l2 = SIZE_MAX, cached_l3 = SIZE_MAX;
+static atomic_int cached_l3_shared = -1;
 
 void or_cpu_reset(void) {
     atomic_store(&cached_isa, -1);
     atomic_store(&cached_l2, SIZE_MAX);
     atomic_store(&cached_l3, SIZE_MAX);
+    atomic_store(&cached_l3_shared, -1);
 }
 
 static atomic_int cached_features = -1;
@@ -137,6 +139,51 @@ static size_t cache_from_sysfs(int want_level) {
         return n;
     }
     return 0;
+}
+
+bool or_cpu_list_covers(const char *list, long cpus) {
+    long next = 0; /* CPUs 0 .. next - 1 are named so far */
+    const char *p = list;
+    while (p && *p >= '0' && *p <= '9') {
+        char *end;
+        long lo = strtol(p, &end, 10), hi = lo;
+        if (*end == '-') hi = strtol(end + 1, &end, 10);
+        if (hi < lo) return false;
+        if (lo <= next && hi >= next) next = hi + 1;
+        p = *end == ',' ? end + 1 : NULL;
+        if (!p && *end != '\0' && *end != '\n') return false;
+    }
+    return cpus > 0 && next >= cpus;
+}
+
+/* cpu0's L3 from sysfs: shared by every online CPU? */
+static bool l3_shared_from_sysfs(void) {
+    char path[96], line[256];
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    for (int i = 0; i < 8; i++) {
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+        FILE *f = fopen(path, "r");
+        if (!f) return false;
+        int level = fgets(line, sizeof line, f) ? atoi(line) : 0;
+        fclose(f);
+        if (level != 3) continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/shared_cpu_list",
+                 i);
+        if (!(f = fopen(path, "r"))) return false;
+        bool covers = fgets(line, sizeof line, f) && or_cpu_list_covers(line, cpus);
+        fclose(f);
+        return covers;
+    }
+    return false;
+}
+
+bool or_cpu_l3_shared(void) {
+    int v = atomic_load(&cached_l3_shared);
+    if (v >= 0) return v;
+    int64_t forced = or_env_value(OR_ENV_L3_SHARED);
+    v = forced >= 0 ? forced == 1 : l3_shared_from_sysfs();
+    atomic_store(&cached_l3_shared, v);
+    return v;
 }
 
 size_t or_cpu_amd_ccx_l3(unsigned family, unsigned model) {

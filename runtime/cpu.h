@@ -51,6 +51,15 @@ size_t or_cpu_amd_ccx_l3(unsigned family, unsigned model);
 /* The L2 per core: ONNXRUN_L2_BYTES when set to a size, else as sysfs (else
  * sysconf) gives it, or 0. */
 size_t or_cpu_l2_bytes(void);
+/* Whether every online CPU shares cpu0's L3 (one L3 for all the pool's
+ * threads, so that a cache line goes between them through it): as
+ * ONNXRUN_L3_SHARED says when set, else as sysfs's shared_cpu_list says;
+ * false when unknown (no sysfs). Cached after the first call until
+ * or_cpu_reset. */
+bool or_cpu_l3_shared(void);
+/* Whether a CPU list as sysfs writes it ("0-3,8,10-11\n") names every CPU
+ * from 0 to cpus - 1; false for text it cannot read. */
+bool or_cpu_list_covers(const char *list, long cpus);
 /* "1048576", "1024K" or "1M" as bytes; 0 for anything else, a trailing
  * newline included (sysfs lines are cut at theirs first; runtime/env.c parses
  * ONNXRUN_L2_BYTES and ONNXRUN_L3_BYTES with it). */

@@ -38,6 +38,7 @@ static const env_spec specs[OR_ENV_COUNT] = {
     [OR_ENV_RNN_CHUNK] = {"ONNXRUN_RNN_CHUNK", NULL, 1, INT64_MAX, false,
                           "a step count of 1 or more"},
     [OR_ENV_RNN_PIPE] = {"ONNXRUN_RNN_PIPE", NULL, 0, 1, false, "0 or 1"},
+    [OR_ENV_L3_SHARED] = {"ONNXRUN_L3_SHARED", NULL, 0, 1, false, "0 or 1"},
 };
 
 static int64_t word_index(const char *const *words, const char *text) {

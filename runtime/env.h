@@ -19,6 +19,7 @@ typedef enum or_env_var {
     OR_ENV_RNN_TEAM,  /* 0-3 (recurrent_team.c) */
     OR_ENV_RNN_CHUNK, /* steps, >= 1 */
     OR_ENV_RNN_PIPE,  /* 0 off, 1 wherever it can run (recurrent_pipe.c) */
+    OR_ENV_L3_SHARED, /* 0 no, 1 yes: every core shares one L3 (cpu.h) */
     OR_ENV_COUNT
 } or_env_var;
 

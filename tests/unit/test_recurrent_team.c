@@ -19,6 +19,7 @@
 #include "exec.h"
 #include "graph.h"
 #include "recurrent.h"
+#include "../../runtime/cpu.h"
 #include "test_env.h"
 #include "threadpool.h"
 
@@ -701,13 +702,41 @@ Test(recurrent_team, split_rows_equal_lengths) {
     }
 }
 
+typedef struct plan_case {
+    int64_t batch, hidden, dirs;
+    int precision;
+    or_threadpool *pool;
+    int plan; /* PLAN_UNITS: any split of the units */
+} plan_case;
+#define PLAN_UNITS (-1)
+
+/* The plan of each case, asked of a copy of a planned node's state with the
+ * case's sizes (LSTM: R is 16·hidden² bytes in fp32). */
+static void expect_plans(or_graph *g, const or_rnn_state *s, const plan_case *cases, size_t n,
+                         const char *how) {
+    or_rnn_state st = *s;
+    for (size_t i = 0; i < n; i++) {
+        st.batch = cases[i].batch, st.hidden = cases[i].hidden, st.dirs = cases[i].dirs;
+        st.gh = 4 * st.hidden;
+        g->weight_precision = cases[i].precision;
+        g->pool = cases[i].pool;
+        int plan = or_rnn_team_members(g, &st);
+        if (cases[i].plan == PLAN_UNITS)
+            cr_expect(plan > 0 && !(plan & (OR_RNN_TEAM_BY_ROWS | OR_RNN_TEAM_BY_DIR)),
+                      "%s case %zu: plan %#x", how, i, plan);
+        else
+            cr_expect_eq(plan, cases[i].plan, "%s case %zu: plan %#x", how, i, plan);
+    }
+}
+
 /* Unforced: one direction on 2+ threads splits the batch rows where each
- * thread's share has 6 rows or more (4 with R of up to 768 KiB as packed)
- * and R takes 8 MiB or less; it splits the units otherwise, and with one
- * thread uses no team. The rule is asked of copies of a planned node's
- * state with other sizes (LSTM: R is 16·hidden² bytes in fp32). */
+ * thread's share has 6 rows or more (4 with R of up to 768 KiB as packed;
+ * 12 with more where the cores share one L3) and R takes 8 MiB or less; it
+ * splits the units otherwise, and with one thread uses no team. */
 Test(recurrent_team, default_plan_splits_rows) {
     if (!simd()) cr_skip_test("the engine needs AVX2 or AVX-512");
+    char *old_shared = swap_env("ONNXRUN_L3_SHARED", "0");
+    or_cpu_reset();
     rng_state = 5150;
     or_threadpool *p2 = or_threadpool_create(2), *p4 = or_threadpool_create(4);
     tcase c = {.op = "LSTM", .T = 6, .B = 16, .I = 4, .H = 37, .dirs = 1};
@@ -720,49 +749,64 @@ Test(recurrent_team, default_plan_splits_rows) {
     cr_assert_eq(or_rnn_team_members(g, s), 2 | OR_RNN_TEAM_BY_ROWS);
     cr_assert_eq(or_graph_run(g), ONNXRUN_OK, "%s", g->errmsg);
     expect_ref(&c, g, &ref, 2e-5, "default split rows");
-    or_rnn_state st = *s;
-    const int rows2 = 2 | OR_RNN_TEAM_BY_ROWS, units = -1;
-    struct {
-        int64_t batch, hidden, dirs;
-        int precision;
-        or_threadpool *pool;
-        int plan;
-    } cases[] = {
-        {7, 37, 1, ONNXRUN_PRECISION_FP32, p2, units},  /* 3 rows a thread */
-        {8, 37, 1, ONNXRUN_PRECISION_FP32, p2, rows2},  /* 4, R 21,904 B */
-        {8, 219, 1, ONNXRUN_PRECISION_FP32, p2, rows2}, /* R 767,376 B */
-        {8, 222, 1, ONNXRUN_PRECISION_FP32, p2, units}, /* R 788,544 B */
-        {11, 256, 1, ONNXRUN_PRECISION_FP32, p2, units},
-        {12, 256, 1, ONNXRUN_PRECISION_FP32, p2, rows2},
-        {12, 724, 1, ONNXRUN_PRECISION_FP32, p2, rows2},  /* R 8,386,816 B */
-        {12, 725, 1, ONNXRUN_PRECISION_FP32, p2, units},  /* R 8,410,000 B */
-        {12, 1024, 1, ONNXRUN_PRECISION_BF16, p2, rows2}, /* 8 MiB */
-        {12, 1025, 1, ONNXRUN_PRECISION_BF16, p2, units},
+    const int rows2 = 2 | OR_RNN_TEAM_BY_ROWS, rows4 = 4 | OR_RNN_TEAM_BY_ROWS;
+    const int fp32 = ONNXRUN_PRECISION_FP32, bf16 = ONNXRUN_PRECISION_BF16;
+    const plan_case apart[] = {
+        {7, 37, 1, fp32, p2, PLAN_UNITS},  /* 3 rows a thread */
+        {8, 37, 1, fp32, p2, rows2},       /* 4, R 21,904 B */
+        {8, 219, 1, fp32, p2, rows2},      /* R 767,376 B */
+        {8, 222, 1, fp32, p2, PLAN_UNITS}, /* R 788,544 B */
+        {11, 256, 1, fp32, p2, PLAN_UNITS},
+        {12, 256, 1, fp32, p2, rows2},
+        {16, 512, 1, fp32, p2, rows2},
+        {12, 724, 1, fp32, p2, rows2},      /* R 8,386,816 B */
+        {12, 725, 1, fp32, p2, PLAN_UNITS}, /* R 8,410,000 B */
+        {12, 1024, 1, bf16, p2, rows2},     /* 8 MiB */
+        {12, 1025, 1, bf16, p2, PLAN_UNITS},
         {12, 1448, 1, ONNXRUN_PRECISION_INT8, p2, rows2},
-        {16, 37, 2, ONNXRUN_PRECISION_FP32, p2, 2 | OR_RNN_TEAM_BY_DIR},
-        {16, 37, 1, ONNXRUN_PRECISION_FP32, p4, 4 | OR_RNN_TEAM_BY_ROWS},
-        {20, 256, 1, ONNXRUN_PRECISION_FP32, p4, units}, /* 5 rows a thread */
-        {24, 256, 1, ONNXRUN_PRECISION_FP32, p4, 4 | OR_RNN_TEAM_BY_ROWS},
-        {16, 37, 1, ONNXRUN_PRECISION_FP32, NULL, 0},
+        {16, 37, 2, fp32, p2, 2 | OR_RNN_TEAM_BY_DIR},
+        {16, 37, 1, fp32, p4, rows4},
+        {20, 256, 1, fp32, p4, PLAN_UNITS}, /* 5 rows a thread */
+        {24, 256, 1, fp32, p4, rows4},
+        {16, 37, 1, fp32, NULL, 0},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        st.batch = cases[i].batch, st.hidden = cases[i].hidden, st.dirs = cases[i].dirs;
-        st.gh = 4 * st.hidden;
-        g->weight_precision = cases[i].precision;
-        g->pool = cases[i].pool;
-        int plan = or_rnn_team_members(g, &st);
-        if (cases[i].plan == units)
-            cr_assert(plan > 0 && !(plan & (OR_RNN_TEAM_BY_ROWS | OR_RNN_TEAM_BY_DIR)),
-                      "case %zu: plan %#x", i, plan);
-        else
-            cr_assert_eq(plan, cases[i].plan, "case %zu: plan %#x", i, plan);
-    }
-    g->weight_precision = ONNXRUN_PRECISION_FP32;
+    expect_plans(g, s, apart, sizeof apart / sizeof *apart, "L3s apart");
+    setenv("ONNXRUN_L3_SHARED", "1", 1);
+    or_cpu_reset();
+    const plan_case shared[] = {
+        {8, 219, 1, fp32, p2, rows2},       /* R 767,376 B: 4 rows still */
+        {16, 37, 1, fp32, p2, rows2},       /* 8 rows, R 21,904 B */
+        {16, 222, 1, fp32, p2, PLAN_UNITS}, /* 8 rows, R 788,544 B */
+        {22, 256, 1, fp32, p2, PLAN_UNITS}, /* 11 rows */
+        {24, 256, 1, fp32, p2, rows2},      /* 12 rows */
+        {32, 724, 1, fp32, p2, rows2},      {32, 725, 1, fp32, p2, PLAN_UNITS}, /* R past 8 MiB */
+        {24, 256, 1, fp32, p4, PLAN_UNITS}, /* 6 rows a thread */
+        {48, 256, 1, fp32, p4, rows4},
+    };
+    expect_plans(g, s, shared, sizeof shared / sizeof *shared, "one L3");
+    restore_env("ONNXRUN_L3_SHARED", old_shared);
+    or_cpu_reset();
+    g->weight_precision = fp32;
     g->pool = p2;
     or_graph_free(g);
     free_case(&ref, &in);
     or_threadpool_destroy(p2);
     or_threadpool_destroy(p4);
+}
+
+/* sysfs's CPU lists (shared_cpu_list) against the CPUs 0 .. n - 1. */
+Test(recurrent_team, cpu_lists_cover_the_cpus) {
+    cr_expect(or_cpu_list_covers("0-1\n", 2));
+    cr_expect(or_cpu_list_covers("0,1", 2));
+    cr_expect(or_cpu_list_covers("0-3,8-11\n", 4));
+    cr_expect(or_cpu_list_covers("0-15", 8));
+    cr_expect_not(or_cpu_list_covers("0-3,8-11", 5), "CPU 4 missing");
+    cr_expect_not(or_cpu_list_covers("0\n", 2), "one CPU of two");
+    cr_expect_not(or_cpu_list_covers("1-3", 2), "CPU 0 missing");
+    cr_expect_not(or_cpu_list_covers("", 1));
+    cr_expect_not(or_cpu_list_covers("0-1x", 2), "unreadable");
+    cr_expect_not(or_cpu_list_covers("3-1", 2), "backwards");
+    cr_expect_not(or_cpu_list_covers("0-1", 0), "no CPUs known");
 }
 
 /* Unforced, two threads: a bidirectional batch of 4+ rows runs one direction
