@@ -62,6 +62,10 @@ static const env_case cases[] = {
     {OR_ENV_RNN_PIPE, "1", 1},
     {OR_ENV_RNN_PIPE, "2", -1},
     {OR_ENV_RNN_PIPE, "on", -1},
+    {OR_ENV_L3_SHARED, "0", 0},
+    {OR_ENV_L3_SHARED, "1", 1},
+    {OR_ENV_L3_SHARED, "yes", -1},
+    {OR_ENV_L3_SHARED, "2", -1},
     {OR_ENV_RNN_CHUNK, "99999999999999999999", -1},
 };
 
