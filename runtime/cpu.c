@@ -116,29 +116,35 @@ size_t or_cpu_size_from_text(const char *text) {
     return (size_t)(n << shift);
 }
 
+/* The file attr of cpu0's cache of level want_level in sysfs ("size",
+ * "shared_cpu_list"), its first line in line without the newline; false
+ * when sysfs does not describe that cache. */
+static bool sysfs_cache_attr(int want_level, const char *attr, char *line, int size) {
+    char path[96];
+    for (int i = 0; i < 8; i++) {
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+        FILE *f = fopen(path, "r");
+        if (!f) return false;
+        int level = fgets(line, size, f) ? atoi(line) : 0;
+        fclose(f);
+        if (level != want_level) continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/%s", i, attr);
+        if (!(f = fopen(path, "r"))) return false;
+        bool ok = fgets(line, size, f) != NULL;
+        fclose(f);
+        if (ok) line[strcspn(line, "\n")] = '\0';
+        return ok;
+    }
+    return false;
+}
+
 /* A cache level of cpu0 as sysfs describes it ("8192K"), or 0. Read before
  * sysconf because glibc's CPUID-based figure can be the whole package's L3
  * (64 MiB on an 8-CCX EPYC, where one core sees 8 MiB). */
 static size_t cache_from_sysfs(int want_level) {
-    char path[96], line[32];
-    for (int i = 0; i < 8; i++) {
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
-        FILE *f = fopen(path, "r");
-        if (!f) break;
-        int level = fgets(line, sizeof line, f) ? atoi(line) : 0;
-        fclose(f);
-        if (level != want_level) continue;
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
-        if (!(f = fopen(path, "r"))) return 0;
-        size_t n = 0;
-        if (fgets(line, sizeof line, f)) {
-            line[strcspn(line, "\n")] = '\0';
-            n = or_cpu_size_from_text(line);
-        }
-        fclose(f);
-        return n;
-    }
-    return 0;
+    char line[32];
+    return sysfs_cache_attr(want_level, "size", line, sizeof line) ? or_cpu_size_from_text(line)
+                                                                   : 0;
 }
 
 bool or_cpu_list_covers(const char *list, long cpus) {
@@ -158,23 +164,9 @@ bool or_cpu_list_covers(const char *list, long cpus) {
 
 /* cpu0's L3 from sysfs: shared by every online CPU? */
 static bool l3_shared_from_sysfs(void) {
-    char path[96], line[256];
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    for (int i = 0; i < 8; i++) {
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
-        FILE *f = fopen(path, "r");
-        if (!f) return false;
-        int level = fgets(line, sizeof line, f) ? atoi(line) : 0;
-        fclose(f);
-        if (level != 3) continue;
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/shared_cpu_list",
-                 i);
-        if (!(f = fopen(path, "r"))) return false;
-        bool covers = fgets(line, sizeof line, f) && or_cpu_list_covers(line, cpus);
-        fclose(f);
-        return covers;
-    }
-    return false;
+    char line[256];
+    return sysfs_cache_attr(3, "shared_cpu_list", line, sizeof line) &&
+           or_cpu_list_covers(line, sysconf(_SC_NPROCESSORS_ONLN));
 }
 
 bool or_cpu_l3_shared(void) {
