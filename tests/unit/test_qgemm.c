@@ -23,6 +23,19 @@ static float rndf(float lo, float hi) {
     return lo + (hi - lo) * (float)(rng >> 40) / (float)(1u << 24);
 }
 
+/* Caps the kernels at isa (ONNXRUN_ISA), or lifts the cap with NULL, and
+ * has the CPU checked again. */
+static void cap_isa(const char *isa) {
+    if (isa)
+        setenv("ONNXRUN_ISA", isa, 1);
+    else
+        unsetenv("ONNXRUN_ISA");
+    or_cpu_reset();
+}
+
+/* The AVX2 kernels, then the best this CPU has. */
+static const char *const isa_caps[2] = {"avx2", NULL};
+
 Test(qgemm, bf16_rounding) {
     cr_expect_eq(or_f32_to_bf16(1.0f), 0x3f80);
     cr_expect_eq(or_f32_to_bf16(-2.0f), 0xc000);
@@ -87,12 +100,10 @@ Test(qgemm, bf16_hand_value) {
 }
 
 Test(qgemm, features_follow_isa_cap) {
-    setenv("ONNXRUN_ISA", "avx2", 1);
-    or_cpu_reset();
+    cap_isa("avx2");
     cr_expect(!or_cpu_has(OR_CPU_AVX512_BF16));
     cr_expect(!or_cpu_has(OR_CPU_AVX512_VNNI));
-    unsetenv("ONNXRUN_ISA");
-    or_cpu_reset();
+    cap_isa(NULL);
 }
 
 /* Products with a column range of the blocked GEMM's pack (the team
@@ -309,14 +320,9 @@ Test(qgemm, kernels_match_reference) {
                                         {1, 2048, 512}, {1, 40, 9},   {2, 24, 3},   {6, 70, 260},
                                         {1, 33, 7},     {1, 48, 6},   {8, 200, 70}, {9, 120, 40},
                                         {11, 1000, 19}, {13, 48, 20}, {24, 80, 10}};
-    static const char *caps[2] = {"avx2", NULL};
     or_threadpool *pool = or_threadpool_create(2);
     for (int cap = 0; cap < 2; cap++) {
-        if (caps[cap])
-            setenv("ONNXRUN_ISA", caps[cap], 1);
-        else
-            unsetenv("ONNXRUN_ISA");
-        or_cpu_reset();
+        cap_isa(isa_caps[cap]);
         for (int kind = OR_Q_BF16; kind <= OR_Q_F32; kind++)
             for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
                 check_random((or_qkind)kind, shapes[s][0], shapes[s][1], shapes[s][2],
@@ -361,30 +367,22 @@ static void check_s8_conversion(const or_qmat *q) {
 
 Test(qgemm, s8_activation_conversion_matches_reference) {
     static const float B[4] = {1, 2, 3, 4};
-    static const char *caps[2] = {"avx2", NULL};
     for (int cap = 0; cap < 2; cap++) {
-        if (caps[cap])
-            setenv("ONNXRUN_ISA", caps[cap], 1);
-        else
-            unsetenv("ONNXRUN_ISA");
-        or_cpu_reset();
+        cap_isa(isa_caps[cap]);
         or_qmat *q = or_qmat_pack(OR_Q_S8, 1, 4, B, 4, 0);
         cr_assert_not_null(q);
         check_s8_conversion(q);
         or_qmat_free(q);
     }
-    unsetenv("ONNXRUN_ISA");
-    or_cpu_reset();
+    cap_isa(NULL);
 }
 
 /* With AVX2 (and no AVX-512 extension in use) bf16 and int8 weights get the
  * AVX2 kernels, not the scalar reference. */
 Test(qgemm, avx2_kernels_are_picked) {
-    setenv("ONNXRUN_ISA", "avx2", 1);
-    or_cpu_reset();
+    cap_isa("avx2");
     if (or_cpu_isa() != OR_ISA_AVX2) {
-        unsetenv("ONNXRUN_ISA");
-        or_cpu_reset();
+        cap_isa(NULL);
         cr_skip_test("this CPU has no AVX2");
     }
     const float B[8] = {1, 2, 3, 4, 5, 6, 7, 8};
@@ -394,8 +392,7 @@ Test(qgemm, avx2_kernels_are_picked) {
         cr_expect_str_eq(q->kern_name, "avx2");
         or_qmat_free(q);
     }
-    unsetenv("ONNXRUN_ISA");
-    or_cpu_reset();
+    cap_isa(NULL);
 }
 
 /* ---- through the ops: reduced-precision weights vs float weights ---- */
@@ -484,8 +481,7 @@ static void run_big_lstm(const char *isa, int64_t H, float *y) {
     enum { S = 3, I = 8 };
     float *x, *w, *r;
     lstm_data(S, I, H, 777, &x, &w, &r);
-    setenv("ONNXRUN_ISA", isa, 1);
-    or_cpu_reset();
+    cap_isa(isa);
     test_graph tg = lstm_xwr(S, 1, I, H, x, w, r);
     if (H == 384) {
         /* As read from the L3 whatever this CPU's L2. */
@@ -499,8 +495,7 @@ static void run_big_lstm(const char *isa, int64_t H, float *y) {
     }
     memcpy(y, out(&tg, "Y")->data, sizeof(float) * S * H);
     or_graph_free(tg.g);
-    unsetenv("ONNXRUN_ISA");
-    or_cpu_reset();
+    cap_isa(NULL);
     free(x), free(w), free(r);
 }
 
@@ -532,8 +527,7 @@ Test(qgemm, lstm_f32_panels_at_batches_3_to_16) {
     for (size_t bi = 0; bi < sizeof batches / sizeof batches[0]; bi++) {
         int64_t B = batches[bi];
         for (int v = 0; v < 2; v++) {
-            setenv("ONNXRUN_ISA", isas[v], 1);
-            or_cpu_reset();
+            cap_isa(isas[v]);
             test_graph tg = lstm_xwr(S, B, I, H, x, w, r);
             run_ok(&tg);
             bool panels = or_rnn_r_float_panels(&tg.g->nodes[0]);
@@ -547,8 +541,7 @@ Test(qgemm, lstm_f32_panels_at_batches_3_to_16) {
         for (int64_t i = 0; i < S * B * H; i++) err = fmax(err, fabs((double)y[0][i] - y[1][i]));
         cr_expect(err <= 1e-5, "batch %lld: max difference %g", (long long)B, err);
     }
-    unsetenv("ONNXRUN_ISA");
-    or_cpu_reset();
+    cap_isa(NULL);
 }
 
 /* How steps read R follows the batch of the plan, not that of the plan that
