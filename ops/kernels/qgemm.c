@@ -114,10 +114,9 @@ static void pack_f32(or_qmat *q, const or_pack_rows *rows, or_src_release *rel) 
 }
 
 /* NaN (a non-finite row's x * 0) quantizes to -127: the row's scale is
- * NaN already, and a NaN cast to an integer is undefined. */
+ * NaN already. */
 static int8_t quant(float x, float inv) {
-    float r = rintf(x * inv);
-    return (int8_t)(r > 127 ? 127 : r >= -127 ? r : -127);
+    return (int8_t)or_s8_round(x, inv, 127.0f);
 }
 
 static void pack_s8(or_qmat *q, const or_pack_rows *rows, or_src_release *rel) {

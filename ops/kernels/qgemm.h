@@ -40,6 +40,7 @@ void or_src_release_consumed(or_src_release *r, const void *p, size_t bytes);
 
 #include "pack_rows.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,6 +57,13 @@ typedef struct or_qmat or_qmat;
  * to nearest even, a NaN product taken as -a_max. Every ISA's version gives
  * the scalar reference's bytes. */
 typedef float (*or_s8_abs_max_fn)(const float *x, int64_t n);
+/* round(x * inv) clamped to [-top, top], to nearest even; NaN gives -top
+ * (a NaN cast to an integer is undefined). The weights (top 127) and the
+ * scalar activations share it. */
+static inline float or_s8_round(float x, float inv, float top) {
+    float r = rintf(x * inv);
+    return r > top ? top : r >= -top ? r : -top;
+}
 typedef void (*or_s8_quantize_fn)(const float *x, int64_t n, float inv, int a_max, uint8_t *d);
 
 /* One kernel: C rows [0, m) x panels [p0, p1) from prepared activations

@@ -41,9 +41,5 @@ float or_s8_abs_max__scalar(const float *x, int64_t n) {
 
 void or_s8_quantize__scalar(const float *x, int64_t n, float inv, int a_max, uint8_t *d) {
     const float top = (float)a_max;
-    for (int64_t k = 0; k < n; k++) {
-        float r = rintf(x[k] * inv);
-        r = r > top ? top : r >= -top ? r : -top; /* NaN: -top */
-        d[k] = (uint8_t)((int)r + a_max + 1);
-    }
+    for (int64_t k = 0; k < n; k++) d[k] = (uint8_t)((int)or_s8_round(x[k], inv, top) + a_max + 1);
 }
