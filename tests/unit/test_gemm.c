@@ -2,6 +2,7 @@
  * naive triple loop accumulated in double (long double for or_dgemm). */
 #include "../../ops/kernels/gemm.h"
 #include "../../runtime/cpu.h"
+#include "test_env.h"
 
 #include <criterion/criterion.h>
 #include <math.h>
@@ -335,6 +336,36 @@ Test(gemm, replicated_pack_copies_give_identical_products) {
     unsetenv("ONNXRUN_ISA");
     or_cpu_reset();
     cr_assert_geq(checked, 1, "the scalar kernels at least");
+}
+
+/* The blocked driver's rows per tile come from the L2 size (a quarter of it
+ * for the tile's A block, at most 256 rows): a 16 KiB L2 gives one micro-tile
+ * of rows per tile, 512 KiB 126 float rows on AVX2, 8 MiB the cap. Shapes
+ * with M past those, row tails included, stay right on one thread and three,
+ * the best ISA, packed or not. */
+Test(gemm, row_tiles_follow_the_l2) {
+    static const char *const l2s[] = {"16K", "512K", "8M"};
+    static const shape shapes[] = {{400, 70, 300, false, false, 1, 0, 1},
+                                   {301, 131, 257, true, true, 0.5, 1, 0},
+                                   {263, 48, 600, false, true, -1, 0.5, 2}};
+    or_threadpool *pool = or_threadpool_create(3);
+    cr_assert_not_null(pool);
+    int bad = 0;
+    for (size_t l = 0; l < sizeof l2s / sizeof l2s[0]; l++) {
+        char *saved = swap_env("ONNXRUN_L2_BYTES", l2s[l]);
+        or_cpu_reset();
+        cr_assert_eq(or_cpu_l2_bytes(), or_cpu_size_from_text(l2s[l]));
+        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+            for (int packed = 0; packed < 2; packed++) {
+                shape x = shapes[i];
+                if (packed) x.ta = false;
+                bad += check_shape(&x, false, packed, NULL) + check_shape(&x, true, packed, pool);
+            }
+        restore_env("ONNXRUN_L2_BYTES", saved);
+        or_cpu_reset();
+    }
+    or_threadpool_destroy(pool);
+    cr_expect_eq(bad, 0, "%d mismatches", bad);
 }
 
 /* Hand-computed: [[1,2],[3,4]] x [[5,6],[7,8]] = [[19,22],[43,50]]. */
