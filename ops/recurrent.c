@@ -370,6 +370,11 @@ bool or_rnn_r_reads_one_stream(const or_node *n) {
     return c && c->qr[0][0] && c->qr[0][0]->one_stream;
 }
 
+int or_rnn_w_kind(const or_node *n) {
+    const or_rnn_cache *c = n->free_cache == cache_free ? n->cache : NULL;
+    return c && c->qw[0] ? (int)c->qw[0]->kind : 0;
+}
+
 bool or_rnn_r_float_panels(const or_node *n) {
     const or_rnn_cache *c = n->free_cache == cache_free ? n->cache : NULL;
     return c && c->r_panels && c->qr[0][0]; /* r_panels: fp32 only (or_rnn_f32_panels) */
@@ -598,14 +603,19 @@ int or_rnn_r_copies(const or_rnn_state *s, or_qkind kind, or_pack_source src) {
  * reduced precision pays off there only with the dot-product instructions.
  * With AVX512-VNNI and no BF16, INT8 keeps W in int8; otherwise INT8 keeps W
  * in bf16 where the CPU has AVX512-BF16 (measured on LSTM hidden 1024 it cuts
- * the error vs fp32 4x, max 0.010 -> 0.0027, at the same speed). Without
- * either (AVX2, plain AVX-512F), W stays float on the blocked GEMM
- * (OR_Q_F32 here): faster than widening bf16 per product and exact. */
+ * the error vs fp32 4x, max 0.010 -> 0.0027, at the same speed). On AVX2
+ * (and no AVX-512), INT8 keeps W in int8 against 16-bit activations
+ * (OR_Q_S16: VPMADDWD, twice float FMA's multiply-adds per instruction);
+ * S8's 7-bit activations there had grown the error 1.4-5x. Otherwise (plain
+ * AVX-512F, where float FMA is as fast, and BF16 without AVX512-BF16) W
+ * stays float on the blocked GEMM (OR_Q_F32 here): faster than widening
+ * bf16 per product and exact. */
 static or_qkind w_kind(or_qkind kind) {
     if (kind == OR_Q_F32) return OR_Q_F32;
     bool s8_fast = or_cpu_has(OR_CPU_AVX512_VNNI), bf16_fast = or_cpu_has(OR_CPU_AVX512_BF16);
     if (kind == OR_Q_S8 && s8_fast && !bf16_fast) return OR_Q_S8;
-    return bf16_fast ? OR_Q_BF16 : OR_Q_F32;
+    if (bf16_fast) return OR_Q_BF16;
+    return kind == OR_Q_S8 && or_cpu_isa() == OR_ISA_AVX2 ? OR_Q_S16 : OR_Q_F32;
 }
 
 or_qkind or_rnn_precision_kind(int precision) {

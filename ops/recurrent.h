@@ -293,6 +293,9 @@ bool or_rnn_folds(const or_node *n);
  * turns reading (or_rnn_r_copies; 1: the pack alone; 0: R is not packed for
  * the blocked GEMM) (tests). */
 int or_rnn_r_copy_count(const or_node *n);
+/* The or_qkind direction 0's W is packed as in the prepared node n, 0 for
+ * the float GEMM's pack or none (tests). */
+int or_rnn_w_kind(const or_node *n);
 /* Whether direction 0's fp32 R in the prepared node n is packed as float
  * panels (or_rnn_f32_panels) (tests). */
 bool or_rnn_r_float_panels(const or_node *n);

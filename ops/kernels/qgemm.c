@@ -15,12 +15,14 @@ static size_t round_up(size_t x) {
 }
 
 static void pick_kernel(or_qmat *q, int force_scalar) {
-    q->kern = q->kind == OR_Q_BF16 ? or_bf16_qgemm__scalar
-              : q->kind == OR_Q_S8 ? or_s8_qgemm__scalar
-                                   : or_f32_qgemm__scalar;
+    q->kern = q->kind == OR_Q_BF16  ? or_bf16_qgemm__scalar
+              : q->kind == OR_Q_S8  ? or_s8_qgemm__scalar
+              : q->kind == OR_Q_S16 ? or_s16_qgemm__scalar
+                                    : or_f32_qgemm__scalar;
     q->kern_name = "scalar";
     q->abs_max = or_s8_abs_max__scalar;
     q->quantize = or_s8_quantize__scalar;
+    q->quantize16 = or_s16_quantize__scalar;
 #ifdef OR_HAVE_X86_KERNELS
     if (force_scalar) return;
     if (q->kind == OR_Q_F32 && or_cpu_isa() == OR_ISA_AVX512) {
@@ -45,6 +47,11 @@ static void pick_kernel(or_qmat *q, int force_scalar) {
         q->a_max = 63;
         q->abs_max = or_s8_abs_max__avx2;
         q->quantize = or_s8_quantize__avx2;
+    } else if (q->kind == OR_Q_S16 && avx2) {
+        q->kern = or_s16_qgemm__avx2;
+        q->kern_name = "avx2";
+        q->abs_max = or_s8_abs_max__avx2;
+        q->quantize16 = or_s16_quantize__avx2;
     }
 #else
     (void)force_scalar;
@@ -71,7 +78,7 @@ static int64_t min64(int64_t a, int64_t b) {
 
 /* Bytes per packed weight and per converted activation. */
 static int64_t qesz(or_qkind kind) {
-    return kind == OR_Q_BF16 ? 2 : kind == OR_Q_S8 ? 1 : 4;
+    return kind == OR_Q_BF16 || kind == OR_Q_S16 ? 2 : kind == OR_Q_S8 ? 1 : 4;
 }
 
 /* Panel p of q's packed data, about to be written (or_prefault). */
@@ -119,9 +126,10 @@ static int8_t quant(float x, float inv) {
     return (int8_t)or_s8_round(x, inv, 127.0f);
 }
 
-static void pack_s8(or_qmat *q, const or_pack_rows *rows, or_src_release *rel) {
-    int8_t *d = q->data;
-    const int64_t kq = q->kpad / 4;
+/* Row n of B as int8 values, stored (S8: int8 in quads, with their sum;
+ * S16: int16 in pairs) and scaled by s_n. */
+static void pack_int(or_qmat *q, const or_pack_rows *rows, or_src_release *rel) {
+    const int64_t group = q->kind == OR_Q_S8 ? 4 : 2, kq = q->kpad / group;
     for (int64_t n = 0; n < q->N; n++) {
         const float *row = or_pack_row(rows, n);
         float amax = or_s8_abs_max__scalar(row, q->K);
@@ -132,12 +140,22 @@ static void pack_s8(or_qmat *q, const or_pack_rows *rows, or_src_release *rel) {
         int32_t sum = 0;
         for (int64_t k = 0; k < q->K; k++) {
             int8_t v = quant(row[k], inv);
-            d[((p * kq + k / 4) * OR_Q_PANEL + j) * 4 + k % 4] = v;
+            int64_t at = ((p * kq + k / group) * OR_Q_PANEL + j) * group + k % group;
+            if (q->kind == OR_Q_S8)
+                ((int8_t *)q->data)[at] = v;
+            else
+                ((int16_t *)q->data)[at] = v;
             sum += v;
         }
-        q->rowsum[n] = sum;
+        if (q->rowsum) q->rowsum[n] = sum;
         or_src_release_consumed(rel, row, (size_t)q->K * sizeof(float));
     }
+}
+
+/* S16's activation range: 127 * a_max * kpad, the largest int32 sum, fits. */
+static int s16_a_max(int64_t kpad) {
+    int64_t top = INT32_MAX / (127 * kpad);
+    return top > 16383 ? 16383 : top < 1 ? 1 : (int)top;
 }
 
 or_qmat *or_qmat_pack(or_qkind kind, int64_t N, int64_t K, const float *B, int64_t ldb,
@@ -154,10 +172,11 @@ or_qmat *or_qmat_pack_from(or_qkind kind, int64_t N, int64_t K, const float *B, 
 or_qmat *or_qmat_pack_rows(or_qkind kind, int64_t N, int64_t K, const or_pack_rows *rows,
                            int force_scalar, bool huge_pages, or_src_release *rel) {
     if (N <= 0 || K <= 0 || !rows || !rows->base || rows->esz != sizeof(float) ||
-        kind < OR_Q_BF16 || kind > OR_Q_F32)
+        kind < OR_Q_BF16 || kind > OR_Q_S16)
         return NULL;
     if (N > INT32_MAX || K > INT32_MAX / 2) return NULL;
-    int64_t quad = kind == OR_Q_BF16 ? 2 : kind == OR_Q_S8 ? 4 : 1, esz = qesz(kind);
+    int64_t quad = kind == OR_Q_BF16 || kind == OR_Q_S16 ? 2 : kind == OR_Q_S8 ? 4 : 1;
+    int64_t esz = qesz(kind);
     int64_t npan = (N + OR_Q_PANEL - 1) / OR_Q_PANEL, kpad = (K + quad - 1) / quad * quad;
     int64_t elems;
     if (__builtin_mul_overflow(npan * OR_Q_PANEL, kpad, &elems) || elems > INT64_MAX / esz)
@@ -167,11 +186,11 @@ or_qmat *or_qmat_pack_rows(or_qkind kind, int64_t N, int64_t K, const or_pack_ro
     *q = (or_qmat){.kind = kind, .N = N, .K = K, .npan = npan, .kpad = kpad, .a_max = 127};
     size_t bytes = round_up((size_t)(elems * esz));
     q->data = huge_pages ? or_huge_page_alloc(bytes) : or_aligned_alloc(ALIGN, bytes);
-    if (kind == OR_Q_S8) {
-        q->scale = or_calloc((size_t)(npan * OR_Q_PANEL), sizeof(float));
-        q->rowsum = or_calloc((size_t)(npan * OR_Q_PANEL), sizeof(int32_t));
-    }
-    if (!q->data || (kind == OR_Q_S8 && (!q->scale || !q->rowsum))) {
+    bool ints = kind == OR_Q_S8 || kind == OR_Q_S16;
+    if (ints) q->scale = or_calloc((size_t)(npan * OR_Q_PANEL), sizeof(float));
+    if (kind == OR_Q_S8) q->rowsum = or_calloc((size_t)(npan * OR_Q_PANEL), sizeof(int32_t));
+    if (kind == OR_Q_S16) q->a_max = s16_a_max(kpad);
+    if (!q->data || (ints && !q->scale) || (kind == OR_Q_S8 && !q->rowsum)) {
         or_qmat_free(q);
         return NULL;
     }
@@ -180,9 +199,9 @@ or_qmat *or_qmat_pack_rows(or_qkind kind, int64_t N, int64_t K, const or_pack_ro
     } else if (kind == OR_Q_F32) {
         pack_f32(q, rows, rel);
     } else {
-        or_prefault(q->data, (size_t)elems); /* zeroed whole: padding stays 0 */
-        memset(q->data, 0, (size_t)elems);
-        pack_s8(q, rows, rel);
+        or_prefault(q->data, (size_t)(elems * esz)); /* zeroed whole: padding stays 0 */
+        memset(q->data, 0, (size_t)(elems * esz));
+        pack_int(q, rows, rel);
     }
     pick_kernel(q, force_scalar);
     return q;
@@ -214,17 +233,30 @@ static void prep_bf16(const or_qmat *q, int64_t M, const float *A, int64_t lda, 
     }
 }
 
+/* Row x's activation scale t (into *ascale) and the 1/t it is quantized by:
+ * a non-finite row gets a non-finite scale, and so non-finite outputs. */
+static float act_scale(const or_qmat *q, const float *x, float *ascale) {
+    float amax = q->abs_max(x, q->K);
+    const float top = (float)q->a_max;
+    *ascale = isfinite(amax) ? amax / top : amax + NAN;
+    return amax > 0 && isfinite(amax) ? top / amax : 0.0f;
+}
+
 static void prep_s8(const or_qmat *q, int64_t M, const float *A, int64_t lda, uint8_t *a8,
                     float *ascale) {
     for (int64_t i = 0; i < M; i++) {
-        const float *x = A + i * lda;
         uint8_t *d = a8 + i * q->kpad;
-        float amax = q->abs_max(x, q->K);
-        const float top = (float)q->a_max;
-        ascale[i] = isfinite(amax) ? amax / top : amax + NAN;
-        float inv = amax > 0 && isfinite(amax) ? top / amax : 0.0f;
-        q->quantize(x, q->K, inv, q->a_max, d);
+        q->quantize(A + i * lda, q->K, act_scale(q, A + i * lda, ascale + i), q->a_max, d);
         for (int64_t k = q->K; k < q->kpad; k++) d[k] = (uint8_t)(q->a_max + 1);
+    }
+}
+
+static void prep_s16(const or_qmat *q, int64_t M, const float *A, int64_t lda, int16_t *a16,
+                     float *ascale) {
+    for (int64_t i = 0; i < M; i++) {
+        int16_t *d = a16 + i * q->kpad;
+        q->quantize16(A + i * lda, q->K, act_scale(q, A + i * lda, ascale + i), q->a_max, d);
+        for (int64_t k = q->K; k < q->kpad; k++) d[k] = 0;
     }
 }
 
@@ -258,7 +290,7 @@ void or_qmat_gemm_sweep(const or_qmat *q, int64_t M, const float *A, int64_t lda
                         int64_t ldc, void *work, or_threadpool *pool, bool reverse) {
     if (M <= 0) return;
     size_t esz = (size_t)qesz(q->kind);
-    float *ascale = q->kind == OR_Q_S8
+    float *ascale = q->kind == OR_Q_S8 || q->kind == OR_Q_S16
                         ? (float *)((unsigned char *)work + round_up((size_t)(M * q->kpad) * esz))
                         : NULL;
     if (q->kind == OR_Q_BF16)
@@ -268,6 +300,8 @@ void or_qmat_gemm_sweep(const or_qmat *q, int64_t M, const float *A, int64_t lda
             memcpy((float *)work + i * q->kpad, A + i * lda, sizeof(float) * (size_t)q->K);
     else if (q->kind == OR_Q_S8)
         prep_s8(q, M, A, lda, work, ascale);
+    else if (q->kind == OR_Q_S16)
+        prep_s16(q, M, A, lda, work, ascale);
     /* Float rows already laid out as the kernel reads them are not copied. */
     const void *a = q->kind == OR_Q_F32 && lda == q->kpad ? (const void *)A : work;
     qtask t = {q, M, ldc, a, ascale, C, reverse};

@@ -15,14 +15,22 @@
  *         for AVX2's VPMADDUBSW: its int16 pair sums (a + 64) q stay within
  *         ±2·127·127, so they never saturate (with 8-bit activations they
  *         could reach 64770).
+ *   S16:  B per row as S8's int8 values and scales, held as int16; A per row
+ *         as int16 a = round(A / t_i), t_i = max_k |A[i,k]| / a_max, with
+ *         a_max = min(16383, (2^31 - 1) / (127 kpad)) so that no int32 sum
+ *         can overflow; C = s_n * t_i * Σ a q, the int32 sums exact
+ *         (VPMADDWD on AVX2). The input product's int8 weights on AVX2: as
+ *         many multiply-adds per instruction as S8's VPMADDUBSW + VPMADDWD,
+ *         twice float FMA's, without S8's 7-bit activations, whose error
+ *         grew 1.4-5x when W took them (docs/performance.md).
  *   F32:  no conversion: the same panel layout for exact float weights, a
  *         GEMV-shaped kernel for the recurrent step of small batches (the
  *         AVX-512 kernel; other ISAs keep the blocked GEMM of gemm.h).
  *
- * Packed layouts: 16 output rows per panel, K interleaved in pairs (BF16) or
- * quads (S8) so that one 32-bit broadcast of A feeds 16 rows:
+ * Packed layouts: 16 output rows per panel, K interleaved in pairs (BF16,
+ * S16) or quads (S8) so that one 32-bit broadcast of A feeds 16 rows:
  *   BF16 data[p][k/2][16][2] (uint16 bits), S8 data[p][k/4][16][4] (int8),
- *   F32 data[p][k][16];
+ *   S16 data[p][k/2][16][2] (int16), F32 data[p][k][16];
  * rows past N and k past K are zero. The scalar kernels read the same layout
  * and are the reference for the SIMD ones; the kernel is picked at pack time
  * from runtime/cpu.h (or_cpu_has), so a pack always runs one kernel.
@@ -45,7 +53,7 @@ void or_src_release_consumed(or_src_release *r, const void *p, size_t bytes);
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum or_qkind { OR_Q_BF16 = 1, OR_Q_S8 = 2, OR_Q_F32 = 3 } or_qkind;
+typedef enum or_qkind { OR_Q_BF16 = 1, OR_Q_S8 = 2, OR_Q_F32 = 3, OR_Q_S16 = 4 } or_qkind;
 
 #define OR_Q_PANEL 16
 
@@ -65,31 +73,35 @@ static inline float or_s8_round(float x, float inv, float top) {
     return r > top ? top : r >= -top ? r : -top;
 }
 typedef void (*or_s8_quantize_fn)(const float *x, int64_t n, float inv, int a_max, uint8_t *d);
+/* S16 activations: d[k] = clamp(round(x[k] * inv), -a_max, a_max) as int16,
+ * to nearest even, NaN taken as -a_max (no offset). */
+typedef void (*or_s16_quantize_fn)(const float *x, int64_t n, float inv, int a_max, int16_t *d);
 
 /* One kernel: C rows [0, m) x panels [p0, p1) from prepared activations
  * (BF16: a16 [m, kpad] bits; S8: a8 [m, kpad] offset bytes and ascale [m];
- * F32: [m, kpad] floats). */
+ * S16: [m, kpad] int16 and ascale [m]; F32: [m, kpad] floats). */
 typedef void (*or_qgemm_fn)(const or_qmat *q, int64_t m, const void *a, const float *ascale,
                             int64_t p0, int64_t p1, float *c, int64_t ldc);
 
 struct or_qmat {
     or_qkind kind;
     int64_t N, K;
-    int64_t npan, kpad; /* panels of OR_Q_PANEL rows; K rounded up to 2 (BF16), 4 (S8) */
+    int64_t npan, kpad; /* panels of OR_Q_PANEL rows; K rounded up to 2 (BF16, S16), 4 (S8) */
     void *data;         /* packed B, layout above */
-    float *scale;       /* S8: [npan * 16] s_n (0 past N) */
-    int a_max;          /* S8: activations quantized to [-a_max, a_max] (127 or 63) */
-    int32_t *rowsum;    /* S8: [npan * 16] Σ_k q[n,k] */
-    bool streamed;      /* too large for the caches: one-row products prefetch the panels
-                           ahead, bypassing the caches (AVX2 kernels; see gemm.h's
-                           or_packed_b_set_streamed). Set by the owner after packing. */
-    bool one_stream;    /* F32 on AVX-512: one-row products read one panel at a time rather
-                           than 8 at once (qgemm_simd.h's qpanel_row: faster for an R read
-                           from the L3, slower for one read from memory). Set by the owner. */
+    float *scale;       /* S8, S16: [npan * 16] s_n (0 past N) */
+    int a_max;       /* S8: activations quantized to [-a_max, a_max] (127 or 63); S16: as above */
+    int32_t *rowsum; /* S8: [npan * 16] Σ_k q[n,k] */
+    bool streamed;   /* too large for the caches: one-row products prefetch the panels
+                        ahead, bypassing the caches (AVX2 kernels; see gemm.h's
+                        or_packed_b_set_streamed). Set by the owner after packing. */
+    bool one_stream; /* F32 on AVX-512: one-row products read one panel at a time rather
+                        than 8 at once (qgemm_simd.h's qpanel_row: faster for an R read
+                        from the L3, slower for one read from memory). Set by the owner. */
     or_qgemm_fn kern;
     const char *kern_name;
-    or_s8_abs_max_fn abs_max; /* S8: picked with kern */
+    or_s8_abs_max_fn abs_max; /* S8, S16: picked with kern */
     or_s8_quantize_fn quantize;
+    or_s16_quantize_fn quantize16;
 };
 
 /* B [N,K] with row stride ldb. NULL on allocation failure or size overflow.
@@ -146,7 +158,13 @@ void or_f32_qgemm__scalar(const or_qmat *q, int64_t m, const void *a, const floa
                           int64_t p0, int64_t p1, float *c, int64_t ldc);
 float or_s8_abs_max__scalar(const float *x, int64_t n);
 void or_s8_quantize__scalar(const float *x, int64_t n, float inv, int a_max, uint8_t *d);
+void or_s16_qgemm__scalar(const or_qmat *q, int64_t m, const void *a, const float *ascale,
+                          int64_t p0, int64_t p1, float *c, int64_t ldc);
+void or_s16_quantize__scalar(const float *x, int64_t n, float inv, int a_max, int16_t *d);
 #ifdef OR_HAVE_X86_KERNELS
+void or_s16_qgemm__avx2(const or_qmat *q, int64_t m, const void *a, const float *ascale, int64_t p0,
+                        int64_t p1, float *c, int64_t ldc);
+void or_s16_quantize__avx2(const float *x, int64_t n, float inv, int a_max, int16_t *d);
 float or_s8_abs_max__avx2(const float *x, int64_t n);
 void or_s8_quantize__avx2(const float *x, int64_t n, float inv, int a_max, uint8_t *d);
 float or_s8_abs_max__avx512(const float *x, int64_t n);

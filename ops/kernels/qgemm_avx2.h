@@ -41,6 +41,14 @@ AI void one_row(const or_qmat *q, const uint8_t *a, const float *ascale, int64_t
         block(q, a, ascale, p, c, ldc, 1, 1, STREAM);
 }
 
+/* The integer kernels' accumulators acc[r][b][h], r < R, b < PB, set to 0. */
+AI void zero_acc(__m256i acc[4][4][2], const int R, const int PB) {
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int b = 0; b < PB; b++) acc[r][b][0] = acc[r][b][1] = _mm256_setzero_si256();
+}
+
 /* Lanes 0..n-1 of a store: mask_src[8 - n + i] is all ones for i < n. */
 static const int32_t mask_src[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 
@@ -61,6 +69,33 @@ AI void store16(__m256 lo, __m256 hi, float *c, int valid) {
 AI int panel_valid(const or_qmat *q, int64_t p) {
     int64_t valid = q->N - p * OR_Q_PANEL;
     return valid <= 0 ? 0 : valid < OR_Q_PANEL ? (int)valid : OR_Q_PANEL;
+}
+
+/* C = s_n * t_i * (dot - (a_max + 1) * rowsum_n) for 8 outputs from n;
+ * without OFFSET (S16: signed activations) C = s_n * t_i * dot. */
+AI __m256 int_scaled(const or_qmat *q, __m256i dot, int64_t n, float ascale, const bool OFFSET) {
+    if (OFFSET) {
+        __m256i sums = _mm256_loadu_si256((const __m256i *)(q->rowsum + n));
+        dot = _mm256_sub_epi32(dot, _mm256_mullo_epi32(sums, _mm256_set1_epi32(q->a_max + 1)));
+    }
+    __m256 s = _mm256_mul_ps(_mm256_loadu_ps(q->scale + n), _mm256_set1_ps(ascale));
+    return _mm256_mul_ps(_mm256_cvtepi32_ps(dot), s);
+}
+
+/* The integer kernels' R x PB block of sums, scaled, into C. */
+AI void store_int_acc(const or_qmat *q, __m256i acc[4][4][2], const float *ascale, int64_t p,
+                      float *c, int64_t ldc, const int R, const int PB, const bool OFFSET) {
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int b = 0; b < PB; b++) {
+            int valid = panel_valid(q, p + b);
+            int64_t n = (p + b) * OR_Q_PANEL;
+            if (valid)
+                store16(int_scaled(q, acc[r][b][0], n, ascale[r], OFFSET),
+                        int_scaled(q, acc[r][b][1], n + 8, ascale[r], OFFSET), c + r * ldc + n,
+                        valid);
+        }
 }
 
 /* Panels [p0, p1) for rows [0, m) (the or_qgemm_fn contract). */

@@ -11,14 +11,6 @@
 #define QA_ROW_BYTES(q) ((q)->kpad)
 #include "qgemm_avx2.h"
 
-/* C = s_n * t_i * (dot - (a_max + 1) * rowsum_n) for 8 outputs from n. */
-AI __m256 scale8(const or_qmat *q, __m256i dot, int64_t n, float ascale) {
-    __m256i sums = _mm256_loadu_si256((const __m256i *)(q->rowsum + n));
-    __m256i fix = _mm256_mullo_epi32(sums, _mm256_set1_epi32(q->a_max + 1));
-    __m256 s = _mm256_mul_ps(_mm256_loadu_ps(q->scale + n), _mm256_set1_ps(ascale));
-    return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(dot, fix)), s);
-}
-
 /* acc[r][b][h]: outputs 8h..8h+7 of panel p + b for row r. */
 AI void block(const or_qmat *q, const uint8_t *a, const float *ascale, int64_t p, float *c,
               int64_t ldc, const int R, const int PB, const bool STREAM) {
@@ -26,10 +18,7 @@ AI void block(const or_qmat *q, const uint8_t *a, const float *ascale, int64_t p
     const int8_t *w = (const int8_t *)q->data + p * pstride;
     const __m256i ones = _mm256_set1_epi16(1);
     __m256i acc[4][4][2];
-#pragma GCC unroll 4
-    for (int r = 0; r < R; r++)
-#pragma GCC unroll 4
-        for (int b = 0; b < PB; b++) acc[r][b][0] = acc[r][b][1] = _mm256_setzero_si256();
+    zero_acc(acc, R, PB);
     for (int64_t kk = 0; kk < kq; kk++) {
         if (STREAM) prefetch_panels(w + kk * OR_Q_PANEL * 4, pstride, PB);
         __m256i av[4];
@@ -52,16 +41,7 @@ AI void block(const or_qmat *q, const uint8_t *a, const float *ascale, int64_t p
                 }
             }
     }
-#pragma GCC unroll 4
-    for (int r = 0; r < R; r++)
-#pragma GCC unroll 4
-        for (int b = 0; b < PB; b++) {
-            int valid = panel_valid(q, p + b);
-            int64_t n = (p + b) * OR_Q_PANEL;
-            if (valid)
-                store16(scale8(q, acc[r][b][0], n, ascale[r]),
-                        scale8(q, acc[r][b][1], n + 8, ascale[r]), c + r * ldc + n, valid);
-        }
+    store_int_acc(q, acc, ascale, p, c, ldc, R, PB, true);
 }
 
 void or_s8_qgemm__avx2(const or_qmat *q, int64_t m, const void *a, const float *ascale, int64_t p0,

@@ -46,42 +46,47 @@ Test(qgemm, bf16_rounding) {
     cr_expect_eq(or_bf16_to_f32(0x3fc0), 1.5f);
 }
 
+/* The two int8 weight kinds: 8- or 7-bit activations (S8), 16-bit ones (S16). */
+static const or_qkind int_kinds[2] = {OR_Q_S8, OR_Q_S16};
+
 /* B = [1, -0.5, 0.25, 0], A = [1, 1, 1, 1]: weights quantize to 127, -64
- * (-63.5 rounds to even), 32 (31.75), 0 with scale 1/127; A to 127 with
- * scale 1/127, so C = 127 * (127 - 64 + 32) / 127^2 = 95/127. */
-Test(qgemm, s8_hand_value) {
+ * (-63.5 rounds to even), 32 (31.75), 0 with scale 1/127; A to a_max with
+ * scale 1/a_max, so C = a_max * (127 - 64 + 32) / (127 a_max) = 95/127. */
+Test(qgemm, int8_hand_value) {
     const float B[4] = {1, -0.5f, 0.25f, 0}, A[4] = {1, 1, 1, 1};
-    for (int scalar = 1; scalar >= 0; scalar--) {
-        or_qmat *q = or_qmat_pack(OR_Q_S8, 1, 4, B, 4, scalar);
-        cr_assert_not_null(q);
-        void *work = aligned_alloc(64, or_qmat_work_size(q, 1));
-        float c = 0;
-        or_qmat_gemm(q, 1, A, 4, &c, 1, work, NULL);
-        cr_expect_float_eq(c, 95.0f / 127.0f, 1e-6f, "%s: %g", q->kern_name, (double)c);
-        free(work);
-        or_qmat_free(q);
-    }
+    for (int kind = 0; kind < 2; kind++)
+        for (int scalar = 1; scalar >= 0; scalar--) {
+            or_qmat *q = or_qmat_pack(int_kinds[kind], 1, 4, B, 4, scalar);
+            cr_assert_not_null(q);
+            void *work = aligned_alloc(64, or_qmat_work_size(q, 1));
+            float c = 0;
+            or_qmat_gemm(q, 1, A, 4, &c, 1, work, NULL);
+            cr_expect_float_eq(c, 95.0f / 127.0f, 1e-6f, "%s: %g", q->kern_name, (double)c);
+            free(work);
+            or_qmat_free(q);
+        }
 }
 
 /* A NaN weight makes its output column NaN and a NaN activation its output
  * row, as in float: fmaxf would drop a NaN from a row's scale, leaving a
  * finite scale over an undefined quantized value. */
-Test(qgemm, s8_nan_propagates) {
+Test(qgemm, int8_nan_propagates) {
     const float B[8] = {1, NAN, 0.5f, 0, 1, -0.5f, 0.25f, 0};
     const float A[8] = {1, 1, 1, 1, 1, NAN, 1, 1};
-    for (int scalar = 1; scalar >= 0; scalar--) {
-        or_qmat *q = or_qmat_pack(OR_Q_S8, 2, 4, B, 4, scalar);
-        cr_assert_not_null(q);
-        void *work = aligned_alloc(64, or_qmat_work_size(q, 2));
-        float c[4] = {0, 0, 0, 0};
-        or_qmat_gemm(q, 2, A, 4, c, 2, work, NULL);
-        cr_expect(isnan(c[0]), "%s: NaN weight, got %g", q->kern_name, (double)c[0]);
-        cr_expect_float_eq(c[1], 95.0f / 127.0f, 1e-6f, "%s: %g", q->kern_name, (double)c[1]);
-        cr_expect(isnan(c[2]) && isnan(c[3]), "%s: NaN activation, got %g %g", q->kern_name,
-                  (double)c[2], (double)c[3]);
-        free(work);
-        or_qmat_free(q);
-    }
+    for (int kind = 0; kind < 2; kind++)
+        for (int scalar = 1; scalar >= 0; scalar--) {
+            or_qmat *q = or_qmat_pack(int_kinds[kind], 2, 4, B, 4, scalar);
+            cr_assert_not_null(q);
+            void *work = aligned_alloc(64, or_qmat_work_size(q, 2));
+            float c[4] = {0, 0, 0, 0};
+            or_qmat_gemm(q, 2, A, 4, c, 2, work, NULL);
+            cr_expect(isnan(c[0]), "%s: NaN weight, got %g", q->kern_name, (double)c[0]);
+            cr_expect_float_eq(c[1], 95.0f / 127.0f, 1e-6f, "%s: %g", q->kern_name, (double)c[1]);
+            cr_expect(isnan(c[2]) && isnan(c[3]), "%s: NaN activation, got %g %g", q->kern_name,
+                      (double)c[2], (double)c[3]);
+            free(work);
+            or_qmat_free(q);
+        }
 }
 
 /* B = [1.5, 3], A = [0.5, -0.25] are exact in bfloat16: C = 0.75 - 0.75 = 0. */
@@ -97,6 +102,34 @@ Test(qgemm, bf16_hand_value) {
         free(work);
         or_qmat_free(q);
     }
+}
+
+/* S16's int32 sums cannot overflow: over K = 40000 weights and activations
+ * all at their largest (B and A all 1: q = 127 and a = a_max), C = K. With
+ * the 16-bit activations' full range the sum, 127 * 16383 * 40000, would
+ * wrap 20 times over. */
+Test(qgemm, s16_sums_cannot_overflow) {
+    enum { K = 40000 };
+    static float B[2 * K], A[K];
+    for (int k = 0; k < 2 * K; k++) B[k] = k < K ? 1.0f : -0.5f;
+    for (int k = 0; k < K; k++) A[k] = 1.0f;
+    for (int cap = 0; cap < 2; cap++) {
+        cap_isa(isa_caps[cap]);
+        for (int scalar = 1; scalar >= 0; scalar--) {
+            or_qmat *q = or_qmat_pack(OR_Q_S16, 2, K, B, K, scalar);
+            cr_assert_not_null(q);
+            void *work = aligned_alloc(64, or_qmat_work_size(q, 1));
+            float c[2] = {0, 0};
+            or_qmat_gemm(q, 1, A, K, c, 2, work, NULL);
+            cr_expect(fabsf(c[0] - K) <= 0.01f * K / 1000, "%s: %g, want %d", q->kern_name,
+                      (double)c[0], K);
+            cr_expect(fabsf(c[1] + 0.5f * K) <= 0.01f * K / 1000, "%s: %g, want %g", q->kern_name,
+                      (double)c[1], -0.5 * K);
+            free(work);
+            or_qmat_free(q);
+        }
+    }
+    cap_isa(NULL);
 }
 
 Test(qgemm, features_follow_isa_cap) {
@@ -157,7 +190,7 @@ static void check_blocked_rows(int64_t K) {
     float *c0 = malloc(sizeof(float) * (size_t)(M * N)),
           *c1 = malloc(sizeof(float) * (size_t)(M * N));
     for (int64_t i = 0; i < M * K; i++) A[i] = rndf(-1, 1);
-    for (int kind = 0; kind < 4; kind++) { /* BF16, S8, F32 panels, the blocked GEMM */
+    for (int kind = 0; kind < 5; kind++) { /* BF16, S8, F32 panels, S16, the blocked GEMM */
         float *src =
             mmap(NULL, src_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         cr_assert(src != MAP_FAILED);
@@ -168,19 +201,19 @@ static void check_blocked_rows(int64_t K) {
             .base = src + u0 * K, .esz = sizeof(float), .ldb = K, .block = ns, .block_ld = H * K};
         or_src_release *rel = or_src_release_begin(src, src_bytes);
         cr_assert_not_null(rel);
-        if (kind < 3) {
-            or_qkind qk = kind == 0 ? OR_Q_BF16 : kind == 1 ? OR_Q_S8 : OR_Q_F32;
+        if (kind < 4) {
+            or_qkind qk = (or_qkind)(kind + 1);
             or_qmat *want = or_qmat_pack(qk, N, K, copy, K, 0);
             or_qmat *got = or_qmat_pack_rows(qk, N, K, &rows, 0, false, rel);
             cr_assert(want && got);
-            size_t esz = qk == OR_Q_BF16 ? 2 : qk == OR_Q_S8 ? 1 : 4;
+            size_t esz = qk == OR_Q_BF16 || qk == OR_Q_S16 ? 2 : qk == OR_Q_S8 ? 1 : 4;
             cr_assert_eq(
                 memcmp(want->data, got->data, esz * (size_t)(want->npan * 16 * want->kpad)), 0,
                 "K %ld kind %d", (long)K, kind);
-            if (qk == OR_Q_S8) {
+            if (qk == OR_Q_S8 || qk == OR_Q_S16)
                 cr_assert_eq(memcmp(want->scale, got->scale, sizeof(float) * (size_t)N), 0);
+            if (qk == OR_Q_S8)
                 cr_assert_eq(memcmp(want->rowsum, got->rowsum, sizeof(int32_t) * (size_t)N), 0);
-            }
             or_qmat_free(want);
             or_qmat_free(got);
         } else {
@@ -228,10 +261,19 @@ static void check_random(or_qkind kind, int64_t M, int64_t N, int64_t K, or_thre
     or_qmat *qv = or_qmat_pack(kind, N, K, B, K, 0);
     cr_assert(qv);
     or_qmat ref = *qv;
-    ref.kern = kind == OR_Q_BF16 ? or_bf16_qgemm__scalar
-               : kind == OR_Q_S8 ? or_s8_qgemm__scalar
-                                 : or_f32_qgemm__scalar;
-    const double top = kind == OR_Q_S8 ? qv->a_max : 127;
+    ref.kern = kind == OR_Q_BF16  ? or_bf16_qgemm__scalar
+               : kind == OR_Q_S8  ? or_s8_qgemm__scalar
+               : kind == OR_Q_S16 ? or_s16_qgemm__scalar
+                                  : or_f32_qgemm__scalar;
+    ref.quantize = or_s8_quantize__scalar;
+    ref.quantize16 = or_s16_quantize__scalar;
+    ref.abs_max = or_s8_abs_max__scalar;
+    const bool ints = kind == OR_Q_S8 || kind == OR_Q_S16;
+    const double top = ints ? qv->a_max : 127;
+    const char *name = kind == OR_Q_BF16  ? "bf16"
+                       : kind == OR_Q_S8  ? "s8"
+                       : kind == OR_Q_S16 ? "s16"
+                                          : "f32";
     void *work = aligned_alloc(64, or_qmat_work_size(qv, M));
     or_qmat_gemm(&ref, M, A, K, c0, N, work, NULL);
     or_qmat_gemm(qv, M, A, K, c1, N, work, pool);
@@ -276,7 +318,7 @@ static void check_random(or_qkind kind, int64_t M, int64_t N, int64_t K, or_thre
             }
             double abs_prod = 0;
             for (int64_t k = 0; k < K; k++) abs_prod += fabs((double)A[i * K + k] * B[n * K + k]);
-            /* bf16: each operand off by <= 2^-8 relative; s8: each by half a step. */
+            /* bf16: each operand off by <= 2^-8 relative; s8, s16: each by half a step. */
             double bound = kind == OR_Q_F32 ? 1e-5 * abs_prod + 1e-7
                            : kind == OR_Q_BF16
                                ? abs_prod * (2 * 0x1p-8 + 0x1p-16) + 1e-6 * abs_prod + 1e-7
@@ -284,24 +326,15 @@ static void check_random(or_qkind kind, int64_t M, int64_t N, int64_t K, or_thre
                                      0.25 * (double)K * amax * bmax / (127.0 * top) + 1e-6;
             float s = c0[i * N + n], v = c1[i * N + n];
             cr_assert(fabs(s - exact) <= bound,
-                      "%s M%lld N%lld K%lld [%lld,%lld]: %g vs %g (bound %g)",
-                      kind == OR_Q_BF16 ? "bf16"
-                      : kind == OR_Q_S8 ? "s8"
-                                        : "f32",
-                      (long long)M, (long long)N, (long long)K, (long long)i, (long long)n,
-                      (double)s, exact, bound);
-            double tol = kind == OR_Q_S8 ? 0 : 1e-5 * abs_prod + 1e-7;
-            cr_assert(fabs(s - v) <= tol, "%s kernel %s [%lld,%lld]: %g vs scalar %g",
-                      kind == OR_Q_BF16 ? "bf16"
-                      : kind == OR_Q_S8 ? "s8"
-                                        : "f32",
+                      "%s M%lld N%lld K%lld [%lld,%lld]: %g vs %g (bound %g)", name, (long long)M,
+                      (long long)N, (long long)K, (long long)i, (long long)n, (double)s, exact,
+                      bound);
+            double tol = ints ? 0 : 1e-5 * abs_prod + 1e-7;
+            cr_assert(fabs(s - v) <= tol, "%s kernel %s [%lld,%lld]: %g vs scalar %g", name,
                       qv->kern_name, (long long)i, (long long)n, (double)v, (double)s);
             float v1 = c3[i * N + n];
             cr_assert(fabs(s - v1) <= tol, "%s kernel %s one stream [%lld,%lld]: %g vs scalar %g",
-                      kind == OR_Q_BF16 ? "bf16"
-                      : kind == OR_Q_S8 ? "s8"
-                                        : "f32",
-                      qv->kern_name, (long long)i, (long long)n, (double)v1, (double)s);
+                      name, qv->kern_name, (long long)i, (long long)n, (double)v1, (double)s);
         }
     }
     free(work);
@@ -323,7 +356,7 @@ Test(qgemm, kernels_match_reference) {
     or_threadpool *pool = or_threadpool_create(2);
     for (int cap = 0; cap < 2; cap++) {
         cap_isa(isa_caps[cap]);
-        for (int kind = OR_Q_BF16; kind <= OR_Q_F32; kind++)
+        for (int kind = OR_Q_BF16; kind <= OR_Q_S16; kind++)
             for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
                 check_random((or_qkind)kind, shapes[s][0], shapes[s][1], shapes[s][2],
                              s % 2 ? pool : NULL);
@@ -365,20 +398,58 @@ static void check_s8_conversion(const or_qmat *q) {
     }
 }
 
-Test(qgemm, s8_activation_conversion_matches_reference) {
+/* The same for S16's 16-bit activations, at a_max 16383 and smaller ones
+ * (long rows), with products far past a_max and past the int32 range. */
+static void check_s16_conversion(const or_qmat *q) {
+    enum { MAXN = 1000 };
+    static float x[MAXN];
+    static int16_t want[MAXN], got[MAXN + 1]; /* got[n]: must stay unwritten */
+    static const float special[] = {2.5f, -3.5f, 0.5f, -0.5f, 16382.5f, 1e12f, -1e12f, -0.0f};
+    static const int64_t lens[] = {0, 1, 7, 15, 16, 17, 31, 32, 33, 100, 1000};
+    static const int a_maxes[] = {16383, 845, 1};
+    for (size_t l = 0; l < sizeof lens / sizeof *lens; l++) {
+        int64_t n = lens[l];
+        for (int pass = 0; pass < 4; pass++) {
+            for (int64_t k = 0; k < n; k++) x[k] = k % 5 == 3 ? special[k % 8] : rndf(-3, 3);
+            if (pass == 1 && n) x[(n * 7) / 9] = NAN;
+            if (pass == 2 && n) x[n - 1] = -INFINITY, x[0] = INFINITY;
+            float inv = pass == 3 ? 6000.0f : 1.0f; /* pass 3: most products past a_max */
+            for (size_t t = 0; t < sizeof a_maxes / sizeof *a_maxes; t++) {
+                or_s16_quantize__scalar(x, n, inv, a_maxes[t], want);
+                memset(got, 0xa5, sizeof got);
+                q->quantize16(x, n, inv, a_maxes[t], got);
+                cr_expect(memcmp(want, got, sizeof(int16_t) * (size_t)n) == 0 &&
+                              got[n] == (int16_t)0xa5a5,
+                          "%s: quantized words n %lld pass %d a_max %d", q->kern_name, (long long)n,
+                          pass, a_maxes[t]);
+            }
+        }
+    }
+    /* The reference itself: ties to even, clamps, NaN to -a_max. */
+    const float hand[6] = {2.5f, -3.5f, 1e9f, -INFINITY, NAN, -0.0f};
+    int16_t out[6];
+    or_s16_quantize__scalar(hand, 6, 1.0f, 100, out);
+    const int16_t expect[6] = {2, -4, 100, -100, -100, 0};
+    cr_expect(memcmp(out, expect, sizeof out) == 0, "scalar s16 quantize");
+}
+
+Test(qgemm, activation_conversions_match_reference) {
     static const float B[4] = {1, 2, 3, 4};
     for (int cap = 0; cap < 2; cap++) {
         cap_isa(isa_caps[cap]);
-        or_qmat *q = or_qmat_pack(OR_Q_S8, 1, 4, B, 4, 0);
-        cr_assert_not_null(q);
-        check_s8_conversion(q);
-        or_qmat_free(q);
+        or_qmat *q8 = or_qmat_pack(OR_Q_S8, 1, 4, B, 4, 0),
+                *q16 = or_qmat_pack(OR_Q_S16, 1, 4, B, 4, 0);
+        cr_assert(q8 && q16);
+        check_s8_conversion(q8);
+        check_s16_conversion(q16);
+        or_qmat_free(q8);
+        or_qmat_free(q16);
     }
     cap_isa(NULL);
 }
 
-/* With AVX2 (and no AVX-512 extension in use) bf16 and int8 weights get the
- * AVX2 kernels, not the scalar reference. */
+/* With AVX2 (and no AVX-512 extension in use) bf16 and both int8 kinds get
+ * the AVX2 kernels, not the scalar reference. */
 Test(qgemm, avx2_kernels_are_picked) {
     cap_isa("avx2");
     if (or_cpu_isa() != OR_ISA_AVX2) {
@@ -386,8 +457,9 @@ Test(qgemm, avx2_kernels_are_picked) {
         cr_skip_test("this CPU has no AVX2");
     }
     const float B[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-    for (int kind = OR_Q_BF16; kind <= OR_Q_S8; kind++) {
-        or_qmat *q = or_qmat_pack((or_qkind)kind, 2, 4, B, 4, 0);
+    static const or_qkind kinds[3] = {OR_Q_BF16, OR_Q_S8, OR_Q_S16};
+    for (int k = 0; k < 3; k++) {
+        or_qmat *q = or_qmat_pack(kinds[k], 2, 4, B, 4, 0);
         cr_assert_not_null(q);
         cr_expect_str_eq(q->kern_name, "avx2");
         or_qmat_free(q);
@@ -434,6 +506,35 @@ static void check_op(const char *op, int gates) {
         cr_expect(err <= bounds[p], "%s precision %d: max error %g > %g", op, p, err, bounds[p]);
         cr_expect(diff_any > 0, "%s precision %d: identical to fp32 (not applied?)", op, p);
     }
+}
+
+/* Which pack W gets with int8 weights: int8 against 16-bit activations on
+ * AVX2 (OR_Q_S16), float on the scalar kernels; none with fp32. */
+static int int8_w_kind(const char *isa, int precision) {
+    static float x[SEQ * BATCH * IN], w[4 * HID * IN], r[4 * HID * HID];
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) w[i] = rndf(-0.3f, 0.3f);
+    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) r[i] = rndf(-0.3f, 0.3f);
+    cap_isa(isa);
+    test_graph tg = make("LSTM", 14, 3, IN("X", "W", "R"), 1, IN("Y"));
+    input(&tg, "X", OR_FLOAT, 3, DIMS(SEQ, BATCH, IN), x);
+    init(&tg, "W", OR_FLOAT, 3, DIMS(1, 4 * HID, IN), w);
+    init(&tg, "R", OR_FLOAT, 3, DIMS(1, 4 * HID, HID), r);
+    attr_int(&tg, "hidden_size", HID);
+    tg.g->weight_precision = precision;
+    run_ok(&tg);
+    int kind = or_rnn_w_kind(&tg.g->nodes[0]);
+    or_graph_free(tg.g);
+    cap_isa(NULL);
+    return kind;
+}
+
+Test(qgemm, int8_w_pack_follows_the_isa) {
+    cr_expect_eq(int8_w_kind("scalar", ONNXRUN_PRECISION_INT8), 0);
+    cr_expect_eq(int8_w_kind(NULL, ONNXRUN_PRECISION_FP32), 0);
+    cap_isa("avx2");
+    bool avx2 = or_cpu_isa() == OR_ISA_AVX2;
+    cap_isa(NULL);
+    if (avx2) cr_expect_eq(int8_w_kind("avx2", ONNXRUN_PRECISION_INT8), OR_Q_S16);
 }
 
 Test(qgemm, lstm_reduced_precision) {
