@@ -13,7 +13,8 @@
  * --help lists --precision) and an onnxruntime session in this process, runs
  * each engine twice to warm up, then alternates turns, engine after engine,
  * until the time budget is spent (at least MIN_RUNS timed runs each) and keeps
- * the median. A turn is a pause, one untimed run, then BLOCK timed runs in a row.
+ * the median. A turn is a pause, untimed runs for WARM_MS (at least one), then
+ * BLOCK timed runs in a row.
  * The whole model list is gone through P times (passes, default 3), each
  * model and thread count getting budget / P per pass, and every timed run of
  * every pass goes into one median: the machine's speed drifts over minutes,
@@ -70,6 +71,15 @@ const BLOCK = 4;
  * at least SETTLE_MIN_MS; onnxrun's workers spin at most 2 ms. */
 const SETTLE_MIN_MS = 40;
 const SETTLE_MAX_MS = 400;
+/* After the pause, untimed runs until this much time has passed (at least
+ * one run). A core left idle through the pause comes back slowly on a VM: on
+ * the Zen 3 VM, lstm_h128_b1 (0.40 ms a run back to back) took a median
+ * 0.71 ms over the 4 runs after 100 ms asleep and one untimed run, 0.59 after
+ * 10 untimed runs and 0.42-0.50 after 25-50 (10-20 ms); onnxruntime's runs
+ * slowed by as much, 0.2-0.3 ms. The timed runs then measure both engines as
+ * a program calling one in a loop sees them, and models of 20 ms or more a
+ * run keep the single untimed run. */
+const WARM_MS = 20;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /* Milliseconds after a run of this process's engine until its CPU use drops
@@ -232,10 +242,10 @@ async function timeEngines(engines, budgetMs, pinned) {
         }
     }
     /* Each turn: a pause (the other engine's spinning workers wind down),
-     * one untimed run, then BLOCK timed runs back to back, as a program
-     * calling one engine in a loop would see them. */
+     * untimed runs for WARM_MS, then BLOCK timed runs back to back, as a
+     * program calling one engine in a loop would see them. */
     const settle = await spinDownMs(engines.find((e) => e.name === 'ort').run);
-    const perRound = engines.reduce((s, e) => s + (BLOCK + 1) * e.last + settle, 0);
+    const perRound = engines.reduce((s, e) => s + Math.max(e.last, WARM_MS) + BLOCK * e.last + settle, 0);
     let rounds = Math.ceil(
         Math.max(MIN_RUNS, Math.min(MAX_RUNS, BLOCK * Math.floor(budgetMs / perRound))) / BLOCK
     );
@@ -245,7 +255,9 @@ async function timeEngines(engines, budgetMs, pinned) {
         if (pinned) pinRound(engines, r % 2);
         for (const e of engines) {
             await sleep(settle);
-            await e.run();
+            const warmStart = performance.now();
+            do await e.run();
+            while (performance.now() - warmStart < WARM_MS);
             const turn = [];
             for (let k = 0; k < BLOCK; k++) {
                 const t = await e.run();
@@ -462,6 +474,7 @@ async function main() {
         read_curve: a.readCurve || '',
         caches: a.caches || '',
         pinned_1t: results.some((r) => r.by_threads[1] && r.by_threads[1].pinned),
+        warm_ms: WARM_MS,
         onnxrun_static_bytes: fs.statSync(a.cli).size,
         onnxrun_static: a.cliStatic === '1',
         ort_version: require(path.join(__dirname, '..', 'node_modules', 'onnxruntime-node', 'package.json')).version,

@@ -245,8 +245,9 @@ function notes(rep) {
     return [
         'How it is measured: each model runs in onnxrun (`bench/bench_onnxrun`, public C API) and',
         'onnxruntime in the same run. After two warm-up runs of each, the engines take turns: a turn',
-        'is a pause, one untimed run and 4 timed ones, and a round is one turn of each engine (at',
-        'least 2 rounds per pass). The benchmark goes through all the models in several passes and',
+        `is a pause, untimed runs for ${rep.warm_ms ?? 0} ms (at least one: a core idle through the pause takes`,
+        'that long to come back to speed on a VM) and 4 timed ones, and a round is one turn of each',
+        'engine (at least 2 rounds per pass). The benchmark goes through all the models in several passes and',
         'pools every pass\'s runs, so that the machine\'s drift over minutes spreads over every',
         'model; the latencies shown are the medians of the pooled timed runs. A ratio compares each',
         'turn\'s median with the onnxruntime turn of the same round and is the median of those',
