@@ -610,12 +610,13 @@ int or_rnn_r_copies(const or_rnn_state *s, or_qkind kind, or_pack_source src) {
  * AVX-512F, where float FMA is as fast, and BF16 without AVX512-BF16) W
  * stays float on the blocked GEMM (OR_Q_F32 here): faster than widening
  * bf16 per product and exact. */
-static or_qkind w_kind(or_qkind kind) {
+static or_qkind w_kind(or_qkind kind, int64_t input) {
     if (kind == OR_Q_F32) return OR_Q_F32;
     bool s8_fast = or_cpu_has(OR_CPU_AVX512_VNNI), bf16_fast = or_cpu_has(OR_CPU_AVX512_BF16);
-    if (kind == OR_Q_S8 && s8_fast && !bf16_fast) return OR_Q_S8;
+    bool ints = input <= OR_Q_INT_MAX_K;
+    if (kind == OR_Q_S8 && ints && s8_fast && !bf16_fast) return OR_Q_S8;
     if (bf16_fast) return OR_Q_BF16;
-    return kind == OR_Q_S8 && or_cpu_isa() == OR_ISA_AVX2 ? OR_Q_S16 : OR_Q_F32;
+    return kind == OR_Q_S8 && ints && or_cpu_isa() == OR_ISA_AVX2 ? OR_Q_S16 : OR_Q_F32;
 }
 
 or_qkind or_rnn_precision_kind(int precision) {
@@ -705,9 +706,10 @@ static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, cons
         /* Per direction: a chunk of steps computes one direction's X·Wᵀ at a time. */
         const unsigned char *wd =
             (const unsigned char *)w + (size_t)(d * s->gh * s->input) * s->esz;
-        if (w_kind(kind) != OR_Q_F32)
-            ok = (c->qw[d] = or_qmat_pack_from(w_kind(kind), s->gh, s->input, (const float *)wd,
-                                               s->input, 0, false, wrel)) != NULL;
+        if (w_kind(kind, s->input) != OR_Q_F32)
+            ok =
+                (c->qw[d] = or_qmat_pack_from(w_kind(kind, s->input), s->gh, s->input,
+                                              (const float *)wd, s->input, 0, false, wrel)) != NULL;
         else
             ok = (c->w[d] = pack(s, s->input, s->gh, wd, false, wrel)) != NULL;
     }

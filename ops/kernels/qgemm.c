@@ -178,6 +178,7 @@ or_qmat *or_qmat_pack_rows(or_qkind kind, int64_t N, int64_t K, const or_pack_ro
     int64_t quad = kind == OR_Q_BF16 || kind == OR_Q_S16 ? 2 : kind == OR_Q_S8 ? 4 : 1;
     int64_t esz = qesz(kind);
     int64_t npan = (N + OR_Q_PANEL - 1) / OR_Q_PANEL, kpad = (K + quad - 1) / quad * quad;
+    if ((kind == OR_Q_S8 || kind == OR_Q_S16) && kpad > OR_Q_INT_MAX_K) return NULL;
     int64_t elems;
     if (__builtin_mul_overflow(npan * OR_Q_PANEL, kpad, &elems) || elems > INT64_MAX / esz)
         return NULL;

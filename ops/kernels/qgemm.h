@@ -56,6 +56,9 @@ void or_src_release_consumed(or_src_release *r, const void *p, size_t bytes);
 typedef enum or_qkind { OR_Q_BF16 = 1, OR_Q_S8 = 2, OR_Q_F32 = 3, OR_Q_S16 = 4 } or_qkind;
 
 #define OR_Q_PANEL 16
+/* The largest K (as padded) the int8 kinds pack: S8's sums (at most 255 * 127
+ * a term) stay within int32, and S16's activations keep a_max >= 256. */
+#define OR_Q_INT_MAX_K 65536
 
 typedef struct or_qmat or_qmat;
 
@@ -104,7 +107,8 @@ struct or_qmat {
     or_s16_quantize_fn quantize16;
 };
 
-/* B [N,K] with row stride ldb. NULL on allocation failure or size overflow.
+/* B [N,K] with row stride ldb. NULL on allocation failure or size overflow,
+ * or for S8/S16 past OR_Q_INT_MAX_K.
  * force_scalar picks the scalar kernel whatever the CPU has (tests). */
 or_qmat *or_qmat_pack(or_qkind kind, int64_t N, int64_t K, const float *B, int64_t ldb,
                       int force_scalar);

@@ -509,32 +509,63 @@ static void check_op(const char *op, int gates) {
 }
 
 /* Which pack W gets with int8 weights: int8 against 16-bit activations on
- * AVX2 (OR_Q_S16), float on the scalar kernels; none with fp32. */
-static int int8_w_kind(const char *isa, int precision) {
-    static float x[SEQ * BATCH * IN], w[4 * HID * IN], r[4 * HID * HID];
-    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) w[i] = rndf(-0.3f, 0.3f);
-    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) r[i] = rndf(-0.3f, 0.3f);
-    cap_isa(isa);
-    test_graph tg = make("LSTM", 14, 3, IN("X", "W", "R"), 1, IN("Y"));
-    input(&tg, "X", OR_FLOAT, 3, DIMS(SEQ, BATCH, IN), x);
-    init(&tg, "W", OR_FLOAT, 3, DIMS(1, 4 * HID, IN), w);
-    init(&tg, "R", OR_FLOAT, 3, DIMS(1, 4 * HID, HID), r);
-    attr_int(&tg, "hidden_size", HID);
-    tg.g->weight_precision = precision;
-    run_ok(&tg);
-    int kind = or_rnn_w_kind(&tg.g->nodes[0]);
-    or_graph_free(tg.g);
-    cap_isa(NULL);
+ * AVX2 (OR_Q_S16) up to OR_Q_INT_MAX_K inputs, float past it and on the
+ * scalar kernels; none with fp32. The run's Y stays near fp32's. */
+static int int8_w_kind(const char *isa, int precision, int64_t in) {
+    enum { S = 2, H = 8 };
+    float *x = malloc(sizeof(float) * (size_t)(S * in)),
+          *w = malloc(sizeof(float) * (size_t)(4 * H * in));
+    float r[4 * H * H], y[2][S * H];
+    for (int64_t i = 0; i < S * in; i++) x[i] = rndf(-1, 1);
+    for (int64_t i = 0; i < 4 * H * in; i++) w[i] = rndf(-0.3f, 0.3f) / sqrtf((float)in);
+    for (int i = 0; i < 4 * H * H; i++) r[i] = rndf(-0.3f, 0.3f);
+    int kind = -1;
+    for (int run = 0; run < 2; run++) {
+        cap_isa(isa);
+        test_graph tg = make("LSTM", 14, 3, IN("X", "W", "R"), 1, IN("Y"));
+        input(&tg, "X", OR_FLOAT, 3, DIMS(S, 1, in), x);
+        init(&tg, "W", OR_FLOAT, 3, DIMS(1, 4 * H, in), w);
+        init(&tg, "R", OR_FLOAT, 3, DIMS(1, 4 * H, H), r);
+        attr_int(&tg, "hidden_size", H);
+        tg.g->weight_precision = run ? precision : ONNXRUN_PRECISION_FP32;
+        run_ok(&tg);
+        if (run) kind = or_rnn_w_kind(&tg.g->nodes[0]);
+        memcpy(y[run], out(&tg, "Y")->data, sizeof y[run]);
+        or_graph_free(tg.g);
+        cap_isa(NULL);
+    }
+    for (int i = 0; i < S * H; i++)
+        cr_expect(fabsf(y[1][i] - y[0][i]) <= 0.03f, "input %lld: Y[%d] %g vs fp32 %g",
+                  (long long)in, i, (double)y[1][i], (double)y[0][i]);
+    free(x), free(w);
     return kind;
 }
 
 Test(qgemm, int8_w_pack_follows_the_isa) {
-    cr_expect_eq(int8_w_kind("scalar", ONNXRUN_PRECISION_INT8), 0);
-    cr_expect_eq(int8_w_kind(NULL, ONNXRUN_PRECISION_FP32), 0);
+    cr_expect_eq(int8_w_kind("scalar", ONNXRUN_PRECISION_INT8, IN), 0);
+    cr_expect_eq(int8_w_kind(NULL, ONNXRUN_PRECISION_FP32, IN), 0);
     cap_isa("avx2");
     bool avx2 = or_cpu_isa() == OR_ISA_AVX2;
     cap_isa(NULL);
-    if (avx2) cr_expect_eq(int8_w_kind("avx2", ONNXRUN_PRECISION_INT8), OR_Q_S16);
+    if (!avx2) return;
+    cr_expect_eq(int8_w_kind("avx2", ONNXRUN_PRECISION_INT8, IN), OR_Q_S16);
+    cr_expect_eq(int8_w_kind("avx2", ONNXRUN_PRECISION_INT8, OR_Q_INT_MAX_K), OR_Q_S16);
+    cr_expect_eq(int8_w_kind("avx2", ONNXRUN_PRECISION_INT8, OR_Q_INT_MAX_K + 1), 0);
+}
+
+/* The int8 kinds refuse a K past OR_Q_INT_MAX_K (their int32 sums could
+ * overflow) and take one at it. */
+Test(qgemm, int8_packs_bound_k) {
+    const int64_t K = OR_Q_INT_MAX_K + 1;
+    float *B = calloc((size_t)K, sizeof(float));
+    for (int k = 0; k < 2; k++) {
+        or_qkind kind = int_kinds[k];
+        cr_expect_null(or_qmat_pack(kind, 1, K, B, K, 1), "kind %d, K %lld", kind, (long long)K);
+        or_qmat *q = or_qmat_pack(kind, 1, K - 1, B, K, 1);
+        cr_expect_not_null(q, "kind %d, K %lld", kind, (long long)(K - 1));
+        or_qmat_free(q);
+    }
+    free(B);
 }
 
 Test(qgemm, lstm_reduced_precision) {
