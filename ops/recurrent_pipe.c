@@ -38,11 +38,20 @@
  * batch 1 1.09-1.19 (each core then reads a whole layer's R per step,
  * where the split reads half of each), hence PIPE_MIN_BATCH. Hand-overs of
  * 16 rows beat 64 (LSTM hidden 512 batch 16: one step 0.93 of four's time);
- * of 8 rows, at batch 8, took 1.05 of the split's time.
+ * of 8 rows, at batch 8, took 1.05 of the split's time. The Zen 5's two
+ * vCPUs sit on two L3s, where the split's per-step meeting costs a cache
+ * line's trip between them (460 ns). Where both cores share one L3
+ * (or_cpu_l3_shared) that trip is short, and the pair lost: on a 2-core
+ * Zen 3 (AVX2), pipelined against not (16-24 alternating single-run pairs
+ * of two live processes, medians of the pair ratios), 2-layer LSTM hidden
+ * 512 batch 16 1.06-1.11, batch 4 1.06, batch 8 1.00, LSTM hidden 256
+ * batch 16 1.06, GRU hidden 512 batch 16 1.07; so there the default does
+ * not pair.
  */
 #include "recurrent.h"
 
 #include "../runtime/alloc.h"
+#include "../runtime/cpu.h"
 #include "../runtime/env.h"
 #include "../runtime/threadpool.h"
 
@@ -188,7 +197,7 @@ static bool worth_it(const or_graph *g, const or_rnn_state *s, bool rows_instead
     if (g->weight_precision != ONNXRUN_PRECISION_FP32 || s->dtype != OR_FLOAT) return false;
     if (env == 1) return true;
     if (or_threadpool_size(g->pool) != 2) return false;
-    if (rows_instead) return false;
+    if (rows_instead || or_cpu_l3_shared()) return false;
     return s->batch >= PIPE_MIN_BATCH && s->seq / PIPE_MIN_CHUNKS >= chunk_of(s->batch) &&
            xw_bytes <= OR_RNN_PIPE_XW_BYTES;
 }

@@ -1478,12 +1478,13 @@ Test(recurrent_pipe, second_layer_xw_is_a_ring) {
     or_threadpool_destroy(two);
 }
 
-/* Unset, a pair is pipelined on exactly two threads, with fp32 weights,
+/* Unset, a pair is pipelined on exactly two threads whose cores have L3s of
+ * their own (ONNXRUN_L3_SHARED=0 here), with fp32 weights,
  * at batch 4 or more, when the sequence has at least 8 chunks (16 rows of
  * batch × steps each), unless either layer would split its batch rows
  * instead (batch 8 or more here: 4 rows a thread and a small R). Never under
  * a memory cap, even forced; not when the first layer's X·Wᵀ for the whole
- * sequence outgrows OR_RNN_PIPE_XW_BYTES. */
+ * sequence outgrows OR_RNN_PIPE_XW_BYTES. On one shared L3, only forced. */
 Test(recurrent_pipe, default_plan) {
     if (!simd()) cr_skip_test("pipelining needs the team engine (AVX2 or AVX-512)");
     static const char *const ops[2] = {"LSTM", "LSTM"};
@@ -1518,6 +1519,8 @@ Test(recurrent_pipe, default_plan) {
         {8739, 6, two, NULL, NULL, 0, false},
     };
     rng_state = 79;
+    char *l3_saved = swap_env("ONNXRUN_L3_SHARED", "0");
+    or_cpu_reset();
     {
         /* Under a memory cap (its arena would grow by the second layer's
          * scratch) the first layer takes no part. Only the decision runs
@@ -1557,6 +1560,18 @@ Test(recurrent_pipe, default_plan) {
         or_graph_free(g);
         free_stack(&st);
     }
+    /* One L3 for both cores: not by default, whatever the batch; forced, yes. */
+    setenv("ONNXRUN_L3_SHARED", "1", 1);
+    or_cpu_reset();
+    for (int forced = 0; forced < 2; forced++) {
+        stack st = make_stack(ops, 2, 24, 6, 3, H, 7);
+        or_graph *g = build_stack(&st, two, forced ? "1" : NULL, NULL, 0);
+        cr_expect_eq(pipelined(g, 1), forced == 1, "shared L3, forced %d", forced);
+        or_graph_free(g);
+        free_stack(&st);
+    }
+    restore_env("ONNXRUN_L3_SHARED", l3_saved);
+    or_cpu_reset();
     or_threadpool_destroy(two);
     or_threadpool_destroy(four);
 }
