@@ -22,6 +22,7 @@
 #include "recurrent.h"
 #include "registry.h"
 #include "session_internal.h"
+#include "test_env.h"
 
 #define KWS ONNXRUN_SOURCE_DIR "/examples/kws_stream/"
 #define TOL 1e-5f
@@ -970,7 +971,9 @@ static int layers_splitting_rows(const onnxrun_session *s) {
     return rows;
 }
 
-/* On two threads a batch of 4 pipelines the GRU and the first LSTM layer;
+/* On two threads whose cores have L3s of their own (ONNXRUN_L3_SHARED=0:
+ * on one shared L3 nothing pairs) a batch of 4 pipelines the GRU and the
+ * first LSTM layer;
  * batch 16 splits each layer's batch rows instead, batch 1 each layer's
  * units. W and R are handed back after the first plan, and every plan runs
  * on the same packs (split units'), so each batch takes its own plan
@@ -984,6 +987,8 @@ Test(session_api, pipelined_stack_across_replans_and_clones) {
     static const char *const choices[3] = {"ONNXRUN_RNN_PIPE", "ONNXRUN_RNN_TEAM",
                                            "ONNXRUN_RNN_CHUNK"};
     for (int i = 0; i < 3; i++) unsetenv(choices[i]); /* the default plan */
+    char *l3_saved = swap_env("ONNXRUN_L3_SHARED", "0");
+    or_cpu_reset();
     for (int o = 0; o < 3; o++) {
         onnxrun_session *s = open_on_two_threads("gru_lstm_stack");
         for (int i = 0; i < 4; i++) {
@@ -1005,6 +1010,8 @@ Test(session_api, pipelined_stack_across_replans_and_clones) {
         onnxrun_session_destroy(clone);
         onnxrun_session_destroy(s);
     }
+    restore_env("ONNXRUN_L3_SHARED", l3_saved);
+    or_cpu_reset();
 }
 
 /* How many of the session's recurrent layers run one direction per thread. */
