@@ -546,14 +546,30 @@ or_pack_source or_rnn_r_source(const or_rnn_state *s, or_qkind kind) {
  * processes' medians 1.31 -> 1.18, 1.26 -> 1.19 and 1.40 -> 1.33 ms, the
  * slowest 1.66 -> 1.63, 1.52 -> 1.38 and 1.54 -> 1.41. INT8 Rs of 768 KiB-1
  * MiB ran the same either way (4 models) and keep 4 KiB pages, as do bf16
- * and double (not measured). ONNXRUN_HUGE_R forces the choice: 0 never, 1
- * always. */
+ * and double (not measured). An R of OR_RNN_HUGE_R_TLB_BYTES or more gets
+ * them too (or_rnn_huge_for_tlb). ONNXRUN_HUGE_R forces the choice: 0 never,
+ * 1 always. */
 bool or_rnn_r_huge_pages(const or_rnn_state *s, or_qkind kind, or_pack_source src) {
     int64_t forced = or_env_value(OR_ENV_HUGE_R);
     if (forced >= 0) return forced == 1;
     double l2 = (double)or_cpu_l2_bytes(), bytes = or_rnn_r_bytes(s, kind);
+    if (or_rnn_huge_for_tlb(bytes)) return true;
     return s->dtype == OR_FLOAT && kind == OR_Q_F32 && src == OR_PACK_CACHED && s->batch <= 2 &&
            l2 > 0 && bytes >= l2 / 2 && bytes <= l2;
+}
+
+/* On 4 KiB pages a step's sweep over a large R misses the TLB: the Zen 3's
+ * L2 TLB (2048 entries) maps 8 MiB. Huge pages map such an R in a few
+ * entries, for at most 2 MiB of rounding per pack. Measured on the Zen 3
+ * (AVX2), one pinned core, huge pages against not (16-20 alternating
+ * single-run pairs of two live processes): LSTM hidden 1024 batch 1 (16 MiB
+ * of float R) 0.84-0.89 of the time, in bf16 (8 MiB) 0.95; Rs of 3-4 MiB
+ * 0.98-1.00 (four batch-1 models), int8's 4 MiB 0.99, GRU hidden 1024 batch
+ * 16 (12 MiB, compute-bound) 0.99. */
+bool or_rnn_huge_for_tlb(double bytes) {
+    int64_t forced = or_env_value(OR_ENV_HUGE_R);
+    if (forced >= 0) return forced == 1;
+    return bytes >= (double)OR_RNN_HUGE_R_TLB_BYTES;
 }
 
 /* A batch-1 step reads all of R, and an R the L2 holds is read at the L2's

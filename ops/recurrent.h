@@ -141,6 +141,11 @@ or_pack_source or_rnn_r_source(const or_rnn_state *s, or_qkind kind);
 /* Whether one direction's R, packed as kind and read from src on each step,
  * goes on huge pages (alloc.h's or_huge_page_alloc; measured in recurrent.c). */
 bool or_rnn_r_huge_pages(const or_rnn_state *s, or_qkind kind, or_pack_source src);
+/* Whether a pack of R (or a team member's slice of it) of this many bytes
+ * goes on huge pages for the TLB's sake: OR_RNN_HUGE_R_TLB_BYTES or more,
+ * unless ONNXRUN_HUGE_R says otherwise. */
+#define OR_RNN_HUGE_R_TLB_BYTES ((size_t)8 << 20)
+bool or_rnn_huge_for_tlb(double bytes);
 
 /* How many identical copies of one direction's float R the batch-1 steps
  * take turns reading (gemm.h's or_packed_b_replicate; 1: none), for R packed

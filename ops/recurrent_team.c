@@ -202,9 +202,11 @@ static bool pack_rows(or_rmat *out, or_qkind kind, bool panels, const float *rd,
                          .block = ns,
                          .block_ld = H * H};
     out->N = (int64_t)(g1 - g0) * ns;
+    double esz = kind == OR_Q_BF16 ? 2 : kind == OR_Q_S8 ? 1 : sizeof(float);
+    bool huge = or_rnn_huge_for_tlb((double)out->N * (double)H * esz);
     if (kind == OR_Q_F32 && !panels)
-        return (out->pb = or_sgemm_pack_bt_rows(H, out->N, &rows, false, rel)) != NULL;
-    return (out->q = or_qmat_pack_rows(kind, out->N, H, &rows, 0, false, rel)) != NULL;
+        return (out->pb = or_sgemm_pack_bt_rows(H, out->N, &rows, huge, rel)) != NULL;
+    return (out->q = or_qmat_pack_rows(kind, out->N, H, &rows, 0, huge, rel)) != NULL;
 }
 
 or_rnn_team_pack *or_rnn_team_pack_new(const or_rnn_state *s, int plan, or_qkind kind,

@@ -228,6 +228,35 @@ void *or_huge_page_alloc(size_t bytes) {
     return or_aligned_alloc(64, bytes);
 }
 
+void *or_huge_page_alloc_later(size_t bytes) {
+#if defined(MADV_HUGEPAGE) && defined(MADV_NOHUGEPAGE)
+    if (!current && bytes <= SIZE_MAX - OR_HUGE_PAGE) {
+        size_t rounded = (bytes + OR_HUGE_PAGE - 1) / OR_HUGE_PAGE * OR_HUGE_PAGE;
+        void *p = NULL;
+        if (posix_memalign(&p, OR_HUGE_PAGE, rounded ? rounded : OR_HUGE_PAGE) != 0) return NULL;
+        madvise(p, rounded, MADV_NOHUGEPAGE); /* THP "always" would fault in whole huge pages */
+        return p;
+    }
+#endif
+    return or_aligned_alloc(64, bytes);
+}
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25 /* Linux 6.1; older kernels refuse it with EINVAL */
+#endif
+
+void or_huge_page_collapse(void *p, size_t bytes) {
+#if defined(MADV_HUGEPAGE) && defined(MADV_NOHUGEPAGE)
+    if (current || !p || (uintptr_t)p % OR_HUGE_PAGE != 0 || bytes > SIZE_MAX - OR_HUGE_PAGE)
+        return;
+    size_t rounded = (bytes + OR_HUGE_PAGE - 1) / OR_HUGE_PAGE * OR_HUGE_PAGE;
+    madvise(p, rounded, MADV_HUGEPAGE); /* lifts NOHUGEPAGE; khugepaged's hint if not below */
+    madvise(p, rounded, MADV_COLLAPSE);
+#else
+    (void)p, (void)bytes;
+#endif
+}
+
 /* round: all of it on huge pages where rounding up wastes at most 1/8. */
 static void *large_alloc(size_t bytes, bool round) {
 #ifdef MADV_HUGEPAGE

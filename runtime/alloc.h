@@ -36,6 +36,16 @@ char *or_strdup(const char *s);
  * Released with or_free. */
 #define OR_HUGE_PAGE ((size_t)2 << 20)
 void *or_huge_page_alloc(size_t bytes);
+/* The same block for a pack written once in an order that touches several
+ * huge pages at a time (the blocked GEMM's pack fills one panel in every K
+ * block at once): on 4 KiB pages while it is written, so that only what is
+ * written is resident, then moved onto huge pages by or_huge_page_collapse
+ * (MADV_COLLAPSE, Linux 6.1; before that only the hint for khugepaged).
+ * Faulted in as huge pages, LSTM hidden 1024's 16 MiB R had peaked 7.4 MB
+ * above 4 KiB pages while its source was handed back row by row. Released
+ * with or_free; under a context both are plain. */
+void *or_huge_page_alloc_later(size_t bytes);
+void or_huge_page_collapse(void *p, size_t bytes);
 
 /* A large block filled once and read in full (an initializer's bytes, an
  * embedding fold's table): 2 MiB-aligned from 2 MiB on, its whole 2 MiB

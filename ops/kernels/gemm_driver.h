@@ -268,7 +268,7 @@ static or_packed_b *N_(pack_impl)(const KERN *kern, bool trans_b, int64_t K, int
     if (!p) return NULL;
     size_t bytes = (size_t)(npad * K) * sizeof(T);
     bytes = (bytes + 63) / 64 * 64;
-    p->data = huge_pages ? or_huge_page_alloc(bytes) : or_aligned_alloc(64, bytes);
+    p->data = huge_pages ? or_huge_page_alloc_later(bytes) : or_aligned_alloc(64, bytes);
     if (!p->data) {
         or_free(p);
         return NULL;
@@ -281,13 +281,14 @@ static or_packed_b *N_(pack_impl)(const KERN *kern, bool trans_b, int64_t K, int
     p->npad = npad;
     if (trans_b) {
         N_(pack_bt_rows)(kern, K, N, rows, npad, p->data, rel);
-        return p;
+    } else {
+        or_prefault(p->data, bytes); /* B stays: no reader hands pages back meanwhile */
+        for (int64_t k0 = 0; k0 < K; k0 += kern->kc) {
+            int64_t kc = K - k0 < kern->kc ? K - k0 : kern->kc;
+            N_(pack_b)(kern, trans_b, B, ldb, k0, kc, 0, N, (T *)p->data + k0 * npad);
+        }
     }
-    or_prefault(p->data, bytes); /* B stays: no reader hands pages back meanwhile */
-    for (int64_t k0 = 0; k0 < K; k0 += kern->kc) {
-        int64_t kc = K - k0 < kern->kc ? K - k0 : kern->kc;
-        N_(pack_b)(kern, trans_b, B, ldb, k0, kc, 0, N, (T *)p->data + k0 * npad);
-    }
+    if (huge_pages) or_huge_page_collapse(p->data, bytes);
     return p;
 }
 

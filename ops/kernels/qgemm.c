@@ -186,7 +186,7 @@ or_qmat *or_qmat_pack_rows(or_qkind kind, int64_t N, int64_t K, const or_pack_ro
     if (!q) return NULL;
     *q = (or_qmat){.kind = kind, .N = N, .K = K, .npan = npan, .kpad = kpad, .a_max = 127};
     size_t bytes = round_up((size_t)(elems * esz));
-    q->data = huge_pages ? or_huge_page_alloc(bytes) : or_aligned_alloc(ALIGN, bytes);
+    q->data = huge_pages ? or_huge_page_alloc_later(bytes) : or_aligned_alloc(ALIGN, bytes);
     bool ints = kind == OR_Q_S8 || kind == OR_Q_S16;
     if (ints) q->scale = or_calloc((size_t)(npan * OR_Q_PANEL), sizeof(float));
     if (kind == OR_Q_S8) q->rowsum = or_calloc((size_t)(npan * OR_Q_PANEL), sizeof(int32_t));
@@ -204,6 +204,7 @@ or_qmat *or_qmat_pack_rows(or_qkind kind, int64_t N, int64_t K, const or_pack_ro
         memset(q->data, 0, (size_t)(elems * esz));
         pack_int(q, rows, rel);
     }
+    if (huge_pages) or_huge_page_collapse(q->data, bytes);
     pick_kernel(q, force_scalar);
     return q;
 }

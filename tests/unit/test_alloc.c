@@ -1,4 +1,4 @@
-/* or_huge_page_alloc, or_large_alloc and or_prefault (runtime/alloc.h): 2
+/* or_huge_page_alloc(_later), or_large_alloc and or_prefault (runtime/alloc.h): 2
  * MiB-aligned huge pages from the C library; a plain block of the size asked
  * under a memory context; pages mapped ahead of writes. */
 #include <criterion/criterion.h>
@@ -29,18 +29,41 @@ Test(alloc, huge_page_block_is_aligned_and_usable) {
         use_and_free(or_huge_page_alloc(sizes[i]), sizes[i], HUGE_ALIGN);
 }
 
+/* A block put on huge pages after it is written: 2 MiB-aligned, and what
+ * was written survives the collapse (or the hint, on kernels before
+ * MADV_COLLAPSE). */
+Test(alloc, huge_page_block_written_first_keeps_its_bytes) {
+    size_t sizes[] = {100, OR_HUGE_PAGE, 3 * OR_HUGE_PAGE + 4096};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        unsigned char *p = or_huge_page_alloc_later(sizes[i]);
+        cr_assert_not_null(p);
+        cr_assert_eq((uintptr_t)p % HUGE_ALIGN, 0, "%zu bytes", sizes[i]);
+        for (size_t k = 0; k < sizes[i]; k++) p[k] = (unsigned char)(k * 7 + 3);
+        or_huge_page_collapse(p, sizes[i]);
+        size_t bad = 0;
+        for (size_t k = 0; k < sizes[i]; k++) bad += p[k] != (unsigned char)(k * 7 + 3);
+        cr_assert_eq(bad, 0, "%zu bytes: %zu changed", sizes[i], bad);
+        or_free(p);
+    }
+}
+
 /* A user's allocator is never asked for 2 MiB alignment, and a cap counts
- * what was asked for, not whole huge pages. */
+ * what was asked for, not whole huge pages, written first or not (the
+ * collapse then leaves the block be). */
 Test(alloc, huge_page_block_under_a_context_is_plain) {
+    void *(*const allocs[2])(size_t) = {or_huge_page_alloc, or_huge_page_alloc_later};
     or_mem *mem = or_mem_new(NULL, (size_t)1 << 20);
     cr_assert_not_null(mem);
     or_mem *previous = or_mem_enter(mem);
-    size_t before = or_mem_used(mem);
-    unsigned char *p = or_huge_page_alloc(768 << 10);
-    size_t used = or_mem_used(mem) - before;
-    cr_assert(used >= (768 << 10) && used < (769 << 10), "%zu bytes counted", used);
-    use_and_free(p, 768 << 10, 64);
-    cr_assert_null(or_huge_page_alloc(2 << 20), "over the 1 MiB cap");
+    for (int a = 0; a < 2; a++) {
+        size_t before = or_mem_used(mem);
+        unsigned char *p = allocs[a](768 << 10);
+        size_t used = or_mem_used(mem) - before;
+        cr_assert(used >= (768 << 10) && used < (769 << 10), "%zu bytes counted", used);
+        or_huge_page_collapse(p, 768 << 10);
+        use_and_free(p, 768 << 10, 64);
+        cr_assert_null(allocs[a](2 << 20), "over the 1 MiB cap");
+    }
     or_mem_leave(previous);
     or_mem_release(mem);
 }

@@ -1201,6 +1201,31 @@ Test(recurrent, r_on_huge_pages_by_size_batch_and_kind) {
     cr_assert(!or_rnn_r_huge_pages(&s, OR_Q_F32, OR_PACK_CACHED), "3x the L2");
 }
 
+/* Any R of 8 MiB or more goes on huge pages too, for the TLB: whatever the
+ * batch, the source and the kind; a smaller one read from the L3 does not.
+ * ONNXRUN_HUGE_R forces it either way. */
+Test(recurrent, r_on_huge_pages_for_the_tlb) {
+    unsetenv("ONNXRUN_HUGE_R");
+    const double mib = 1 << 20;
+    cr_assert(or_rnn_huge_for_tlb(8 * mib));
+    cr_assert(!or_rnn_huge_for_tlb(8 * mib - 1));
+    /* LSTM hidden 1024: 16 MiB of float R, 8 MiB in bf16, 4 MiB in int8 */
+    or_rnn_state s = {
+        .dtype = OR_FLOAT, .esz = sizeof(float), .batch = 1, .hidden = 1024, .gh = 4096};
+    cr_assert(or_rnn_r_huge_pages(&s, OR_Q_F32, OR_PACK_L3));
+    cr_assert(or_rnn_r_huge_pages(&s, OR_Q_BF16, OR_PACK_L3));
+    cr_assert(!or_rnn_r_huge_pages(&s, OR_Q_S8, OR_PACK_L3), "4 MiB of int8");
+    s.batch = 16;
+    cr_assert(or_rnn_r_huge_pages(&s, OR_Q_F32, OR_PACK_MEMORY), "batch 16");
+    s.hidden = 512, s.gh = 2048; /* 4 MiB */
+    cr_assert(!or_rnn_r_huge_pages(&s, OR_Q_F32, OR_PACK_L3), "4 MiB from the L3");
+    setenv("ONNXRUN_HUGE_R", "1", 1);
+    cr_assert(or_rnn_huge_for_tlb(1) && or_rnn_r_huge_pages(&s, OR_Q_F32, OR_PACK_L3));
+    setenv("ONNXRUN_HUGE_R", "0", 1);
+    cr_assert(!or_rnn_huge_for_tlb(16 * mib));
+    unsetenv("ONNXRUN_HUGE_R");
+}
+
 /* ---- copies of R (ONNXRUN_R_COPIES forces the count) ---- */
 
 /* The size rule: the copies a step takes turns over add up to 1/2-9/16 of a
