@@ -191,19 +191,18 @@ void or_rnn_team_pack_free(or_rnn_team_pack *p) {
 }
 
 /* Gates g0..g1-1 of units [u0, u0 + ns) of R_d, read in place: a block of
- * ns rows per gate, H * H floats apart. Packing a member's rows from a copy
- * of them had kept half of R more resident at load (LSTM hidden 1024, two
- * threads: 39.6 MB peak RSS, now 24.7; one thread 24.1). */
-static bool pack_rows(or_rmat *out, or_qkind kind, bool panels, const float *rd, int64_t H, int g0,
-                      int g1, int64_t u0, int64_t ns, or_src_release *rel) {
+ * ns rows per gate, H * H floats apart; row_bytes: one packed row's. Packing a member's rows from a
+ * copy of them had kept half of R more resident at load (LSTM hidden 1024, two threads: 39.6 MB
+ * peak RSS, now 24.7; one thread 24.1). */
+static bool pack_rows(or_rmat *out, or_qkind kind, bool panels, double row_bytes, const float *rd,
+                      int64_t H, int g0, int g1, int64_t u0, int64_t ns, or_src_release *rel) {
     or_pack_rows rows = {.base = rd + (size_t)((g0 * H + u0) * H),
                          .esz = sizeof(float),
                          .ldb = H,
                          .block = ns,
                          .block_ld = H * H};
     out->N = (int64_t)(g1 - g0) * ns;
-    double esz = kind == OR_Q_BF16 ? 2 : kind == OR_Q_S8 ? 1 : sizeof(float);
-    bool huge = or_rnn_huge_for_tlb((double)out->N * (double)H * esz);
+    bool huge = or_rnn_huge_for_tlb((double)out->N * row_bytes);
     if (kind == OR_Q_F32 && !panels)
         return (out->pb = or_sgemm_pack_bt_rows(H, out->N, &rows, huge, rel)) != NULL;
     return (out->q = or_qmat_pack_rows(kind, out->N, H, &rows, 0, huge, rel)) != NULL;
@@ -218,6 +217,7 @@ or_rnn_team_pack *or_rnn_team_pack_new(const or_rnn_state *s, int plan, or_qkind
     or_rnn_team_pack *p = or_calloc(1, sizeof *p);
     if (!p) return NULL;
     bool panels = kind != OR_Q_F32 || or_rnn_f32_panels(s, ONNXRUN_PRECISION_FP32);
+    const double row_bytes = or_rnn_r_bytes(s, kind) / (double)s->gh;
     p->members = slices;
     p->dirs = (int)s->dirs;
     p->split = s->spec->kind == OR_RNN_GRU && !s->linear_before_reset;
@@ -227,8 +227,10 @@ or_rnn_team_pack *or_rnn_team_pack_new(const or_rnn_state *s, int plan, or_qkind
             int64_t u0, ns;
             slice_of(H, slices, m, &u0, &ns);
             if (ns == 0) continue;
-            if (!pack_rows(&p->q[d][m][0], kind, panels, rd, H, 0, p->split ? 2 : G, u0, ns, rel) ||
-                (p->split && !pack_rows(&p->q[d][m][1], kind, panels, rd, H, 2, 3, u0, ns, rel))) {
+            if (!pack_rows(&p->q[d][m][0], kind, panels, row_bytes, rd, H, 0, p->split ? 2 : G, u0,
+                           ns, rel) ||
+                (p->split &&
+                 !pack_rows(&p->q[d][m][1], kind, panels, row_bytes, rd, H, 2, 3, u0, ns, rel))) {
                 or_rnn_team_pack_free(p);
                 return NULL;
             }

@@ -209,36 +209,45 @@ void *or_aligned_alloc(size_t alignment, size_t size) {
 
 #ifdef MADV_HUGEPAGE
 /* `bytes` from the C library, 2 MiB-aligned, with its first `huge` bytes
- * (whole huge pages) marked for transparent huge pages. */
-static void *huge_aligned(size_t bytes, size_t huge) {
+ * (whole huge pages) given `advice` (MADV_HUGEPAGE: marked for transparent
+ * huge pages; MADV_NOHUGEPAGE: kept off them until or_huge_page_collapse). */
+static void *huge_aligned(size_t bytes, size_t huge, int advice) {
     void *p = NULL;
     if (posix_memalign(&p, OR_HUGE_PAGE, bytes) != 0) return NULL;
-    madvise(p, huge, MADV_HUGEPAGE); /* a hint: without THP, 4 KiB pages */
+    madvise(p, huge, advice); /* a hint: without THP, 4 KiB pages */
     return p;
+}
+
+/* bytes rounded up to whole huge pages (bytes <= SIZE_MAX - OR_HUGE_PAGE). */
+static size_t huge_rounded(size_t bytes) {
+    return (bytes + OR_HUGE_PAGE - 1) / OR_HUGE_PAGE * OR_HUGE_PAGE;
+}
+
+/* or_huge_page_alloc(_later): whole huge pages given `advice`, or a plain
+ * block under a context. */
+static void *huge_block(size_t bytes, int advice) {
+    if (!current && bytes <= SIZE_MAX - OR_HUGE_PAGE) {
+        size_t rounded = huge_rounded(bytes);
+        return huge_aligned(rounded ? rounded : OR_HUGE_PAGE, rounded, advice);
+    }
+    return or_aligned_alloc(64, bytes);
 }
 #endif
 
 void *or_huge_page_alloc(size_t bytes) {
 #ifdef MADV_HUGEPAGE
-    if (!current && bytes <= SIZE_MAX - OR_HUGE_PAGE) {
-        size_t rounded = (bytes + OR_HUGE_PAGE - 1) / OR_HUGE_PAGE * OR_HUGE_PAGE;
-        return huge_aligned(rounded ? rounded : OR_HUGE_PAGE, rounded);
-    }
-#endif
+    return huge_block(bytes, MADV_HUGEPAGE);
+#else
     return or_aligned_alloc(64, bytes);
+#endif
 }
 
 void *or_huge_page_alloc_later(size_t bytes) {
 #if defined(MADV_HUGEPAGE) && defined(MADV_NOHUGEPAGE)
-    if (!current && bytes <= SIZE_MAX - OR_HUGE_PAGE) {
-        size_t rounded = (bytes + OR_HUGE_PAGE - 1) / OR_HUGE_PAGE * OR_HUGE_PAGE;
-        void *p = NULL;
-        if (posix_memalign(&p, OR_HUGE_PAGE, rounded ? rounded : OR_HUGE_PAGE) != 0) return NULL;
-        madvise(p, rounded, MADV_NOHUGEPAGE); /* THP "always" would fault in whole huge pages */
-        return p;
-    }
-#endif
+    return huge_block(bytes, MADV_NOHUGEPAGE); /* THP "always" would fault in whole huge pages */
+#else
     return or_aligned_alloc(64, bytes);
+#endif
 }
 
 #ifndef MADV_COLLAPSE
@@ -249,7 +258,7 @@ void or_huge_page_collapse(void *p, size_t bytes) {
 #if defined(MADV_HUGEPAGE) && defined(MADV_NOHUGEPAGE)
     if (current || !p || (uintptr_t)p % OR_HUGE_PAGE != 0 || bytes > SIZE_MAX - OR_HUGE_PAGE)
         return;
-    size_t rounded = (bytes + OR_HUGE_PAGE - 1) / OR_HUGE_PAGE * OR_HUGE_PAGE;
+    size_t rounded = huge_rounded(bytes);
     madvise(p, rounded, MADV_HUGEPAGE); /* lifts NOHUGEPAGE; khugepaged's hint if not below */
     madvise(p, rounded, MADV_COLLAPSE);
 #else
@@ -263,7 +272,7 @@ static void *large_alloc(size_t bytes, bool round) {
     size_t whole = bytes / OR_HUGE_PAGE * OR_HUGE_PAGE, tail = bytes - whole;
     if (!current && whole > 0) {
         if (round && tail > 0 && OR_HUGE_PAGE - tail <= bytes / 8) return or_huge_page_alloc(bytes);
-        void *p = huge_aligned(bytes, whole);
+        void *p = huge_aligned(bytes, whole, MADV_HUGEPAGE);
         if (p) or_prefault((unsigned char *)p + whole, tail);
         return p;
     }

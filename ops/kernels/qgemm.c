@@ -76,6 +76,11 @@ static int64_t min64(int64_t a, int64_t b) {
     return a < b ? a : b;
 }
 
+/* S8 and S16: int8 weights with a scale per row, activations quantized per row. */
+static bool int_kind(or_qkind kind) {
+    return kind == OR_Q_S8 || kind == OR_Q_S16;
+}
+
 /* Bytes per packed weight and per converted activation. */
 static int64_t qesz(or_qkind kind) {
     return kind == OR_Q_BF16 || kind == OR_Q_S16 ? 2 : kind == OR_Q_S8 ? 1 : 4;
@@ -152,10 +157,11 @@ static void pack_int(or_qmat *q, const or_pack_rows *rows, or_src_release *rel) 
     }
 }
 
-/* S16's activation range: 127 * a_max * kpad, the largest int32 sum, fits. */
+/* S16's activation range: 127 * a_max * kpad, the largest int32 sum, fits
+ * (at least 258 within OR_Q_INT_MAX_K). */
 static int s16_a_max(int64_t kpad) {
     int64_t top = INT32_MAX / (127 * kpad);
-    return top > 16383 ? 16383 : top < 1 ? 1 : (int)top;
+    return top > 16383 ? 16383 : (int)top;
 }
 
 or_qmat *or_qmat_pack(or_qkind kind, int64_t N, int64_t K, const float *B, int64_t ldb,
@@ -178,7 +184,7 @@ or_qmat *or_qmat_pack_rows(or_qkind kind, int64_t N, int64_t K, const or_pack_ro
     int64_t quad = kind == OR_Q_BF16 || kind == OR_Q_S16 ? 2 : kind == OR_Q_S8 ? 4 : 1;
     int64_t esz = qesz(kind);
     int64_t npan = (N + OR_Q_PANEL - 1) / OR_Q_PANEL, kpad = (K + quad - 1) / quad * quad;
-    if ((kind == OR_Q_S8 || kind == OR_Q_S16) && kpad > OR_Q_INT_MAX_K) return NULL;
+    if (int_kind(kind) && kpad > OR_Q_INT_MAX_K) return NULL;
     int64_t elems;
     if (__builtin_mul_overflow(npan * OR_Q_PANEL, kpad, &elems) || elems > INT64_MAX / esz)
         return NULL;
@@ -187,7 +193,7 @@ or_qmat *or_qmat_pack_rows(or_qkind kind, int64_t N, int64_t K, const or_pack_ro
     *q = (or_qmat){.kind = kind, .N = N, .K = K, .npan = npan, .kpad = kpad, .a_max = 127};
     size_t bytes = round_up((size_t)(elems * esz));
     q->data = huge_pages ? or_huge_page_alloc_later(bytes) : or_aligned_alloc(ALIGN, bytes);
-    bool ints = kind == OR_Q_S8 || kind == OR_Q_S16;
+    bool ints = int_kind(kind);
     if (ints) q->scale = or_calloc((size_t)(npan * OR_Q_PANEL), sizeof(float));
     if (kind == OR_Q_S8) q->rowsum = or_calloc((size_t)(npan * OR_Q_PANEL), sizeof(int32_t));
     if (kind == OR_Q_S16) q->a_max = s16_a_max(kpad);
@@ -292,7 +298,7 @@ void or_qmat_gemm_sweep(const or_qmat *q, int64_t M, const float *A, int64_t lda
                         int64_t ldc, void *work, or_threadpool *pool, bool reverse) {
     if (M <= 0) return;
     size_t esz = (size_t)qesz(q->kind);
-    float *ascale = q->kind == OR_Q_S8 || q->kind == OR_Q_S16
+    float *ascale = int_kind(q->kind)
                         ? (float *)((unsigned char *)work + round_up((size_t)(M * q->kpad) * esz))
                         : NULL;
     if (q->kind == OR_Q_BF16)
