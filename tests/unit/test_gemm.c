@@ -248,15 +248,39 @@ static void check_streamed(bool dbl) {
     cr_assert_eq(compared, 100);
 }
 
-#define STREAM_TEST(isa, ISA)                                                                      \
-    Test(gemm, streamed_pack_##isa) {                                                              \
+/* Test gemm/<name>_<isa>: check(false) in float, check(true) in double. */
+#define FLOAT_DOUBLE_TEST(name, check, isa, ISA)                                                   \
+    Test(gemm, name##_##isa) {                                                                     \
         if (!use_isa(#isa, ISA)) cr_skip_test("CPU lacks " #isa);                                  \
-        check_streamed(false);                                                                     \
-        check_streamed(true);                                                                      \
+        check(false);                                                                              \
+        check(true);                                                                               \
     }
-STREAM_TEST(scalar, OR_ISA_SCALAR)
-STREAM_TEST(avx2, OR_ISA_AVX2)
-STREAM_TEST(avx512, OR_ISA_AVX512)
+FLOAT_DOUBLE_TEST(streamed_pack, check_streamed, scalar, OR_ISA_SCALAR)
+FLOAT_DOUBLE_TEST(streamed_pack, check_streamed, avx2, OR_ISA_AVX2)
+FLOAT_DOUBLE_TEST(streamed_pack, check_streamed, avx512, OR_ISA_AVX512)
+
+/* Every row count from 1 to past four 8-row micro-tiles, A in place and
+ * transposed (packed into MR-high panels), B packed or not: the blocked
+ * driver shares an in-place A's rows out evenly over its micro-tiles
+ * (gemm_driver.h's tile_rows_at) and a packed A's MR at a time, and either
+ * way every row of C must be computed once. K crosses the 256 block, N a
+ * panel's width. */
+static void check_every_m(bool dbl) {
+    int bad = 0;
+    for (int64_t m = 1; m <= 33; m++)
+        for (int ta = 0; ta < 2; ta++)
+            for (int packed = 0; packed < 2; packed++) {
+                if (packed && ta) continue;
+                shape x = {m,           37, 300, ta, m % 2 == 0, alphas[m % 3], betas[(m / 3) % 3],
+                           (int)(m % 3)};
+                bad += check_shape(&x, dbl, packed, NULL);
+            }
+    cr_expect_eq(bad, 0, "dbl=%d: %d mismatches", dbl, bad);
+}
+
+FLOAT_DOUBLE_TEST(every_row_count, check_every_m, scalar, OR_ISA_SCALAR)
+FLOAT_DOUBLE_TEST(every_row_count, check_every_m, avx2, OR_ISA_AVX2)
+FLOAT_DOUBLE_TEST(every_row_count, check_every_m, avx512, OR_ISA_AVX512)
 
 ISA_TESTS(scalar, OR_ISA_SCALAR)
 ISA_TESTS(avx2, OR_ISA_AVX2)
