@@ -60,6 +60,7 @@ const or_f64_gemm_kernel or_f64_gemm__avx512 = {
     .ukr_l3 = ukr_l3,
     .ukr_stream = ukr_stream,
     .ukr_row = ukr_row,
+    .ukr_two_rows = ukr_two_rows,
     .gemv_n = gemv_n,
     .gemv_t = gemv_t,
 };

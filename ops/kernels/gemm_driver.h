@@ -82,17 +82,18 @@ static void N_(pack_b)(const KERN *kern, bool trans, const T *B, int64_t ldb, in
 #define OR_GEMM_TILE_ROWS_AT
 /* Rows of the next micro-tile, `left` tiles to go from row i of m. A read in
  * place (in_place: any row offset; a packed A's column step is MR, 4 or more)
- * shares its rows out evenly when every tile then gets 4 or more: a tail of
+ * shares its rows out evenly when every tile then gets 3 or more: a tail of
  * one or two rows runs below the FMA rate (too few rows to share each load
- * of B). 16 rows on a 6-row kernel run as 6 + 5 + 5, 8 as 4 + 4, 20 as 5 x 4;
- * 7 stays 6 + 1 (4 + 3 was no faster). Measured on the Zen 3 VM (AVX2), one
- * step's product against a 4 MiB R (K 512, N 2048), best of 800: 8 rows
- * 84 -> 92-93 GFLOP/s, 9 86 -> 95, 20 91 -> 95, 32 93 -> 95, 16 unchanged;
- * 2-layer LSTM hidden 512 batch 8 0.93 of the time on 1 and 2 threads. A
- * packed A (MR-high panels) takes MR rows a tile. */
+ * of B). 16 rows on a 6-row kernel run as 6 + 5 + 5, 8 as 4 + 4, 7 as 4 + 3,
+ * 20 as 5 x 4. Measured on the Zen 3 VM (AVX2), one step's product against a
+ * 4 MiB R (K 512, N 2048), best of 800: 8 rows 84 -> 92-93 GFLOP/s, 9 86 ->
+ * 95, 20 91 -> 95, 32 93 -> 95, 16 unchanged; 7 87 -> 92 (with 3-row tiles
+ * on two accumulator sets, ukr_small); 2-layer LSTM hidden 512 batch 8 0.93
+ * of the time on 1 and 2 threads. A packed A (MR-high panels) takes MR rows
+ * a tile. */
 static inline int tile_rows_at(int64_t m, int64_t i, int64_t left, int mr, bool in_place) {
     int64_t tiles = (m + mr - 1) / mr;
-    bool even = in_place && m / tiles >= 4;
+    bool even = in_place && m / tiles >= 3;
     int64_t rows = even ? (m - i + left - 1) / left : m - i;
     return rows < mr ? (int)rows : mr;
 }
@@ -105,6 +106,15 @@ static void N_(macro)(const KERN *kern, UKR_FN ukr, int64_t m, int64_t n, int64_
                       int64_t ldc, bool reverse) {
     if (m == 1 && ukr == kern->ukr) {
         kern->ukr_row(kc, a, cs, bp, alpha, beta, C, n, reverse);
+        return;
+    }
+    if (m == 2) {
+        _Static_assert(OR_PACK_CACHED == 0 && OR_PACK_L3 == 1 && OR_PACK_MEMORY == 2,
+                       "ukr_two_rows takes the source as a number");
+        int src = ukr == kern->ukr_l3       ? OR_PACK_L3
+                  : ukr == kern->ukr_stream ? OR_PACK_MEMORY
+                                            : OR_PACK_CACHED;
+        kern->ukr_two_rows(kc, a, rs, cs, bp, alpha, beta, C, ldc, n, reverse, src);
         return;
     }
     const int mr = kern->mr, nr = kern->nr;

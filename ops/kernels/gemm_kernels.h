@@ -44,6 +44,16 @@ typedef void (*or_f32_row_fn)(int64_t kc, const float *a, int64_t cs, const floa
 typedef void (*or_f64_row_fn)(int64_t kc, const double *a, int64_t cs, const double *bp,
                               double alpha, double beta, double *c, int64_t n, bool reverse);
 
+/* Two rows of A (A(i, k) = a[i * rs + k * cs], i < 2) against every panel of
+ * a packed block as ukr_row does, B prefetched as src says (ukr, ukr_l3,
+ * ukr_stream): full panels two at a time. */
+typedef void (*or_f32_two_rows_fn)(int64_t kc, const float *a, int64_t rs, int64_t cs,
+                                   const float *bp, float alpha, float beta, float *c, int64_t ldc,
+                                   int64_t n, bool reverse, int src);
+typedef void (*or_f64_two_rows_fn)(int64_t kc, const double *a, int64_t rs, int64_t cs,
+                                   const double *bp, double alpha, double beta, double *c,
+                                   int64_t ldc, int64_t n, bool reverse, int src);
+
 /* Small-M kernels reading B in place: C[m,n] = alpha * A[m,k] * op(B) + beta * C
  * with m <= OR_GEMV_MAX_M, A rows contiguous (stride lda). gemv_n: B is [k,n];
  * gemv_t: B is [n,k]. */
@@ -58,9 +68,10 @@ typedef struct or_f32_gemm_kernel {
     int mr, nr;     /* micro-tile */
     int mc, kc, nc; /* cache blocks; mc * kc and kc * nc fit the stack budgets */
     or_f32_ukr_fn ukr;
-    or_f32_ukr_fn ukr_l3;     /* the same for a B held by the L3 (OR_PACK_L3) */
-    or_f32_ukr_fn ukr_stream; /* the same for a B streamed from memory (OR_PACK_MEMORY) */
-    or_f32_row_fn ukr_row;    /* m = 1, a cached B (OR_PACK_CACHED) */
+    or_f32_ukr_fn ukr_l3;            /* the same for a B held by the L3 (OR_PACK_L3) */
+    or_f32_ukr_fn ukr_stream;        /* the same for a B streamed from memory (OR_PACK_MEMORY) */
+    or_f32_row_fn ukr_row;           /* m = 1, a cached B (OR_PACK_CACHED) */
+    or_f32_two_rows_fn ukr_two_rows; /* m = 2, any or_pack_source */
     or_f32_gemv_fn gemv_n, gemv_t;
 } or_f32_gemm_kernel;
 
@@ -71,6 +82,7 @@ typedef struct or_f64_gemm_kernel {
     or_f64_ukr_fn ukr_l3;
     or_f64_ukr_fn ukr_stream;
     or_f64_row_fn ukr_row;
+    or_f64_two_rows_fn ukr_two_rows;
     or_f64_gemv_fn gemv_n, gemv_t;
 } or_f64_gemm_kernel;
 

@@ -91,15 +91,18 @@ AI void ukr_rows(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T 
     for (int i = 0; i < ROWS; i++) store_row(acc[i], NV, alpha, beta, c + i * ldc, n);
 }
 
-/* R (< MR) rows with U independent accumulator sets over k, so that one or
- * two rows (batch-1 RNN steps) still hide the FMA latency. PF: how B is
- * prefetched (see ukr_l3, ukr_stream). */
+/* R (<= 3, < MR) rows with U independent accumulator sets over k, so that
+ * a few rows (batch-1 RNN steps) still hide the FMA latency. Three rows on
+ * one set (ukr_rows: 3 * NV chains, 6 on AVX2, where the latency takes 8)
+ * ran one step's product against a 4 MiB R at 72 GFLOP/s, on two sets at 85
+ * (Zen 3; 2-layer LSTM hidden 512 batch 3 0.92-0.93 of the time on 1 and 2
+ * threads). PF: how B is prefetched (see ukr_l3, ukr_stream). */
 AI void ukr_small(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha, T beta,
                   T *c, int64_t ldc, int n, const int R, const int U, const int PF) {
-    V acc[4][2][NV]; /* [U][R][NV], U <= 4, R <= 2 */
+    V acc[4][3][NV]; /* [U][R][NV], U <= 4, R <= 3 */
 #pragma GCC unroll 4
     for (int u = 0; u < U; u++)
-#pragma GCC unroll 2
+#pragma GCC unroll 3
         for (int i = 0; i < R; i++)
 #pragma GCC unroll 16
             for (int v = 0; v < NV; v++) acc[u][i][v] = vzero();
@@ -108,7 +111,7 @@ AI void ukr_small(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T
 #pragma GCC unroll 4
         for (int u = 0; u < U; u++) {
             prefetch_b_ahead(bp + (k + u) * NR, PF);
-#pragma GCC unroll 2
+#pragma GCC unroll 3
             for (int i = 0; i < R; i++) {
                 V av = vset1(a[i * rs + (k + u) * cs]);
 #pragma GCC unroll 16
@@ -118,7 +121,7 @@ AI void ukr_small(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T
         }
     }
     for (; k < kc; k++)
-#pragma GCC unroll 2
+#pragma GCC unroll 3
         for (int i = 0; i < R; i++) {
             V av = vset1(a[i * rs + k * cs]);
 #pragma GCC unroll 16
@@ -127,11 +130,11 @@ AI void ukr_small(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T
         }
 #pragma GCC unroll 4
     for (int u = 1; u < U; u++)
-#pragma GCC unroll 2
+#pragma GCC unroll 3
         for (int i = 0; i < R; i++)
 #pragma GCC unroll 16
             for (int v = 0; v < NV; v++) acc[0][i][v] = vadd(acc[0][i][v], acc[u][i][v]);
-#pragma GCC unroll 2
+#pragma GCC unroll 3
     for (int i = 0; i < R; i++) store_row(acc[0][i], NV, alpha, beta, c + i * ldc, n);
 }
 
@@ -150,6 +153,76 @@ static void ukr_row(int64_t kc, const T *a, int64_t cs, const T *bp, T alpha, T 
     }
 }
 
+/* Two rows of A against two full panels at once (bp, and bp + NR * kc next to
+ * it), one accumulator per row, panel and vector: each broadcast of A feeds
+ * 2 * NV loads of B instead of NV. Two rows on one panel spend as many
+ * broadcasts as loads of B, and on Zen 3 (AVX2) that bounded them below the
+ * FMA rate: one step's product of 2 rows against a 4 MiB R (K 512) ran at
+ * 56 GFLOP/s, slower than 1 row (40, half the work); two panels at once 61-65
+ * (a 256 KiB R from the L2: 66 -> 76 GB/s of R in a kernel loop). */
+AI void ukr_two_by_two(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha, T beta,
+                       T *c, int64_t ldc, const int PF) {
+    const T *bq = bp + NR * kc;
+    V acc[2][2][NV]; /* [row][panel][NV] */
+#pragma GCC unroll 2
+    for (int i = 0; i < 2; i++)
+#pragma GCC unroll 16
+        for (int v = 0; v < NV; v++) acc[i][0][v] = acc[i][1][v] = vzero();
+    for (int64_t k = 0; k < kc; k++) {
+        prefetch_b_ahead(bp + k * NR, PF);
+        prefetch_b_ahead(bq + k * NR, PF);
+        V a0 = vset1(a[k * cs]), a1 = vset1(a[rs + k * cs]);
+#pragma GCC unroll 16
+        for (int v = 0; v < NV; v++) {
+            V x = vload(bp + k * NR + v * VL);
+            acc[0][0][v] = vfma(a0, x, acc[0][0][v]);
+            acc[1][0][v] = vfma(a1, x, acc[1][0][v]);
+        }
+#pragma GCC unroll 16
+        for (int v = 0; v < NV; v++) {
+            V y = vload(bq + k * NR + v * VL);
+            acc[0][1][v] = vfma(a0, y, acc[0][1][v]);
+            acc[1][1][v] = vfma(a1, y, acc[1][1][v]);
+        }
+    }
+#pragma GCC unroll 2
+    for (int i = 0; i < 2; i++)
+#pragma GCC unroll 2
+        for (int p = 0; p < 2; p++) store_row(acc[i][p], NV, alpha, beta, c + i * ldc + p * NR, NR);
+}
+
+/* Two rows against the ceil(n / NR) panels from bp: panels 2j and 2j + 1
+ * (both full) together, a last odd or partial one alone, in pairs from the
+ * last when reverse. The lone panel sums over k in the same order (U = 1),
+ * so that which panels pair up never changes a bit of C. */
+AI void two_rows_sweep(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha, T beta,
+                       T *c, int64_t ldc, int64_t n, bool reverse, const int PF) {
+    const int64_t np = (n + NR - 1) / NR, pairs = n / (2 * NR), units = np - pairs;
+    for (int64_t done = 0; done < units; done++) {
+        int64_t u = reverse ? units - 1 - done : done;
+        if (u < pairs) {
+            ukr_two_by_two(kc, a, rs, cs, bp + 2 * u * NR * kc, alpha, beta, c + 2 * u * NR, ldc,
+                           PF);
+            continue;
+        }
+        int64_t j = (pairs + u) * NR; /* panel 2 * pairs + (u - pairs) */
+        int cols = n - j < NR ? (int)(n - j) : NR;
+        ukr_small(kc, a, rs, cs, bp + j * kc, alpha, beta, c + j, ldc, cols, 2, 1, PF);
+    }
+}
+
+/* src: the pack's or_pack_source (0 cached, 1 the L3, 2 memory). From memory
+ * the lines are prefetched ahead (PF_MEMORY: 2 rows against a 64 MiB R 18.5
+ * -> 23 GFLOP/s); from the L3 they are not: ukr_l3's prefetch, which pays
+ * for one row, cost two rows 5-10% (4-16 MiB Rs, Zen 3). */
+static void ukr_two_rows(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha,
+                         T beta, T *c, int64_t ldc, int64_t n, bool reverse, int src) {
+    if (src == PF_MEMORY)
+        two_rows_sweep(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, reverse, PF_MEMORY);
+    else
+        two_rows_sweep(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, reverse, PF_NONE);
+}
+
 /* A(i, k) = a[i * rs + k * cs]: a packed panel (rs 1, cs MR) or A in place
  * (rs lda, cs 1). */
 static void ukr(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha, T beta, T *c,
@@ -159,10 +232,10 @@ static void ukr(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T a
         ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 1, 4, PF_NONE);
         break;
     case 2:
-        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 2, 2, PF_NONE);
+        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 2, 1, PF_NONE);
         break;
     case 3:
-        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 3, PF_NONE);
+        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 3, 2, PF_NONE);
         break;
 #if MR > 4
     case 4:
@@ -186,15 +259,13 @@ static void ukr(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T a
     }
 }
 
-/* ukr for a B that prefetching pays on (PF): one or two rows prefetch it
- * ahead; the full tile too when B comes from memory (the first tile of each
- * panel brings it into L1 for the rest); other row counts run plain ukr. */
+/* ukr for a B that prefetching pays on (PF): one row prefetches it ahead
+ * (two rows go through ukr_two_rows); the full tile too when B comes from memory (the first tile of
+ * each panel brings it into L1 for the rest); other row counts run plain ukr. */
 AI void ukr_prefetching(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha,
                         T beta, T *c, int64_t ldc, int m, int n, const int PF) {
     if (m == 1)
         ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 1, 4, PF);
-    else if (m == 2)
-        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 2, 2, PF);
     else if (PF == PF_MEMORY && m >= MR)
         ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, MR, PF);
     else
@@ -202,7 +273,8 @@ AI void ukr_prefetching(int64_t kc, const T *a, int64_t rs, int64_t cs, const T 
 }
 
 /* ukr for a packed B the L3 holds but L2 does not (a recurrent R of a few
- * MiB at batch 1-2): one or two rows prefetch B ahead into L1; more rows
+ * MiB at batch 1-2): one row prefetches B ahead into L1 (two rows: see
+ * ukr_two_rows); more rows
  * reuse each line enough to hide the fetch. Measured on Zen 5, one thread,
  * median of 5 alternating rounds, AVX-512 (AVX2 path): 2-layer LSTM hidden
  * 512 10.7 -> 10.0 ms, 2-layer RNN hidden 1024 21.4 -> 19.1 (23.6 -> 22.2),
