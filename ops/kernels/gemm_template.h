@@ -16,6 +16,10 @@
  * by "if (i < m)" inside fully unrolled loops.
  */
 #define NR (NV * VL)
+/* ukr_l3 prefetches in tiles of any rows (ukr_prefetching) */
+#ifndef PREFETCH_L3_EVERY_TILE
+#define PREFETCH_L3_EVERY_TILE 0
+#endif
 #define AI static inline __attribute__((always_inline))
 
 /* c[0..n) = alpha * acc + beta * c (beta == 0 never reads c). */
@@ -224,58 +228,64 @@ static void ukr_two_rows(int64_t kc, const T *a, int64_t rs, int64_t cs, const T
 }
 
 /* A(i, k) = a[i * rs + k * cs]: a packed panel (rs 1, cs MR) or A in place
- * (rs lda, cs 1). */
-static void ukr(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha, T beta, T *c,
-                int64_t ldc, int m, int n) {
+ * (rs lda, cs 1). m rows (at most MR), B prefetched as PF says. */
+AI void ukr_any(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha, T beta, T *c,
+                int64_t ldc, int m, int n, const int PF) {
     switch (m < MR ? m : MR) {
     case 1:
-        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 1, 4, PF_NONE);
+        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 1, 4, PF);
         break;
     case 2:
-        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 2, 1, PF_NONE);
+        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 2, 1, PF);
         break;
     case 3:
-        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 3, 2, PF_NONE);
+        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 3, 2, PF);
         break;
 #if MR > 4
     case 4:
-        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 4, PF_NONE);
+        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 4, PF);
         break;
     case 5:
-        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 5, PF_NONE);
+        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 5, PF);
         break;
 #endif
 #if MR > 6
     case 6:
-        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 6, PF_NONE);
+        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 6, PF);
         break;
     case 7:
-        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 7, PF_NONE);
+        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 7, PF);
         break;
 #endif
     default:
-        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, MR, PF_NONE);
+        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, MR, PF);
         break;
     }
 }
 
-/* ukr for a B that prefetching pays on (PF): one row prefetches it ahead
- * (two rows go through ukr_two_rows); the full tile too when B comes from memory (the first tile of
- * each panel brings it into L1 for the rest); other row counts run plain ukr. */
+static void ukr(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha, T beta, T *c,
+                int64_t ldc, int m, int n) {
+    ukr_any(kc, a, rs, cs, bp, alpha, beta, c, ldc, m, n, PF_NONE);
+}
+
+/* ukr for a B that prefetching pays on (PF). From memory every tile
+ * prefetches: with rows shared out evenly (gemm_driver.h) the first tile of
+ * a panel, which brings it into L1 for the rest, need not be a full one, and
+ * 8 rows as 4 + 4 against a 64 MiB R ran at 50-51 GFLOP/s without, 53-54
+ * with (4 rows 37-38 -> 38, 16 rows 70-71 either way; Zen 3, AVX2). From the
+ * L3 one row prefetches (two rows go through ukr_two_rows), and every tile
+ * where the ISA sets PREFETCH_L3_EVERY_TILE. */
 AI void ukr_prefetching(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha,
                         T beta, T *c, int64_t ldc, int m, int n, const int PF) {
-    if (m == 1)
-        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 1, 4, PF);
-    else if (PF == PF_MEMORY && m >= MR)
-        ukr_rows(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, MR, PF);
+    if (m == 1 || PF == PF_MEMORY || PREFETCH_L3_EVERY_TILE)
+        ukr_any(kc, a, rs, cs, bp, alpha, beta, c, ldc, m, n, PF);
     else
-        ukr(kc, a, rs, cs, bp, alpha, beta, c, ldc, m, n);
+        ukr_any(kc, a, rs, cs, bp, alpha, beta, c, ldc, m, n, PF_NONE);
 }
 
 /* ukr for a packed B the L3 holds but L2 does not (a recurrent R of a few
- * MiB at batch 1-2): one row prefetches B ahead into L1 (two rows: see
- * ukr_two_rows); more rows
- * reuse each line enough to hide the fetch. Measured on Zen 5, one thread,
+ * MiB at small batches): one row prefetches B ahead into L1 (two rows: see
+ * ukr_two_rows; more: PREFETCH_L3_EVERY_TILE). Measured on Zen 5, one thread,
  * median of 5 alternating rounds, AVX-512 (AVX2 path): 2-layer LSTM hidden
  * 512 10.7 -> 10.0 ms, 2-layer RNN hidden 1024 21.4 -> 19.1 (23.6 -> 22.2),
  * bidirectional GRU hidden 512 14.6 -> 13.2 (15.0 -> 14.4); Zen 1 (AVX2,
