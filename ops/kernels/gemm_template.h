@@ -277,10 +277,12 @@ static void ukr(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T a
  * where the ISA sets PREFETCH_L3_EVERY_TILE. */
 AI void ukr_prefetching(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha,
                         T beta, T *c, int64_t ldc, int m, int n, const int PF) {
-    if (m == 1 || PF == PF_MEMORY || PREFETCH_L3_EVERY_TILE)
+    if (PF == PF_MEMORY || PREFETCH_L3_EVERY_TILE)
         ukr_any(kc, a, rs, cs, bp, alpha, beta, c, ldc, m, n, PF);
+    else if (m == 1)
+        ukr_small(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, 1, 4, PF);
     else
-        ukr_any(kc, a, rs, cs, bp, alpha, beta, c, ldc, m, n, PF_NONE);
+        ukr(kc, a, rs, cs, bp, alpha, beta, c, ldc, m, n); /* a call: one copy of the switch */
 }
 
 /* ukr for a packed B the L3 holds but L2 does not (a recurrent R of a few
