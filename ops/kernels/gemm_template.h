@@ -160,10 +160,10 @@ static void ukr_row(int64_t kc, const T *a, int64_t cs, const T *bp, T alpha, T 
 /* Two rows of A against two full panels at once (bp, and bp + NR * kc next to
  * it), one accumulator per row, panel and vector: each broadcast of A feeds
  * 2 * NV loads of B instead of NV. Two rows on one panel spend as many
- * broadcasts as loads of B, and on Zen 3 (AVX2) that bounded them below the
- * FMA rate: one step's product of 2 rows against a 4 MiB R (K 512) ran at
- * 56 GFLOP/s, slower than 1 row (40, half the work); two panels at once 61-65
- * (a 256 KiB R from the L2: 66 -> 76 GB/s of R in a kernel loop). */
+ * broadcasts as loads of B, and on Zen 3 (AVX2) that kept them well below
+ * the FMA rate: one step's product of 2 rows against a 4 MiB R (K 512) ran
+ * at 55-59 GFLOP/s, 1.4x the time of one row (40 GFLOP/s on half the work);
+ * two panels at once at 65-70 (a 256 KiB R from the L2: 59 -> 73). */
 AI void ukr_two_by_two(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha, T beta,
                        T *c, int64_t ldc, const int PF) {
     const T *bq = bp + NR * kc;
