@@ -28,6 +28,34 @@ AI void block(const or_qmat *q, const uint8_t *a, const float *ascale, int64_t p
         for (int b = 0; b < PB; b++) acc[r][b][0] = acc[r][b][1] = _mm256_setzero_ps();
     for (int64_t kk = 0; kk < kq; kk++) {
         if (STREAM) prefetch_panels(w + kk * OR_Q_PANEL * 2, pstride * 2, PB);
+        if (PB == 1) {
+            /* One panel (the 4-row block): its widened weights first, then
+             * each row's pair of activations. Widening every row's activations
+             * first, as below, held 8 of them, 8 accumulators and the weights
+             * and mask in 19 registers, and GCC spilled: 4 x 2048 x 512 took
+             * 184 us, now 113 (64 rows 2.96 -> 1.85 ms; bf16 LSTM hidden 512
+             * batch 16 and GRU hidden 1024 batch 16 0.73 and 0.68 of the time;
+             * Zen 3, one core). */
+            __m256 wv[2][2]; /* [h][lo, hi] */
+#pragma GCC unroll 2
+            for (int h = 0; h < 2; h++) {
+                __m256i pairs =
+                    _mm256_load_si256((const __m256i *)(w + (kk * OR_Q_PANEL + 8 * h) * 2));
+                wv[h][0] = bf16_lo(pairs);
+                wv[h][1] = bf16_hi(pairs, hi_mask);
+            }
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++) {
+                __m256i pair = _mm256_castps_si256(
+                    _mm256_broadcast_ss((const float *)(a + r * QA_ROW_BYTES(q) + 4 * kk)));
+                __m256 lo = bf16_lo(pair), hi = bf16_hi(pair, hi_mask);
+#pragma GCC unroll 2
+                for (int h = 0; h < 2; h++)
+                    acc[r][0][h] =
+                        _mm256_fmadd_ps(hi, wv[h][1], _mm256_fmadd_ps(lo, wv[h][0], acc[r][0][h]));
+            }
+            continue;
+        }
         __m256 a0[4], a1[4];
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
