@@ -279,44 +279,51 @@ static void check_every_m(bool dbl) {
 }
 
 /* Two rows run full panels in pairs (0 and 1, 2 and 3, ...) and a last one
- * alone, each summing over k in the same order: the columns of panel 2 of a
- * 3-panel pack (alone) equal, bit for bit, those of panel 1 of a pack of the
- * same columns from 16 on (paired), on every source. */
+ * alone, each summing over k in the same order: with panels of nr columns,
+ * panel 2 of a 3-panel pack (alone) equals, bit for bit, panel 1 of a pack
+ * of the same columns from nr on (paired), on every source and sweep. nr
+ * runs over every kernel's panel width (4 scalar, 8 f64 AVX2, 16 f32 AVX2
+ * and f64 AVX-512, 32 f32 AVX-512). */
 static void check_two_row_pairing(bool dbl) {
-    const int64_t K = 300, N = 48;
-    double b[48 * 300], a[2 * 300], c3[2 * 48], c2[2 * 32];
-    float bf[48 * 300], af[2 * 300], c3f[2 * 48], c2f[2 * 32];
-    for (int64_t i = 0; i < N * K; i++) bf[i] = (float)(b[i] = rnd_val());
+    enum { K = 300, NMAX = 96 };
+    double *b = malloc(sizeof(double) * NMAX * K), a[2 * K], c3[2 * NMAX], c2[2 * NMAX];
+    float *bf = malloc(sizeof(float) * NMAX * K), af[2 * K], c3f[2 * NMAX], c2f[2 * NMAX];
+    cr_assert(b && bf);
+    for (int64_t i = 0; i < NMAX * K; i++) bf[i] = (float)(b[i] = rnd_val());
     for (int64_t i = 0; i < 2 * K; i++) af[i] = (float)(a[i] = rnd_val());
-    for (int src = OR_PACK_CACHED; src <= OR_PACK_MEMORY; src++)
-        for (int back = 0; back < 2; back++) {
-            /* B is [N, K] (transposed): the pack of columns 16.. starts at row 16. */
-            or_packed_b *p3 =
-                dbl ? or_dgemm_pack_b(true, K, N, b, K) : or_sgemm_pack_b(true, K, N, bf, K);
-            or_packed_b *p2 = dbl ? or_dgemm_pack_b(true, K, 32, b + 16 * K, K)
-                                  : or_sgemm_pack_b(true, K, 32, bf + 16 * K, K);
-            cr_assert(p3 && p2);
-            or_packed_b_set_source(p3, (or_pack_source)src);
-            or_packed_b_set_source(p2, (or_pack_source)src);
-            if (dbl) {
-                or_dgemm_packed_sweep(2, N, K, 1, a, K, p3, 0, c3, N, NULL, back);
-                or_dgemm_packed_sweep(2, 32, K, 1, a, K, p2, 0, c2, 32, NULL, back);
-            } else {
-                or_sgemm_packed_sweep(2, N, K, 1, af, K, p3, 0, c3f, N, NULL, back);
-                or_sgemm_packed_sweep(2, 32, K, 1, af, K, p2, 0, c2f, 32, NULL, back);
+    for (int64_t nr = 4; nr <= 32; nr *= 2)
+        for (int src = OR_PACK_CACHED; src <= OR_PACK_MEMORY; src++)
+            for (int back = 0; back < 2; back++) {
+                const int64_t N = 3 * nr;
+                /* B is [N, K] (transposed): the pack of columns nr.. starts at row nr. */
+                or_packed_b *p3 =
+                    dbl ? or_dgemm_pack_b(true, K, N, b, K) : or_sgemm_pack_b(true, K, N, bf, K);
+                or_packed_b *p2 = dbl ? or_dgemm_pack_b(true, K, 2 * nr, b + nr * K, K)
+                                      : or_sgemm_pack_b(true, K, 2 * nr, bf + nr * K, K);
+                cr_assert(p3 && p2);
+                or_packed_b_set_source(p3, (or_pack_source)src);
+                or_packed_b_set_source(p2, (or_pack_source)src);
+                if (dbl) {
+                    or_dgemm_packed_sweep(2, N, K, 1, a, K, p3, 0, c3, N, NULL, back);
+                    or_dgemm_packed_sweep(2, 2 * nr, K, 1, a, K, p2, 0, c2, 2 * nr, NULL, back);
+                } else {
+                    or_sgemm_packed_sweep(2, N, K, 1, af, K, p3, 0, c3f, N, NULL, back);
+                    or_sgemm_packed_sweep(2, 2 * nr, K, 1, af, K, p2, 0, c2f, 2 * nr, NULL, back);
+                }
+                for (int i = 0; i < 2; i++) {
+                    size_t bytes = (size_t)nr * (dbl ? sizeof(double) : sizeof(float));
+                    const void *alone = dbl ? (const void *)&c3[i * N + 2 * nr]
+                                            : (const void *)&c3f[i * N + 2 * nr];
+                    const void *paired = dbl ? (const void *)&c2[i * 2 * nr + nr]
+                                             : (const void *)&c2f[i * 2 * nr + nr];
+                    cr_assert_eq(memcmp(alone, paired, bytes), 0,
+                                 "nr %lld row %d source %d back %d dbl %d", (long long)nr, i, src,
+                                 back, dbl);
+                }
+                or_packed_b_free(p3);
+                or_packed_b_free(p2);
             }
-            for (int i = 0; i < 2; i++) {
-                size_t bytes = 16 * (dbl ? sizeof(double) : sizeof(float));
-                const void *alone =
-                    dbl ? (const void *)&c3[i * N + 32] : (const void *)&c3f[i * N + 32];
-                const void *paired =
-                    dbl ? (const void *)&c2[i * 32 + 16] : (const void *)&c2f[i * 32 + 16];
-                cr_assert_eq(memcmp(alone, paired, bytes), 0, "row %d source %d back %d dbl %d", i,
-                             src, back, dbl);
-            }
-            or_packed_b_free(p3);
-            or_packed_b_free(p2);
-        }
+    free(b), free(bf);
 }
 
 FLOAT_DOUBLE_TEST(two_row_pairing, check_two_row_pairing, scalar, OR_ISA_SCALAR)
