@@ -78,52 +78,43 @@ static void N_(pack_b)(const KERN *kern, bool trans, const T *B, int64_t ldb, in
     }
 }
 
-#ifndef OR_GEMM_TILE_ROWS_AT
-#define OR_GEMM_TILE_ROWS_AT
-/* Rows of the next micro-tile, `left` tiles to go from row i of m. A read in
- * place (in_place: any row offset; a packed A's column step is MR, 4 or more)
- * shares its rows out evenly when every tile then gets 3 or more: a tail of
- * one or two rows runs below the FMA rate (too few rows to share each load
- * of B). 16 rows on a 6-row kernel run as 6 + 5 + 5, 8 as 4 + 4, 7 as 4 + 3,
- * 20 as 5 x 4. Measured on the Zen 3 VM (AVX2), one step's product against a
- * 4 MiB R (K 512, N 2048), best of 800: 8 rows 84 -> 92-93 GFLOP/s, 9 86 ->
- * 95, 20 91 -> 95, 32 93 -> 95, 16 unchanged; 7 87 -> 92 (with 3-row tiles
- * on two accumulator sets, ukr_small); 2-layer LSTM hidden 512 batch 8 0.93
- * of the time on 1 and 2 threads. A packed A (MR-high panels) takes MR rows
- * a tile. */
-static inline int tile_rows_at(int64_t m, int64_t i, int64_t left, int mr, bool in_place) {
-    int64_t tiles = (m + mr - 1) / mr;
-    bool even = in_place && m / tiles >= 3;
-    int64_t rows = even ? (m - i + left - 1) / left : m - i;
-    return rows < mr ? (int)rows : mr;
-}
-#endif
-
 /* A [m, kc] times one packed B block [kc, n] into C. A(i, k) = a[i * rs + k * cs]
- * and the panel of rows from i starts at a + i * a_step. */
-static void N_(macro)(const KERN *kern, UKR_FN ukr, int64_t m, int64_t n, int64_t kc, const T *a,
-                      int64_t rs, int64_t cs, int64_t a_step, const T *bp, T alpha, T beta, T *C,
-                      int64_t ldc, bool reverse) {
-    if (m == 1 && ukr == kern->ukr) {
+ * and the panel of rows from i starts at a + i * a_step; src: where B's lines
+ * come from (which kernels prefetch them).
+ *
+ * A read in place (cs 1: any row offset; a packed A's column step is MR, 4 or
+ * more) shares its rows out evenly over the micro-tiles when every tile then
+ * gets 3 or more: a tail of one or two rows runs below the FMA rate (too few
+ * rows to share each load of B). 16 rows on a 6-row kernel run as 6 + 5 + 5,
+ * 8 as 4 + 4, 7 as 4 + 3, 20 as 5 x 4. Measured on the Zen 3 VM (AVX2), one
+ * step's product against a 4 MiB R (K 512, N 2048), best of 800: 8 rows 84 ->
+ * 92-93 GFLOP/s, 9 86 -> 95, 20 91 -> 95, 32 93 -> 95, 16 unchanged; 7 87 ->
+ * 92 (with 3-row tiles on two accumulator sets, ukr_small); 2-layer LSTM
+ * hidden 512 batch 8 0.93 of the time on 1 and 2 threads. A packed A
+ * (MR-high panels) takes MR rows a tile. */
+static void N_(macro)(const KERN *kern, or_pack_source src, int64_t m, int64_t n, int64_t kc,
+                      const T *a, int64_t rs, int64_t cs, int64_t a_step, const T *bp, T alpha,
+                      T beta, T *C, int64_t ldc, bool reverse) {
+    if (m == 1 && src == OR_PACK_CACHED) {
         kern->ukr_row(kc, a, cs, bp, alpha, beta, C, n, reverse);
         return;
     }
     if (m == 2) {
-        _Static_assert(OR_PACK_CACHED == 0 && OR_PACK_L3 == 1 && OR_PACK_MEMORY == 2,
-                       "ukr_two_rows takes the source as a number");
-        int src = ukr == kern->ukr_l3       ? OR_PACK_L3
-                  : ukr == kern->ukr_stream ? OR_PACK_MEMORY
-                                            : OR_PACK_CACHED;
         kern->ukr_two_rows(kc, a, rs, cs, bp, alpha, beta, C, ldc, n, reverse, src);
         return;
     }
+    const UKR_FN ukr = src == OR_PACK_MEMORY ? kern->ukr_stream
+                       : src == OR_PACK_L3   ? kern->ukr_l3
+                                             : kern->ukr;
     const int mr = kern->mr, nr = kern->nr;
     const int64_t np = (n + nr - 1) / nr, tiles = (m + mr - 1) / mr;
+    const bool even = cs == 1 && m / tiles >= 3;
     for (int64_t jp = 0; jp < np; jp++) {
         int64_t j = (reverse ? np - 1 - jp : jp) * nr;
         int cols = n - j < nr ? (int)(n - j) : nr;
         for (int64_t t = 0, i = 0; t < tiles; t++) {
-            int rows = tile_rows_at(m, i, tiles - t, mr, cs == 1);
+            int64_t left = tiles - t, rest = m - i;
+            int rows = (int)(even ? (rest + left - 1) / left : rest < mr ? rest : mr);
             ukr(kc, a + i * a_step, rs, cs, bp + j * kc, alpha, beta, C + i * ldc + j, ldc, rows,
                 cols);
             i += rows;
@@ -137,9 +128,6 @@ static void N_(tile_blocked)(const N_(ctx) * x, int64_t i0, int64_t m, int64_t j
     const KERN *kern = x->kern;
     const int64_t kcb = kern->kc;
     const or_pack_source src = x->pb ? x->pb->source : OR_PACK_CACHED;
-    const UKR_FN ukr = src == OR_PACK_MEMORY ? kern->ukr_stream
-                       : src == OR_PACK_L3   ? kern->ukr_l3
-                                             : kern->ukr;
     T *C = x->C + i0 * x->ldc + j0;
     for (int64_t k0 = 0; k0 < x->K; k0 += kcb) {
         int64_t kc = x->K - k0 < kcb ? x->K - k0 : kcb;
@@ -152,14 +140,14 @@ static void N_(tile_blocked)(const N_(ctx) * x, int64_t i0, int64_t m, int64_t j
         if (!x->trans_a) {
             const T *a = x->A + i0 * x->lda + k0;
             N_(macro)
-            (kern, ukr, m, n, kc, a, x->lda, 1, x->lda, bp, x->alpha, beta, C, x->ldc, x->reverse);
+            (kern, src, m, n, kc, a, x->lda, 1, x->lda, bp, x->alpha, beta, C, x->ldc, x->reverse);
             continue;
         }
         for (int64_t ic = 0; ic < m; ic += kern->mc) {
             int64_t mc = m - ic < kern->mc ? m - ic : kern->mc;
             N_(pack_at)(x, i0 + ic, mc, k0, kc, abuf);
             N_(macro)
-            (kern, ukr, mc, n, kc, abuf, 1, kern->mr, kc, bp, x->alpha, beta, C + ic * x->ldc,
+            (kern, src, mc, n, kc, abuf, 1, kern->mr, kc, bp, x->alpha, beta, C + ic * x->ldc,
              x->ldc, false);
         }
     }

@@ -8,6 +8,8 @@
 #ifndef OR_GEMM_KERNELS_H
 #define OR_GEMM_KERNELS_H
 
+#include "gemm.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -49,10 +51,10 @@ typedef void (*or_f64_row_fn)(int64_t kc, const double *a, int64_t cs, const dou
  * ukr_stream): full panels two at a time. */
 typedef void (*or_f32_two_rows_fn)(int64_t kc, const float *a, int64_t rs, int64_t cs,
                                    const float *bp, float alpha, float beta, float *c, int64_t ldc,
-                                   int64_t n, bool reverse, int src);
+                                   int64_t n, bool reverse, or_pack_source src);
 typedef void (*or_f64_two_rows_fn)(int64_t kc, const double *a, int64_t rs, int64_t cs,
                                    const double *bp, double alpha, double beta, double *c,
-                                   int64_t ldc, int64_t n, bool reverse, int src);
+                                   int64_t ldc, int64_t n, bool reverse, or_pack_source src);
 
 /* Small-M kernels reading B in place: C[m,n] = alpha * A[m,k] * op(B) + beta * C
  * with m <= OR_GEMV_MAX_M, A rows contiguous (stride lda). gemv_n: B is [k,n];

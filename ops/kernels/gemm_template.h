@@ -215,13 +215,12 @@ AI void two_rows_sweep(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *
     }
 }
 
-/* src: the pack's or_pack_source (0 cached, 1 the L3, 2 memory). From memory
- * the lines are prefetched ahead (PF_MEMORY: 2 rows against a 64 MiB R 18.5
+/* From memory (src) the lines are prefetched ahead (PF_MEMORY: 2 rows against a 64 MiB R 18.5
  * -> 23 GFLOP/s); from the L3 they are not: ukr_l3's prefetch, which pays
  * for one row, cost two rows 5-10% (4-16 MiB Rs, Zen 3). */
 static void ukr_two_rows(int64_t kc, const T *a, int64_t rs, int64_t cs, const T *bp, T alpha,
-                         T beta, T *c, int64_t ldc, int64_t n, bool reverse, int src) {
-    if (src == PF_MEMORY)
+                         T beta, T *c, int64_t ldc, int64_t n, bool reverse, or_pack_source src) {
+    if (src == OR_PACK_MEMORY)
         two_rows_sweep(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, reverse, PF_MEMORY);
     else
         two_rows_sweep(kc, a, rs, cs, bp, alpha, beta, c, ldc, n, reverse, PF_NONE);

@@ -262,7 +262,7 @@ FLOAT_DOUBLE_TEST(streamed_pack, check_streamed, avx512, OR_ISA_AVX512)
 /* Every row count from 1 to past four 8-row micro-tiles, A in place and
  * transposed (packed into MR-high panels), B packed or not: the blocked
  * driver shares an in-place A's rows out evenly over its micro-tiles
- * (gemm_driver.h's tile_rows_at) and a packed A's MR at a time, and either
+ * (gemm_driver.h's macro) and a packed A's MR at a time, and either
  * way every row of C must be computed once. K crosses the 256 block, N a
  * panel's width. */
 static void check_every_m(bool dbl) {
