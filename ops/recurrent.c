@@ -722,10 +722,10 @@ static bool pack_all(or_rnn_cache *c, const or_rnn_state *s, const void *w, cons
         /* Per direction: a chunk of steps computes one direction's X·Wᵀ at a time. */
         const unsigned char *wd =
             (const unsigned char *)w + (size_t)(d * s->gh * s->input) * s->esz;
-        if (w_kind(kind, s->input) != OR_Q_F32)
-            ok =
-                (c->qw[d] = or_qmat_pack_from(w_kind(kind, s->input), s->gh, s->input,
-                                              (const float *)wd, s->input, 0, false, wrel)) != NULL;
+        or_qkind wk = w_kind(kind, s->input);
+        if (wk != OR_Q_F32)
+            ok = (c->qw[d] = or_qmat_pack_from(wk, s->gh, s->input, (const float *)wd, s->input, 0,
+                                               false, wrel)) != NULL;
         else
             ok = (c->w[d] = pack(s, s->input, s->gh, wd, false, wrel)) != NULL;
     }
