@@ -20,6 +20,7 @@ static void pick_kernel(or_qmat *q, int force_scalar) {
               : q->kind == OR_Q_S16 ? or_s16_qgemm__scalar
                                     : or_f32_qgemm__scalar;
     q->kern_name = "scalar";
+    q->wide_acts = false;
     q->abs_max = or_s8_abs_max__scalar;
     q->quantize = or_s8_quantize__scalar;
     q->quantize16 = or_s16_quantize__scalar;
@@ -41,6 +42,7 @@ static void pick_kernel(or_qmat *q, int force_scalar) {
     } else if (q->kind == OR_Q_BF16 && avx2) {
         q->kern = or_bf16_qgemm__avx2;
         q->kern_name = "avx2";
+        q->wide_acts = true;
     } else if (q->kind == OR_Q_S8 && avx2) {
         q->kern = or_s8_qgemm__avx2;
         q->kern_name = "avx2";
@@ -81,9 +83,14 @@ static bool int_kind(or_qkind kind) {
     return kind == OR_Q_S8 || kind == OR_Q_S16;
 }
 
-/* Bytes per packed weight and per converted activation. */
+/* Bytes per packed weight. */
 static int64_t qesz(or_qkind kind) {
     return kind == OR_Q_BF16 || kind == OR_Q_S16 ? 2 : kind == OR_Q_S8 ? 1 : 4;
+}
+
+/* Bytes per activation as q's kernel reads it. */
+static size_t act_size(const or_qmat *q) {
+    return q->wide_acts ? sizeof(float) : (size_t)qesz(q->kind);
 }
 
 /* Panel p of q's packed data, about to be written (or_prefault). */
@@ -225,7 +232,7 @@ void or_qmat_free(or_qmat *q) {
 
 size_t or_qmat_work_size(const or_qmat *q, int64_t M) {
     if (M <= 0) return ALIGN;
-    size_t esz = (size_t)qesz(q->kind), a, s;
+    size_t esz = act_size(q), a, s;
     if (__builtin_mul_overflow((size_t)M, (size_t)q->kpad * esz, &a) ||
         __builtin_mul_overflow((size_t)M, sizeof(float), &s) || a > SIZE_MAX / 4 ||
         s > SIZE_MAX / 4)
@@ -233,10 +240,17 @@ size_t or_qmat_work_size(const or_qmat *q, int64_t M) {
     return round_up(a) + round_up(s);
 }
 
-static void prep_bf16(const or_qmat *q, int64_t M, const float *A, int64_t lda, uint16_t *a16) {
+static void prep_bf16(const or_qmat *q, int64_t M, const float *A, int64_t lda, void *work) {
     for (int64_t i = 0; i < M; i++) {
-        uint16_t *d = a16 + i * q->kpad;
-        for (int64_t k = 0; k < q->K; k++) d[k] = or_f32_to_bf16(A[i * lda + k]);
+        const float *x = A + i * lda;
+        if (q->wide_acts) {
+            float *d = (float *)work + i * q->kpad;
+            for (int64_t k = 0; k < q->K; k++) d[k] = or_bf16_to_f32(or_f32_to_bf16(x[k]));
+            for (int64_t k = q->K; k < q->kpad; k++) d[k] = 0;
+            continue;
+        }
+        uint16_t *d = (uint16_t *)work + i * q->kpad;
+        for (int64_t k = 0; k < q->K; k++) d[k] = or_f32_to_bf16(x[k]);
         for (int64_t k = q->K; k < q->kpad; k++) d[k] = 0;
     }
 }
@@ -297,7 +311,7 @@ static void qrun(void *ctx, int64_t begin, int64_t end, int thread_index) {
 void or_qmat_gemm_sweep(const or_qmat *q, int64_t M, const float *A, int64_t lda, float *C,
                         int64_t ldc, void *work, or_threadpool *pool, bool reverse) {
     if (M <= 0) return;
-    size_t esz = (size_t)qesz(q->kind);
+    size_t esz = act_size(q);
     float *ascale = int_kind(q->kind)
                         ? (float *)((unsigned char *)work + round_up((size_t)(M * q->kpad) * esz))
                         : NULL;
