@@ -205,8 +205,19 @@ function cacheSentence(caches) {
     );
 }
 
+/* "KiB:GB/s,..." from bench/mem_bw --curve (via run.sh) as "256 KiB 103", ...; entries that
+ * do not parse are left out rather than failing the report after the runs. */
+function readCurve(curve) {
+    return (curve || '')
+        .split(',')
+        .map((p) => p.split(':').map(Number))
+        .filter(([kib, gbs]) => Number.isFinite(kib) && Number.isFinite(gbs))
+        .map(([kib, gbs]) => `${kib >= 1024 ? kib / 1024 + ' MiB' : kib + ' KiB'} ${gbs.toFixed(0)}`);
+}
+
 function header(rep) {
     const sizeKb = (rep.onnxrun_static_bytes / 1024).toFixed(0);
+    const curve = readCurve(rep.read_curve);
     const load = (l) => l.map((x) => x.toFixed(1)).join(' / ');
     const busy = Math.max(rep.loadavg_start[0], rep.loadavg[0]) > rep.cores;
     return [
@@ -217,15 +228,7 @@ function header(rep) {
             (rep.read_gbs
                 ? ` One-core read bandwidth from memory (\`bench/mem_bw\`, 256 MiB): **${f(rep.read_gbs, 1)} GB/s**.`
                 : '') +
-            (rep.read_curve
-                ? ` By buffer size (\`bench/mem_bw --curve\`, GB/s): ${rep.read_curve
-                      .split(',')
-                      .map((p) => {
-                          const [kib, gbs] = p.split(':').map(Number);
-                          return `${kib >= 1024 ? kib / 1024 + ' MiB' : kib + ' KiB'} ${gbs.toFixed(0)}`;
-                      })
-                      .join(', ')}.`
-                : '') +
+            (curve.length ? ` By buffer size (\`bench/mem_bw --curve\`, GB/s): ${curve.join(', ')}.` : '') +
             cacheSentence(rep.caches),
         '',
         `\`onnxrun\` CLI binary${rep.onnxrun_static ? ', statically linked' : ' (NOT static)'}: ` +
