@@ -1,8 +1,8 @@
 /* BF16 weight kernel for AVX2 + FMA (CPUs without AVX512-BF16): each
  * 32-bit pair of bfloat16 weights becomes two floats with one shift and one
  * mask (a bfloat16 is the top half of a float). The activations come as
- * floats already rounded to bfloat16 (q->wide_acts: widened once per
- * product rather than in every block that reads them), so the sums are
+ * floats already rounded to bfloat16 (qgemm.c's prep_bf16: widened once
+ * per product rather than in every block that reads them), so the sums are
  * those of bfloat16 activations. Products are summed in float with FMA,
  * pair by pair as the scalar reference adds them, so results differ from it
  * only by FMA rounding. Blocking in qgemm_avx2.h. */

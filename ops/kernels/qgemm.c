@@ -20,7 +20,6 @@ static void pick_kernel(or_qmat *q, int force_scalar) {
               : q->kind == OR_Q_S16 ? or_s16_qgemm__scalar
                                     : or_f32_qgemm__scalar;
     q->kern_name = "scalar";
-    q->wide_acts = false;
     q->abs_max = or_s8_abs_max__scalar;
     q->quantize = or_s8_quantize__scalar;
     q->quantize16 = or_s16_quantize__scalar;
@@ -42,7 +41,6 @@ static void pick_kernel(or_qmat *q, int force_scalar) {
     } else if (q->kind == OR_Q_BF16 && avx2) {
         q->kern = or_bf16_qgemm__avx2;
         q->kern_name = "avx2";
-        q->wide_acts = true;
     } else if (q->kind == OR_Q_S8 && avx2) {
         q->kern = or_s8_qgemm__avx2;
         q->kern_name = "avx2";
@@ -88,9 +86,14 @@ static int64_t qesz(or_qkind kind) {
     return kind == OR_Q_BF16 || kind == OR_Q_S16 ? 2 : kind == OR_Q_S8 ? 1 : 4;
 }
 
-/* Bytes per activation as q's kernel reads it. */
+/* Bytes per activation as q's kernel reads it: the AVX2 bf16 kernel takes
+ * floats already rounded to bfloat16 (bf16_qgemm__avx2.c), every other kernel
+ * the weights' type. */
 static size_t act_size(const or_qmat *q) {
-    return q->wide_acts ? sizeof(float) : (size_t)qesz(q->kind);
+#ifdef OR_HAVE_X86_KERNELS
+    if (q->kern == or_bf16_qgemm__avx2) return sizeof(float);
+#endif
+    return (size_t)qesz(q->kind);
 }
 
 /* Panel p of q's packed data, about to be written (or_prefault). */
@@ -243,7 +246,7 @@ size_t or_qmat_work_size(const or_qmat *q, int64_t M) {
 static void prep_bf16(const or_qmat *q, int64_t M, const float *A, int64_t lda, void *work) {
     for (int64_t i = 0; i < M; i++) {
         const float *x = A + i * lda;
-        if (q->wide_acts) {
+        if (act_size(q) == sizeof(float)) {
             float *d = (float *)work + i * q->kpad;
             for (int64_t k = 0; k < q->K; k++) d[k] = or_bf16_to_f32(or_f32_to_bf16(x[k]));
             for (int64_t k = q->K; k < q->kpad; k++) d[k] = 0;

@@ -102,8 +102,6 @@ struct or_qmat {
                         from the L3, slower for one read from memory). Set by the owner. */
     or_qgemm_fn kern;
     const char *kern_name;
-    bool wide_acts;           /* BF16: kern reads the activations as floats (rounded to bfloat16
-                                 once per product), not as bfloat16; picked with kern */
     or_s8_abs_max_fn abs_max; /* S8, S16: picked with kern */
     or_s8_quantize_fn quantize;
     or_s16_quantize_fn quantize16;

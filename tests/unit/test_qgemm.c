@@ -268,7 +268,6 @@ static void check_random(or_qkind kind, int64_t M, int64_t N, int64_t K, or_thre
     ref.quantize = or_s8_quantize__scalar;
     ref.quantize16 = or_s16_quantize__scalar;
     ref.abs_max = or_s8_abs_max__scalar;
-    ref.wide_acts = false;
     const bool ints = kind == OR_Q_S8 || kind == OR_Q_S16;
     const double top = ints ? qv->a_max : 127;
     const char *name = kind == OR_Q_BF16  ? "bf16"
